@@ -1,0 +1,93 @@
+"""Maps the one storage setting, ``BILLING_DATABASE_URL``, onto ``eventsourcing`` persistence.
+
+``memory://`` keeps events in the process (unit tests), ``sqlite:///PATH`` uses a SQLite file
+(three slashes then the path: ``sqlite:///./var/x.sqlite`` is relative to the working folder,
+``sqlite:////srv/x.sqlite`` absolute), and ``postgresql://user:pass@host:port/db[?schema=s]``
+(or ``postgres://``) a PostgreSQL database.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+SQLITE_LOCK_TIMEOUT_SECONDS = 10
+# Enough for FastAPI's worker threads without exhausting a default server's 100 connections.
+POSTGRES_POOL_SIZE = 5
+POSTGRES_MAX_OVERFLOW = 10
+POSTGRES_CONNECT_TIMEOUT_SECONDS = 10
+
+
+class StorageUrlError(ValueError):
+    """The database URL cannot be mapped onto a supported event store."""
+
+
+def eventsourcing_env(url: str) -> dict[str, str]:
+    """Return the ``eventsourcing`` environment that selects the store named by ``url``."""
+    scheme = urlsplit(url).scheme.lower()
+    if scheme == "memory":
+        return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+    if scheme == "sqlite":
+        return _sqlite_env(url)
+    if scheme in {"postgresql", "postgres"}:
+        return _postgres_env(url)
+    raise StorageUrlError(
+        f"unsupported database URL scheme {scheme!r} in BILLING_DATABASE_URL: "
+        "use memory://, sqlite:///PATH or postgresql://user:pass@host:port/db"
+    )
+
+
+def _sqlite_env(url: str) -> dict[str, str]:
+    prefix = "sqlite:///"
+    if not url.lower().startswith(prefix) or len(url) == len(prefix):
+        raise StorageUrlError(f"a SQLite URL is sqlite:///PATH, got {url!r}")
+    path = Path(unquote(url[len(prefix) :])).resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": str(path),
+        "SQLITE_LOCK_TIMEOUT": str(SQLITE_LOCK_TIMEOUT_SECONDS),
+    }
+
+
+def _postgres_env(url: str) -> dict[str, str]:
+    parts = urlsplit(url)
+    dbname = unquote(parts.path.lstrip("/"))
+    if not parts.hostname or not dbname or not parts.username:
+        raise StorageUrlError(
+            f"a PostgreSQL URL is postgresql://user:pass@host:port/db, got {_redacted(url)!r}"
+        )
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": dbname,
+        "POSTGRES_HOST": parts.hostname,
+        "POSTGRES_PORT": str(parts.port or 5432),
+        "POSTGRES_USER": unquote(parts.username),
+        "POSTGRES_PASSWORD": unquote(parts.password or ""),
+        "POSTGRES_CONNECT_TIMEOUT": str(POSTGRES_CONNECT_TIMEOUT_SECONDS),
+        "POSTGRES_POOL_SIZE": str(POSTGRES_POOL_SIZE),
+        "POSTGRES_MAX_OVERFLOW": str(POSTGRES_MAX_OVERFLOW),
+    }
+    schema = _postgres_schema(parts.query, url)
+    if schema:
+        env["POSTGRES_SCHEMA"] = schema
+    return env
+
+
+def _postgres_schema(query: str, url: str) -> str | None:
+    params = parse_qs(query, keep_blank_values=True)
+    unknown = set(params) - {"schema"}
+    if unknown:
+        raise StorageUrlError(
+            f"unsupported PostgreSQL URL parameters {sorted(unknown)} in {_redacted(url)!r}: "
+            "only ?schema= is understood"
+        )
+    values = params.get("schema", [])
+    return values[-1] if values else None
+
+
+def _redacted(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return url.replace(f":{parts.password}@", ":***@", 1)
