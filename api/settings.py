@@ -1,0 +1,66 @@
+"""Service settings, read from ``BILLING_*`` environment variables.
+
+The HTTP service and the ``billing-center`` command read the same settings, so with the same
+environment they work on the same store with the same keys.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from api.keys import read_or_create_secret_file
+
+MIN_JWT_SECRET_BYTES = 32
+DEV_JWT_SECRET_PATH = Path("./var/keys/jwt-secret")
+
+
+class SettingsError(RuntimeError):
+    """The settings do not allow the service to start."""
+
+
+class Settings(BaseSettings):
+    """Configuration of the billing center; each field is ``BILLING_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="BILLING_", extra="ignore")
+
+    env: Literal["development", "production"] = "production"
+    database_url: str = "sqlite:///./var/billing.sqlite"
+    jwt_secret: SecretStr | None = None
+    data_key: Path = Path("./var/keys/data-aes256.key")
+    export_key: Path = Path("./var/keys/export-ed25519.pem")
+    smtp_url: str | None = None
+
+    @property
+    def is_development(self) -> bool:
+        return self.env == "development"
+
+
+def resolve_jwt_secret(settings: Settings, generated: Path = DEV_JWT_SECRET_PATH) -> str:
+    """Return the HS256 secret: the configured one, or in development one kept in ``generated``.
+
+    Raises ``SettingsError`` for a configured secret under 32 bytes, and outside development
+    when none is configured: the service refuses to start.
+    """
+    if settings.jwt_secret is not None:
+        secret = settings.jwt_secret.get_secret_value()
+        if len(secret.encode()) < MIN_JWT_SECRET_BYTES:
+            raise SettingsError(
+                f"BILLING_JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes; "
+                "the service refuses to start with a shorter one"
+            )
+        return secret
+    if not settings.is_development:
+        raise SettingsError(
+            "BILLING_JWT_SECRET is not set: outside development (BILLING_ENV=development) the "
+            f"service refuses to start without a secret of at least {MIN_JWT_SECRET_BYTES} bytes"
+        )
+    return read_or_create_secret_file(generated, _new_secret).decode()
+
+
+def _new_secret() -> bytes:
+    return secrets.token_urlsafe(48).encode()
