@@ -1,0 +1,144 @@
+"""A throwaway PostgreSQL server for the test suite, started from the machine's binaries.
+
+The suite never skips PostgreSQL tests: when the binaries are missing or the server does not
+start, ``start_server`` raises with the server's log, and every test that needs it fails.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+SUPERUSER = "billing"
+START_ATTEMPTS = 3
+
+
+class PostgresUnavailableError(RuntimeError):
+    """The throwaway PostgreSQL server could not be started."""
+
+
+@dataclass
+class PostgresServer:
+    """A running server in ``folder``, reachable on 127.0.0.1:``port`` as ``billing``."""
+
+    folder: Path
+    port: int
+    bindir: Path
+    stopped: bool = field(default=False)
+
+    @property
+    def base_url(self) -> str:
+        return self.url("postgres")
+
+    def url(self, dbname: str) -> str:
+        return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{dbname}"
+
+    def create_database(self) -> str:
+        """Create a fresh empty database and return its URL."""
+        name = f"t_{uuid.uuid4().hex}"
+        self._admin(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        return self.url(name)
+
+    def drop_database(self, url: str) -> None:
+        name = url.rsplit("/", 1)[1]
+        statement = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+        self._admin(statement.format(sql.Identifier(name)))
+
+    def _admin(self, statement: sql.Composed) -> None:
+        with psycopg.connect(self.base_url, autocommit=True) as connection:
+            connection.execute(statement)
+
+    def stop(self) -> None:
+        """Stop the server at once and remove its folder; safe to call twice."""
+        if self.stopped:
+            return
+        self.stopped = True
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            _run(self.bindir / "pg_ctl", "-D", str(self.folder / "data"), "stop", "-m", "immediate")
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def start_server() -> PostgresServer:
+    """Start a server in a new temporary folder; it is stopped at exit at the latest."""
+    bindir = find_bindir()
+    failures: list[str] = []
+    for _ in range(START_ATTEMPTS):  # another process may take the free port we picked
+        folder = Path(tempfile.mkdtemp(prefix="billing-pg-", dir=_base_folder()))
+        server = PostgresServer(folder, free_port(), bindir)
+        atexit.register(server.stop)
+        try:
+            _initdb_and_start(server)
+        except (OSError, subprocess.SubprocessError) as error:
+            failures.append(f"{error}\n{_log_tail(server)}")
+            server.stop()
+            continue
+        return server
+    raise PostgresUnavailableError("PostgreSQL did not start:\n" + "\n---\n".join(failures))
+
+
+def find_bindir() -> Path:
+    """Where ``initdb`` and ``pg_ctl`` are: on the PATH, else Debian's versioned folder."""
+    initdb = shutil.which("initdb")
+    candidates = [Path(initdb).parent] if initdb else []
+    candidates += [Path(p) for p in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)]
+    for candidate in candidates:
+        if (candidate / "initdb").exists() and (candidate / "pg_ctl").exists():
+            return candidate
+    raise PostgresUnavailableError(
+        "PostgreSQL binaries initdb/pg_ctl not found on PATH or in /usr/lib/postgresql/*/bin: "
+        "install PostgreSQL 15 (Debian: apt-get install postgresql-15)"
+    )
+
+
+def _base_folder() -> str | None:
+    # As root the server runs as ``postgres``, which must reach the folder: $TMPDIR may be
+    # under /root, so use /tmp (world-traversable) then.
+    return "/tmp" if os.geteuid() == 0 else None
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _initdb_and_start(server: PostgresServer) -> None:
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+        shutil.chown(server.folder, user="postgres", group="postgres")
+    data = str(server.folder / "data")
+    _run(server.bindir / "initdb", "-D", data, "-A", "trust", "-U", SUPERUSER,
+         "-E", "UTF8", "--locale=C", "--no-sync")  # fmt: skip
+    options = f"-p {server.port} -h 127.0.0.1 -k {server.folder} -F -c max_connections=300"
+    _run(server.bindir / "pg_ctl", "-D", data, "-o", options,
+         "-l", str(server.folder / "server.log"), "-w", "-t", "60", "start")  # fmt: skip
+
+
+def _run(executable: Path, *args: str) -> None:
+    command = [str(executable), *args]
+    if os.geteuid() == 0:
+        command = ["runuser", "-u", "postgres", "--", *command]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    if result.returncode != 0:
+        raise subprocess.SubprocessError(
+            f"{' '.join(command)} exited {result.returncode}:\n{result.stdout}{result.stderr}"
+        )
+
+
+def _log_tail(server: PostgresServer) -> str:
+    try:
+        return (server.folder / "server.log").read_text()[-4000:]
+    except OSError:
+        return "(no server log)"
