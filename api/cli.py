@@ -1,0 +1,51 @@
+"""The ``billing-center`` command: serve the API, sign development tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from api.http.app import create_app
+from api.settings import Settings, SettingsError, resolve_jwt_secret
+from api.tokens import Scope, issue_token
+
+cli = typer.Typer(help="Billing Center: event-sourced billing for a carrier.", no_args_is_help=True)
+errors = Console(stderr=True)
+
+
+def _settings_and_secret() -> tuple[Settings, str]:
+    try:
+        settings = Settings()
+        return settings, resolve_jwt_secret(settings)
+    except SettingsError as error:
+        errors.print(f"[bold red]error:[/] {error}")
+        raise typer.Exit(code=2) from None
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the HTTP API (one worker process)."""
+    settings, _ = _settings_and_secret()
+    uvicorn.run(create_app(settings), host=host, port=port, workers=1)
+
+
+@cli.command()
+def token(
+    login: Annotated[str, typer.Argument(help="Login id, the token's subject.")],
+    scope: Annotated[Scope | None, typer.Option(help="Service principal scope.")] = None,
+    ttl: Annotated[int, typer.Option(min=1, help="Lifetime in seconds.")] = 3600,
+) -> None:
+    """Print a bearer token for LOGIN signed with the configured secret."""
+    _, secret = _settings_and_secret()
+    typer.echo(issue_token(secret, login, scope=scope, ttl_seconds=ttl))
+
+
+def main() -> None:
+    """Entry point of the ``billing-center`` console script."""
+    cli()
