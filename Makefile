@@ -1,0 +1,50 @@
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := check
+MAKEFLAGS += --no-builtin-rules
+
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Each xdist worker starts its own throwaway PostgreSQL server; 2 matches the CI machine.
+PYTEST_WORKERS ?= 2
+PYTEST_ARGS ?=
+# domain/ may not exist yet in every checkout; name only the folders that do.
+CODE := $(wildcard domain projections api tests)
+
+.PHONY: run test test-deep lint fmt typecheck check bench
+
+# Install once; again only when pyproject.toml changes. "compat" editable mode puts the
+# repository root on sys.path, so top-level packages added later import without reinstalling.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || python3 -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+		--config-settings editable_mode=compat -e '.[test]'
+	touch $@
+
+run: $(STAMP)
+	BILLING_ENV=development $(BIN)/billing-center serve --host $(HOST) --port $(PORT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy $(CODE)
+
+check: lint typecheck
+
+test: check
+	HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+test-deep: check
+	HYPOTHESIS_PROFILE=deep $(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+bench:
+	@echo "bench: not built yet"
