@@ -1,0 +1,572 @@
+"""The application service: one verb per command, each loading aggregates, asking them to
+act, and saving everything it changed in one atomic `save` (all or nothing).
+
+A command that loses a race to another writer of the same aggregate is retried from a
+fresh load; if it keeps losing, it is refused as a ConcurrentChange, never applied twice
+and never lost.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from functools import wraps
+from typing import Any, ClassVar, Concatenate, Generic, ParamSpec, TypeVar
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
+
+from domain.base import caused_by
+from domain.caller import Caller, Scope
+from domain.company import DEFAULT_METHOD, Company, text
+from domain.enrollment import AccountEnrollment, Proof, account_id, business, check_proof
+from domain.errors import (
+    ArchiveReadOnly,
+    ConcurrentChange,
+    DomainError,
+    InvalidInput,
+    InvoiceNumberTaken,
+    NoRecentInvoice,
+    NotFound,
+)
+from domain.invoice import Bill, Invoice, Payment, invoice_id
+from domain.ports import Clock, SecretBox
+from domain.roles import Action
+from domain.user import User, login_id, valid_login, valid_profile
+from domain.values import (
+    AccountKey,
+    AccountType,
+    LineOfBusiness,
+    Notification,
+    Role,
+    Section,
+    UnenrollmentReason,
+)
+from domain.visibility import in_window
+
+P = ParamSpec("P")
+R = TypeVar("R")
+T = TypeVar("T")
+
+ATTEMPTS = 5
+"""How often a command that lost a race is retried from a fresh load."""
+
+
+@dataclass(frozen=True)
+class Receipt(Generic[T]):
+    """What a command answers: its result and the store position of its last event."""
+
+    position: int
+    result: T
+
+
+@dataclass(frozen=True)
+class AccountRequest:
+    """A1: an account to add, with the proof that it is the company's."""
+
+    account: AccountKey
+    line_of_business: LineOfBusiness
+    account_type: AccountType | None
+    proof: Proof
+
+
+@dataclass(frozen=True)
+class BankAccount:
+    """R11: a payment method as given; the number is sealed before it reaches an event."""
+
+    holder: str
+    bank_code: str
+    account_number: str
+
+
+@dataclass(frozen=True)
+class Visible:
+    """An invoice as one caller may see it, with what the checks loaded."""
+
+    invoice: Invoice
+    company: Company
+    account: AccountEnrollment
+    section: Section
+
+
+def utc_now() -> datetime:
+    """The real clock."""
+    return datetime.now(UTC)
+
+
+def command(
+    method: Callable[Concatenate[BillingCenter, Caller, P], R],
+) -> Callable[Concatenate[BillingCenter, Caller, P], R]:
+    """Run a command under its caller's cause, retrying it after a lost race."""
+
+    @wraps(method)
+    def run(app: BillingCenter, caller: Caller, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with caused_by(caller.cause):
+            for _ in range(ATTEMPTS):
+                try:
+                    return method(app, caller, *args, **kwargs)
+                except IntegrityError:
+                    continue
+        raise ConcurrentChange("another change to the same records won; retry")
+
+    return run
+
+
+class BillingCenter(Application[UUID]):
+    """Every command of the billing center (DOMAIN.md R1-R11, A1-A6, I1-I7)."""
+
+    name = "BillingCenter"
+    snapshotting_intervals: ClassVar[dict[type[Aggregate], int]] = {
+        Company: 100,
+        AccountEnrollment: 100,
+        Invoice: 50,
+        User: 50,
+    }
+    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "5000"}
+
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        secret_box: SecretBox,
+        clock: Clock = utc_now,
+    ) -> None:
+        super().__init__(env)
+        self.secret_box = secret_box
+        self.clock = clock
+
+    # --- loading -------------------------------------------------------------------------
+
+    def today(self) -> date:
+        """The current calendar date (UTC)."""
+        return self.clock().astimezone(UTC).date()
+
+    def head(self) -> int:
+        """The position of the last event in the store (0 when empty)."""
+        return self.recorder.max_notification_id() or 0
+
+    def _get(self, kind: type[T], aggregate_id: UUID, what: str, key: object) -> T:
+        try:
+            found = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFound(what, key) from None
+        if not isinstance(found, kind):
+            raise NotFound(what, key)
+        return found
+
+    def company(self, company_id: UUID) -> Company:
+        """A company, whoever asks (queries check membership themselves)."""
+        return self._get(Company, company_id, "company", company_id)
+
+    def user(self, login: str) -> User:
+        """A login's User aggregate."""
+        return self._get(User, login_id(login), "user", login)
+
+    def account(self, account: AccountKey) -> AccountEnrollment:
+        """An account's enrollment record."""
+        return self._get(AccountEnrollment, account_id(account), "account", account)
+
+    def invoice(self, invoice: UUID) -> Invoice:
+        """An invoice, whoever asks."""
+        return self._get(Invoice, invoice, "invoice", invoice)
+
+    def _member_company(self, login: str, company_id: UUID) -> Company:
+        """The company, if `login` is one of its users; otherwise it "does not exist"."""
+        company = self.company(company_id)
+        company.role_of(login)
+        return company
+
+    def _own_company(self, login: str) -> Company:
+        user = self.user(login)
+        if user.company_id is None:
+            raise NotFound("company of", login)
+        return self.company(UUID(user.company_id))
+
+    def _save(self, *aggregates: Aggregate | None) -> int:
+        recordings = self.save(*aggregates)
+        return recordings[-1].notification.id if recordings else self.head()
+
+    # --- companies and users (R1, R3-R10) -----------------------------------------------
+
+    @command
+    def enroll_company(
+        self, caller: Caller, name: str, accounts: Sequence[AccountRequest]
+    ) -> Receipt[UUID]:
+        """R1: a person enrolls a company with its first accounts, all or none."""
+        login = valid_login(caller.as_person())
+        name = text(name, "name", rule="R1")
+        user = self._user_or_new(login)
+        if user.company_id is not None:
+            user.join(uuid4(), "", "")  # raises LoginTaken (R5)
+        proven = self._prove_all(accounts)
+        company = Company(
+            name=name, general_administrator=login, accounts=[str(r.account) for r in accounts]
+        )
+        for record, request in zip(proven, accounts, strict=True):
+            record.enroll(company.id, request.line_of_business, request.account_type)
+        user.join(company.id, caller.email, caller.name or login)
+        return Receipt(self._save(company, user, *proven), company.id)
+
+    def _user_or_new(self, login: str) -> User:
+        try:
+            return self.user(login)
+        except NotFound:
+            return User(login=login)
+
+    def _prove_all(self, requests: Sequence[AccountRequest]) -> list[AccountEnrollment]:
+        if not requests:
+            raise InvalidInput("accounts", "at least one account", rule="R1")
+        if len({r.account for r in requests}) != len(requests):
+            raise InvalidInput("accounts", "each account once", rule="R1")
+        return [self._prove(request) for request in requests]
+
+    def _prove(self, request: AccountRequest) -> AccountEnrollment:
+        """A1: the account, once its proof is checked (not yet enrolled)."""
+        business(request.line_of_business, request.account_type)
+        try:
+            account = self.account(request.account)
+        except NotFound:
+            raise NoRecentInvoice from None
+        latest = [self.invoice(i) for i in account.latest_invoice_ids()]
+        check_proof(request.proof, [self._proof_of(i) for i in latest], self.today())
+        return account
+
+    @staticmethod
+    def _proof_of(invoice: Invoice) -> Proof:
+        return Proof(invoice.invoice_number, invoice.issued, invoice.amount, invoice.control_id)
+
+    @command
+    def change_company_details(
+        self, caller: Caller, company_id: UUID, name: str, address: str
+    ) -> Receipt[None]:
+        """R10: Administrators keep the company's name and address up to date."""
+        company = self._member_company(caller.as_person(), company_id)
+        company.change_details(caller.login, name, address)
+        return Receipt(self._save(company), None)
+
+    @command
+    def add_user(
+        self, caller: Caller, company_id: UUID, login: str, email: str, name: str,
+        role: Role, accounts: Iterable[AccountKey] = (),
+    ) -> Receipt[str]:
+        """R5: add a user with a role and granted accounts (R3, R4, R9)."""
+        company = self._member_company(caller.as_person(), company_id)
+        login = valid_login(login)
+        email, name = valid_profile(email, name)
+        company.add_user(caller.login, login, role, [str(a) for a in accounts])
+        user = self._user_or_new(login)
+        user.join(company_id, email, name)
+        return Receipt(self._save(company, user), login)
+
+    @command
+    def remove_user(
+        self, caller: Caller, company_id: UUID, login: str, *, confirmed: bool
+    ) -> Receipt[None]:
+        """R5: remove a user (confirmed); access ends at once, automatic payments too (I6)."""
+        company = self._member_company(caller.as_person(), company_id)
+        company.remove_user(caller.login, login, confirmed=confirmed)
+        user = self.user(login)
+        user.leave(company_id)
+        cancelled = self._cancel_lost_autopays(company, login)
+        return Receipt(self._save(company, user, *cancelled), None)
+
+    @command
+    def change_role(
+        self, caller: Caller, company_id: UUID, login: str, role: Role
+    ) -> Receipt[None]:
+        """R3/R9: change a user's role (R6 keeps the general administrator's)."""
+        company = self._member_company(caller.as_person(), company_id)
+        company.change_role(caller.login, login, role)
+        cancelled = self._cancel_lost_autopays(company, login)
+        return Receipt(self._save(company, *cancelled), None)
+
+    @command
+    def set_user_accounts(
+        self, caller: Caller, company_id: UUID, login: str, accounts: Iterable[AccountKey]
+    ) -> Receipt[None]:
+        """R4/R9: grant exactly these accounts to a user (revoking the others)."""
+        company = self._member_company(caller.as_person(), company_id)
+        company.set_accounts(caller.login, login, [str(a) for a in accounts])
+        cancelled = self._cancel_lost_autopays(company, login)
+        return Receipt(self._save(company, *cancelled), None)
+
+    @command
+    def change_user_profile(
+        self, caller: Caller, company_id: UUID, login: str, email: str, name: str
+    ) -> Receipt[None]:
+        """R10: Administrators (and Plan Managers, R9) keep users' profiles up to date."""
+        company = self._member_company(caller.as_person(), company_id)
+        company.require(caller.login, Action.MANAGE_USERS)
+        if not company.manages(caller.login, login):
+            raise NotFound("user", login)
+        user = self.user(login)
+        user.change_profile(email, name)
+        return Receipt(self._save(user), None)
+
+    @command
+    def hand_over(self, caller: Caller, company_id: UUID, login: str) -> Receipt[None]:
+        """R6: the general administrator hands the title to another user."""
+        company = self._member_company(caller.as_person(), company_id)
+        company.hand_over(caller.login, login)
+        return Receipt(self._save(company), None)
+
+    @command
+    def set_notification_preferences(
+        self, caller: Caller, preferences: dict[Notification, bool]
+    ) -> Receipt[None]:
+        """R8: a user sets their own e-mail notifications."""
+        user = self.user(caller.as_person())
+        if user.company_id is None:
+            raise NotFound("company of", caller.login)
+        user.set_preferences(preferences)
+        return Receipt(self._save(user), None)
+
+    def _cancel_lost_autopays(self, company: Company, login: str) -> list[AccountEnrollment]:
+        """I6: an automatic payment ends when its user may no longer pay the account."""
+        cancelled = []
+        for account in self._company_accounts(company):
+            plan = account.autopay
+            if plan is None or plan["set_up_by"] != login:
+                continue
+            if not self._may_pay(company, login, str(account.key)):
+                account.cancel_autopay("USER_LOST_RIGHT_TO_PAY")
+                cancelled.append(account)
+        return cancelled
+
+    @staticmethod
+    def _may_pay(company: Company, login: str, account: str) -> bool:
+        try:
+            company.require(login, Action.PAY, [account])
+        except DomainError:
+            return False
+        return True
+
+    def _company_accounts(self, company: Company) -> list[AccountEnrollment]:
+        return [self.account(AccountKey.parse(a)) for a in company.accounts]
+
+    # --- payment methods (R11) -------------------------------------------------------------
+
+    @command
+    def add_payment_method(
+        self, caller: Caller, company_id: UUID, bank: BankAccount, *, make_default: bool = False
+    ) -> Receipt[str]:
+        """R11: the general administrator adds a bank account, its number sealed."""
+        company = self._member_company(caller.as_person(), company_id)
+        number = bank.account_number.replace(" ", "")
+        if not (number.isalnum() and number.isascii() and 4 <= len(number) <= 34):
+            raise InvalidInput("account_number", "4 to 34 letters or digits", rule="R11")
+        method = {
+            "holder": text(bank.holder, "holder", rule="R11"),
+            "bank_code": text(bank.bank_code, "bank_code", limit=20, rule="R11"),
+            "sealed_account_number": self.secret_box.seal(number),
+            "last4": number[-4:],
+        }
+        method_id = uuid4().hex
+        company.add_payment_method(caller.login, method_id, method, make_default=make_default)
+        return Receipt(self._save(company), method_id)
+
+    @command
+    def make_default_payment_method(
+        self, caller: Caller, company_id: UUID, method_id: str
+    ) -> Receipt[None]:
+        """R11: change the default payment method."""
+        company = self._member_company(caller.as_person(), company_id)
+        company.make_default_payment_method(caller.login, method_id)
+        return Receipt(self._save(company), None)
+
+    @command
+    def remove_payment_method(
+        self, caller: Caller, company_id: UUID, method_id: str
+    ) -> Receipt[None]:
+        """R11: remove a method no automatic payment relies on."""
+        company = self._member_company(caller.as_person(), company_id)
+        relied_on = {
+            account.autopay["payment_method_id"] or DEFAULT_METHOD
+            for account in self._company_accounts(company)
+            if account.autopay and account.autopay["company_id"] == str(company.id)
+        }
+        company.remove_payment_method(caller.login, method_id, relied_on)
+        return Receipt(self._save(company), None)
+
+    # --- accounts (A1-A6, I6) ------------------------------------------------------------------
+
+    @command
+    def add_account(
+        self, caller: Caller, company_id: UUID, request: AccountRequest
+    ) -> Receipt[AccountKey]:
+        """A1/A2: an Administrator adds an account, proven with a recent invoice."""
+        company = self._member_company(caller.as_person(), company_id)
+        company.require_account_manager(caller.login)
+        account = self._prove(request)
+        account.enroll(company_id, request.line_of_business, request.account_type)
+        company.add_account(str(request.account))
+        return Receipt(self._save(company, account), request.account)
+
+    @command
+    def unenroll_accounts(
+        self, caller: Caller, company_id: UUID, accounts: Sequence[AccountKey],
+        reason: UnenrollmentReason, comment: str = "",
+    ) -> Receipt[None]:
+        """A3: the general administrator unenrolls accounts, all together or none."""
+        company = self._member_company(caller.as_person(), company_id)
+        company.require(caller.login, Action.UNENROLL)
+        if not accounts or len(set(accounts)) != len(accounts):
+            raise InvalidInput("accounts", "one or more accounts, each once", rule="A3")
+        records = [self._company_account(company, key) for key in accounts]
+        for record in records:
+            record.unenroll(company_id, reason, comment)
+        return Receipt(self._save(*records), None)
+
+    def _company_account(self, company: Company, key: AccountKey) -> AccountEnrollment:
+        if str(key) not in company.accounts:
+            raise NotFound("account", key)
+        return self.account(key)
+
+    @command
+    def reenroll_accounts(
+        self, caller: Caller, company_id: UUID, accounts: Sequence[AccountKey] | None = None
+    ) -> Receipt[list[AccountKey]]:
+        """A5: an Administrator re-enrolls the selected unenrolled accounts, or all of them."""
+        company = self._member_company(caller.as_person(), company_id)
+        company.require_account_manager(caller.login)
+        if accounts is None:
+            records = [
+                a for a in self._company_accounts(company) if a.may_reenroll(company_id)
+            ]
+        else:
+            if len(set(accounts)) != len(accounts):
+                raise InvalidInput("accounts", "each account once", rule="A5")
+            records = [self._company_account(company, key) for key in accounts]
+        for record in records:
+            record.reenroll(company_id)
+        return Receipt(self._save(*records), [r.key for r in records])
+
+    @command
+    def set_up_autopay(
+        self, caller: Caller, company_id: UUID, key: AccountKey, days_before_due: int,
+        method_id: str | None = None,
+    ) -> Receipt[None]:
+        """I6: who may pay an account pays its future invoices automatically."""
+        company = self._member_company(caller.as_person(), company_id)
+        company.require(caller.login, Action.PAY, [str(key)])
+        company.payment_method_for(method_id)
+        account = self._company_account(company, key)
+        account.set_up_autopay(company_id, days_before_due, method_id, caller.login)
+        return Receipt(self._save(account), None)
+
+    @command
+    def cancel_autopay(self, caller: Caller, company_id: UUID, key: AccountKey) -> Receipt[None]:
+        """I6: cancel an account's automatic payment."""
+        company = self._member_company(caller.as_person(), company_id)
+        company.require(caller.login, Action.PAY, [str(key)])
+        account = self._company_account(company, key)
+        account.cancel_autopay("CANCELLED")
+        return Receipt(self._save(account), None)
+
+    # --- invoices (I1-I7) ------------------------------------------------------------------------
+
+    @command
+    def issue_invoice(self, caller: Caller, bill: Bill) -> Receipt[UUID]:
+        """I1: the billing system issues an invoice for any account.
+
+        An automatic payment that covers it (I6) is scheduled in the same transaction,
+        so it happens exactly once, with no window in which the invoice is unscheduled.
+        """
+        caller.require_scope(Scope.BILLING_SYSTEM, "I1")
+        new_id = invoice_id(bill.account, bill.invoice_number)
+        if new_id in self.repository:
+            raise InvoiceNumberTaken(f"{bill.account} already has invoice {bill.invoice_number}")
+        try:
+            account = self.account(bill.account)
+        except NotFound:
+            account = AccountEnrollment(country=bill.account.country, number=bill.account.number)
+        sequence = account.deliver(new_id, bill.invoice_number, bill.issue_date)
+        invoice = Invoice.issue(bill, sequence)
+        self._pay_automatically(account, invoice)
+        return Receipt(self._save(account, invoice), new_id)
+
+    def _pay_automatically(self, account: AccountEnrollment, invoice: Invoice) -> None:
+        plan = account.autopay_covers(invoice.account_sequence)
+        if plan is None:
+            return
+        company = self.company(UUID(plan["company_id"]))
+        method = company.payment_method_for(plan["payment_method_id"] or None)
+        today = self.today()
+        pay_on = max(today, invoice.due - timedelta(days=plan["days_before_due"]))
+        payment = self._payment(method, plan["set_up_by"], automatic=True)
+        invoice.pay(payment, pay_on, today)
+
+    @staticmethod
+    def _payment(method_id: str, by: str, *, automatic: bool = False) -> Payment:
+        confirmation = "BC" + secrets.token_hex(5).upper()
+        return Payment(uuid4().hex, confirmation, method_id, by, automatic)
+
+    def visible_invoice(self, login: str, invoice_ref: UUID) -> Visible:
+        """R4, A4-A7, I2: the invoice, if `login` may see it now; otherwise it "does not exist"."""
+        invoice = self.invoice(invoice_ref)
+        company = self._own_company(login)
+        account = self.account(invoice.account_key)
+        section = account.section_for(company.id, invoice.account_sequence)
+        seen = section in (Section.HISTORY, Section.ARCHIVE)
+        if not seen or not company.sees_account(login, invoice.account):
+            raise NotFound("invoice", invoice_ref)
+        if not in_window(invoice.issued, self.today()):
+            raise NotFound("invoice", invoice_ref)
+        assert section is not None
+        return Visible(invoice, company, account, section)
+
+    def _actionable(self, caller: Caller, invoice_ref: UUID, action: Action) -> Visible:
+        seen = self.visible_invoice(caller.as_person(), invoice_ref)
+        seen.company.require(caller.login, action, [seen.invoice.account])
+        if seen.section is not Section.HISTORY:
+            raise ArchiveReadOnly("archive invoices are for viewing and downloading only")
+        return seen
+
+    @command
+    def pay_invoice(
+        self, caller: Caller, invoice_ref: UUID, pay_on: date | None = None,
+        method_id: str | None = None,
+    ) -> Receipt[Payment]:
+        """I3: pay the whole balance, today or on a date up to the due date."""
+        seen = self._actionable(caller, invoice_ref, Action.PAY)
+        method = seen.company.payment_method_for(method_id)
+        payment = self._payment(method, caller.login)
+        seen.invoice.pay(payment, pay_on or self.today(), self.today())
+        return Receipt(self._save(seen.invoice), payment)
+
+    @command
+    def request_adjustment(
+        self, caller: Caller, invoice_ref: UUID, reason: str, lines: dict[str, Decimal]
+    ) -> Receipt[str]:
+        """I4: dispute lines of a visible, non-archive invoice."""
+        seen = self._actionable(caller, invoice_ref, Action.ADJUST)
+        adjustment_id = uuid4().hex
+        seen.invoice.request_adjustment(adjustment_id, reason, lines, caller.login)
+        return Receipt(self._save(seen.invoice), adjustment_id)
+
+    @command
+    def decide_adjustment(
+        self, caller: Caller, invoice_ref: UUID, adjustment_id: str, *, approved: bool,
+        comment: str = "",
+    ) -> Receipt[None]:
+        """I4: the billing system approves or rejects a request."""
+        caller.require_scope(Scope.BILLING_SYSTEM, "I4")
+        invoice = self.invoice(invoice_ref)
+        invoice.decide_adjustment(adjustment_id, approved, comment)
+        return Receipt(self._save(invoice), None)
+
+    @command
+    def attach_document(
+        self, caller: Caller, invoice_ref: UUID, sha256: str, filename: str, size: int
+    ) -> Receipt[str]:
+        """I7: the billing system attaches a document (its bytes are stored by hash)."""
+        caller.require_scope(Scope.BILLING_SYSTEM, "I7")
+        invoice = self.invoice(invoice_ref)
+        document_id = uuid4().hex
+        invoice.attach(document_id, sha256, filename, size)
+        return Receipt(self._save(invoice), document_id)

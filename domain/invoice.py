@@ -1,0 +1,294 @@
+"""The Invoice aggregate: issued by the billing system, paid, adjusted, documented (I1-I7)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import event
+
+from domain.base import BillingAggregate
+from domain.company import text
+from domain.errors import (
+    AdjustmentAlreadyDecided,
+    AdjustmentAlreadyOpen,
+    AlreadyPaid,
+    InvalidInput,
+    NotFound,
+    NothingToPay,
+)
+from domain.values import AccountKey, InvoiceStatus, currency, money
+
+_REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$")
+
+
+def invoice_id(account: AccountKey, invoice_number: str) -> UUID:
+    """Derived from the account and number: the store refuses a second one (I1)."""
+    return uuid5(NAMESPACE_URL, f"billing-center:invoice:{account}:{invoice_number}")
+
+
+def reference(value: str, field: str) -> str:
+    """Invoice numbers, control ids and tracking numbers: 1-40 plain characters."""
+    if not _REFERENCE.match(value):
+        raise InvalidInput(field, "1 to 40 letters, digits, '.', '_', '/' or '-'", rule="I1")
+    return value
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of an invoice: a shipment and what it costs."""
+
+    tracking_number: str
+    description: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Bill:
+    """What the billing system says an invoice is (I1)."""
+
+    account: AccountKey
+    invoice_number: str
+    control_id: str
+    issue_date: date
+    due_date: date
+    currency: str
+    amount: Decimal
+    lines: tuple[Line, ...]
+
+    def __post_init__(self) -> None:
+        reference(self.invoice_number, "invoice_number")
+        reference(self.control_id, "control_id")
+        currency(self.currency)
+        if self.due_date < self.issue_date:
+            raise InvalidInput("due_date", "on or after the issue date", rule="I1")
+        if money(self.amount) <= 0:
+            raise InvalidInput("amount", "more than zero", rule="I1")
+        self._check_lines()
+
+    def _check_lines(self) -> None:
+        if not self.lines:
+            raise InvalidInput("lines", "at least one line", rule="I1")
+        numbers = [reference(line.tracking_number, "tracking_number") for line in self.lines]
+        if len(set(numbers)) != len(numbers):
+            raise InvalidInput("lines", "each tracking number once", rule="I1")
+        for line in self.lines:
+            text(line.description, "description", limit=500, rule="I1")
+            money(line.amount)
+        if sum((line.amount for line in self.lines), Decimal(0)) != self.amount:
+            raise InvalidInput("lines", "line amounts that add up to the amount", rule="I1")
+
+
+@dataclass(frozen=True)
+class Payment:
+    """I3/I6: who pays, with which method, under which confirmation number."""
+
+    payment_id: str
+    confirmation_number: str
+    payment_method_id: str
+    paid_by: str
+    automatic: bool = False
+
+
+class Invoice(BillingAggregate):
+    """An invoice of an account, in the currency it was issued in."""
+
+    @staticmethod
+    def create_id(account: str, invoice_number: str) -> UUID:
+        """Derived from the account and number (I1)."""
+        return invoice_id(AccountKey.parse(account), invoice_number)
+
+    @event("InvoiceIssued")
+    def __init__(
+        self,
+        account: str,
+        invoice_number: str,
+        control_id: str,
+        issue_date: str,
+        due_date: str,
+        currency: str,
+        amount: Decimal,
+        lines: list[dict[str, Any]],
+        account_sequence: int,
+    ) -> None:
+        self.account = account
+        self.invoice_number = invoice_number
+        self.control_id = control_id
+        self.issue_date = issue_date
+        self.due_date = due_date
+        self.currency = currency
+        self.amount = amount
+        self.balance = amount
+        self.lines = lines
+        self.account_sequence = account_sequence
+        self.payments: list[dict[str, Any]] = []
+        self.adjustments: dict[str, dict[str, Any]] = {}
+        self.documents: list[dict[str, Any]] = []
+
+    @classmethod
+    def issue(cls, bill: Bill, account_sequence: int) -> Invoice:
+        """I1: the billing system issues an invoice for an account."""
+        lines = [
+            {"tracking_number": x.tracking_number, "description": x.description.strip(),
+             "amount": money(x.amount)}
+            for x in bill.lines
+        ]
+        return cls(
+            account=str(bill.account),
+            invoice_number=bill.invoice_number,
+            control_id=bill.control_id,
+            issue_date=bill.issue_date.isoformat(),
+            due_date=bill.due_date.isoformat(),
+            currency=bill.currency,
+            amount=money(bill.amount),
+            lines=lines,
+            account_sequence=account_sequence,
+        )
+
+    @property
+    def account_key(self) -> AccountKey:
+        """The account this invoice bills."""
+        return AccountKey.parse(self.account)
+
+    @property
+    def due(self) -> date:
+        """The printed due date."""
+        return date.fromisoformat(self.due_date)
+
+    @property
+    def issued(self) -> date:
+        """The printed issue date (A1, A7)."""
+        return date.fromisoformat(self.issue_date)
+
+    @property
+    def status(self) -> InvoiceStatus:
+        """OPEN until a payment is scheduled, PAID once one is made."""
+        if any(p["made"] for p in self.payments):
+            return InvoiceStatus.PAID
+        if self.payments:
+            return InvoiceStatus.PAYMENT_SCHEDULED
+        return InvoiceStatus.OPEN
+
+    # --- documents (I7) ----------------------------------------------------------------
+
+    def attach(self, document_id: str, sha256: str, filename: str, size: int) -> None:
+        """I7: the billing system attaches a document (a brokerage form, a PDF)."""
+        if not re.fullmatch(r"[0-9a-f]{64}", sha256):
+            raise InvalidInput("sha256", "a SHA-256 hex digest", rule="I7")
+        name = text(filename, "filename", limit=255, rule="I7")
+        self._attached(document_id=document_id, sha256=sha256, filename=name, size=size)
+
+    @event("DocumentAttached")
+    def _attached(self, document_id: str, sha256: str, filename: str, size: int) -> None:
+        self.documents.append(
+            {"document_id": document_id, "sha256": sha256, "filename": filename, "size": size}
+        )
+
+    # --- payments (I3, I6) -------------------------------------------------------------
+
+    def pay(self, payment: Payment, pay_on: date, today: date) -> None:
+        """I3: settle the whole balance today, or schedule it up to the due date."""
+        if self.payments:
+            raise AlreadyPaid("this invoice has a payment made or scheduled")
+        if self.balance <= 0:
+            raise NothingToPay("this invoice has no outstanding balance")
+        latest = max(self.due, today)
+        if not today <= pay_on <= latest:
+            window = "today" if latest == today else f"from {today} to {latest}"
+            raise InvalidInput("pay_on", f"a date {window}", rule="I3")
+        record = {**vars(payment), "amount": self.balance}
+        if pay_on == today:
+            self._paid(paid_on=pay_on.isoformat(), **record)
+        else:
+            self._scheduled(pay_on=pay_on.isoformat(), **record)
+
+    @event("PaymentScheduled")
+    def _scheduled(
+        self, payment_id: str, confirmation_number: str, payment_method_id: str,
+        paid_by: str, automatic: bool, amount: Decimal, pay_on: str,
+    ) -> None:
+        self.payments.append({
+            "payment_id": payment_id, "confirmation_number": confirmation_number,
+            "payment_method_id": payment_method_id, "paid_by": paid_by,
+            "automatic": automatic, "amount": amount, "pay_on": pay_on, "made": False,
+        })
+
+    @event("PaymentMade")
+    def _paid(
+        self, payment_id: str, confirmation_number: str, payment_method_id: str,
+        paid_by: str, automatic: bool, amount: Decimal, paid_on: str,
+    ) -> None:
+        self.payments.append({
+            "payment_id": payment_id, "confirmation_number": confirmation_number,
+            "payment_method_id": payment_method_id, "paid_by": paid_by,
+            "automatic": automatic, "amount": amount, "pay_on": paid_on, "made": True,
+        })
+        self.balance -= amount
+
+    # --- adjustments (I4) -----------------------------------------------------------------
+
+    def request_adjustment(
+        self, adjustment_id: str, reason: str, lines: dict[str, Decimal], requested_by: str
+    ) -> None:
+        """I4: dispute lines, each for at most its amount; one open request per line."""
+        reason = text(reason, "reason", limit=500, rule="I4")
+        if not lines:
+            raise InvalidInput("lines", "at least one disputed line", rule="I4")
+        self._check_disputes(lines)
+        disputed = {number: money(amount) for number, amount in lines.items()}
+        self._adjustment_requested(
+            adjustment_id=adjustment_id, reason=reason, lines=disputed, requested_by=requested_by
+        )
+
+    def _check_disputes(self, lines: dict[str, Decimal]) -> None:
+        amounts = {line["tracking_number"]: line["amount"] for line in self.lines}
+        open_lines = {
+            number
+            for request in self.adjustments.values()
+            if request["status"] == "OPEN"
+            for number in request["lines"]
+        }
+        for number, amount in lines.items():
+            if number not in amounts:
+                raise InvalidInput("lines", f"a tracking number of this invoice, not {number}",
+                                   rule="I4")
+            if not Decimal(0) < money(amount) <= amounts[number]:
+                raise InvalidInput("lines", f"for {number}, more than 0 and at most the line",
+                                   rule="I4")
+            if number in open_lines:
+                raise AdjustmentAlreadyOpen(f"an adjustment request is open on {number}")
+
+    @event("AdjustmentRequested")
+    def _adjustment_requested(
+        self, adjustment_id: str, reason: str, lines: dict[str, Decimal], requested_by: str
+    ) -> None:
+        self.adjustments[adjustment_id] = {
+            "reason": reason, "lines": lines, "requested_by": requested_by,
+            "status": "OPEN", "comment": "",
+        }
+
+    def decide_adjustment(self, adjustment_id: str, approved: bool, comment: str) -> None:
+        """I4: the billing system approves (crediting the balance) or rejects a request."""
+        request = self.adjustments.get(adjustment_id)
+        if request is None:
+            raise NotFound("adjustment", adjustment_id)
+        if request["status"] != "OPEN":
+            raise AdjustmentAlreadyDecided("this adjustment request was decided already")
+        credit = sum(request["lines"].values(), Decimal(0)) if approved else Decimal(0)
+        self._adjustment_decided(
+            adjustment_id=adjustment_id, approved=approved, comment=comment.strip()[:1000],
+            credited=money(credit),
+        )
+
+    @event("AdjustmentDecided")
+    def _adjustment_decided(
+        self, adjustment_id: str, approved: bool, comment: str, credited: Decimal
+    ) -> None:
+        request = self.adjustments[adjustment_id]
+        request["status"] = "APPROVED" if approved else "REJECTED"
+        request["comment"] = comment
+        self.balance -= credited

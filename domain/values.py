@@ -1,0 +1,117 @@
+"""Value types of the billing center: accounts, roles, money, reasons and sections."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+
+from domain.errors import InvalidInput
+
+
+class Role(StrEnum):
+    """The six roles of R2."""
+
+    VIEW_ONLY = "VIEW_ONLY"
+    VIEW_ADJUST = "VIEW_ADJUST"
+    VIEW_PAY = "VIEW_PAY"
+    VIEW_PAY_ADJUST = "VIEW_PAY_ADJUST"
+    PLAN_MANAGER = "PLAN_MANAGER"
+    ADMINISTRATOR = "ADMINISTRATOR"
+
+
+class LineOfBusiness(StrEnum):
+    """A1: what the account is used for."""
+
+    PACKAGE = "PACKAGE"
+    FREIGHT = "FREIGHT"
+    SUPPLY_CHAIN = "SUPPLY_CHAIN"
+
+
+class AccountType(StrEnum):
+    """A1: only for PACKAGE accounts."""
+
+    INDIVIDUAL = "INDIVIDUAL"
+    CONSOLIDATED_PAYMENT_PLAN = "CONSOLIDATED_PAYMENT_PLAN"
+
+
+class UnenrollmentReason(StrEnum):
+    """A3: why an account leaves the billing center."""
+
+    NO_LONGER_NEEDED = "NO_LONGER_NEEDED"
+    PREFER_PAPER = "PREFER_PAPER"
+    ACCOUNT_CLOSED = "ACCOUNT_CLOSED"
+    OTHER = "OTHER"
+
+
+class Notification(StrEnum):
+    """R8: the e-mails a user may opt out of."""
+
+    INVOICE_AVAILABLE = "INVOICE_AVAILABLE"
+    PAYMENT_RECEIVED = "PAYMENT_RECEIVED"
+    ADJUSTMENT_UPDATED = "ADJUSTMENT_UPDATED"
+
+
+class Section(StrEnum):
+    """Where an invoice stands for one company (A4, A6, I2)."""
+
+    HISTORY = "HISTORY"
+    ARCHIVE = "ARCHIVE"
+    HIDDEN = "HIDDEN"
+
+
+class InvoiceStatus(StrEnum):
+    """The payment status shown on an invoice (API shapes)."""
+
+    OPEN = "OPEN"
+    PAYMENT_SCHEDULED = "PAYMENT_SCHEDULED"
+    PAID = "PAID"
+
+
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+_ACCOUNT_NUMBER = re.compile(r"^[A-Z0-9]{1,20}$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+@dataclass(frozen=True, order=True)
+class AccountKey:
+    """A shipper account: country (ISO 3166-1 alpha-2) and number; `US-1A2B3C` as text."""
+
+    country: str
+    number: str
+
+    def __post_init__(self) -> None:
+        if not _COUNTRY.match(self.country):
+            raise InvalidInput("country", "an ISO 3166-1 alpha-2 code such as US", rule="A1")
+        if not _ACCOUNT_NUMBER.match(self.number):
+            raise InvalidInput("number", "1 to 20 capital letters or digits", rule="A1")
+
+    def __str__(self) -> str:
+        return f"{self.country}-{self.number}"
+
+    @classmethod
+    def parse(cls, text: str) -> AccountKey:
+        """Read the `US-1A2B3C` form used in paths and events."""
+        country, sep, number = text.partition("-")
+        if not sep:
+            raise InvalidInput("account", "COUNTRY-NUMBER, such as US-1A2B3C", rule="A1")
+        return cls(country, number)
+
+
+def money(value: Decimal | str | int) -> Decimal:
+    """An amount with at most two decimals (API values)."""
+    try:
+        amount = Decimal(value)
+    except (InvalidOperation, ValueError) as error:
+        raise InvalidInput("amount", "a decimal number such as 120.50") from error
+    if not amount.is_finite() or amount.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise InvalidInput("amount", "a decimal number with at most 2 decimals")
+    return amount.quantize(Decimal("0.01"))
+
+
+def currency(code: str) -> str:
+    """An ISO 4217 currency code."""
+    if not _CURRENCY.match(code):
+        raise InvalidInput("currency", "an ISO 4217 code such as USD", rule="I1")
+    return code
