@@ -92,7 +92,7 @@ def read_or_create_secret_file(path: Path, make: Callable[[], bytes]) -> bytes:
     """
     if path.exists():
         return path.read_bytes()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     staging = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
     descriptor = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
