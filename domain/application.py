@@ -121,7 +121,7 @@ class BillingCenter(Application[UUID]):
     """Every command of the billing center (DOMAIN.md R1-R11, A1-A6, I1-I7)."""
 
     name = "BillingCenter"
-    snapshotting_intervals: ClassVar[dict[type[Aggregate], int]] = {
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {
         Company: 100,
         AccountEnrollment: 100,
         Invoice: 50,
@@ -152,7 +152,7 @@ class BillingCenter(Application[UUID]):
 
     def _get(self, kind: type[T], aggregate_id: UUID, what: str, key: object) -> T:
         try:
-            found = self.repository.get(aggregate_id)
+            found: object = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise NotFound(what, key) from None
         if not isinstance(found, kind):
@@ -251,8 +251,15 @@ class BillingCenter(Application[UUID]):
 
     @command
     def add_user(
-        self, caller: Caller, company_id: UUID, login: str, email: str, name: str,
-        role: Role, accounts: Iterable[AccountKey] = (),
+        self,
+        caller: Caller,
+        company_id: UUID,
+        login: str,
+        *,
+        email: str,
+        name: str,
+        role: Role,
+        accounts: Iterable[AccountKey] = (),
     ) -> Receipt[str]:
         """R5: add a user with a role and granted accounts (R3, R4, R9)."""
         company = self._member_company(caller.as_person(), company_id)
@@ -358,7 +365,7 @@ class BillingCenter(Application[UUID]):
         """R11: the general administrator adds a bank account, its number sealed."""
         company = self._member_company(caller.as_person(), company_id)
         number = bank.account_number.replace(" ", "")
-        if not (number.isalnum() and number.isascii() and 4 <= len(number) <= 34):
+        if not (number.isalnum() and number.isascii() and 4 <= len(number) <= 34):  # noqa: PLR2004 IBAN bounds
             raise InvalidInput("account_number", "4 to 34 letters or digits", rule="R11")
         method = {
             "holder": text(bank.holder, "holder", rule="R11"),
@@ -409,8 +416,12 @@ class BillingCenter(Application[UUID]):
 
     @command
     def unenroll_accounts(
-        self, caller: Caller, company_id: UUID, accounts: Sequence[AccountKey],
-        reason: UnenrollmentReason, comment: str = "",
+        self,
+        caller: Caller,
+        company_id: UUID,
+        accounts: Sequence[AccountKey],
+        reason: UnenrollmentReason,
+        comment: str = "",
     ) -> Receipt[None]:
         """A3: the general administrator unenrolls accounts, all together or none."""
         company = self._member_company(caller.as_person(), company_id)
@@ -435,9 +446,7 @@ class BillingCenter(Application[UUID]):
         company = self._member_company(caller.as_person(), company_id)
         company.require_account_manager(caller.login)
         if accounts is None:
-            records = [
-                a for a in self._company_accounts(company) if a.may_reenroll(company_id)
-            ]
+            records = [a for a in self._company_accounts(company) if a.may_reenroll(company_id)]
         else:
             if len(set(accounts)) != len(accounts):
                 raise InvalidInput("accounts", "each account once", rule="A5")
@@ -448,7 +457,11 @@ class BillingCenter(Application[UUID]):
 
     @command
     def set_up_autopay(
-        self, caller: Caller, company_id: UUID, key: AccountKey, days_before_due: int,
+        self,
+        caller: Caller,
+        company_id: UUID,
+        key: AccountKey,
+        days_before_due: int,
         method_id: str | None = None,
     ) -> Receipt[None]:
         """I6: who may pay an account pays its future invoices automatically."""
@@ -529,7 +542,10 @@ class BillingCenter(Application[UUID]):
 
     @command
     def pay_invoice(
-        self, caller: Caller, invoice_ref: UUID, pay_on: date | None = None,
+        self,
+        caller: Caller,
+        invoice_ref: UUID,
+        pay_on: date | None = None,
         method_id: str | None = None,
     ) -> Receipt[Payment]:
         """I3: pay the whole balance, today or on a date up to the due date."""
@@ -551,7 +567,12 @@ class BillingCenter(Application[UUID]):
 
     @command
     def decide_adjustment(
-        self, caller: Caller, invoice_ref: UUID, adjustment_id: str, *, approved: bool,
+        self,
+        caller: Caller,
+        invoice_ref: UUID,
+        adjustment_id: str,
+        *,
+        approved: bool,
         comment: str = "",
     ) -> Receipt[None]:
         """I4: the billing system approves or rejects a request."""

@@ -25,7 +25,8 @@ class Cause:
     correlation_id: str
 
 
-_CAUSE: ContextVar[Cause] = ContextVar("cause", default=Cause("system", "-"))
+_SYSTEM = Cause("system", "-")
+_CAUSE: ContextVar[Cause] = ContextVar("cause", default=_SYSTEM)
 
 
 @contextmanager

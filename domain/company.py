@@ -22,6 +22,8 @@ from domain.errors import (
 from domain.roles import ACTION_RULES, ALL_ACCOUNTS_ROLES, TOP_ROLES, Action, may
 from domain.values import Role
 
+ADDRESS_LIMIT = 500
+
 DEFAULT_METHOD = ""
 """How an automatic payment that relies on the default method names it (R11)."""
 
@@ -144,7 +146,7 @@ class Company(BillingAggregate):
         self.require(by, Action.EDIT_COMPANY)
         name = text(name, "name", rule="R10")
         address = address.strip()
-        if len(address) > 500:
+        if len(address) > ADDRESS_LIMIT:
             raise InvalidInput("address", "at most 500 characters", rule="R10")
         if (name, address) != (self.name, self.address):
             self._details_changed(name=name, address=address)
@@ -260,6 +262,7 @@ class Company(BillingAggregate):
     @event("PaymentMethodAdded")
     def _method_added(
         self,
+        *,
         payment_method_id: str,
         holder: str,
         bank_code: str,

@@ -38,6 +38,10 @@ PROOF_DAYS = 45
 PROOF_CANDIDATES = 3
 """A1: one of the account's three latest invoices."""
 
+COMMENT_LIMIT = 1000
+MAX_DAYS_BEFORE_DUE = 60
+"""I6 (decision): how early an automatic payment may pay."""
+
 
 def account_id(account: AccountKey) -> UUID:
     """The AccountEnrollment aggregate id of an account."""
@@ -138,7 +142,7 @@ class AccountEnrollment(BillingAggregate):
         comment = comment.strip()
         if reason is UnenrollmentReason.OTHER and not comment:
             raise CommentRequired("with the reason OTHER, a comment is required")
-        if len(comment) > 1000:
+        if len(comment) > COMMENT_LIMIT:
             raise InvalidInput("comment", "at most 1000 characters", rule="A3")
         self._unenrolled(company_id=str(company_id), reason=reason.value, comment=comment)
 
@@ -183,10 +187,12 @@ class AccountEnrollment(BillingAggregate):
 
     @event("InvoiceDelivered")
     def _delivered(self, invoice_id: str, invoice_number: str, issue_date: str) -> None:
-        entry = {"invoice_id": invoice_id, "invoice_number": invoice_number, "issue_date": issue_date}
-        latest = sorted(
-            [*self.recent_invoices, entry], key=lambda e: e["issue_date"], reverse=True
-        )
+        entry = {
+            "invoice_id": invoice_id,
+            "invoice_number": invoice_number,
+            "issue_date": issue_date,
+        }
+        latest = sorted([*self.recent_invoices, entry], key=lambda e: e["issue_date"], reverse=True)
         self.recent_invoices = latest[:PROOF_CANDIDATES]
 
     def latest_invoice_ids(self) -> list[UUID]:
@@ -201,7 +207,7 @@ class AccountEnrollment(BillingAggregate):
         """I6: pay every invoice issued from now on in full, some days before it is due."""
         if not self.enrolled_in(company_id):
             raise AccountNotEnrolled(f"{self.key} is not enrolled in this company", rule="I6")
-        if not 0 <= days_before_due <= 60:
+        if not 0 <= days_before_due <= MAX_DAYS_BEFORE_DUE:
             raise InvalidInput("days_before_due", "a whole number from 0 to 60", rule="I6")
         self._autopay_set_up(
             days_before_due=days_before_due, payment_method_id=method_id or "", set_up_by=by

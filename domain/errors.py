@@ -127,9 +127,7 @@ class NoRecentInvoice(DomainError):
     title = "No recent invoice"
 
     def __init__(self) -> None:
-        super().__init__(
-            "this account has no invoice issued in the last 45 days to prove it with"
-        )
+        super().__init__("this account has no invoice issued in the last 45 days to prove it with")
 
 
 class AccountHeldElsewhere(DomainError):
@@ -222,4 +220,3 @@ class AutomaticPaymentMissing(DomainError):
 
     rule = "I6"
     title = "No automatic payment"
-

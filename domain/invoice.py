@@ -105,6 +105,7 @@ class Invoice(BillingAggregate):
     @event("InvoiceIssued")
     def __init__(
         self,
+        *,
         account: str,
         invoice_number: str,
         control_id: str,
@@ -133,8 +134,11 @@ class Invoice(BillingAggregate):
     def issue(cls, bill: Bill, account_sequence: int) -> Invoice:
         """I1: the billing system issues an invoice for an account."""
         lines = [
-            {"tracking_number": x.tracking_number, "description": x.description.strip(),
-             "amount": money(x.amount)}
+            {
+                "tracking_number": x.tracking_number,
+                "description": x.description.strip(),
+                "amount": money(x.amount),
+            }
             for x in bill.lines
         ]
         return cls(
@@ -208,25 +212,53 @@ class Invoice(BillingAggregate):
 
     @event("PaymentScheduled")
     def _scheduled(
-        self, payment_id: str, confirmation_number: str, payment_method_id: str,
-        paid_by: str, automatic: bool, amount: Decimal, pay_on: str,
+        self,
+        *,
+        payment_id: str,
+        confirmation_number: str,
+        payment_method_id: str,
+        paid_by: str,
+        automatic: bool,
+        amount: Decimal,
+        pay_on: str,
     ) -> None:
-        self.payments.append({
-            "payment_id": payment_id, "confirmation_number": confirmation_number,
-            "payment_method_id": payment_method_id, "paid_by": paid_by,
-            "automatic": automatic, "amount": amount, "pay_on": pay_on, "made": False,
-        })
+        self.payments.append(
+            {
+                "payment_id": payment_id,
+                "confirmation_number": confirmation_number,
+                "payment_method_id": payment_method_id,
+                "paid_by": paid_by,
+                "automatic": automatic,
+                "amount": amount,
+                "pay_on": pay_on,
+                "made": False,
+            }
+        )
 
     @event("PaymentMade")
     def _paid(
-        self, payment_id: str, confirmation_number: str, payment_method_id: str,
-        paid_by: str, automatic: bool, amount: Decimal, paid_on: str,
+        self,
+        *,
+        payment_id: str,
+        confirmation_number: str,
+        payment_method_id: str,
+        paid_by: str,
+        automatic: bool,
+        amount: Decimal,
+        paid_on: str,
     ) -> None:
-        self.payments.append({
-            "payment_id": payment_id, "confirmation_number": confirmation_number,
-            "payment_method_id": payment_method_id, "paid_by": paid_by,
-            "automatic": automatic, "amount": amount, "pay_on": paid_on, "made": True,
-        })
+        self.payments.append(
+            {
+                "payment_id": payment_id,
+                "confirmation_number": confirmation_number,
+                "payment_method_id": payment_method_id,
+                "paid_by": paid_by,
+                "automatic": automatic,
+                "amount": amount,
+                "pay_on": paid_on,
+                "made": True,
+            }
+        )
         self.balance -= amount
 
     # --- adjustments (I4) -----------------------------------------------------------------
@@ -254,11 +286,13 @@ class Invoice(BillingAggregate):
         }
         for number, amount in lines.items():
             if number not in amounts:
-                raise InvalidInput("lines", f"a tracking number of this invoice, not {number}",
-                                   rule="I4")
+                raise InvalidInput(
+                    "lines", f"a tracking number of this invoice, not {number}", rule="I4"
+                )
             if not Decimal(0) < money(amount) <= amounts[number]:
-                raise InvalidInput("lines", f"for {number}, more than 0 and at most the line",
-                                   rule="I4")
+                raise InvalidInput(
+                    "lines", f"for {number}, more than 0 and at most the line", rule="I4"
+                )
             if number in open_lines:
                 raise AdjustmentAlreadyOpen(f"an adjustment request is open on {number}")
 
@@ -267,8 +301,11 @@ class Invoice(BillingAggregate):
         self, adjustment_id: str, reason: str, lines: dict[str, Decimal], requested_by: str
     ) -> None:
         self.adjustments[adjustment_id] = {
-            "reason": reason, "lines": lines, "requested_by": requested_by,
-            "status": "OPEN", "comment": "",
+            "reason": reason,
+            "lines": lines,
+            "requested_by": requested_by,
+            "status": "OPEN",
+            "comment": "",
         }
 
     def decide_adjustment(self, adjustment_id: str, approved: bool, comment: str) -> None:
@@ -280,7 +317,9 @@ class Invoice(BillingAggregate):
             raise AdjustmentAlreadyDecided("this adjustment request was decided already")
         credit = sum(request["lines"].values(), Decimal(0)) if approved else Decimal(0)
         self._adjustment_decided(
-            adjustment_id=adjustment_id, approved=approved, comment=comment.strip()[:1000],
+            adjustment_id=adjustment_id,
+            approved=approved,
+            comment=comment.strip()[:1000],
             credited=money(credit),
         )
 

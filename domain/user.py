@@ -19,6 +19,9 @@ from domain.values import Notification
 _LOGIN = re.compile(r"^[^\s\x00-\x1f\x7f]{1,128}$")
 _EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
 
+EMAIL_LIMIT = 254
+NAME_LIMIT = 200
+
 ALL_ON = {kind.value: True for kind in Notification}
 """R8 (decision): every notification is on when a user is added."""
 
@@ -38,9 +41,9 @@ def valid_login(login: str) -> str:
 def valid_profile(email: str, name: str) -> tuple[str, str]:
     """R5: an e-mail address and a name are required."""
     email, name = email.strip(), name.strip()
-    if len(email) > 254 or not _EMAIL.match(email):
+    if len(email) > EMAIL_LIMIT or not _EMAIL.match(email):
         raise InvalidInput("email", "an e-mail address", rule="R5")
-    if not name or len(name) > 200 or any(ord(c) < 32 for c in name):
+    if not name or len(name) > NAME_LIMIT or not name.isprintable():
         raise InvalidInput("name", "1 to 200 printable characters", rule="R5")
     return email, name
 

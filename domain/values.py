@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from enum import StrEnum
 
 from domain.errors import InvalidInput
@@ -69,6 +69,7 @@ class InvoiceStatus(StrEnum):
     PAID = "PAID"
 
 
+CENT = Decimal("0.01")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _ACCOUNT_NUMBER = re.compile(r"^[A-Z0-9]{1,20}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -105,9 +106,9 @@ def money(value: Decimal | str | int) -> Decimal:
         amount = Decimal(value)
     except (InvalidOperation, ValueError) as error:
         raise InvalidInput("amount", "a decimal number such as 120.50") from error
-    if not amount.is_finite() or amount.as_tuple().exponent < -2:  # type: ignore[operator]
+    if not amount.is_finite() or amount != amount.quantize(CENT, rounding=ROUND_DOWN):
         raise InvalidInput("amount", "a decimal number with at most 2 decimals")
-    return amount.quantize(Decimal("0.01"))
+    return amount.quantize(CENT)
 
 
 def currency(code: str) -> str:

@@ -8,8 +8,10 @@ while or after" has one exact answer, whatever the clocks say.
 
 from __future__ import annotations
 
+from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date
+from itertools import pairwise
 
 from domain.values import Section
 
@@ -35,7 +37,7 @@ def place(intervals: list[Interval], company_id: str, sequence: int) -> Section 
     for interval in intervals:
         if interval.holds(sequence):
             return Section.HISTORY if interval.company_id == company_id else None
-    for before, after in zip(intervals, intervals[1:], strict=False):
+    for before, after in pairwise(intervals):
         gap = before.end is not None and before.end < sequence < after.start
         if gap and before.company_id == after.company_id == company_id:
             return Section.ARCHIVE  # A6: closed by the company's re-enrollment
@@ -50,8 +52,7 @@ def history_cutoff(today: date) -> date:
     month = today.month - HISTORY_MONTHS
     year = today.year + (month - 1) // 12
     month = (month - 1) % 12 + 1
-    day = min(today.day, 28) if month == 2 else min(today.day, 30 if month in (4, 6, 9, 11) else 31)
-    return date(year, month, day)
+    return date(year, month, min(today.day, monthrange(year, month)[1]))
 
 
 def in_window(issue_date: date, today: date) -> bool:
