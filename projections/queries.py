@@ -1,0 +1,327 @@
+"""The read side's interface: what the HTTP API asks the read models, and the rows it gets.
+
+Rows are frozen dataclasses shaped like API.md "Shapes". Read models answer *what* a login
+may see (R4 grants, A4, A6, A7, I2 — all in SQL); *who* may call a route stays with the
+domain (the Company aggregate). Lists are keyset-paged: `Page.next` is an opaque cursor to
+pass back as `cursor`, None on the last page.
+
+Every read model trails the event store by a little; `position()` is the lowest store
+position all of them have reached, and `wait_for(n, timeout)` implements API.md
+`min_position` (read your own writes).
+
+Entry points (in `projections.runner`):
+- `start_projections(settings, app=None) -> ProjectionsHandle`: follow the store in a
+  background thread of this process (`billing-center serve`); `app` is needed for
+  `memory://` stores (read models then live in an in-process SQLite database).
+- `open_read_models(settings, app=None) -> ReadModels`: readers only, no runner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Generic, Literal, Protocol, TypeVar
+from uuid import UUID
+
+T = TypeVar("T")
+
+SectionName = Literal["HISTORY", "ARCHIVE"]
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """A page of a list: its items, and the cursor of the next page (None: no more)."""
+
+    items: Sequence[T]
+    next: str | None = None
+
+
+class BadCursor(ValueError):
+    """A cursor that this read side did not hand out (the API answers 422)."""
+
+
+@dataclass(frozen=True)
+class InvoiceView:
+    """An invoice as a list item (API.md Shapes)."""
+
+    invoice_id: UUID
+    invoice_number: str
+    account: str  # "US-1A2B3C"
+    issue_date: date
+    due_date: date
+    currency: str
+    amount: Decimal
+    balance: Decimal
+    status: str  # OPEN | PAYMENT_SCHEDULED | PAID
+    section: str  # HISTORY | ARCHIVE
+
+
+@dataclass(frozen=True)
+class LineView:
+    """One line of an invoice."""
+
+    tracking_number: str
+    description: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class PaymentView:
+    """A payment made or scheduled on an invoice (I3, I6)."""
+
+    payment_id: str
+    confirmation_number: str
+    payment_method_id: str
+    paid_by: str
+    automatic: bool
+    amount: Decimal
+    pay_on: date
+    made: bool
+
+
+@dataclass(frozen=True)
+class AdjustmentView:
+    """An adjustment request and its decision (I4)."""
+
+    adjustment_id: str
+    reason: str
+    lines: dict[str, Decimal]
+    requested_by: str
+    status: str  # OPEN | APPROVED | REJECTED
+    comment: str
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    """A document attached to an invoice (I7)."""
+
+    document_id: str
+    sha256: str
+    filename: str
+    size: int
+
+
+@dataclass(frozen=True)
+class InvoiceDetail(InvoiceView):
+    """An invoice in detail: the list item plus lines, payments, adjustments, documents."""
+
+    lines: tuple[LineView, ...] = ()
+    payments: tuple[PaymentView, ...] = ()
+    adjustments: tuple[AdjustmentView, ...] = ()
+    documents: tuple[DocumentView, ...] = ()
+
+
+@dataclass(frozen=True)
+class AutopayView:
+    """An account's automatic payment (I6)."""
+
+    days_before_due: int
+    set_up_by: str
+
+
+@dataclass(frozen=True)
+class AccountView:
+    """An account of a company (API.md Shapes); `status` ENROLLED or UNENROLLED."""
+
+    country: str
+    number: str
+    line_of_business: str
+    account_type: str | None
+    status: str
+    paper_invoices: bool
+    autopay: AutopayView | None
+
+
+@dataclass(frozen=True)
+class UserView:
+    """A user of a company; the API drops `role`/`general_administrator` where R7 says so."""
+
+    login: str
+    email: str
+    name: str
+    role: str
+    accounts: tuple[str, ...]
+    general_administrator: bool
+    removed: bool = False
+
+
+@dataclass(frozen=True)
+class CompanyView:
+    """A company; `accounts` are all the accounts it holds or held (filter per caller, R4)."""
+
+    company_id: UUID
+    name: str
+    address: str
+    general_administrator: str
+    accounts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PaymentMethodView:
+    """A company's bank account, masked (R11)."""
+
+    payment_method_id: str
+    holder: str
+    bank_code: str
+    last4: str
+    default: bool
+
+
+@dataclass(frozen=True)
+class ProjectionStatus:
+    """How far one projection has read the store (for `/health` and `projections status`)."""
+
+    name: str
+    position: int
+    head: int
+    lag: int
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One event of the audit trail (API.md "Audit event" plus a readable summary)."""
+
+    position: int
+    recorded_at: datetime
+    type: str
+    aggregate_id: UUID
+    version: int
+    company_id: UUID | None
+    actor: str
+    correlation_id: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """One e-mail to send: (event position, recipient, kind) is unique (R8, I4, I5)."""
+
+    position: int
+    recipient: str
+    kind: str  # INVOICE_AVAILABLE | PAYMENT_RECEIVED | ADJUSTMENT_UPDATED
+    subject_id: str  # the invoice id
+    created_at: datetime
+    sent_at: datetime | None = None
+
+
+class ReadModels(Protocol):
+    """Everything the API reads. `limit` is 1..MAX_LIMIT (the API validates it)."""
+
+    def position(self) -> int:
+        """The lowest store position every projection has reached."""
+        ...
+
+    def wait_for(self, position: int, timeout: float) -> bool:
+        """Wait until `position()` >= `position`; False if `timeout` seconds pass first."""
+        ...
+
+    def status(self) -> list[ProjectionStatus]:
+        """Each projection's position, the store head and the lag."""
+        ...
+
+    # --- directory (R1, R5-R7, R10) ---
+
+    def company(self, company_id: UUID) -> CompanyView | None:
+        """The company, or None if no such company."""
+        ...
+
+    def company_of(self, login: str) -> UUID | None:
+        """The company `login` currently belongs to (R5: at most one)."""
+        ...
+
+    def users(
+        self,
+        company_id: UUID,
+        *,
+        logins: Collection[str] | None = None,
+        cursor: str | None = None,
+        limit: int = DEFAULT_LIMIT,
+    ) -> Page[UserView]:
+        """Current users of the company by login (only `logins` if given: R7/R9 filter)."""
+        ...
+
+    def user(self, company_id: UUID, login: str) -> UserView | None:
+        """A current user of the company, or None."""
+        ...
+
+    def payment_methods(self, company_id: UUID) -> list[PaymentMethodView]:
+        """The company's payment methods, masked (R11)."""
+        ...
+
+    # --- accounts (A1-A6, I6) ---
+
+    def accounts(self, company_id: UUID, *, visible_to: str) -> list[AccountView]:
+        """R4: every account of the company for Administrators, others their grants."""
+        ...
+
+    # --- invoices (R4, A4, A6, A7, I2) ---
+
+    def invoices(
+        self,
+        company_id: UUID,
+        login: str,
+        section: SectionName,
+        *,
+        today: date,
+        cursor: str | None = None,
+        limit: int = DEFAULT_LIMIT,
+    ) -> Page[InvoiceView]:
+        """The invoices `login` may see in the section, newest first (issue date, delivery)."""
+        ...
+
+    def invoice(self, invoice_id: UUID, *, login: str, today: date) -> InvoiceDetail | None:
+        """The invoice in detail if `login` may see it now (any section but HIDDEN), else None."""
+        ...
+
+    # --- audit and outbox ---
+
+    def audit_events(
+        self,
+        *,
+        company_id: UUID | None = None,
+        actor: str | None = None,
+        types: Collection[str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        after: int = 0,
+        limit: int = DEFAULT_LIMIT,
+    ) -> Page[AuditEntry]:
+        """The audit trail in store order after position `after` (`next` is a position)."""
+        ...
+
+    def outbox(
+        self, *, unsent_only: bool = True, limit: int = DEFAULT_LIMIT
+    ) -> list[OutboxMessage]:
+        """Notifications to deliver, in event order."""
+        ...
+
+
+class StoreSettings(Protocol):
+    """What the read side needs of `api.settings.Settings`."""
+
+    @property
+    def database_url(self) -> str: ...
+
+
+class ProjectionsHandle(Protocol):
+    """The runner started inside the API process (`projections.runner.start_projections`).
+
+    Wire it into the app lifespan::
+
+        handle = start_projections(settings, app=billing_center_app)  # thread started
+        reads: ReadModels = handle.read_models
+        ...
+        handle.stop()  # at shutdown: stops the thread, closes connections
+    """
+
+    @property
+    def read_models(self) -> ReadModels: ...
+
+    def stop(self) -> None:
+        """Stop following the store and close the read models' connections."""
+        ...
