@@ -31,6 +31,7 @@ from domain.errors import (
     DomainError,
     InvalidInput,
     InvoiceNumberTaken,
+    LoginTaken,
     NoRecentInvoice,
     NotFound,
 )
@@ -202,7 +203,7 @@ class BillingCenter(Application[UUID]):
         name = text(name, "name", rule="R1")
         user = self._user_or_new(login)
         if user.company_id is not None:
-            user.join(uuid4(), "", "")  # raises LoginTaken (R5)
+            raise LoginTaken(f"{login} already belongs to a company")
         proven = self._prove_all(accounts)
         company = Company(
             name=name, general_administrator=login, accounts=[str(r.account) for r in accounts]
