@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from domain.application import BillingCenter, utc_now
-from domain.ports import Clock
-
 from api.keys import AesGcmSecretBox, load_or_create_data_key
 from api.settings import Settings
 from api.storage import eventsourcing_env
+from domain.application import BillingCenter, utc_now
+from domain.ports import Clock
 
 
 def billing_center(settings: Settings, *, clock: Clock = utc_now) -> BillingCenter:
