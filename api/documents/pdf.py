@@ -1,0 +1,253 @@
+"""The invoice as a PDF (fpdf2): header band, parties, lines, adjustments, totals, payments.
+
+DejaVu Sans is embedded (shipped beside this module) so any name or description prints,
+whatever its script. An archive invoice (A6) carries an ARCHIVE stamp on every page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from fpdf import FPDF
+from fpdf.fonts import FontFace
+
+from api.documents.sheet import InvoiceSheet
+
+FONTS = Path(__file__).parent / "fonts"
+FONT = "DejaVu"
+CARRIER = "Billing Center"
+TAGLINE = "Online billing for shipper accounts"
+INK = (33, 37, 41)
+BRAND = (18, 52, 86)
+MUTED = (108, 117, 125)
+PALE = (241, 244, 248)
+STAMP = (200, 35, 35)
+TOTALS_HEIGHT = 36
+
+
+def money(amount: Decimal, currency: str) -> str:
+    """`1,234.50 USD`: grouped, two decimals, the code after."""
+    return f"{amount:,.2f} {currency}"
+
+
+class _Page(FPDF):
+    """A4 pages with the carrier's band on top and a page count at the bottom."""
+
+    def __init__(self, sheet: InvoiceSheet) -> None:
+        super().__init__(format="A4", unit="mm")
+        self.sheet = sheet
+        self.set_margins(18, 16, 18)
+        self.set_auto_page_break(auto=True, margin=22)
+        self.add_font(FONT, "", str(FONTS / "DejaVuSans.ttf"))
+        self.add_font(FONT, "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+        self.set_title(f"Invoice {sheet.invoice_number}")
+        self.set_author(CARRIER)
+        self.set_creation_date(datetime.combine(sheet.issue_date, datetime.min.time(), UTC))
+
+    def header(self) -> None:
+        self.set_fill_color(*BRAND)
+        self.rect(0, 0, self.w, 30, style="F")
+        self.set_text_color(255, 255, 255)
+        self.set_xy(self.l_margin, 8)
+        self.set_font(FONT, "B", 18)
+        self.cell(0, 8, CARRIER)
+        self.set_xy(self.l_margin, 17)
+        self.set_font(FONT, "", 9)
+        self.cell(0, 5, TAGLINE)
+        self.set_xy(self.l_margin, 9)
+        self.set_font(FONT, "B", 20)
+        self.cell(0, 10, "INVOICE", align="R")
+        if self.sheet.archive:
+            self._archive_label()
+        self.set_text_color(*INK)
+        self.set_y(38)
+
+    def _archive_label(self) -> None:
+        """A6: archive invoices are for viewing and downloading only."""
+        self.set_xy(self.l_margin, 22)
+        self.set_font(FONT, "B", 9)
+        self.set_text_color(255, 205, 205)
+        self.cell(0, 5, "ARCHIVE · view and download only", align="R")
+
+    def _stamp(self) -> None:
+        """Drawn last on each page, so no table fill hides it."""
+        with self.local_context(fill_opacity=0.16, text_color=STAMP):
+            self.set_font(FONT, "B", 96)
+            with self.rotation(35, self.w / 2, self.h / 2):
+                self.set_xy(0, self.h / 2 - 20)
+                self.cell(self.w, 40, "ARCHIVE", align="C")
+
+    def footer(self) -> None:
+        if self.sheet.archive:
+            self._stamp()
+        self.set_y(-14)
+        self.set_font(FONT, "", 8)
+        self.set_text_color(*MUTED)
+        left = f"Invoice {self.sheet.invoice_number} · account {self.sheet.account}"
+        self.cell(0, 5, left)
+        self.set_x(self.l_margin)
+        self.cell(0, 5, f"Page {self.page_no()} of {{nb}}", align="R")
+
+
+def render(sheet: InvoiceSheet) -> bytes:
+    """The invoice PDF."""
+    pdf = _Page(sheet)
+    pdf.add_page()
+    _parties(pdf, sheet)
+    _lines(pdf, sheet)
+    if sheet.adjustments:
+        _adjustments(pdf, sheet)
+    _totals(pdf, sheet)
+    if sheet.payments:
+        _payments(pdf, sheet)
+    if sheet.documents:
+        _documents(pdf, sheet)
+    return bytes(pdf.output())
+
+
+def _label(pdf: FPDF, text: str) -> None:
+    pdf.set_font(FONT, "B", 8)
+    pdf.set_text_color(*MUTED)
+    pdf.cell(0, 5, text.upper(), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(*INK)
+
+
+def _parties(pdf: FPDF, sheet: InvoiceSheet) -> None:
+    top, half = pdf.get_y(), pdf.epw / 2
+    _label(pdf, "Billed to")
+    pdf.set_font(FONT, "B", 12)
+    pdf.multi_cell(half - 6, 6, sheet.company, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, "", 9)
+    if sheet.address:
+        pdf.multi_cell(half - 6, 4.5, sheet.address, new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 6, f"Account {sheet.account}", new_x="LMARGIN", new_y="NEXT")
+    bottom = pdf.get_y()
+    pdf.set_xy(pdf.l_margin + half, top)
+    _facts(pdf, sheet, half)
+    pdf.set_y(max(bottom, pdf.get_y()) + 6)
+
+
+def _facts(pdf: FPDF, sheet: InvoiceSheet, width: float) -> None:
+    facts = [
+        ("Invoice number", sheet.invoice_number),
+        ("Control id", sheet.control_id),
+        ("Issue date", _day(sheet.issue_date)),
+        ("Due date", _day(sheet.due_date)),
+        ("Status", sheet.status.replace("_", " ").title()),
+        ("Balance due", money(sheet.balance, sheet.currency)),
+    ]
+    x = pdf.get_x()
+    for name, value in facts:
+        pdf.set_x(x)
+        pdf.set_font(FONT, "", 9)
+        pdf.set_text_color(*MUTED)
+        pdf.cell(width * 0.45, 6, name)
+        pdf.set_font(FONT, "B", 9)
+        pdf.set_text_color(*INK)
+        pdf.cell(width * 0.55, 6, value, align="R", new_x="LMARGIN", new_y="NEXT")
+
+
+def _day(day: date) -> str:
+    return day.isoformat()
+
+
+def _table(
+    pdf: FPDF, rows: Sequence[Sequence[str]], widths: Sequence[int], align: Sequence[str]
+) -> None:
+    heading = FontFace(emphasis="BOLD", color=(255, 255, 255), fill_color=BRAND)
+    pdf.set_font(FONT, "", 9)
+    with pdf.table(
+        col_widths=tuple(widths),
+        text_align=tuple(align),
+        headings_style=heading,
+        borders_layout="HORIZONTAL_LINES",
+        cell_fill_color=PALE,
+        cell_fill_mode="ROWS",
+        line_height=6,
+        padding=(1.2, 2),
+    ) as table:
+        for values in rows:
+            row = table.row()
+            for value in values:
+                row.cell(value)
+    pdf.ln(4)
+
+
+def _lines(pdf: FPDF, sheet: InvoiceSheet) -> None:
+    _label(pdf, "Shipments")
+    rows = [("Tracking number", "Description", "Amount")]
+    rows += [
+        (x.tracking_number, x.description, money(x.amount, sheet.currency)) for x in sheet.lines
+    ]
+    _table(pdf, rows, (28, 52, 20), ("LEFT", "LEFT", "RIGHT"))
+
+
+def _adjustments(pdf: FPDF, sheet: InvoiceSheet) -> None:
+    _label(pdf, "Adjustment requests")
+    rows = [("Tracking numbers", "Reason", "Requested", "Status", "Credited")]
+    rows += [
+        (
+            "\n".join(x.tracking_numbers),
+            x.reason,
+            money(x.requested, sheet.currency),
+            x.status.title(),
+            money(x.credited, sheet.currency),
+        )
+        for x in sheet.adjustments
+    ]
+    _table(pdf, rows, (28, 30, 15, 14, 13), ("LEFT", "LEFT", "RIGHT", "LEFT", "RIGHT"))
+
+
+def _totals(pdf: FPDF, sheet: InvoiceSheet) -> None:
+    if pdf.will_page_break(TOTALS_HEIGHT):
+        pdf.add_page()  # the totals and the balance read as one block
+    pdf.ln(1)
+    totals = [
+        ("Invoice amount", money(sheet.amount, sheet.currency)),
+        ("Adjustments credited", money(-sheet.credited, sheet.currency)),
+        ("Payments received", money(-sheet.paid, sheet.currency)),
+    ]
+    left, width = pdf.l_margin + pdf.epw * 0.5, pdf.epw * 0.5
+    pdf.set_font(FONT, "", 9)
+    for name, value in totals:
+        pdf.set_x(left)
+        pdf.cell(width * 0.55, 6, name)
+        pdf.cell(width * 0.45, 6, value, align="R", new_x="LMARGIN", new_y="NEXT")
+    _balance(pdf, sheet, left, width)
+
+
+def _balance(pdf: FPDF, sheet: InvoiceSheet, left: float, width: float) -> None:
+    pdf.set_x(left)
+    pdf.set_fill_color(*BRAND)
+    pdf.set_text_color(255, 255, 255)
+    pdf.set_font(FONT, "B", 11)
+    pdf.cell(width * 0.55, 9, " Balance due", fill=True)
+    value = f"{money(sheet.balance, sheet.currency)} "
+    pdf.cell(width * 0.45, 9, value, align="R", fill=True, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(*INK)
+    pdf.ln(6)
+
+
+def _payments(pdf: FPDF, sheet: InvoiceSheet) -> None:
+    _label(pdf, "Payments")
+    rows = [("Confirmation number", "Date", "State", "Amount")]
+    rows += [
+        (
+            x.confirmation_number,
+            _day(x.on),
+            "Paid" if x.made else "Scheduled",
+            money(x.amount, sheet.currency),
+        )
+        for x in sheet.payments
+    ]
+    _table(pdf, rows, (30, 20, 20, 30), ("LEFT", "LEFT", "LEFT", "RIGHT"))
+
+
+def _documents(pdf: FPDF, sheet: InvoiceSheet) -> None:
+    _label(pdf, "Attached documents")
+    pdf.set_font(FONT, "", 9)
+    for name in sheet.documents:
+        pdf.cell(0, 5, f"•  {name}", new_x="LMARGIN", new_y="NEXT")
