@@ -8,12 +8,16 @@ import typer
 import uvicorn
 from rich.console import Console
 
+from api.bootstrap import billing_center
+from api.demo import DemoGenerator, SimulatedClock
 from api.http.app import create_app
 from api.settings import Settings, SettingsError, resolve_jwt_secret
 from api.tokens import Scope, issue_token
 
 cli = typer.Typer(help="Billing Center: event-sourced billing for a carrier.", no_args_is_help=True)
 errors = Console(stderr=True)
+demo = typer.Typer(help="Demo data for trying the service and for benchmarks.")
+cli.add_typer(demo, name="demo")
 
 
 def _settings_and_secret() -> tuple[Settings, str]:
@@ -44,6 +48,26 @@ def token(
     """Print a bearer token for LOGIN signed with the configured secret."""
     _, secret = _settings_and_secret()
     typer.echo(issue_token(secret, login, scope=scope, ttl_seconds=ttl))
+
+
+@demo.command("seed")
+def demo_seed(
+    companies: Annotated[int, typer.Option(min=1, help="Companies to enroll.")] = 3,
+    invoices: Annotated[int, typer.Option(min=0, help="Invoices per company.")] = 100,
+    users: Annotated[int, typer.Option(min=1, help="Users per company.")] = 10,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same history.")] = 7,
+) -> None:
+    """Write realistic histories (enrollments, users, roles, invoices, payments) to the store."""
+    settings, _ = _settings_and_secret()
+    clock = SimulatedClock()
+    app = billing_center(settings, clock=clock)
+    try:
+        DemoGenerator(app, clock, seed, progress=errors.print).seed_companies(
+            companies, invoices, users
+        )
+        typer.echo(f"seeded {companies} companies; store head at {app.head()}")
+    finally:
+        app.close()
 
 
 def main() -> None:
