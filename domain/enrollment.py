@@ -192,7 +192,9 @@ class AccountEnrollment(BillingAggregate):
             "invoice_number": invoice_number,
             "issue_date": issue_date,
         }
-        latest = sorted([*self.recent_invoices, entry], key=lambda e: e["issue_date"], reverse=True)
+        # The new delivery goes first: the sort is stable, so among invoices printed the
+        # same day the one delivered last ranks latest instead of being dropped.
+        latest = sorted([entry, *self.recent_invoices], key=lambda e: e["issue_date"], reverse=True)
         self.recent_invoices = latest[:PROOF_CANDIDATES]
 
     def latest_invoice_ids(self) -> list[UUID]:
