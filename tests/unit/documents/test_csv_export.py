@@ -1,0 +1,63 @@
+"""The history as CSV: BOM, header, ISO dates, plain decimals, every page, in order."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+from uuid import UUID
+
+from api.documents.csv_export import COLUMNS, PageReader, all_pages, csv_chunks
+from projections.queries import InvoiceView, Page
+
+
+def invoice(number: int) -> InvoiceView:
+    return InvoiceView(
+        invoice_id=UUID(int=number),
+        invoice_number=f"INV-{number}",
+        account="US-A00001",
+        issue_date=date(2025, 6, number % 28 + 1),
+        due_date=date(2025, 7, number % 28 + 1),
+        currency="USD",
+        amount=Decimal("1234.5"),
+        balance=Decimal(0),
+        status="PAID",
+        section="HISTORY",
+    )
+
+
+def pages_of(invoices: list[InvoiceView], size: int) -> PageReader:
+    def read(cursor: str | None) -> Page[InvoiceView]:
+        start = int(cursor or 0)
+        end = start + size
+        return Page(invoices[start:end], str(end) if end < len(invoices) else None)
+
+    return read
+
+
+def parsed(chunks: list[bytes]) -> list[list[str]]:
+    data = b"".join(chunks)
+    assert data.startswith(b"\xef\xbb\xbf")
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def test_the_csv_starts_with_a_bom_and_a_header_row() -> None:
+    assert parsed(list(csv_chunks([]))) == [list(COLUMNS)]
+
+
+def test_dates_are_iso_and_amounts_plain_decimals_with_two_places() -> None:
+    rows = parsed(list(csv_chunks([invoice(1)])))
+    assert rows[1][3:8] == ["2025-06-02", "2025-07-02", "USD", "1234.50", "0.00"]
+
+
+def test_every_page_is_read_in_order() -> None:
+    invoices = [invoice(n) for n in range(1, 8)]
+    read = all_pages(pages_of(invoices, size=3))
+    rows = parsed(list(csv_chunks(read, rows_per_chunk=2)))
+    assert [r[1] for r in rows[1:]] == [f"INV-{n}" for n in range(1, 8)]
+
+
+def test_rows_are_streamed_in_chunks_not_all_at_once() -> None:
+    chunks = list(csv_chunks([invoice(n) for n in range(1, 8)], rows_per_chunk=2))
+    assert len(chunks) == 4
