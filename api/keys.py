@@ -104,3 +104,10 @@ def read_or_create_secret_file(path: Path, make: Callable[[], bytes]) -> bytes:
     finally:
         staging.unlink(missing_ok=True)
     return path.read_bytes()
+
+
+def load_or_create_export_key(path: Path, create: bool, make: Callable[[], bytes]) -> bytes:
+    """Read the Ed25519 export key (PEM); when ``create`` (development), make it on first use."""
+    if create:
+        return read_or_create_secret_file(path, make)
+    return _read_existing(path, "export key (BILLING_EXPORT_KEY)")

@@ -1,0 +1,182 @@
+"""C3: exports of the event log with a signed hash chain, in JSON Lines or CSV.
+
+An export is a folder (or, over HTTP, a zip of the same three files):
+`events.jsonl` or `events.csv`, `manifest.json`, `public-key.pem`. Every record carries
+`prev` and `chain` (its link: SHA-256 of `prev` + the record's canonical bytes), so a
+verifier names the first record that does not fit; the manifest holds the count, the
+first and last position, the chain's head and the events file's digest, signed with the
+export key. The canonical bytes of a record are the same whatever the format, so JSONL and
+CSV exports of the same events have the same chain.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import orjson
+
+from projections.audit.chain import GENESIS, Signer, canonical, fingerprint, link
+from projections.audit.records import AuditRecord
+
+Format = Literal["jsonl", "csv"]
+COLUMNS = (
+    "position", "recorded_at", "type", "aggregate_id", "version", "company_id",
+    "actor", "correlation_id", "payload", "prev", "chain",
+)  # fmt: skip
+MANIFEST = "manifest.json"
+PUBLIC_KEY = "public-key.pem"
+ZIP_CHUNK = 1 << 16
+
+
+def events_file(fmt: Format) -> str:
+    """The name of the events file of a format."""
+    return f"events.{fmt}"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What an export covers: one company or all, in a period (bounds included)."""
+
+    company_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class ChainedWriter:
+    """Turns records into the lines of an events file, chaining them as it goes."""
+
+    def __init__(self, fmt: Format) -> None:
+        self.fmt = fmt
+        self.head = GENESIS
+        self.count = 0
+        self.first: int | None = None
+        self.last: int | None = None
+        self._digest = hashlib.sha256()
+
+    def header(self) -> bytes:
+        """The file's first bytes (CSV: the column names)."""
+        return self._digested(_csv_line(COLUMNS) if self.fmt == "csv" else b"")
+
+    def line(self, record: AuditRecord) -> bytes:
+        """The record's line, chained to the previous one."""
+        fields = record.as_dict()
+        previous, self.head = self.head, link(self.head, canonical(fields))
+        self.count += 1
+        self.first = record.position if self.first is None else self.first
+        self.last = record.position
+        if self.fmt == "jsonl":
+            fields.update(prev=previous.hex(), chain=self.head.hex())
+            return self._digested(canonical(fields) + b"\n")
+        row = [fields[c] for c in COLUMNS[:-3]]
+        payload = canonical(fields["payload"]).decode()
+        row = [*row, payload, previous.hex(), self.head.hex()]
+        return self._digested(_csv_line(["" if v is None else v for v in row]))
+
+    def _digested(self, data: bytes) -> bytes:
+        self._digest.update(data)
+        return data
+
+    def manifest(self, scope: Scope, signer: Signer) -> dict[str, Any]:
+        """The signed manifest of what was written."""
+        body: dict[str, Any] = {
+            "format": self.fmt,
+            "file": events_file(self.fmt),
+            "count": self.count,
+            "first_position": self.first,
+            "last_position": self.last,
+            "company": scope.company_id,
+            "from": scope.since.isoformat() if scope.since else None,
+            "to": scope.until.isoformat() if scope.until else None,
+            "created_at": datetime.now(UTC).isoformat(),
+            "hash": "sha256(prev + canonical record JSON)",
+            "chain_seed": GENESIS.hex(),
+            "chain_head": self.head.hex(),
+            "file_sha256": self._digest.hexdigest(),
+            "signature_algorithm": "Ed25519",
+            "public_key_sha256": fingerprint(signer.public_pem()),
+        }
+        return {**body, "signature": signer.sign(canonical(body))}
+
+
+def _csv_line(values: Iterable[Any]) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(values)
+    return buffer.getvalue().encode()
+
+
+Progress = Callable[[AuditRecord], None]
+
+
+def write_export(
+    records: Iterable[AuditRecord],
+    out: Path,
+    signer: Signer,
+    *,
+    fmt: Format = "jsonl",
+    scope: Scope | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Write an export folder; its manifest."""
+    out.mkdir(parents=True, exist_ok=True)
+    writer = ChainedWriter(fmt)
+    with (out / events_file(fmt)).open("wb") as file:
+        file.write(writer.header())
+        for record in records:
+            file.write(writer.line(record))
+            if progress:
+                progress(record)
+    manifest = writer.manifest(scope or Scope(), signer)
+    (out / MANIFEST).write_bytes(_pretty(manifest))
+    (out / PUBLIC_KEY).write_bytes(signer.public_pem())
+    return manifest
+
+
+def _pretty(manifest: dict[str, Any]) -> bytes:
+    return orjson.dumps(manifest, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+
+
+class _Sink(io.RawIOBase):
+    """A write-only, unseekable stream that hands its bytes on in chunks."""
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.chunks.append(bytes(data))
+        return len(data)
+
+    def drain(self) -> bytes:
+        data = b"".join(self.chunks)
+        self.chunks.clear()
+        return data
+
+
+def zipped_export(
+    records: Iterable[AuditRecord], signer: Signer, *, fmt: Format, scope: Scope
+) -> Iterator[bytes]:
+    """The export folder as a zip, streamed chunk by chunk (constant memory)."""
+    sink = _Sink()
+    writer = ChainedWriter(fmt)
+    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        with archive.open(events_file(fmt), "w", force_zip64=True) as entry:
+            entry.write(writer.header())
+            pending = 0
+            for record in records:
+                pending += entry.write(writer.line(record))
+                if pending >= ZIP_CHUNK:
+                    pending = 0
+                    yield sink.drain()
+        archive.writestr(MANIFEST, _pretty(writer.manifest(scope, signer)))
+        archive.writestr(PUBLIC_KEY, signer.public_pem())
+    yield sink.drain()

@@ -1,0 +1,203 @@
+"""C3: offline verification of an export folder, with only its files and a public key.
+
+It names the first record that does not fit: altered (its content no longer matches its
+own link), inserted, duplicated, reordered, or preceded by a dropped record; then checks
+the count, the chain's head and the file's digest against the signed manifest. Memory
+stays constant: one record of look-ahead.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from projections.audit.chain import GENESIS, canonical, fingerprint, link, signature_holds
+from projections.audit.export import COLUMNS, MANIFEST, PUBLIC_KEY
+
+
+@dataclass
+class Verdict:
+    """The outcome: `ok`, how many records were checked, and what is wrong if not."""
+
+    records: int = 0
+    problem: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Whether everything verified."""
+        return self.problem is None
+
+
+@dataclass(frozen=True)
+class Line:
+    """One record as read back: its number in the file, fields, and stated links."""
+
+    number: int
+    fields: dict[str, Any] | None
+    prev: bytes
+    chain: bytes
+
+    @property
+    def position(self) -> Any:
+        return self.fields.get("position") if self.fields else None
+
+    def label(self) -> str:
+        return f"record {self.number} (position {self.position})"
+
+    def intact(self) -> bool:
+        """Whether its content still matches its own link."""
+        return self.fields is not None and link(self.prev, canonical(self.fields)) == self.chain
+
+
+def verify_export(folder: Path, public_key: Path | None = None) -> Verdict:
+    """Verify the export in `folder` against `public_key` (default: the one in the folder)."""
+    verdict = Verdict()
+    if public_key is None:
+        public_key = folder / PUBLIC_KEY
+        verdict.warnings.append(
+            "using the public key found in the export folder: only a key obtained "
+            "separately proves who signed it"
+        )
+    try:
+        manifest = orjson.loads((folder / MANIFEST).read_bytes())
+        pem = public_key.read_bytes()
+    except (OSError, orjson.JSONDecodeError) as error:
+        verdict.problem = f"cannot read the manifest or public key: {error}"
+        return verdict
+    body = {k: v for k, v in manifest.items() if k != "signature"}
+    if not signature_holds(pem, canonical(body), str(manifest.get("signature", ""))):
+        verdict.problem = "the manifest's signature does not hold for this public key"
+        return verdict
+    if manifest.get("public_key_sha256") != fingerprint(pem):
+        verdict.warnings.append("the manifest names another public key fingerprint")
+    _check_records(folder / str(manifest["file"]), str(manifest["format"]), manifest, verdict)
+    return verdict
+
+
+def _check_records(path: Path, fmt: str, manifest: dict[str, Any], verdict: Verdict) -> None:
+    digest = hashlib.sha256()
+    try:
+        lines = list_lines(path, fmt, digest)
+        head = _walk(lines, verdict)
+    except (OSError, UnicodeDecodeError) as error:
+        verdict.problem = f"cannot read {path.name}: {error}"
+        return
+    if verdict.problem:
+        return
+    count = int(manifest["count"])
+    if verdict.records < count:
+        verdict.problem = (
+            f"{count - verdict.records} record(s) dropped after record {verdict.records}"
+        )
+    elif verdict.records > count:
+        verdict.problem = f"record {count + 1} and after were inserted at the end"
+    elif head.hex() != manifest["chain_head"]:
+        verdict.problem = "the chain's head differs from the signed manifest: records rewritten"
+    elif digest.hexdigest() != manifest["file_sha256"]:
+        verdict.problem = f"{path.name} was altered outside the records (its digest differs)"
+
+
+def _walk(lines: Iterator[Line], verdict: Verdict) -> bytes:
+    expected, before, last_position = GENESIS, GENESIS, -1
+    current = next(lines, None)
+    while current is not None:
+        following = next(lines, None)
+        if not current.intact():
+            verdict.problem = f"{current.label()} was altered"
+        elif current.prev != expected:
+            verdict.problem = _misfit(current, following, expected, before, last_position)
+        if verdict.problem:
+            return expected
+        verdict.records += 1
+        before, expected = expected, current.chain
+        last_position = int(current.position)
+        current = following
+    return expected
+
+
+def _misfit(
+    line: Line, following: Line | None, expected: bytes, before: bytes, last_position: int
+) -> str:
+    """Why a record whose own link holds does not follow the one before it."""
+    if line.chain == expected:
+        return f"{line.label()} is a duplicate (inserted)"
+    if following is not None and following.prev == expected:
+        if following.chain == line.prev:
+            return f"{line.label()} is out of order (reordered)"
+        return f"{line.label()} was inserted"
+    if line.prev == before:
+        return f"record {line.number - 1} was inserted (before {line.label()})"
+    if isinstance(line.position, int) and line.position <= last_position:
+        return f"{line.label()} is out of order (reordered)"
+    return f"a record was dropped before {line.label()}"
+
+
+def list_lines(path: Path, fmt: str, digest: Any) -> Iterator[Line]:
+    """The records of an events file, one at a time, feeding `digest` with its bytes."""
+    with path.open("rb") as raw:
+        if fmt == "csv":
+            yield from _csv_lines(raw, digest)
+        else:
+            for number, data in enumerate(raw, start=1):
+                digest.update(data)
+                yield _jsonl_line(number, data)
+
+
+def _jsonl_line(number: int, data: bytes) -> Line:
+    try:
+        fields = orjson.loads(data)
+        prev, chain = bytes.fromhex(fields.pop("prev")), bytes.fromhex(fields.pop("chain"))
+    except (orjson.JSONDecodeError, KeyError, ValueError, TypeError, AttributeError):
+        return Line(number, None, b"", b"")
+    return Line(number, fields, prev, chain)
+
+
+def _csv_lines(raw: Any, digest: Any) -> Iterator[Line]:
+    text = io.TextIOWrapper(
+        io.BufferedReader(_Digesting(raw, digest)), encoding="utf-8", newline=""
+    )
+    rows = csv.reader(text)
+    if next(rows, None) != list(COLUMNS):
+        yield Line(0, None, b"", b"")
+        return
+    for number, row in enumerate(rows, start=1):
+        yield _csv_line(number, row)
+
+
+def _csv_line(number: int, row: list[str]) -> Line:
+    try:
+        values = dict(zip(COLUMNS, row, strict=True))
+        fields: dict[str, Any] = {k: values[k] for k in COLUMNS[:-3]}
+        fields["position"] = int(values["position"])
+        fields["version"] = int(values["version"])
+        fields["company_id"] = values["company_id"] or None
+        fields["payload"] = orjson.loads(values["payload"])
+        prev, chain = bytes.fromhex(values["prev"]), bytes.fromhex(values["chain"])
+    except (ValueError, orjson.JSONDecodeError):
+        return Line(number, None, b"", b"")
+    return Line(number, fields, prev, chain)
+
+
+class _Digesting(io.RawIOBase):
+    """A reader that feeds a digest with every byte it reads."""
+
+    def __init__(self, raw: Any, digest: Any) -> None:
+        self._raw = raw
+        self._digest = digest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._raw.read(len(buffer))
+        self._digest.update(data)
+        buffer[: len(data)] = data
+        return len(data)
