@@ -12,7 +12,7 @@ PORT ?= 8000
 PYTEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 # domain/ may not exist yet in every checkout; name only the folders that do.
-CODE := $(wildcard domain projections api tests)
+CODE := $(wildcard domain projections api tests benchmarks)
 
 .PHONY: run test test-deep lint fmt typecheck check bench
 
@@ -46,5 +46,8 @@ test: check
 test-deep: check
 	HYPOTHESIS_PROFILE=deep $(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
-bench:
-	@echo "bench: not built yet"
+# Never part of `test`: starts its own PostgreSQL, compares the service with raw psycopg and
+# sqlite3 on the same machine, prints the table and writes bench-results.json.
+# BENCH_SCALE=small runs the same table in about 2 minutes.
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks

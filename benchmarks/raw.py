@@ -1,0 +1,180 @@
+"""The physical references: what plain psycopg (and sqlite3) do on the same server.
+
+Rows have the shape of the library's `stored_events` (uuid, version, topic, bytea state,
+bigserial notification id with a unique index) and the size of a real stored event.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import closing
+from itertools import count
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from benchmarks.report import Figure, rate
+
+Row = tuple[Any, ...]
+Conn = psycopg.Connection[Any]
+TOPIC = "domain.user:User.NotificationPreferencesChanged"
+PAGE = 100
+SCAN_PAGE = 1000
+LOAD_PAGE = 5000
+
+PG_TABLE = """
+CREATE TABLE raw_events (
+  originator_id uuid NOT NULL, originator_version bigint NOT NULL, topic text,
+  state bytea, notification_id bigserial, PRIMARY KEY (originator_id, originator_version));
+CREATE UNIQUE INDEX raw_events_notification_id_idx ON raw_events (notification_id ASC);
+"""
+PG_INSERT = (
+    "INSERT INTO raw_events (originator_id, originator_version, topic, state) "
+    "VALUES (%s, %s, %s, %s) RETURNING notification_id"
+)
+PG_INSERT_PAGE = (
+    "INSERT INTO raw_events (originator_id, originator_version, topic, state) "
+    "SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::text[], %s::bytea[]) "
+    "RETURNING notification_id"
+)
+PG_LOCK = "LOCK TABLE raw_events IN EXCLUSIVE MODE"
+PG_SCAN = "SELECT * FROM raw_events WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+
+
+def _rows(state: bytes) -> Iterator[tuple[uuid.UUID, int, str, bytes]]:
+    for version in count(1):
+        yield uuid.uuid4(), version, TOPIC, state
+
+
+def postgres_references(url: str, state: bytes, seconds: float, scan_rows: int) -> list[Figure]:
+    """Raw psycopg inserts (one row and pages of 100, with and without the lock) and a scan."""
+    with psycopg.connect(url, autocommit=True) as setup:
+        setup.execute(PG_TABLE)
+    with psycopg.connect(url) as conn:
+        rows = _rows(state)
+        figures = [
+            _pg_single(conn, rows, seconds, lock=True),
+            _pg_single(conn, rows, seconds, lock=False),
+            _pg_page(conn, rows, seconds, lock=True),
+            _pg_page(conn, rows, seconds, lock=False),
+        ]
+        _pg_fill(conn, rows, scan_rows)
+        figures.append(_pg_scan(conn, seconds))
+    return figures
+
+
+def _pg_single(conn: Conn, rows: Iterator[Row], seconds: float, *, lock: bool) -> Figure:
+    def insert() -> None:
+        with conn.transaction():
+            if lock:
+                conn.execute(PG_LOCK, prepare=True)
+            conn.execute(PG_INSERT, next(rows), prepare=True).fetchone()
+
+    name = "raw insert, 1 row/tx" + (", LOCK TABLE" if lock else ", no lock")
+    return Figure(name, "postgres", rate(insert, seconds), "tx/s")
+
+
+def _pg_page(conn: Conn, rows: Iterator[Row], seconds: float, *, lock: bool) -> Figure:
+    def insert() -> None:
+        _pg_insert_page(conn, rows, PAGE, lock=lock)
+
+    name = f"raw insert, {PAGE} rows/tx" + (", LOCK TABLE" if lock else ", no lock")
+    return Figure(name, "postgres", rate(insert, seconds) * PAGE, "rows/s")
+
+
+def _pg_insert_page(conn: Conn, rows: Iterator[Row], size: int, *, lock: bool) -> None:
+    page = [next(rows) for _ in range(size)]
+    columns = [list(c) for c in zip(*page, strict=True)]
+    with conn.transaction():
+        if lock:
+            conn.execute(PG_LOCK, prepare=True)
+        conn.execute(PG_INSERT_PAGE, columns, prepare=True).fetchall()
+
+
+def _pg_fill(conn: Conn, rows: Iterator[Row], total: int) -> None:
+    have = conn.execute("SELECT count(*) FROM raw_events").fetchone()
+    missing = total - (have[0] if have else 0)
+    while missing > 0:
+        _pg_insert_page(conn, rows, min(LOAD_PAGE, missing), lock=False)
+        missing -= LOAD_PAGE
+
+
+def _pg_scan(conn: Conn, seconds: float) -> Figure:
+    def scan() -> int:
+        last, total = 0, 0
+        while page := conn.execute(PG_SCAN, (last, SCAN_PAGE), prepare=True).fetchall():
+            last = page[-1][4]
+            total += len(page)
+        return total
+
+    return _scan_figure("postgres", scan, seconds)
+
+
+def _scan_figure(backend: str, scan: Callable[[], int], seconds: float) -> Figure:
+    scanned: list[int] = []
+    per_second = rate(lambda: scanned.append(scan()), seconds)
+    rows = per_second * scanned[0]
+    note = f"keyset pages of {SCAN_PAGE} over {scanned[0]:,} rows"
+    return Figure("raw ordered scan", backend, rows, "rows/s", note=note)
+
+
+SQLITE_TABLE = """
+CREATE TABLE raw_events (
+  originator_id TEXT, originator_version INTEGER, topic TEXT, state BLOB,
+  notification_id INTEGER PRIMARY KEY, UNIQUE (originator_id, originator_version));
+"""
+SQLITE_INSERT = (
+    "INSERT INTO raw_events (originator_id, originator_version, topic, state) VALUES (?, ?, ?, ?)"
+)
+SQLITE_SCAN = "SELECT * FROM raw_events WHERE notification_id > ? ORDER BY notification_id LIMIT ?"
+
+
+def sqlite_references(folder: Path, state: bytes, seconds: float, scan_rows: int) -> list[Figure]:
+    """The same references with sqlite3 on a WAL file, as the library opens it."""
+    path = folder / "raw.sqlite"
+    with closing(sqlite3.connect(path, isolation_level=None, check_same_thread=False)) as conn:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.executescript(SQLITE_TABLE)
+        rows = (tuple(str(v) if isinstance(v, uuid.UUID) else v for v in r) for r in _rows(state))
+        figures = [
+            _sqlite_tx(conn, rows, seconds, 1, "IMMEDIATE"),
+            _sqlite_tx(conn, rows, seconds, 1, "DEFERRED"),
+            _sqlite_tx(conn, rows, seconds, PAGE, "IMMEDIATE"),
+            _sqlite_tx(conn, rows, seconds, PAGE, "DEFERRED"),
+        ]
+        have = conn.execute("SELECT count(*) FROM raw_events").fetchone()[0]
+        conn.execute("BEGIN")
+        conn.executemany(SQLITE_INSERT, (next(rows) for _ in range(max(0, scan_rows - have))))
+        conn.execute("COMMIT")
+        figures.append(_sqlite_scan(conn, seconds))
+    os.sync()
+    return figures
+
+
+def _sqlite_tx(
+    conn: sqlite3.Connection, rows: Iterator[Row], seconds: float, size: int, mode: str
+) -> Figure:
+    def insert() -> None:
+        conn.execute(f"BEGIN {mode}")
+        conn.executemany(SQLITE_INSERT, [next(rows) for _ in range(size)])
+        conn.execute("COMMIT")
+
+    lock = ", BEGIN IMMEDIATE" if mode == "IMMEDIATE" else ", BEGIN"
+    unit = "tx/s" if size == 1 else "rows/s"
+    name = f"raw insert, {size} row{'s' if size > 1 else ''}/tx" + lock
+    return Figure(name, "sqlite", rate(insert, seconds) * size, unit)
+
+
+def _sqlite_scan(conn: sqlite3.Connection, seconds: float) -> Figure:
+    def scan() -> int:
+        last, total = 0, 0
+        while page := conn.execute(SQLITE_SCAN, (last, SCAN_PAGE)).fetchall():
+            last = page[-1][4]
+            total += len(page)
+        return total
+
+    return _scan_figure("sqlite", scan, seconds)
