@@ -34,9 +34,15 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
-    """Serve the HTTP API (one worker process)."""
+    """Serve the HTTP API (one worker process) with the projections running in-process."""
     settings, _ = _settings_and_secret()
-    uvicorn.run(create_app(settings), host=host, port=port, workers=1)
+    app = create_app(settings)
+    errors.print(
+        f"Billing Center on http://{host}:{port} (docs: /docs). Get a token with:\n"
+        "  billing-center token LOGIN [--scope billing-system|auditor] [--email E --name N]\n"
+        "(with the same BILLING_* environment, e.g. BILLING_ENV=development)"
+    )
+    uvicorn.run(app, host=host, port=port, workers=1, server_header=False)
 
 
 @cli.command()
@@ -44,10 +50,16 @@ def token(
     login: Annotated[str, typer.Argument(help="Login id, the token's subject.")],
     scope: Annotated[Scope | None, typer.Option(help="Service principal scope.")] = None,
     ttl: Annotated[int, typer.Option(min=1, help="Lifetime in seconds.")] = 3600,
+    email: Annotated[
+        str | None, typer.Option(help="The email claim (profile at enrollment).")
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option(help="The name claim (profile at enrollment).")
+    ] = None,
 ) -> None:
     """Print a bearer token for LOGIN signed with the configured secret."""
     _, secret = _settings_and_secret()
-    typer.echo(issue_token(secret, login, scope=scope, ttl_seconds=ttl))
+    typer.echo(issue_token(secret, login, scope=scope, ttl_seconds=ttl, email=email, name=name))
 
 
 @demo.command("seed")

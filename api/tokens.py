@@ -22,8 +22,10 @@ def issue_token(
     scope: Scope | None = None,
     ttl_seconds: int = 3600,
     now: datetime | None = None,
+    email: str | None = None,
+    name: str | None = None,
 ) -> str:
-    """Return a JWT with ``sub``, ``iat``, ``exp`` and, when given, ``scope``."""
+    """A JWT with ``sub``, ``iat``, ``exp`` and, when given, ``scope``, ``email``, ``name``."""
     issued = now or datetime.now(UTC)
     claims: dict[str, object] = {
         "sub": login,
@@ -32,4 +34,8 @@ def issue_token(
     }
     if scope is not None:
         claims["scope"] = scope.value
+    if email:
+        claims["email"] = email
+    if name:
+        claims["name"] = name
     return jwt.encode(claims, secret, algorithm="HS256")

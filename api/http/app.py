@@ -1,20 +1,92 @@
-"""The HTTP application factory: the composition root of the web service."""
+"""The HTTP application factory: the composition root of the web service.
+
+It builds the application service (writes), starts the projections in this process
+(reads), opens the idempotency store beside the events, and mounts one router per
+resource, the one error table and the request guards.
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
-from api.settings import Settings
+from fastapi import FastAPI, Request
+
+from api.bootstrap import billing_center
+from api.http import problems
+from api.http.idempotency import IdempotencyStore, idempotency_store
+from api.http.middleware import GuardMiddleware, IdempotencyMiddleware
+from api.http.routes import accounts, companies, invoices, me, payment_methods, users
+from api.settings import Settings, resolve_jwt_secret
+from domain.application import utc_now
+from domain.ports import Clock
+
+DESCRIPTION = """
+The billing center of a carrier: companies enroll their shipper accounts, manage users,
+roles and grants, and see, pay and dispute their invoices. The rules cited (`R4`, `A6`,
+...) are those of DOMAIN.md. Authenticate with `Authorization: Bearer <token>`
+(`billing-center token LOGIN` prints one in development). Every write answers with its
+`position` (body and `X-Position`); pass it as `min_position` to read your own writes.
+"""
+
+ROUTERS = (companies, users, me, payment_methods, accounts, invoices)
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """Build the FastAPI application for ``settings``."""
-    app = FastAPI(title="Billing Center", version="1")
+def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
+    """Build the FastAPI application for `settings` (refuses a missing or short secret)."""
+    secret = resolve_jwt_secret(settings)
+    app = FastAPI(
+        title="Billing Center",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=_lifespan(settings, clock),
+    )
     app.state.settings = settings
-
-    @app.get("/health")
-    def health() -> dict[str, str]:
-        """Liveness of the service."""
-        return {"status": "ok"}
-
+    app.state.jwt_secret = secret
+    problems.install(app)
+    for module in ROUTERS:
+        app.include_router(module.router)
+    app.add_api_route("/health", health, methods=["GET"], tags=["health"])
+    app.add_middleware(IdempotencyMiddleware, store=lambda: _store(app), secret=lambda: secret)
+    app.add_middleware(GuardMiddleware)
     return app
+
+
+def _store(app: FastAPI) -> IdempotencyStore:
+    store: IdempotencyStore = app.state.idempotency
+    return store
+
+
+def _lifespan(settings: Settings, clock: Clock) -> Any:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from projections.runner import start_projections  # noqa: PLC0415 (read side optional)
+
+        center = billing_center(settings, clock=clock)
+        app.state.billing_center = center
+        app.state.idempotency = idempotency_store(settings.database_url)
+        handle = start_projections(settings, app=center)
+        app.state.read_models = handle.read_models
+        try:
+            yield
+        finally:
+            handle.stop()
+            app.state.idempotency.close()
+            center.close()
+
+    return lifespan
+
+
+def health(request: Request) -> dict[str, Any]:
+    """Liveness: the store is reachable; each projection's position and lag."""
+    state = request.app.state
+    head = state.billing_center.head()
+    return {
+        "status": "ok",
+        "store": {"reachable": True, "head": head},
+        "projections": [
+            {"name": p.name, "position": p.position, "lag": p.lag}
+            for p in state.read_models.status()
+        ],
+    }

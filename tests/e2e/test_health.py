@@ -1,15 +1,14 @@
-"""GET /health answers while the service is up."""
+"""GET /health answers while the service is up: the store and each projection's lag."""
 
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from api.http.app import create_app
-from api.settings import Settings
 
-
-def test_health_reports_ok() -> None:
-    client = TestClient(create_app(Settings(database_url="memory://")))
-    response = client.get("/health")
+def test_health_reports_the_store_and_each_projection(any_api: TestClient) -> None:
+    response = any_api.get("/health")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["store"]["reachable"] is True
+    assert {p["name"] for p in body["projections"]} >= {"directory", "invoices"}

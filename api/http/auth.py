@@ -1,0 +1,77 @@
+"""Bearer tokens to callers (API.md, Identity): HS256 only, with the configured secret.
+
+No token, a malformed one, another algorithm (`none` included), another secret, an
+expired one, one without `sub` or `exp`, a `sub` over 128 characters, or a token over
+8 KB: all refused alike (401). `scope` counts only when it is exactly one of the two
+service principals; any other value is no scope.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from uuid import uuid4
+
+import jwt
+
+from api.http.problems import Unauthenticated
+from domain.caller import Caller, Scope
+
+MAX_TOKEN_BYTES = 8 * 1024
+MAX_SUB_CHARS = 128
+MAX_EMAIL_CHARS = 254
+MAX_NAME_CHARS = 200
+ALGORITHMS = ["HS256"]
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_SCOPES = {scope.value: scope for scope in Scope}
+
+
+def bearer_token(authorization: str | None) -> str:
+    """The token of an `Authorization: Bearer <token>` header."""
+    if not authorization:
+        raise Unauthenticated("a bearer token is required")
+    if len(authorization.encode()) > MAX_TOKEN_BYTES + len("Bearer "):
+        raise Unauthenticated("the token is too large")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
+    return token.strip()
+
+
+def verify(token: str, secret: str) -> dict[str, Any]:
+    """The claims of a token signed with `secret` under HS256, or Unauthenticated."""
+    if len(token.encode()) > MAX_TOKEN_BYTES:
+        raise Unauthenticated("the token is too large")
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token, secret, algorithms=ALGORITHMS, options={"require": ["sub", "exp"]}
+        )
+    except (jwt.PyJWTError, ValueError, TypeError):
+        raise Unauthenticated("the token is invalid or expired") from None
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not 0 < len(sub) <= MAX_SUB_CHARS:
+        raise Unauthenticated(f"the token's sub must be 1 to {MAX_SUB_CHARS} characters")
+    return claims
+
+
+def caller_from(claims: dict[str, Any], request_id: str | None = None) -> Caller:
+    """The Caller the claims name; `email` and `name` only when they are sensible text."""
+    scope = claims.get("scope")
+    return Caller(
+        login=claims["sub"],
+        scope=_SCOPES.get(scope) if isinstance(scope, str) else None,
+        email=_text(claims.get("email"), MAX_EMAIL_CHARS),
+        name=_text(claims.get("name"), MAX_NAME_CHARS),
+        correlation_id=request_id if request_id and _REQUEST_ID.match(request_id) else uuid4().hex,
+    )
+
+
+def authenticate(authorization: str | None, secret: str, request_id: str | None = None) -> Caller:
+    """The caller of a request, from its Authorization header."""
+    return caller_from(verify(bearer_token(authorization), secret), request_id)
+
+
+def _text(value: object, limit: int) -> str:
+    if not isinstance(value, str) or len(value) > limit:
+        return ""
+    return value.strip()

@@ -1,0 +1,72 @@
+"""`Annotated` dependencies shared by the routers: the caller, the services, paging."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Query, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.http.auth import authenticate
+from api.http.problems import NotCaughtUp
+from domain.application import BillingCenter
+from domain.caller import Caller
+from projections.queries import DEFAULT_LIMIT, MAX_LIMIT, ReadModels
+
+MIN_POSITION_WAIT_SECONDS = 5.0
+
+_bearer = HTTPBearer(auto_error=False, description="`billing-center token LOGIN` prints one.")
+
+
+def current_caller(
+    request: Request,
+    _: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    x_request_id: Annotated[str | None, Header(max_length=200)] = None,
+) -> Caller:
+    """The authenticated caller (401 otherwise), with the request's correlation id."""
+    secret: str = request.app.state.jwt_secret
+    return authenticate(request.headers.get("authorization"), secret, x_request_id)
+
+
+def billing_center(request: Request) -> BillingCenter:
+    """The application service (writes, and who-may-see-what decisions)."""
+    app: BillingCenter = request.app.state.billing_center
+    return app
+
+
+def read_models(
+    request: Request,
+    min_position: Annotated[
+        int | None,
+        Query(ge=0, le=2**62, description="Wait up to 5 s until the read models reach it."),
+    ] = None,
+) -> ReadModels:
+    """The read models, once they have reached `min_position` (503 after 5 s)."""
+    reads: ReadModels = request.app.state.read_models
+    if min_position is not None and not reads.wait_for(min_position, MIN_POSITION_WAIT_SECONDS):
+        raise NotCaughtUp(min_position, reads.position())
+    return reads
+
+
+class Paging:
+    """`limit` (1..500, default 50) and `cursor` of a list."""
+
+    def __init__(
+        self,
+        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+        cursor: Annotated[str | None, Query(min_length=1, max_length=500)] = None,
+    ) -> None:
+        self.limit = limit
+        self.cursor = cursor
+
+
+def written(response: Response, position: int) -> int:
+    """Put a write's position in the `X-Position` header; returns it for the body."""
+    response.headers["X-Position"] = str(position)
+    return position
+
+
+CurrentCaller = Annotated[Caller, Depends(current_caller)]
+App = Annotated[BillingCenter, Depends(billing_center)]
+Reads = Annotated[ReadModels, Depends(read_models)]
+Page = Annotated[Paging, Depends()]

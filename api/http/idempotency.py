@@ -1,0 +1,273 @@
+"""`Idempotency-Key` on every write (API.md, Status codes), kept in the events' database.
+
+The same key (per caller) with the same request replays the first answer (status, body,
+headers) and changes nothing; the same key with another request is 422; a key whose
+first request is still running is 409. The answers live in a small table beside the
+events (SQLite or PostgreSQL), so a retry after a timeout or a restart still replays.
+`memory://` stores keep them in a dict, like their events.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+from psycopg import Connection
+from psycopg.conninfo import make_conninfo
+from psycopg.rows import TupleRow
+from psycopg_pool import ConnectionPool
+
+from api.storage import eventsourcing_env
+
+PENDING_TAKEOVER_SECONDS = 60
+"""A reservation left by a crashed request is taken over after this long."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A stored answer: what the first request was told."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+@dataclass(frozen=True)
+class Reserved:
+    """The key is new: run the request, then `complete` or `release`."""
+
+
+@dataclass(frozen=True)
+class InProgress:
+    """The first request with this key has not answered yet."""
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """The key was used with another request."""
+
+
+Outcome = Answer | Reserved | InProgress | Mismatch
+
+
+def fingerprint(method: str, path: str, query: str, body: bytes) -> str:
+    """What makes two requests "the same" for a key."""
+    digest = hashlib.sha256()
+    for part in (method.encode(), path.encode(), query.encode(), body):
+        digest.update(len(part).to_bytes(8, "big") + part)
+    return digest.hexdigest()
+
+
+class IdempotencyStore(Protocol):
+    """Where keys and their first answers are kept."""
+
+    def reserve(self, scope: str, key: str, print_: str) -> Outcome:
+        """Claim `key` for a request with fingerprint `print_`, or say what it already is."""
+        ...
+
+    def complete(self, scope: str, key: str, answer: Answer) -> None:
+        """Keep the answer of the request that reserved `key`."""
+        ...
+
+    def release(self, scope: str, key: str) -> None:
+        """Forget a reservation whose answer is not to be replayed (e.g. a 5xx)."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+def _outcome(row: tuple[str, int | None, str | None, bytes | None], print_: str) -> Outcome:
+    stored_print, status, headers, body = row
+    if stored_print != print_:
+        return Mismatch()
+    if status is None:
+        return InProgress()
+    pairs = [(str(k), str(v)) for k, v in json.loads(headers or "[]")]
+    return Answer(status, pairs, bytes(body or b""))
+
+
+class MemoryIdempotencyStore:
+    """Keys in a dict, for `memory://` stores (their events do not survive either)."""
+
+    def __init__(self) -> None:
+        self._rows: dict[tuple[str, str], tuple[str, int | None, str | None, bytes | None]] = {}
+        self._lock = threading.Lock()
+
+    def reserve(self, scope: str, key: str, print_: str) -> Outcome:
+        with self._lock:
+            row = self._rows.get((scope, key))
+            if row is None:
+                self._rows[(scope, key)] = (print_, None, None, None)
+                return Reserved()
+            return _outcome(row, print_)
+
+    def complete(self, scope: str, key: str, answer: Answer) -> None:
+        with self._lock:
+            print_ = self._rows[(scope, key)][0]
+            headers = json.dumps(answer.headers)
+            self._rows[(scope, key)] = (print_, answer.status, headers, answer.body)
+
+    def release(self, scope: str, key: str) -> None:
+        with self._lock:
+            self._rows.pop((scope, key), None)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+SQLITE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    scope TEXT NOT NULL,
+    key TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    status INTEGER,
+    headers TEXT,
+    body BLOB,
+    reserved_at REAL NOT NULL,
+    PRIMARY KEY (scope, key)
+)
+"""
+
+
+class SqliteIdempotencyStore:
+    """Keys in the SQLite file of the events."""
+
+    def __init__(self, path: str) -> None:
+        self._db = sqlite3.connect(path, timeout=10, check_same_thread=False, isolation_level=None)
+        self._lock = threading.Lock()
+        with self._lock:
+            self._db.execute(SQLITE_SCHEMA)
+
+    def reserve(self, scope: str, key: str, print_: str) -> Outcome:
+        now = time.time()
+        with self._lock:
+            inserted = self._db.execute(
+                "INSERT INTO idempotency_keys (scope, key, fingerprint, reserved_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (scope, key, print_, now),
+            ).rowcount
+            if inserted:
+                return Reserved()
+            if self._take_over(scope, key, print_, now):
+                return Reserved()
+            row = self._db.execute(
+                "SELECT fingerprint, status, headers, body FROM idempotency_keys "
+                "WHERE scope = ? AND key = ?",
+                (scope, key),
+            ).fetchone()
+        return Reserved() if row is None else _outcome(row, print_)
+
+    def _take_over(self, scope: str, key: str, print_: str, now: float) -> bool:
+        return bool(
+            self._db.execute(
+                "UPDATE idempotency_keys SET reserved_at = ? WHERE scope = ? AND key = ? "
+                "AND fingerprint = ? AND status IS NULL AND reserved_at < ?",
+                (now, scope, key, print_, now - PENDING_TAKEOVER_SECONDS),
+            ).rowcount
+        )
+
+    def complete(self, scope: str, key: str, answer: Answer) -> None:
+        with self._lock:
+            self._db.execute(
+                "UPDATE idempotency_keys SET status = ?, headers = ?, body = ? "
+                "WHERE scope = ? AND key = ?",
+                (answer.status, json.dumps(answer.headers), answer.body, scope, key),
+            )
+
+    def release(self, scope: str, key: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "DELETE FROM idempotency_keys WHERE scope = ? AND key = ? AND status IS NULL",
+                (scope, key),
+            )
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+class PostgresIdempotencyStore:
+    """Keys in the PostgreSQL database (and schema) of the events."""
+
+    def __init__(self, conninfo: str, schema: str | None = None) -> None:
+        self._table = f'"{schema}".idempotency_keys' if schema else "idempotency_keys"
+        self._pool: ConnectionPool[Connection[TupleRow]] = ConnectionPool(
+            conninfo, min_size=1, max_size=4, open=True, kwargs={"autocommit": True}
+        )
+        with self._pool.connection() as db:
+            if schema:
+                db.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            db.execute(
+                f"CREATE TABLE IF NOT EXISTS {self._table} (scope TEXT NOT NULL, "
+                "key TEXT NOT NULL, fingerprint TEXT NOT NULL, status INTEGER, headers TEXT, "
+                "body BYTEA, reserved_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (scope, key))"
+            )
+
+    def reserve(self, scope: str, key: str, print_: str) -> Outcome:
+        now = time.time()
+        with self._pool.connection() as db:
+            inserted = db.execute(
+                f"INSERT INTO {self._table} (scope, key, fingerprint, reserved_at) "
+                "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                (scope, key, print_, now),
+            ).rowcount
+            taken = (
+                inserted
+                or db.execute(
+                    f"UPDATE {self._table} SET reserved_at = %s WHERE scope = %s AND key = %s "
+                    "AND fingerprint = %s AND status IS NULL AND reserved_at < %s",
+                    (now, scope, key, print_, now - PENDING_TAKEOVER_SECONDS),
+                ).rowcount
+            )
+            if taken:
+                return Reserved()
+            row = db.execute(
+                f"SELECT fingerprint, status, headers, body FROM {self._table} "
+                "WHERE scope = %s AND key = %s",
+                (scope, key),
+            ).fetchone()
+        return Reserved() if row is None else _outcome(row, print_)
+
+    def complete(self, scope: str, key: str, answer: Answer) -> None:
+        with self._pool.connection() as db:
+            db.execute(
+                f"UPDATE {self._table} SET status = %s, headers = %s, body = %s "
+                "WHERE scope = %s AND key = %s",
+                (answer.status, json.dumps(answer.headers), answer.body, scope, key),
+            )
+
+    def release(self, scope: str, key: str) -> None:
+        with self._pool.connection() as db:
+            db.execute(
+                f"DELETE FROM {self._table} WHERE scope = %s AND key = %s AND status IS NULL",
+                (scope, key),
+            )
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+def idempotency_store(database_url: str) -> IdempotencyStore:
+    """The store beside the events named by `database_url`."""
+    env = eventsourcing_env(database_url)
+    module = env["PERSISTENCE_MODULE"]
+    if module == "eventsourcing.sqlite":
+        return SqliteIdempotencyStore(env["SQLITE_DBNAME"])
+    if module == "eventsourcing.postgres":
+        conninfo = make_conninfo(
+            host=env["POSTGRES_HOST"],
+            port=env["POSTGRES_PORT"],
+            dbname=env["POSTGRES_DBNAME"],
+            user=env["POSTGRES_USER"],
+            password=env["POSTGRES_PASSWORD"],
+            connect_timeout=10,
+        )
+        return PostgresIdempotencyStore(conninfo, env.get("POSTGRES_SCHEMA"))
+    return MemoryIdempotencyStore()

@@ -1,0 +1,189 @@
+"""One table from refusals to HTTP statuses, applied in one place: `application/problem+json`.
+
+Every error the API answers goes through here: the domain's typed refusals (their `status`
+kind picks the HTTP status, their rule id becomes `rule`), malformed requests (422 with
+field-level details), a missing or bad token (401), read models that have not caught up
+(503), and anything else Starlette raises (404 for an unknown path, 405, ...).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from eventsourcing.persistence import IntegrityError
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from domain.errors import ConcurrentChange, DomainError, Status
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "https://billing-center.invalid/problems/"
+RETRY_AFTER_SECONDS = 1
+
+HTTP_STATUS: dict[Status, int] = {
+    "invalid": 422,
+    "forbidden": 403,
+    "not_found": 404,
+    "conflict": 409,
+}
+"""The one table: what kind of refusal becomes which HTTP status."""
+
+log = logging.getLogger("billing_center.http")
+
+
+class FieldProblem(BaseModel):
+    """One malformed field of a request."""
+
+    loc: list[str | int] = Field(examples=[["body", "accounts", 0, "country"]])
+    msg: str = Field(examples=["String should match pattern '^[A-Z]{2}$'"])
+    type: str = Field(examples=["string_pattern_mismatch"])
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, with the DOMAIN.md rule that refused the request."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": PROBLEM_BASE + "login-taken",
+                    "title": "Login taken",
+                    "status": 409,
+                    "detail": "bob already belongs to a company",
+                    "rule": "R5",
+                }
+            ]
+        }
+    )
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    rule: str | None = None
+    errors: list[FieldProblem] | None = None
+
+
+class Unauthenticated(Exception):
+    """No bearer token, or one the service does not accept (401)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotCaughtUp(Exception):
+    """The read models have not reached the requested `min_position` in time (503)."""
+
+    def __init__(self, wanted: int, reached: int) -> None:
+        super().__init__(f"the read models are at position {reached}, not yet {wanted}")
+        self.detail = str(self)
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    rule: str | None = None,
+    slug: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """A problem+json response."""
+    body = Problem(
+        type=PROBLEM_BASE + (slug or title.lower().replace(" ", "-").replace(",", "")),
+        title=title,
+        status=status,
+        detail=detail,
+        rule=rule,
+        errors=[FieldProblem(**e) for e in errors] if errors is not None else None,
+    )
+    return JSONResponse(
+        body.model_dump(exclude_none=True),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def domain_problem(_: Request, error: Exception) -> JSONResponse:
+    """A domain refusal: its kind picks the status, its rule id becomes `rule`."""
+    assert isinstance(error, DomainError)
+    return problem(
+        HTTP_STATUS[error.status],
+        error.title,
+        error.detail,
+        rule=error.rule_id,
+        slug=_slug(type(error).__name__),
+    )
+
+
+def integrity_problem(_: Request, __: Exception) -> JSONResponse:
+    """A write that lost a race the application service did not retry."""
+    return domain_problem(_, ConcurrentChange("another change to the same records won; retry"))
+
+
+def validation_problem(_: Request, error: Exception) -> JSONResponse:
+    """Malformed input: 422 with one entry per field (the input itself is not echoed)."""
+    assert isinstance(error, RequestValidationError)
+    details = [_field(e) for e in error.errors()]
+    where = ", ".join(".".join(str(p) for p in d["loc"]) for d in details[:5])
+    return problem(422, "Invalid input", f"malformed request: {where}", errors=details)
+
+
+def _field(error: Any) -> dict[str, Any]:
+    loc = [p if isinstance(p, int) else str(p) for p in error.get("loc", ())]
+    return {"loc": loc, "msg": str(error.get("msg", ""))[:300], "type": str(error.get("type"))}
+
+
+def unauthenticated_problem(_: Request, error: Exception) -> JSONResponse:
+    """401 with the `WWW-Authenticate: Bearer` challenge."""
+    assert isinstance(error, Unauthenticated)
+    challenge = 'Bearer realm="billing-center", error="invalid_token"'
+    return problem(401, "Unauthenticated", error.detail, headers={"WWW-Authenticate": challenge})
+
+
+def not_caught_up_problem(_: Request, error: Exception) -> JSONResponse:
+    """503 with `Retry-After`: the client asked to read a write not yet projected."""
+    assert isinstance(error, NotCaughtUp)
+    return problem(
+        503,
+        "Read models behind",
+        error.detail,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def http_problem(_: Request, error: Exception) -> JSONResponse:
+    """Starlette's own errors (unknown path, wrong method, ...) as problem+json."""
+    assert isinstance(error, StarletteHTTPException)
+    title = {404: "Not found", 405: "Method not allowed", 413: "Request too large"}.get(
+        error.status_code, "HTTP error"
+    )
+    return problem(error.status_code, title, str(error.detail), headers=dict(error.headers or {}))
+
+
+def unexpected_problem(request: Request, error: Exception) -> JSONResponse:
+    """A bug: logged with the request, answered without details."""
+    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
+    return problem(500, "Internal error", "the service failed; the failure was logged")
+
+
+def install(app: FastAPI) -> None:
+    """Register every handler of the table on `app`."""
+    app.add_exception_handler(DomainError, domain_problem)
+    app.add_exception_handler(IntegrityError, integrity_problem)
+    app.add_exception_handler(RequestValidationError, validation_problem)
+    app.add_exception_handler(Unauthenticated, unauthenticated_problem)
+    app.add_exception_handler(NotCaughtUp, not_caught_up_problem)
+    app.add_exception_handler(StarletteHTTPException, http_problem)
+    app.add_exception_handler(Exception, unexpected_problem)
+
+
+def _slug(name: str) -> str:
+    return "".join(f"-{c.lower()}" if c.isupper() else c for c in name).lstrip("-")

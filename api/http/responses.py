@@ -1,0 +1,39 @@
+"""The error answers each route documents in OpenAPI (all are problem+json)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.http.problems import PROBLEM_JSON, Problem
+
+_MEANING = {
+    401: "No valid bearer token.",
+    403: "You lack the role, scope or title the rule asks (the rule is named).",
+    404: "Not found, or not one you may see.",
+    409: "The current state forbids it (the rule is named), or a concurrent change won.",
+    413: "The request body is too large.",
+    422: "Malformed input, with field-level details, or a rule's refusal of a value.",
+    503: "The read models have not reached `min_position` within 5 s; retry after a second.",
+}
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for these error statuses."""
+    return {
+        status: {
+            "description": _MEANING[status],
+            "model": Problem,
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }
+
+
+COMMON = responses(401, 403, 404, 422)
+"""Errors any authenticated route may answer (403: a service principal, or a member's role)."""
+
+WRITE = responses(409, 413)
+"""What a write may answer besides: a state that forbids it, a body too large."""
+
+READ = responses(503)
+"""What a read may answer besides: `min_position` not reached in time."""

@@ -1,0 +1,79 @@
+"""Companies: enroll (R1), read and keep their information (R10), hand the title over (R6)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, Response
+
+from api.http.deps import App, CurrentCaller, Reads, written
+from api.http.responses import COMMON, READ, WRITE
+from api.http.schemas import (
+    CompanyChanged,
+    CompanyCreated,
+    CompanyDetails,
+    CompanyOut,
+    Enrollment,
+    HandOver,
+    TitleHandedOver,
+)
+from api.http.translate import account_request
+from domain.errors import NotFound
+from domain.values import Role
+
+router = APIRouter(prefix="/v1/companies", tags=["companies"], responses=COMMON)
+
+
+@router.post("", status_code=201, responses=WRITE)
+def enroll(
+    *, body: Enrollment, caller: CurrentCaller, app: App, response: Response
+) -> CompanyCreated:
+    """Enroll a company with its first proven accounts; you become its general admin (R1)."""
+    receipt = app.enroll_company(caller, body.name, [account_request(a) for a in body.accounts])
+    return CompanyCreated(company_id=receipt.result, position=written(response, receipt.position))
+
+
+@router.get("/{cid}", responses=READ)
+def company(*, cid: UUID, caller: CurrentCaller, app: App, reads: Reads) -> CompanyOut:
+    """The company: name, address, how many accounts you may see (R4)."""
+    aggregate = app.company(cid)
+    role = aggregate.role_of(caller.as_person())
+    view = reads.company(cid)
+    if view is None:
+        raise NotFound("company", cid)
+    admin = role is Role.ADMINISTRATOR
+    return CompanyOut(
+        company_id=cid,
+        name=view.name,
+        address=view.address,
+        accounts=len(aggregate.visible_accounts(caller.login)),
+        general_administrator=view.general_administrator if admin else None,
+    )
+
+
+@router.put("/{cid}", responses=WRITE)
+def change_details(
+    *, cid: UUID, body: CompanyDetails, caller: CurrentCaller, app: App, response: Response
+) -> CompanyChanged:
+    """Keep the company's name and address up to date (Administrators, R10)."""
+    receipt = app.change_company_details(caller, cid, body.name, body.address)
+    company = app.company(cid)
+    return CompanyChanged(
+        company_id=cid,
+        name=company.name,
+        address=company.address,
+        position=written(response, receipt.position),
+    )
+
+
+@router.post("/{cid}/general-administrator", responses=WRITE)
+def hand_over(
+    *, cid: UUID, body: HandOver, caller: CurrentCaller, app: App, response: Response
+) -> TitleHandedOver:
+    """Hand the general administrator title to another user of the company (R6)."""
+    receipt = app.hand_over(caller, cid, body.login)
+    return TitleHandedOver(
+        company_id=cid,
+        general_administrator=body.login,
+        position=written(response, receipt.position),
+    )

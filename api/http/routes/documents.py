@@ -1,0 +1,127 @@
+"""What users take away: the invoice PDF, the history as CSV, attached documents (I7)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import PurePosixPath, PureWindowsPath
+from typing import Annotated
+from urllib.parse import quote
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException
+
+from api.documents.csv_export import all_pages, csv_chunks
+from api.documents.pdf import render
+from api.documents.sheet import sheet_of
+from api.documents.store import DocumentStore, document_store
+from api.documents.upload import DocumentTooLarge, check_pdf, read_limited
+from api.http.deps import App, CurrentCaller, Reads, written
+from api.http.responses import COMMON, READ, WRITE
+from domain.caller import Scope
+from domain.errors import NotFound
+from domain.roles import Action
+from projections.queries import MAX_LIMIT, SectionName
+
+router = APIRouter(tags=["documents"], responses=COMMON)
+
+_STORE_LOCK = threading.Lock()
+PDF = "application/pdf"
+
+
+def documents(request: Request) -> DocumentStore:
+    """The document store beside the events, opened on first use."""
+    state = request.app.state
+    with _STORE_LOCK:
+        if getattr(state, "documents", None) is None:
+            state.documents = document_store(state.settings.database_url)
+    store: DocumentStore = state.documents
+    return store
+
+
+Documents = Annotated[DocumentStore, Depends(documents)]
+
+
+class DocumentCreated(BaseModel):
+    """A document attached to an invoice (I7)."""
+
+    document_id: str
+    position: int
+
+
+def _disposition(kind: str, filename: str) -> dict[str, str]:
+    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "'")
+    value = f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    return {"Content-Disposition": value}
+
+
+@router.get("/v1/invoices/{iid}/pdf", responses=READ, response_class=Response)
+def invoice_pdf(iid: UUID, caller: CurrentCaller, app: App) -> Response:
+    """The invoice as a PDF, if you may see it (R4, A4-A7; archive ones are stamped, A6)."""
+    seen = app.visible_invoice(caller.as_person(), iid)
+    headers = _disposition("inline", f"invoice-{seen.invoice.invoice_number}.pdf")
+    return Response(render(sheet_of(seen)), media_type=PDF, headers=headers)
+
+
+@router.get("/v1/companies/{cid}/invoices.csv", responses=READ, response_class=StreamingResponse)
+def invoices_csv(
+    cid: UUID,
+    caller: CurrentCaller,
+    app: App,
+    reads: Reads,
+    archive: Annotated[bool, Query(description="The archive history (A6) instead.")] = False,
+) -> StreamingResponse:
+    """The invoices you may see, as CSV (UTF-8 with BOM): the billing history, or the archive."""
+    me = caller.as_person()
+    app.company(cid).require(me, Action.VIEW_INVOICES)
+    section: SectionName = "ARCHIVE" if archive else "HISTORY"
+    today = app.today()
+    rows = all_pages(
+        lambda cursor: reads.invoices(cid, me, section, today=today, cursor=cursor, limit=MAX_LIMIT)
+    )
+    name = f"{'archive' if archive else 'invoices'}-{cid}.csv"
+    headers = _disposition("attachment", name)
+    return StreamingResponse(
+        csv_chunks(rows), media_type="text/csv; charset=utf-8", headers=headers
+    )
+
+
+@router.post("/v1/invoices/{iid}/documents", status_code=201, responses=WRITE)
+def attach_document(
+    iid: UUID,
+    *,
+    caller: CurrentCaller,
+    app: App,
+    store: Documents,
+    response: Response,
+    file: Annotated[UploadFile, File(description="The PDF, at most 10 MB.")],
+) -> DocumentCreated:
+    """Attach a PDF to an invoice, such as a brokerage form (the billing system, I7)."""
+    caller.require_scope(Scope.BILLING_SYSTEM, "I7")
+    app.invoice(iid)
+    try:
+        content = read_limited(file.file)
+    except DocumentTooLarge as error:
+        raise HTTPException(413, error.detail) from None
+    check_pdf(content)
+    sha256 = store.put(content)
+    receipt = app.attach_document(caller, iid, sha256, _filename(file.filename), len(content))
+    return DocumentCreated(document_id=receipt.result, position=written(response, receipt.position))
+
+
+def _filename(given: str | None) -> str:
+    name = PureWindowsPath(PurePosixPath(given or "").name).name.strip()
+    return name[:255] or "document.pdf"
+
+
+@router.get("/v1/invoices/{iid}/documents/{did}", responses=READ, response_class=Response)
+def document(iid: UUID, did: str, caller: CurrentCaller, app: App, store: Documents) -> Response:
+    """A document attached to an invoice you may see (I7); the bytes as they were uploaded."""
+    seen = app.visible_invoice(caller.as_person(), iid)
+    found = next((d for d in seen.invoice.documents if d["document_id"] == did), None)
+    content = store.get(found["sha256"]) if found else None
+    if found is None or content is None:
+        raise NotFound("document", did)
+    return Response(content, media_type=PDF, headers=_disposition("attachment", found["filename"]))

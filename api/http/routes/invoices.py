@@ -1,0 +1,148 @@
+"""Invoices: issued (I1), listed (R4, A4, A6, A7, I2), read, paid (I3), adjusted (I4)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Path, Response
+
+from api.http.deps import App, CurrentCaller, Page, Reads, written
+from api.http.responses import COMMON, READ, WRITE
+from api.http.schemas import (
+    AdjustmentCreated,
+    AdjustmentIn,
+    Decision,
+    DecisionOut,
+    InvoiceCreated,
+    InvoiceDetailOut,
+    InvoiceOut,
+    NewInvoice,
+    PaymentCreated,
+    PaymentIn,
+)
+from api.http.schemas import Page as PageOf
+from api.http.translate import invoice_detail_out, invoice_out
+from domain.application import BillingCenter
+from domain.caller import Caller
+from domain.errors import InvalidInput, NotFound
+from domain.invoice import Bill, Line
+from domain.roles import Action
+from projections.queries import ReadModels, SectionName
+
+router = APIRouter(tags=["invoices"], responses=COMMON)
+
+AdjustmentPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")]
+
+
+@router.post("/v1/invoices", status_code=201, responses=WRITE)
+def issue(
+    *, body: NewInvoice, caller: CurrentCaller, app: App, response: Response
+) -> InvoiceCreated:
+    """Issue an invoice for an account, enrolled anywhere or not (the billing system, I1)."""
+    bill = Bill(
+        account=body.account.key(),
+        invoice_number=body.invoice_number,
+        control_id=body.control_id,
+        issue_date=body.issue_date,
+        due_date=body.due_date,
+        currency=body.currency,
+        amount=Decimal(body.amount),
+        lines=tuple(Line(x.tracking_number, x.description, Decimal(x.amount)) for x in body.lines),
+    )
+    receipt = app.issue_invoice(caller, bill)
+    return InvoiceCreated(invoice_id=receipt.result, position=written(response, receipt.position))
+
+
+def _listed(
+    *,
+    section: SectionName,
+    cid: UUID,
+    caller: Caller,
+    app: BillingCenter,
+    reads: ReadModels,
+    page: Page,
+) -> PageOf[InvoiceOut]:
+    me = caller.as_person()
+    app.company(cid).require(me, Action.VIEW_INVOICES)
+    found = reads.invoices(
+        cid, me, section, today=app.today(), cursor=page.cursor, limit=page.limit
+    )
+    return PageOf[InvoiceOut](items=[invoice_out(i) for i in found.items], next=found.next)
+
+
+@router.get("/v1/companies/{cid}/invoices", responses=READ)
+def history(
+    *, cid: UUID, caller: CurrentCaller, app: App, reads: Reads, page: Page
+) -> PageOf[InvoiceOut]:
+    """Your billing history, newest first: the last 12 months of the accounts you see (R4, A7)."""
+    return _listed(section="HISTORY", cid=cid, caller=caller, app=app, reads=reads, page=page)
+
+
+@router.get("/v1/companies/{cid}/invoices/archive", responses=READ)
+def archive(
+    *, cid: UUID, caller: CurrentCaller, app: App, reads: Reads, page: Page
+) -> PageOf[InvoiceOut]:
+    """Invoices issued while an account was unenrolled, after its re-enrollment (A6)."""
+    return _listed(section="ARCHIVE", cid=cid, caller=caller, app=app, reads=reads, page=page)
+
+
+@router.get("/v1/invoices/{iid}", responses=READ)
+def invoice(*, iid: UUID, caller: CurrentCaller, app: App, reads: Reads) -> InvoiceDetailOut:
+    """The invoice in detail, if you may see it (R4, A4-A7, I2)."""
+    me = caller.as_person()
+    app.visible_invoice(me, iid)
+    view = reads.invoice(iid, login=me, today=app.today())
+    if view is None:
+        raise NotFound("invoice", iid)
+    return invoice_detail_out(view)
+
+
+@router.post("/v1/invoices/{iid}/payments", status_code=201, responses=WRITE)
+def pay(
+    *, iid: UUID, body: PaymentIn, caller: CurrentCaller, app: App, response: Response
+) -> PaymentCreated:
+    """Pay the whole balance today or schedule it up to the due date (who may pay it, I3)."""
+    pay_on = body.pay_on or app.today()
+    receipt = app.pay_invoice(caller, iid, pay_on, body.payment_method_id)
+    return PaymentCreated(
+        payment_id=receipt.result.payment_id,
+        confirmation_number=receipt.result.confirmation_number,
+        pay_on=pay_on,
+        status="PAID" if pay_on == app.today() else "PAYMENT_SCHEDULED",
+        position=written(response, receipt.position),
+    )
+
+
+@router.post("/v1/invoices/{iid}/adjustments", status_code=201, responses=WRITE)
+def request_adjustment(
+    *, iid: UUID, body: AdjustmentIn, caller: CurrentCaller, app: App, response: Response
+) -> AdjustmentCreated:
+    """Dispute lines of the invoice, each for at most its amount (who may adjust it, I4)."""
+    lines = {x.tracking_number: Decimal(x.amount) for x in body.lines}
+    if len(lines) != len(body.lines):
+        raise InvalidInput("lines", "each tracking number once", rule="I4")
+    receipt = app.request_adjustment(caller, iid, body.reason, lines)
+    return AdjustmentCreated(
+        adjustment_id=receipt.result, position=written(response, receipt.position)
+    )
+
+
+@router.post("/v1/invoices/{iid}/adjustments/{aid}/decision", responses=WRITE)
+def decide(
+    *,
+    iid: UUID,
+    aid: AdjustmentPath,
+    body: Decision,
+    caller: CurrentCaller,
+    app: App,
+    response: Response,
+) -> DecisionOut:
+    """Approve (crediting the balance) or reject an adjustment request (the billing system, I4)."""
+    receipt = app.decide_adjustment(caller, iid, aid, approved=body.approved, comment=body.comment)
+    return DecisionOut(
+        adjustment_id=aid,
+        status="APPROVED" if body.approved else "REJECTED",
+        position=written(response, receipt.position),
+    )

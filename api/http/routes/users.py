@@ -1,0 +1,151 @@
+"""Users of a company: list, add (R5), read (R7), profile (R10), role, grants (R4), remove."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Path, Query, Response
+
+from api.http.deps import App, CurrentCaller, Page, Reads, written
+from api.http.responses import COMMON, READ, WRITE
+from api.http.schemas import (
+    AccountRef,
+    Grants,
+    NewUser,
+    Profile,
+    RoleIn,
+    UserChanged,
+    UserCreated,
+    UserOut,
+)
+from api.http.schemas import Page as PageOf
+from api.http.translate import keys, user_out
+from domain.application import BillingCenter
+from domain.errors import NotFound
+from domain.roles import Action
+from domain.values import Role
+
+router = APIRouter(prefix="/v1/companies/{cid}/users", tags=["users"], responses=COMMON)
+
+LoginPath = Annotated[str, Path(min_length=1, max_length=128)]
+
+
+@router.get("", responses=READ)
+def users(
+    *, cid: UUID, caller: CurrentCaller, app: App, reads: Reads, page: Page
+) -> PageOf[UserOut]:
+    """Users with their roles: all for Administrators, those R9 lets a Plan Manager manage (R7)."""
+    company = app.company(cid)
+    me = caller.as_person()
+    company.require(me, Action.SEE_USERS)
+    found = reads.users(cid, logins=company.managed_users(me), cursor=page.cursor, limit=page.limit)
+    return PageOf[UserOut](
+        items=[user_out(u, with_role=True) for u in found.items], next=found.next
+    )
+
+
+@router.post("", status_code=201, responses=WRITE)
+def add_user(
+    *, cid: UUID, body: NewUser, caller: CurrentCaller, app: App, response: Response
+) -> UserCreated:
+    """Add a user with a role and granted accounts (Administrators, Plan Managers: R5, R9)."""
+    receipt = app.add_user(
+        caller,
+        cid,
+        body.login,
+        email=body.email,
+        name=body.name,
+        role=body.role,
+        accounts=keys(body.accounts),
+    )
+    return UserCreated(login=receipt.result, position=written(response, receipt.position))
+
+
+@router.get("/{login}", responses=READ)
+def user(*, cid: UUID, login: LoginPath, caller: CurrentCaller, app: App, reads: Reads) -> UserOut:
+    """A user's profile; with the role for those who manage them, without for oneself (R7)."""
+    company = app.company(cid)
+    me = caller.as_person()
+    with_role = company.manages(me, login)
+    if not with_role and login != me:
+        company.require(me, Action.SEE_USERS)
+        raise NotFound("user", login)
+    view = reads.user(cid, login)
+    if view is None:
+        raise NotFound("user", login)
+    return user_out(view, with_role=with_role)
+
+
+@router.put("/{login}", responses=WRITE)
+def change_profile(
+    *,
+    cid: UUID,
+    login: LoginPath,
+    body: Profile,
+    caller: CurrentCaller,
+    app: App,
+    response: Response,
+) -> UserChanged:
+    """Keep a user's e-mail and name up to date (R10)."""
+    receipt = app.change_user_profile(caller, cid, login, body.email, body.name)
+    return changed(app, cid, login, written(response, receipt.position))
+
+
+@router.put("/{login}/role", responses=WRITE)
+def change_role(
+    *,
+    cid: UUID,
+    login: LoginPath,
+    body: RoleIn,
+    caller: CurrentCaller,
+    app: App,
+    response: Response,
+) -> UserChanged:
+    """Change a user's role (R3, R9; R6 keeps the general administrator's)."""
+    receipt = app.change_role(caller, cid, login, body.role)
+    return changed(app, cid, login, written(response, receipt.position))
+
+
+@router.put("/{login}/accounts", responses=WRITE)
+def grant_accounts(
+    *,
+    cid: UUID,
+    login: LoginPath,
+    body: Grants,
+    caller: CurrentCaller,
+    app: App,
+    response: Response,
+) -> UserChanged:
+    """Make these exactly the accounts granted to a user; the others are revoked (R4, R9)."""
+    receipt = app.set_user_accounts(caller, cid, login, keys(body.accounts))
+    return changed(app, cid, login, written(response, receipt.position))
+
+
+@router.delete("/{login}", status_code=204, responses=WRITE)
+def remove_user(
+    *,
+    cid: UUID,
+    login: LoginPath,
+    caller: CurrentCaller,
+    app: App,
+    confirm: Annotated[bool, Query(description="Must be true (R5).")] = False,
+) -> Response:
+    """Remove a user, with `confirm=true`; access ends at once (R5)."""
+    receipt = app.remove_user(caller, cid, login, confirmed=confirm)
+    return Response(status_code=204, headers={"X-Position": str(receipt.position)})
+
+
+def changed(app: BillingCenter, cid: UUID, login: str, position: int) -> UserChanged:
+    """A user as a change left it (read from the records the change wrote)."""
+    company = app.company(cid)
+    profile = app.user(login)
+    return UserChanged(
+        login=login,
+        email=profile.email,
+        name=profile.name,
+        role=Role(company.roles[login]),
+        accounts=[AccountRef.of(a) for a in company.grants[login]],
+        general_administrator=login == company.general_administrator,
+        position=position,
+    )

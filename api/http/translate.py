@@ -1,0 +1,140 @@
+"""Between the HTTP bodies and the domain's values (amounts, accounts, view rows)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from api.http.schemas import (
+    AccountOut,
+    AccountRef,
+    AdjustmentOut,
+    AutopayOut,
+    DocumentOut,
+    InvoiceDetailOut,
+    InvoiceOut,
+    LineOut,
+    NewAccount,
+    PaymentMethodOut,
+    PaymentOut,
+    UserOut,
+    amount_text,
+)
+from domain.application import AccountRequest
+from domain.enrollment import Proof
+from domain.values import AccountKey, Role
+from projections.queries import (
+    AccountView,
+    InvoiceDetail,
+    InvoiceView,
+    PaymentMethodView,
+    UserView,
+)
+
+
+def account_request(body: NewAccount) -> AccountRequest:
+    """A1: an account to add, as the domain takes it."""
+    proof = body.proof
+    return AccountRequest(
+        account=body.key(),
+        line_of_business=body.line_of_business,
+        account_type=body.account_type,
+        proof=Proof(
+            proof.invoice_number, proof.invoice_date, Decimal(proof.amount), proof.control_id
+        ),
+    )
+
+
+def keys(accounts: list[AccountRef]) -> list[AccountKey]:
+    """Accounts of a body as domain keys."""
+    return [a.key() for a in accounts]
+
+
+def user_out(view: UserView, *, with_role: bool) -> UserOut:
+    """A user row; the role and title only where R7 allows."""
+    return UserOut(
+        login=view.login,
+        email=view.email,
+        name=view.name,
+        role=Role(view.role) if with_role else None,
+        accounts=[AccountRef.of(a) for a in view.accounts],
+        general_administrator=view.general_administrator if with_role else None,
+    )
+
+
+def account_out(view: AccountView) -> AccountOut:
+    """An account row."""
+    autopay = view.autopay
+    return AccountOut(
+        country=view.country,
+        number=view.number,
+        line_of_business=view.line_of_business,
+        account_type=view.account_type,
+        status="ENROLLED" if view.status == "ENROLLED" else "UNENROLLED",
+        paper_invoices=view.paper_invoices,
+        autopay=AutopayOut(days_before_due=autopay.days_before_due, set_up_by=autopay.set_up_by)
+        if autopay
+        else None,
+    )
+
+
+def method_out(view: PaymentMethodView) -> PaymentMethodOut:
+    """A payment method, masked (R11)."""
+    return PaymentMethodOut(
+        payment_method_id=view.payment_method_id,
+        holder=view.holder,
+        bank_code=view.bank_code,
+        account_number="****" + view.last4,
+        default=view.default,
+    )
+
+
+def _invoice_fields(view: InvoiceView) -> dict[str, object]:
+    return {
+        "invoice_id": view.invoice_id,
+        "invoice_number": view.invoice_number,
+        "account": AccountRef.of(view.account),
+        "issue_date": view.issue_date,
+        "due_date": view.due_date,
+        "currency": view.currency,
+        "amount": amount_text(view.amount),
+        "balance": amount_text(view.balance),
+        "status": view.status,
+        "section": view.section,
+    }
+
+
+def invoice_out(view: InvoiceView) -> InvoiceOut:
+    """An invoice list item."""
+    return InvoiceOut.model_validate(_invoice_fields(view))
+
+
+def invoice_detail_out(view: InvoiceDetail) -> InvoiceDetailOut:
+    """An invoice in detail."""
+    return InvoiceDetailOut.model_validate(
+        {
+            **_invoice_fields(view),
+            "lines": [
+                LineOut(
+                    tracking_number=x.tracking_number,
+                    description=x.description,
+                    amount=amount_text(x.amount),
+                )
+                for x in view.lines
+            ],
+            "payments": [
+                PaymentOut(**{**vars(p), "amount": amount_text(p.amount)}) for p in view.payments
+            ],
+            "adjustments": [
+                AdjustmentOut(
+                    **{**vars(a), "lines": {k: amount_text(v) for k, v in a.lines.items()}}
+                )
+                for a in view.adjustments
+            ],
+            "documents": [
+                DocumentOut(
+                    document_id=d.document_id, filename=d.filename, size=d.size, sha256=d.sha256
+                )
+                for d in view.documents
+            ],
+        }
+    )

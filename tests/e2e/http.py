@@ -1,0 +1,180 @@
+"""Helpers for the HTTP tests: an app on a throwaway store, callers with tokens, a story."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from itertools import count
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from api.http.app import create_app
+from api.settings import Settings
+from api.tokens import Scope, issue_token
+
+SECRET = "e2e-test-secret-of-at-least-thirty-two-bytes!"
+TODAY = datetime.now(UTC).date()
+_numbers = count(1)
+
+
+def settings_for(store_url: str, tmp: str) -> Settings:
+    """Settings on `store_url` with a known secret and a data key under `tmp`."""
+    return Settings(
+        env="development",  # creates the data key under `tmp`; the secret is given
+        database_url=store_url,
+        jwt_secret=SecretStr(SECRET),
+        data_key=Path(tmp) / "keys" / "data.key",
+        export_key=Path(tmp) / "keys" / "export.pem",
+    )
+
+
+@contextmanager
+def running(store_url: str, tmp: str) -> Iterator[TestClient]:
+    """A TestClient on a started app (projections running)."""
+    settings = settings_for(store_url, tmp)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        yield client
+
+
+def token(login: str, scope: Scope | None = None, **claims: str) -> str:
+    """A valid token for `login`."""
+    return issue_token(SECRET, login, scope=scope, **claims)  # type: ignore[arg-type]
+
+
+@dataclass
+class As:
+    """Requests made as one caller; reads wait for the caller's last write (min_position)."""
+
+    client: TestClient
+    login: str
+    scope: Scope | None = None
+    seen: list[int] = field(default_factory=lambda: [0])
+
+    @property
+    def headers(self) -> dict[str, str]:
+        profile = (
+            {} if self.scope else {"email": f"{self.login}@acme.test", "name": self.login.title()}
+        )
+        return {"Authorization": f"Bearer {token(self.login, self.scope, **profile)}"}
+
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        headers = {**self.headers, **kwargs.pop("headers", {})}
+        if method == "GET":
+            params = dict(kwargs.pop("params", {}))
+            params.setdefault("min_position", max(self.seen))
+            kwargs["params"] = params
+        response = self.client.request(method, url, headers=headers, **kwargs)
+        if "X-Position" in response.headers:
+            self.seen.append(int(response.headers["X-Position"]))
+        return response
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", url, **kwargs)
+
+    def put(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PUT", url, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("DELETE", url, **kwargs)
+
+
+def new_account() -> dict[str, str]:
+    """A fresh account key, unique in this test process."""
+    return {"country": "US", "number": f"A{next(_numbers):07d}"}
+
+
+def invoice_body(
+    account: dict[str, str], amount: str = "120.50", issued: date = TODAY, **extra: Any
+) -> dict[str, Any]:
+    """I1: an invoice of `account` with two lines."""
+    number = extra.pop("invoice_number", f"INV-{next(_numbers)}")
+    half = f"{float(amount) / 2:.2f}"
+    rest = f"{float(amount) - float(half):.2f}"
+    return {
+        "account": account,
+        "invoice_number": number,
+        "control_id": f"C-{number}",
+        "issue_date": issued.isoformat(),
+        "due_date": (issued + timedelta(days=30)).isoformat(),
+        "currency": "USD",
+        "amount": amount,
+        "lines": [
+            {"tracking_number": "1Z001", "description": "Ground", "amount": half},
+            {"tracking_number": "1Z002", "description": "Air", "amount": rest},
+        ],
+        **extra,
+    }
+
+
+def proven(account: dict[str, str], invoice: dict[str, Any]) -> dict[str, Any]:
+    """A1: an account to add, proven with `invoice`."""
+    return {
+        **account,
+        "line_of_business": "PACKAGE",
+        "account_type": "INDIVIDUAL",
+        "proof": {
+            "invoice_number": invoice["invoice_number"],
+            "invoice_date": invoice["issue_date"],
+            "amount": invoice["amount"],
+            "control_id": invoice["control_id"],
+        },
+    }
+
+
+def acct(account: dict[str, str]) -> str:
+    """An account as a path segment."""
+    return f"{account['country']}-{account['number']}"
+
+
+@dataclass
+class World:
+    """A company enrolled by `admin` with accounts, and the billing system."""
+
+    client: TestClient
+    cid: str
+    admin: As
+    billing: As
+    accounts: list[dict[str, str]]
+    invoices: dict[str, str] = field(default_factory=dict)
+
+    def person(self, login: str) -> As:
+        return As(self.client, login, seen=self.admin.seen)
+
+    def add_user(self, login: str, role: str, *accounts: dict[str, str]) -> As:
+        body = {"login": login, "email": f"{login}@acme.test", "name": login.title(),
+                "role": role, "accounts": list(accounts)}  # fmt: skip
+        response = self.admin.post(f"/v1/companies/{self.cid}/users", json=body)
+        assert response.status_code == 201, response.text
+        return self.person(login)
+
+    def issue(self, account: dict[str, str], **extra: Any) -> str:
+        response = self.billing.post("/v1/invoices", json=invoice_body(account, **extra))
+        assert response.status_code == 201, response.text
+        invoice_id: str = response.json()["invoice_id"]
+        return invoice_id
+
+
+def enroll(client: TestClient, admin: str = "alice", accounts: int = 2) -> World:
+    """R1: `admin` enrolls a company with `accounts` proven accounts."""
+    billing = As(client, "ledger", Scope.BILLING_SYSTEM)
+    keys = [new_account() for _ in range(accounts)]
+    bodies = [invoice_body(k) for k in keys]
+    for body in bodies:
+        assert billing.post("/v1/invoices", json=body).status_code == 201
+    person = As(client, admin, seen=billing.seen)
+    enrollment = {
+        "name": "Acme",
+        "accounts": [proven(k, b) for k, b in zip(keys, bodies, strict=True)],
+    }
+    response = person.post("/v1/companies", json=enrollment)
+    assert response.status_code == 201, response.text
+    return World(client, response.json()["company_id"], person, billing, keys)
