@@ -8,6 +8,7 @@ import typer
 import uvicorn
 from rich.console import Console
 
+from api.audit_cli import audit, privacy
 from api.bootstrap import billing_center
 from api.demo import DemoGenerator, SimulatedClock
 from api.http.app import create_app
@@ -15,6 +16,8 @@ from api.settings import Settings, SettingsError, resolve_jwt_secret
 from api.tokens import Scope, issue_token
 
 cli = typer.Typer(help="Billing Center: event-sourced billing for a carrier.", no_args_is_help=True)
+cli.add_typer(audit, name="audit")
+cli.add_typer(privacy, name="privacy")
 errors = Console(stderr=True)
 demo = typer.Typer(help="Demo data for trying the service and for benchmarks.")
 cli.add_typer(demo, name="demo")

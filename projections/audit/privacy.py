@@ -18,17 +18,17 @@ import threading
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any
 from uuid import UUID, uuid4
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from eventsourcing.application import Application
 from eventsourcing.domain import DomainEventProtocol, Snapshot
 from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
 from eventsourcing.utils import get_topic
 
 from domain.application import BillingCenter
-from domain.ports import Clock, SecretBox
 from domain.user import User, login_id
 from projections.audit.sidestore import SideStore
 
@@ -212,31 +212,22 @@ class PersonalDataMapper(Mapper[UUID]):
         return self.sealer.open(subject, field, value)
 
 
-class PrivateBillingCenter(BillingCenter):
-    """The BillingCenter whose events keep personal data sealed per person (C4).
+class SealsPersonalData(Application[UUID]):
+    """Mix into any Application on the billing center's store (the BillingCenter itself,
+    a projections reader) so its mapper seals and opens personal data (C4).
 
-    Only the mapper differs: the aggregates and commands are the domain's own.
+    The key table lives beside the events, found from the application's own environment.
     """
 
-    snapshotting_intervals: ClassVar[dict[type[Any], int]] = BillingCenter.snapshotting_intervals
-
-    def __init__(
-        self,
-        env: dict[str, str] | None = None,
-        *,
-        secret_box: SecretBox,
-        clock: Clock | None = None,
-    ) -> None:
-        self.side_store = SideStore.for_env(env or {})
-        self.person_keys = PersonKeys(self.side_store)
-        self.sealer = Sealer(self.person_keys)
-        if clock is None:
-            super().__init__(env, secret_box=secret_box)
-        else:
-            super().__init__(env, secret_box=secret_box, clock=clock)
+    side_store: SideStore
+    person_keys: PersonKeys
+    sealer: Sealer
 
     def construct_mapper(self) -> Mapper[UUID]:
         """The default transcoder behind a mapper that seals personal data."""
+        self.side_store = SideStore.for_env(self.env)
+        self.person_keys = PersonKeys(self.side_store)
+        self.sealer = Sealer(self.person_keys)
         return PersonalDataMapper(self.construct_transcoder(), self.sealer)
 
     def forget(self, login: str) -> int:
@@ -251,3 +242,10 @@ class PrivateBillingCenter(BillingCenter):
         """Close the event store and the side store."""
         super().close()
         self.side_store.close()
+
+
+class PrivateBillingCenter(SealsPersonalData, BillingCenter):
+    """The BillingCenter whose events keep personal data sealed per person (C4).
+
+    Only the mapper differs: the aggregates and commands are the domain's own.
+    """
