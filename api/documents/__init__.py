@@ -1,0 +1,1 @@
+"""Invoice PDFs, CSV downloads and attached documents (I7)."""

@@ -1,0 +1,1 @@
+"""E-mail notifications: the outbox drained into SMTP (or .eml files in development)."""

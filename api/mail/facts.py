@@ -1,0 +1,85 @@
+"""What an outbox row is about, read from the event store: the event itself, the invoice,
+and the recipient's own address. A recipient who has left the company since gets nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any, Protocol
+from uuid import UUID
+
+from api.mail.message import Facts, Invoice
+from domain.application import BillingCenter
+from domain.errors import NotFound
+from domain.invoice import Invoice as InvoiceAggregate
+from projections.queries import OutboxMessage
+
+
+class FactSource(Protocol):
+    """Looks up what an outbox row's e-mail says."""
+
+    def facts(self, row: OutboxMessage) -> Facts | None:
+        """The facts, or None when there is nobody to mail any more."""
+        ...
+
+
+class StoreFacts:
+    """Facts from the BillingCenter application (its store and aggregates)."""
+
+    def __init__(self, app: BillingCenter) -> None:
+        self.app = app
+
+    def facts(self, row: OutboxMessage) -> Facts | None:
+        try:
+            user = self.app.user(row.recipient)
+            invoice = self.app.invoice(UUID(row.subject_id))
+        except NotFound:
+            return None
+        if user.company_id is None or not user.email:
+            return None  # R5: a removed user loses access at once, e-mails included
+        headline, details = _about(row.kind, self._event(row.position), invoice)
+        return Facts(user.email, user.name or row.recipient, _invoice(invoice), headline, details)
+
+    def _event(self, position: int) -> Any:
+        found = self.app.recorder.select_notifications(start=position, limit=1)
+        if not found or found[0].id != position:
+            raise LookupError(f"no event at position {position}")
+        return self.app.mapper.to_domain_event(found[0])
+
+
+def _invoice(invoice: InvoiceAggregate) -> Invoice:
+    return Invoice(
+        invoice_id=str(invoice.id),
+        invoice_number=invoice.invoice_number,
+        account=invoice.account,
+        currency=invoice.currency,
+        amount=Decimal(invoice.amount),
+        balance=Decimal(invoice.balance),
+        due_date=invoice.due,
+    )
+
+
+def _about(
+    kind: str, event: Any, invoice: InvoiceAggregate
+) -> tuple[str, tuple[tuple[str, str], ...]]:
+    money = f"{{:,.2f}} {invoice.currency}"
+    if kind == "INVOICE_AVAILABLE":
+        return f"A new invoice for account {invoice.account} is available.", ()
+    if kind == "PAYMENT_RECEIVED":
+        paid_on = getattr(event, "paid_on", None)
+        when = str(paid_on or event.pay_on)
+        state = "was paid" if paid_on else f"is scheduled to be paid on {when}"
+        return f"Invoice {invoice.invoice_number} {state}.", (
+            ("Payment", money.format(Decimal(event.amount))),
+            ("Payment date", str(date.fromisoformat(when))),
+            ("Confirmation number", event.confirmation_number),
+        )
+    approved = bool(event.approved)
+    verdict = "approved" if approved else "rejected"
+    details = [("Decision", verdict.title()), ("Credited", money.format(Decimal(event.credited)))]
+    if event.comment:
+        details.append(("Comment", str(event.comment)))
+    return f"Your adjustment request on invoice {invoice.invoice_number} was {verdict}.", tuple(
+        details
+    )
