@@ -17,7 +17,15 @@ from api.bootstrap import billing_center
 from api.http import problems
 from api.http.idempotency import IdempotencyStore, idempotency_store
 from api.http.middleware import GuardMiddleware, IdempotencyMiddleware
-from api.http.routes import accounts, companies, invoices, me, payment_methods, users
+from api.http.routes import (
+    accounts,
+    companies,
+    documents,
+    invoices,
+    me,
+    payment_methods,
+    users,
+)
 from api.settings import Settings, resolve_jwt_secret
 from domain.application import utc_now
 from domain.ports import Clock
@@ -30,7 +38,7 @@ roles and grants, and see, pay and dispute their invoices. The rules cited (`R4`
 `position` (body and `X-Position`); pass it as `min_position` to read your own writes.
 """
 
-ROUTERS = (companies, users, me, payment_methods, accounts, invoices)
+ROUTERS = (companies, users, me, payment_methods, accounts, invoices, documents)
 
 
 def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
