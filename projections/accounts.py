@@ -1,0 +1,153 @@
+"""Accounts read model: each account's holder, status, paper billing, automatic payment (I6)
+and its enrollment intervals per company, with their instants (A1-A6)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+from uuid import UUID
+
+from projections.base import Component
+from projections.db import Tx
+from projections.events import EventRecord
+from projections.queries import AccountView, AutopayView
+
+
+def instant(moment: datetime) -> str:
+    """Instants as sortable ISO text in UTC with microseconds."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+
+class Accounts(Component):
+    """Accounts by aggregate, with intervals `(start, end)` in the account's own sequence."""
+
+    tables: ClassVar[dict[str, str]] = {
+        "accounts": "aggregate_id TEXT PRIMARY KEY, account TEXT NOT NULL UNIQUE, "
+        "country TEXT NOT NULL, number TEXT NOT NULL, line_of_business TEXT, account_type TEXT, "
+        "holder TEXT, enrolled INTEGER NOT NULL, autopay_company TEXT, autopay_days INTEGER, "
+        "autopay_by TEXT",
+        "intervals": "account TEXT, start_version BIGINT, company_id TEXT NOT NULL, "
+        "end_version BIGINT, started_at TEXT NOT NULL, ended_at TEXT, "
+        "PRIMARY KEY (account, start_version)",
+    }
+    indexes: ClassVar[dict[str, str]] = {"intervals_by_company": "intervals (company_id, account)"}
+
+    def on_AccountRegistered(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        country, number = e.data["country"], e.data["number"]
+        self.x(
+            tx,
+            "INSERT INTO @accounts VALUES (?, ?, ?, ?, NULL, NULL, NULL, 0, NULL, NULL, NULL)",
+            (str(e.aggregate_id), f"{country}-{number}", country, number),
+        )
+
+    def _account(self, tx: Tx, e: EventRecord) -> str:
+        row = self.one(
+            tx, "SELECT account FROM @accounts WHERE aggregate_id = ?", (str(e.aggregate_id),)
+        )
+        assert row is not None, f"account {e.aggregate_id} was never registered"
+        return str(row[0])
+
+    def on_AccountEnrolled(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        self.x(
+            tx,
+            "UPDATE @accounts SET line_of_business = ?, account_type = ? WHERE aggregate_id = ?",
+            (e.data["line_of_business"], e.data["account_type"], str(e.aggregate_id)),
+        )
+        self.on_AccountReenrolled(tx, e)
+
+    def on_AccountReenrolled(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        cid = e.data["company_id"]
+        self.x(
+            tx,
+            "UPDATE @accounts SET holder = ?, enrolled = 1 WHERE aggregate_id = ?",
+            (cid, str(e.aggregate_id)),
+        )
+        self.x(
+            tx,
+            "INSERT INTO @intervals VALUES (?, ?, ?, NULL, ?, NULL)",
+            (self._account(tx, e), e.version, cid, instant(e.recorded_at)),
+        )
+
+    def on_AccountUnenrolled(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        self.x(
+            tx, "UPDATE @accounts SET enrolled = 0 WHERE aggregate_id = ?", (str(e.aggregate_id),)
+        )
+        self.x(
+            tx,
+            "UPDATE @intervals SET end_version = ?, ended_at = ? "
+            "WHERE account = ? AND end_version IS NULL",
+            (e.version, instant(e.recorded_at), self._account(tx, e)),
+        )
+
+    def on_AutomaticPaymentSetUp(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        self.x(
+            tx,
+            "UPDATE @accounts SET autopay_company = holder, autopay_days = ?, autopay_by = ? "
+            "WHERE aggregate_id = ?",
+            (e.data["days_before_due"], e.data["set_up_by"], str(e.aggregate_id)),
+        )
+
+    def on_AutomaticPaymentCancelled(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        self.x(
+            tx,
+            "UPDATE @accounts SET autopay_company = NULL, autopay_days = NULL, autopay_by = NULL "
+            "WHERE aggregate_id = ?",
+            (str(e.aggregate_id),),
+        )
+
+
+class AccountsView:
+    """Queries over the live accounts (`accounts_*`), grants from the live directory."""
+
+    def __init__(self, prefix: str = "accounts_", directory: str = "directory_") -> None:
+        self.c = Accounts(prefix)
+        self.directory = directory
+
+    def accounts(
+        self, tx: Tx, company_id: UUID, *, all_accounts: bool, login: str
+    ) -> list[AccountView]:
+        """The company's accounts (those it ever held); only `login`'s grants unless all."""
+        cid = str(company_id)
+        granted = (
+            ""
+            if all_accounts
+            else (
+                f"AND a.account IN (SELECT account FROM {self.directory}grants "
+                "WHERE company_id = ? AND login = ?) "
+            )
+        )
+        params = (cid, cid) if all_accounts else (cid, cid, cid, login)
+        rows = self.c.all(
+            tx,
+            "SELECT a.country, a.number, a.line_of_business, a.account_type, "
+            "CASE WHEN a.holder = ? AND a.enrolled = 1 THEN 1 ELSE 0 END, "
+            "a.autopay_company, a.autopay_days, a.autopay_by FROM @accounts a "
+            "WHERE EXISTS (SELECT 1 FROM @intervals i WHERE i.account = a.account "
+            f"AND i.company_id = ?) {granted}ORDER BY a.account",
+            params,
+        )
+        return [self._view(cid, r) for r in rows]
+
+    @staticmethod
+    def _view(cid: str, r: tuple[object, ...]) -> AccountView:
+        autopay = AutopayView(int(str(r[6])), str(r[7])) if r[5] == cid else None
+        enrolled = bool(r[4])
+        return AccountView(
+            str(r[0]),
+            str(r[1]),
+            str(r[2] or ""),
+            None if r[3] is None else str(r[3]),
+            "ENROLLED" if enrolled else "UNENROLLED",
+            not enrolled,
+            autopay,
+        )
+
+    def intervals(self, tx: Tx, company_id: UUID) -> list[tuple[str, str, str | None]]:
+        """The company's enrollment intervals: (account, enrolled at, unenrolled at or None)."""
+        rows = self.c.all(
+            tx,
+            "SELECT account, started_at, ended_at FROM @intervals WHERE company_id = ? "
+            "ORDER BY account, start_version",
+            (str(company_id),),
+        )
+        return [(str(a), str(s), None if t is None else str(t)) for a, s, t in rows]

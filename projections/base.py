@@ -1,0 +1,78 @@
+"""What every read model is made of: tables, the handlers that keep them, and cursors.
+
+A `Component` owns a few tables whose names carry a prefix: `directory_g3_members` is
+generation 3 of the directory's members table, written by the runner; readers use the
+view `directory_members`, which points at the live generation (see `projections.runner`).
+SQL uses `@` for the prefix and `?` for parameters.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any, ClassVar
+
+from projections.db import Params, Row, Tx
+from projections.events import EventRecord
+from projections.queries import BadCursor
+
+
+class Component:
+    """Tables (name -> column definitions), indexes, and `on_<EventType>` handlers."""
+
+    tables: ClassVar[dict[str, str]] = {}
+    indexes: ClassVar[dict[str, str]] = {}  # index name -> "table (columns)"
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    def q(self, sql: str, tx: Tx | None = None) -> str:
+        """The statement with its table prefix (and, given a transaction, its dialect's JSON)."""
+        sql = sql.replace("@", self.prefix)
+        return sql.replace("$json", tx.dialect.json_param) if tx else sql
+
+    def create(self, tx: Tx) -> None:
+        """Create this component's tables and indexes (idempotent)."""
+        for name, columns in self.tables.items():
+            typed = columns.replace("$json", tx.dialect.json_type)
+            tx.execute(f"CREATE TABLE IF NOT EXISTS {self.prefix}{name} ({typed})")
+        for name, spec in self.indexes.items():
+            tx.execute(f"CREATE INDEX IF NOT EXISTS {self.prefix}{name} ON {self.prefix}{spec}")
+
+    def drop(self, tx: Tx) -> None:
+        """Drop this component's tables."""
+        for name in self.tables:
+            tx.execute(f"DROP TABLE IF EXISTS {self.prefix}{name}")
+
+    def handle(self, tx: Tx, event: EventRecord) -> None:
+        """Apply one event (most components ignore most events)."""
+        handler = getattr(self, f"on_{event.type}", None)
+        if handler is not None:
+            handler(tx, event)
+
+    # shorthands for handlers and views
+    def x(self, tx: Tx, sql: str, params: Params = ()) -> None:
+        tx.execute(self.q(sql, tx), params)
+
+    def one(self, tx: Tx, sql: str, params: Params = ()) -> Row | None:
+        return tx.one(self.q(sql, tx), params)
+
+    def all(self, tx: Tx, sql: str, params: Params = ()) -> list[Row]:
+        return tx.all(self.q(sql, tx), params)
+
+
+def encode_cursor(*key: Any) -> str:
+    """An opaque keyset cursor."""
+    return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, arity: int) -> list[Any]:
+    """The key of a cursor from `encode_cursor`; BadCursor otherwise."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        key = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, TypeError) as error:
+        raise BadCursor(cursor) from error
+    if not isinstance(key, list) or len(key) != arity:
+        raise BadCursor(cursor)
+    return key

@@ -1,0 +1,235 @@
+"""The read models' database: the same one as the events (BILLING_DATABASE_URL).
+
+One small interface, `Database`, with a SQLite and a PostgreSQL implementation. The read
+models' SQL is written once with `?` placeholders and the types both dialects accept
+(TEXT, BIGINT, INTEGER for booleans, decimal amounts and ISO dates as TEXT, which sort
+correctly); `Dialect` holds what differs (placeholders, JSON columns, locks).
+`memory://` stores keep their read models in an in-process SQLite database.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+Params = Sequence[Any]
+Row = tuple[Any, ...]
+
+
+class Tx(Protocol):
+    """A transaction: statements with `?` placeholders."""
+
+    dialect: Dialect
+
+    def execute(self, sql: str, params: Params = ()) -> None: ...
+
+    def executemany(self, sql: str, rows: Sequence[Params]) -> None: ...
+
+    def one(self, sql: str, params: Params = ()) -> Row | None: ...
+
+    def all(self, sql: str, params: Params = ()) -> list[Row]: ...
+
+
+class Dialect:
+    """What the SQLite and PostgreSQL SQL of the read models does not share."""
+
+    name = "sqlite"
+    json_type = "TEXT"
+    json_param = "?"
+
+    def sql(self, text: str) -> str:
+        """The statement in this driver's placeholder style."""
+        return text
+
+
+class PostgresDialect(Dialect):
+    """PostgreSQL: `%s` placeholders, JSONB payloads."""
+
+    name = "postgres"
+    json_type = "JSONB"
+    json_param = "CAST(? AS JSONB)"
+
+    def sql(self, text: str) -> str:
+        return text.replace("?", "%s")
+
+
+class _CursorTx:
+    def __init__(self, cursor: Any, dialect: Dialect) -> None:
+        self.cursor = cursor
+        self.dialect = dialect
+
+    def execute(self, sql: str, params: Params = ()) -> None:
+        self.cursor.execute(self.dialect.sql(sql), tuple(params))
+
+    def executemany(self, sql: str, rows: Sequence[Params]) -> None:
+        if rows:
+            self.cursor.executemany(self.dialect.sql(sql), [tuple(r) for r in rows])
+
+    def one(self, sql: str, params: Params = ()) -> Row | None:
+        self.execute(sql, params)
+        row = self.cursor.fetchone()
+        return tuple(row) if row is not None else None
+
+    def all(self, sql: str, params: Params = ()) -> list[Row]:
+        self.execute(sql, params)
+        return [tuple(r) for r in self.cursor.fetchall()]
+
+
+class Database(Protocol):
+    """Transactions on the read models' database."""
+
+    dialect: Dialect
+
+    def write(self) -> Any:
+        """A context manager: a write transaction (serialised with other writers)."""
+        ...
+
+    def read(self) -> Any:
+        """A context manager: a read-only snapshot."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class SqliteDatabase:
+    """A SQLite file (one connection per thread, WAL) or an in-process database."""
+
+    dialect: Dialect = Dialect()
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._lock = threading.RLock()
+        self._shared = self._connect() if path is None else None
+        self._all: list[sqlite3.Connection] = []
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self.path or ":memory:", isolation_level=None, check_same_thread=False, timeout=30
+        )
+        conn.execute("PRAGMA busy_timeout = 30000")
+        if self.path:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+        return conn
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._shared is not None:
+            return self._shared
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._connect()
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def _tx(self, begin: str) -> Iterator[Tx]:
+        with self._lock if self._shared is not None else _NOLOCK:
+            conn = self._connection()
+            cursor = conn.cursor()
+            cursor.execute(begin)
+            try:
+                yield _CursorTx(cursor, self.dialect)
+            except BaseException:
+                cursor.execute("ROLLBACK")
+                raise
+            cursor.execute("COMMIT")
+
+    def write(self) -> Any:
+        return self._tx("BEGIN IMMEDIATE")
+
+    def read(self) -> Any:
+        return self._tx("BEGIN")
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+            if self._shared is not None:
+                self._shared.close()
+
+
+class _NoLock:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+_NOLOCK = _NoLock()
+
+
+class PostgresDatabase:
+    """A PostgreSQL database through a small connection pool."""
+
+    dialect: Dialect = PostgresDialect()
+
+    def __init__(self, url: str, *, max_size: int = 4) -> None:
+        self.conninfo, self.schema = postgres_conninfo(url)
+        self.pool = ConnectionPool(
+            self.conninfo,
+            min_size=1,
+            max_size=max_size,
+            open=True,
+            configure=self._configure,
+            kwargs={"autocommit": False},
+        )
+
+    def _configure(self, conn: psycopg.Connection[Any]) -> None:
+        if self.schema:
+            conn.execute(f'SET search_path TO "{self.schema}"')
+            conn.commit()
+
+    @contextmanager
+    def _tx(self, *, readonly: bool) -> Iterator[Tx]:
+        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
+            if readonly:
+                cursor.execute("SET TRANSACTION READ ONLY")
+            yield _CursorTx(cursor, self.dialect)
+
+    def write(self) -> Any:
+        return self._tx(readonly=False)
+
+    def read(self) -> Any:
+        return self._tx(readonly=True)
+
+    def listen_connection(self) -> psycopg.Connection[Any]:
+        """A separate autocommit connection for LISTEN."""
+        conn = psycopg.connect(self.conninfo, autocommit=True)
+        if self.schema:
+            conn.execute(f'SET search_path TO "{self.schema}"')
+        return conn
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+def postgres_conninfo(url: str) -> tuple[str, str | None]:
+    """A libpq URL without our `?schema=` parameter, and that schema."""
+    parts = urlsplit(url)
+    schema = parse_qs(parts.query).get("schema", [None])[-1]
+    return parts._replace(query="", scheme="postgresql").geturl(), schema
+
+
+def open_database(url: str) -> Database:
+    """The read models' database for a BILLING_DATABASE_URL."""
+    scheme = urlsplit(url).scheme.lower()
+    if scheme == "memory":
+        return SqliteDatabase(None)
+    if scheme == "sqlite":
+        path = Path(unquote(url[len("sqlite:///") :])).resolve()
+        return SqliteDatabase(str(path))
+    if scheme in {"postgresql", "postgres"}:
+        return PostgresDatabase(url)
+    raise ValueError(f"unsupported database URL {scheme!r}")

@@ -1,0 +1,302 @@
+"""Directory read model: companies, their users (role, grants, removed), profiles and
+notification preferences (R5-R8, R10), payment methods (R11), the general administrator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import ClassVar
+from uuid import UUID
+
+from projections.base import Component, decode_cursor, encode_cursor
+from projections.db import Tx
+from projections.events import EventRecord
+from projections.queries import CompanyView, Page, PaymentMethodView, UserView
+
+ADMINISTRATOR = "ADMINISTRATOR"
+PREFS = {
+    "INVOICE_AVAILABLE": "invoice_available",
+    "PAYMENT_RECEIVED": "payment_received",
+    "ADJUSTMENT_UPDATED": "adjustment_updated",
+}
+
+
+class Directory(Component):
+    """Who is in which company, with which role and grants (the "what" behind R4, R7, R9)."""
+
+    tables: ClassVar[dict[str, str]] = {
+        "companies": "company_id TEXT PRIMARY KEY, name TEXT NOT NULL, address TEXT NOT NULL, "
+        "general_administrator TEXT NOT NULL, default_payment_method TEXT",
+        "company_accounts": "company_id TEXT, account TEXT, position BIGINT NOT NULL, "
+        "PRIMARY KEY (company_id, account)",
+        "members": "company_id TEXT, login TEXT, role TEXT NOT NULL, removed INTEGER NOT NULL, "
+        "PRIMARY KEY (company_id, login)",
+        "grants": "company_id TEXT, login TEXT, account TEXT, "
+        "PRIMARY KEY (company_id, login, account)",
+        "profiles": "user_id TEXT PRIMARY KEY, login TEXT NOT NULL UNIQUE, company_id TEXT, "
+        "email TEXT NOT NULL, name TEXT NOT NULL, invoice_available INTEGER NOT NULL, "
+        "payment_received INTEGER NOT NULL, adjustment_updated INTEGER NOT NULL",
+        "payment_methods": "company_id TEXT, payment_method_id TEXT, holder TEXT NOT NULL, "
+        "bank_code TEXT NOT NULL, last4 TEXT NOT NULL, position BIGINT NOT NULL, "
+        "PRIMARY KEY (company_id, payment_method_id)",
+    }
+    indexes: ClassVar[dict[str, str]] = {"grants_by_account": "grants (company_id, account)"}
+
+    # --- Company events ---
+
+    def on_CompanyEnrolled(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        cid, ga = str(e.aggregate_id), e.data["general_administrator"]
+        self.x(tx, "INSERT INTO @companies VALUES (?, ?, '', ?, NULL)", (cid, e.data["name"], ga))
+        self._member(tx, cid, ga, ADMINISTRATOR)
+        for account in e.data["accounts"]:
+            self._account(tx, cid, account, e.position)
+
+    def _member(self, tx: Tx, cid: str, login: str, role: str) -> None:
+        self.x(
+            tx,
+            "INSERT INTO @members VALUES (?, ?, ?, 0) ON CONFLICT (company_id, login) "
+            "DO UPDATE SET role = excluded.role, removed = 0",
+            (cid, login, role),
+        )
+
+    def _account(self, tx: Tx, cid: str, account: str, position: int) -> None:
+        self.x(
+            tx,
+            "INSERT INTO @company_accounts VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            (cid, account, position),
+        )
+
+    def on_CompanyDetailsChanged(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        self.x(
+            tx,
+            "UPDATE @companies SET name = ?, address = ? WHERE company_id = ?",
+            (e.data["name"], e.data["address"], str(e.aggregate_id)),
+        )
+
+    def on_UserAdded(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        cid, login = str(e.aggregate_id), e.data["login"]
+        self._member(tx, cid, login, e.data["role"])
+        self.x(tx, "DELETE FROM @grants WHERE company_id = ? AND login = ?", (cid, login))
+        self._grant(tx, cid, login, e.data["accounts"])
+
+    def _grant(self, tx: Tx, cid: str, login: str, accounts: list[str]) -> None:
+        tx.executemany(
+            self.q("INSERT INTO @grants VALUES (?, ?, ?) ON CONFLICT DO NOTHING", tx),
+            [(cid, login, account) for account in accounts],
+        )
+
+    def on_UserRemoved(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        key = (str(e.aggregate_id), e.data["login"])
+        self.x(tx, "UPDATE @members SET removed = 1 WHERE company_id = ? AND login = ?", key)
+        self.x(tx, "DELETE FROM @grants WHERE company_id = ? AND login = ?", key)
+
+    def on_RoleChanged(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        self._member(tx, str(e.aggregate_id), e.data["login"], e.data["role"])
+
+    def on_AccountAccessGranted(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        self._grant(tx, str(e.aggregate_id), e.data["login"], e.data["accounts"])
+
+    def on_AccountAccessRevoked(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        tx.executemany(
+            self.q("DELETE FROM @grants WHERE company_id = ? AND login = ? AND account = ?", tx),
+            [(str(e.aggregate_id), e.data["login"], a) for a in e.data["accounts"]],
+        )
+
+    def on_GeneralAdministratorHandedOver(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        cid, successor = str(e.aggregate_id), e.data["successor"]
+        self.x(
+            tx,
+            "UPDATE @companies SET general_administrator = ? WHERE company_id = ?",
+            (successor, cid),
+        )
+        self._member(tx, cid, successor, ADMINISTRATOR)
+
+    def on_AccountAdded(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        self._account(tx, str(e.aggregate_id), e.data["account"], e.position)
+
+    def on_PaymentMethodAdded(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        cid, d = str(e.aggregate_id), e.data
+        self.x(
+            tx,
+            "INSERT INTO @payment_methods VALUES (?, ?, ?, ?, ?, ?)",
+            (cid, d["payment_method_id"], d["holder"], d["bank_code"], d["last4"], e.position),
+        )
+        if d["default"]:
+            self._default(tx, cid, d["payment_method_id"])
+
+    def _default(self, tx: Tx, cid: str, method: str | None) -> None:
+        self.x(
+            tx,
+            "UPDATE @companies SET default_payment_method = ? WHERE company_id = ?",
+            (method, cid),
+        )
+
+    def on_DefaultPaymentMethodChanged(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        self._default(tx, str(e.aggregate_id), e.data["payment_method_id"])
+
+    def on_PaymentMethodRemoved(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        cid, method = str(e.aggregate_id), e.data["payment_method_id"]
+        self.x(
+            tx,
+            "DELETE FROM @payment_methods WHERE company_id = ? AND payment_method_id = ?",
+            (cid, method),
+        )
+        self.x(
+            tx,
+            "UPDATE @companies SET default_payment_method = NULL "
+            "WHERE company_id = ? AND default_payment_method = ?",
+            (cid, method),
+        )
+
+    # --- User events ---
+
+    def on_UserRegistered(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        self.x(
+            tx,
+            "INSERT INTO @profiles VALUES (?, ?, NULL, '', '', 1, 1, 1)",
+            (str(e.aggregate_id), e.data["login"]),
+        )
+
+    def on_UserJoinedCompany(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        self.x(
+            tx,
+            "UPDATE @profiles SET company_id = ?, email = ?, name = ?, invoice_available = 1, "
+            "payment_received = 1, adjustment_updated = 1 WHERE user_id = ?",
+            (e.data["company_id"], e.data["email"], e.data["name"], str(e.aggregate_id)),
+        )
+
+    def on_UserLeftCompany(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        self.x(
+            tx, "UPDATE @profiles SET company_id = NULL WHERE user_id = ?", (str(e.aggregate_id),)
+        )
+
+    def on_UserProfileChanged(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        self.x(
+            tx,
+            "UPDATE @profiles SET email = ?, name = ? WHERE user_id = ?",
+            (e.data["email"], e.data["name"], str(e.aggregate_id)),
+        )
+
+    def on_NotificationPreferencesChanged(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        prefs = e.data["preferences"]
+        values = [int(bool(prefs.get(kind, True))) for kind in PREFS]
+        self.x(
+            tx,
+            "UPDATE @profiles SET invoice_available = ?, payment_received = ?, "
+            "adjustment_updated = ? WHERE user_id = ?",
+            (*values, str(e.aggregate_id)),
+        )
+
+    # --- queries ---
+
+    def recipients_sql(self, kind: str) -> str:
+        """Current members of company ? who see account ? (R4) and want `kind` (R8)."""
+        return (
+            "SELECT m.login FROM @members m JOIN @profiles p ON p.login = m.login "
+            f"AND p.company_id = m.company_id WHERE m.company_id = ? AND m.removed = 0 "
+            f"AND p.{PREFS[kind]} = 1 AND (m.role = 'ADMINISTRATOR' OR EXISTS ("
+            "SELECT 1 FROM @grants g WHERE g.company_id = m.company_id AND g.login = m.login "
+            "AND g.account = ?)) ORDER BY m.login"
+        )
+
+
+class DirectoryView:
+    """Queries over the live directory (`directory_*` views)."""
+
+    def __init__(self, prefix: str = "directory_") -> None:
+        self.c = Directory(prefix)
+
+    def role(self, tx: Tx, company_id: UUID, login: str) -> str | None:
+        """The role of a current member, or None."""
+        row = self.c.one(
+            tx,
+            "SELECT role FROM @members WHERE company_id = ? AND login = ? AND removed = 0",
+            (str(company_id), login),
+        )
+        return str(row[0]) if row else None
+
+    def company(self, tx: Tx, company_id: UUID) -> CompanyView | None:
+        cid = str(company_id)
+        row = self.c.one(
+            tx,
+            "SELECT name, address, general_administrator FROM @companies WHERE company_id = ?",
+            (cid,),
+        )
+        if row is None:
+            return None
+        accounts = self.c.all(
+            tx,
+            "SELECT account FROM @company_accounts WHERE company_id = ? ORDER BY position, account",
+            (cid,),
+        )
+        return CompanyView(company_id, row[0], row[1], row[2], tuple(a for (a,) in accounts))
+
+    def company_of(self, tx: Tx, login: str) -> UUID | None:
+        row = self.c.one(tx, "SELECT company_id FROM @profiles WHERE login = ?", (login,))
+        return UUID(row[0]) if row and row[0] else None
+
+    def users(
+        self,
+        tx: Tx,
+        company_id: UUID,
+        logins: Collection[str] | None,
+        cursor: str | None,
+        limit: int,
+    ) -> Page[UserView]:
+        after = decode_cursor(cursor, 1)[0] if cursor else ""
+        rows = (
+            self.c.all(
+                tx,
+                "SELECT m.login FROM @members m WHERE m.company_id = ? AND m.removed = 0 "
+                "AND m.login > ? ORDER BY m.login",
+                (str(company_id), after),
+            )
+            if logins is None
+            else [(x,) for x in sorted(logins) if x > after]
+        )
+        page: list[UserView] = []
+        for (login,) in rows:
+            found = self.user(tx, company_id, login)
+            if found is not None:
+                page.append(found)
+            if len(page) == limit + 1:
+                break
+        more = len(page) > limit
+        items = page[:limit]
+        return Page(items, encode_cursor(items[-1].login) if more else None)
+
+    def user(self, tx: Tx, company_id: UUID, login: str) -> UserView | None:
+        cid = str(company_id)
+        row = self.c.one(
+            tx,
+            "SELECT m.role, p.email, p.name, c.general_administrator FROM @members m "
+            "JOIN @companies c ON c.company_id = m.company_id "
+            "LEFT JOIN @profiles p ON p.login = m.login AND p.company_id = m.company_id "
+            "WHERE m.company_id = ? AND m.login = ? AND m.removed = 0",
+            (cid, login),
+        )
+        if row is None:
+            return None
+        grants = self.c.all(
+            tx,
+            "SELECT account FROM @grants WHERE company_id = ? AND login = ? ORDER BY account",
+            (cid, login),
+        )
+        return UserView(
+            login,
+            row[1] or "",
+            row[2] or "",
+            row[0],
+            tuple(a for (a,) in grants),
+            row[3] == login,
+        )
+
+    def payment_methods(self, tx: Tx, company_id: UUID) -> list[PaymentMethodView]:
+        rows = self.c.all(
+            tx,
+            "SELECT pm.payment_method_id, pm.holder, pm.bank_code, pm.last4, "
+            "c.default_payment_method FROM @payment_methods pm JOIN @companies c "
+            "ON c.company_id = pm.company_id WHERE pm.company_id = ? ORDER BY pm.position",
+            (str(company_id),),
+        )
+        return [PaymentMethodView(r[0], r[1], r[2], r[3], r[0] == r[4]) for r in rows]

@@ -1,0 +1,324 @@
+"""Invoice visibility read model: each invoice's company and section (A4, A6, A7, I2),
+its balance, status and detail; and "the invoices login L may see in company C".
+
+Placement follows `domain.visibility.place` exactly, set-based: an invoice delivered
+while its account is enrolled is HISTORY for the holder, forever; one delivered while
+the account is unenrolled is HIDDEN for the last holder until that company re-enrolls the
+account (then ARCHIVE: one UPDATE over the account's hidden invoices, whatever cycle they
+were delivered in) or another company enrolls it (then never: I2). R4 grants are joined
+in SQL from the directory; A7's window is a range on the indexed issue date.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from typing import Any, ClassVar
+from uuid import UUID
+
+from domain.visibility import history_cutoff
+from projections.base import Component, decode_cursor, encode_cursor
+from projections.db import Row, Tx
+from projections.events import EventRecord, jsonable
+from projections.queries import (
+    AdjustmentView,
+    DocumentView,
+    InvoiceDetail,
+    InvoiceView,
+    LineView,
+    Page,
+    PaymentView,
+)
+
+_COLUMNS = (
+    "invoice_id, invoice_number, account, issue_date, due_date, currency, amount, balance, "
+    "status, section"
+)
+
+
+class Invoices(Component):
+    """Invoices with their placement, and the accounts' holder and enrollment state."""
+
+    tables: ClassVar[dict[str, str]] = {
+        "account_state": "aggregate_id TEXT PRIMARY KEY, account TEXT NOT NULL UNIQUE, "
+        "holder TEXT, enrolled INTEGER NOT NULL",
+        "invoices": "invoice_id TEXT PRIMARY KEY, invoice_number TEXT NOT NULL, "
+        "account TEXT NOT NULL, issue_date TEXT NOT NULL, due_date TEXT NOT NULL, "
+        "currency TEXT NOT NULL, amount TEXT NOT NULL, balance TEXT NOT NULL, "
+        "status TEXT NOT NULL, account_sequence BIGINT NOT NULL, position BIGINT NOT NULL, "
+        "company_id TEXT, section TEXT, detail TEXT NOT NULL",
+    }
+    indexes: ClassVar[dict[str, str]] = {
+        "invoices_by_section": "invoices (company_id, section, issue_date, position)",
+        "invoices_by_account": "invoices (account, company_id, section)",
+    }
+
+    def on_AccountRegistered(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        account = f"{e.data['country']}-{e.data['number']}"
+        self.x(
+            tx, "INSERT INTO @account_state VALUES (?, ?, NULL, 0)", (str(e.aggregate_id), account)
+        )
+
+    def _state(self, tx: Tx, e: EventRecord) -> tuple[str, str | None]:
+        row = self.one(
+            tx,
+            "SELECT account, holder FROM @account_state WHERE aggregate_id = ?",
+            (str(e.aggregate_id),),
+        )
+        assert row is not None, f"account {e.aggregate_id} was never registered"
+        return str(row[0]), row[1]
+
+    def on_AccountEnrolled(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        account, former = self._state(tx, e)
+        if former is not None and former != e.data["company_id"]:
+            # I2: delivered between two companies' intervals: never visible to either.
+            self.x(
+                tx,
+                "UPDATE @invoices SET company_id = NULL, section = NULL "
+                "WHERE account = ? AND company_id = ? AND section = 'HIDDEN'",
+                (account, former),
+            )
+        self._enrolled(tx, e, 1)
+
+    def _enrolled(self, tx: Tx, e: EventRecord, enrolled: int) -> None:
+        self.x(
+            tx,
+            "UPDATE @account_state SET holder = ?, enrolled = ? WHERE aggregate_id = ?",
+            (e.data["company_id"], enrolled, str(e.aggregate_id)),
+        )
+
+    def on_AccountUnenrolled(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        self._enrolled(tx, e, 0)
+
+    def on_AccountReenrolled(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        account, _ = self._state(tx, e)
+        # A6: what was delivered during this company's gaps becomes its archive.
+        self.x(
+            tx,
+            "UPDATE @invoices SET section = 'ARCHIVE' "
+            "WHERE account = ? AND company_id = ? AND section = 'HIDDEN'",
+            (account, e.data["company_id"]),
+        )
+        self._enrolled(tx, e, 1)
+
+    def on_InvoiceIssued(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        d = e.data
+        row = self.one(
+            tx, "SELECT holder, enrolled FROM @account_state WHERE account = ?", (d["account"],)
+        )
+        holder, enrolled = row if row else (None, 0)
+        section = None if holder is None else ("HISTORY" if enrolled else "HIDDEN")
+        detail = {"lines": jsonable(d["lines"]), "payments": [], "adjustments": {}, "documents": []}
+        self.x(
+            tx,
+            "INSERT INTO @invoices VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'OPEN', ?, ?, ?, ?, ?)",
+            (
+                str(e.aggregate_id),
+                d["invoice_number"],
+                d["account"],
+                d["issue_date"],
+                d["due_date"],
+                d["currency"],
+                str(d["amount"]),
+                str(d["amount"]),
+                d["account_sequence"],
+                e.position,
+                holder,
+                section,
+                json.dumps(detail),
+            ),
+        )
+
+    def _load(self, tx: Tx, e: EventRecord) -> tuple[Decimal, dict[str, Any]]:
+        row = self.one(
+            tx, "SELECT balance, detail FROM @invoices WHERE invoice_id = ?", (str(e.aggregate_id),)
+        )
+        assert row is not None, f"invoice {e.aggregate_id} was never issued"
+        return Decimal(row[0]), json.loads(row[1])
+
+    def _store(self, tx: Tx, e: EventRecord, balance: Decimal, detail: dict[str, Any]) -> None:
+        payments = detail["payments"]
+        made = any(p["made"] for p in payments)
+        status = "PAID" if made else ("PAYMENT_SCHEDULED" if payments else "OPEN")
+        self.x(
+            tx,
+            "UPDATE @invoices SET balance = ?, status = ?, detail = ? WHERE invoice_id = ?",
+            (str(balance), status, json.dumps(detail), str(e.aggregate_id)),
+        )
+
+    def _payment(self, tx: Tx, e: EventRecord, made: bool) -> None:
+        balance, detail = self._load(tx, e)
+        d = e.data
+        detail["payments"].append(
+            {
+                "payment_id": d["payment_id"],
+                "confirmation_number": d["confirmation_number"],
+                "payment_method_id": d["payment_method_id"],
+                "paid_by": d["paid_by"],
+                "automatic": d["automatic"],
+                "amount": str(d["amount"]),
+                "pay_on": d["paid_on"] if made else d["pay_on"],
+                "made": made,
+            }
+        )
+        self._store(tx, e, balance - d["amount"] if made else balance, detail)
+
+    def on_PaymentScheduled(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        self._payment(tx, e, made=False)
+
+    def on_PaymentMade(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        self._payment(tx, e, made=True)
+
+    def on_AdjustmentRequested(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        balance, detail = self._load(tx, e)
+        d = e.data
+        detail["adjustments"][d["adjustment_id"]] = {
+            "reason": d["reason"],
+            "lines": jsonable(d["lines"]),
+            "requested_by": d["requested_by"],
+            "status": "OPEN",
+            "comment": "",
+        }
+        self._store(tx, e, balance, detail)
+
+    def on_AdjustmentDecided(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        balance, detail = self._load(tx, e)
+        d = e.data
+        request = detail["adjustments"][d["adjustment_id"]]
+        request["status"] = "APPROVED" if d["approved"] else "REJECTED"
+        request["comment"] = d["comment"]
+        self._store(tx, e, balance - d["credited"], detail)
+
+    def on_DocumentAttached(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        balance, detail = self._load(tx, e)
+        fields = ("document_id", "sha256", "filename", "size")
+        detail["documents"].append({k: e.data[k] for k in fields})
+        self._store(tx, e, balance, detail)
+
+    def placement(self, tx: Tx, invoice_id: UUID) -> tuple[str, str | None, str | None, str]:
+        """(account, company, section, issue date) of an invoice."""
+        row = self.one(
+            tx,
+            "SELECT account, company_id, section, issue_date FROM @invoices WHERE invoice_id = ?",
+            (str(invoice_id),),
+        )
+        assert row is not None
+        return row[0], row[1], row[2], row[3]
+
+
+def _view(row: Row) -> InvoiceView:
+    return InvoiceView(
+        UUID(row[0]),
+        row[1],
+        row[2],
+        date.fromisoformat(row[3]),
+        date.fromisoformat(row[4]),
+        row[5],
+        Decimal(row[6]),
+        Decimal(row[7]),
+        row[8],
+        row[9],
+    )
+
+
+def _detail(row: Row, detail: dict[str, Any]) -> InvoiceDetail:
+    base = vars(_view(row))
+    return InvoiceDetail(
+        **base,
+        lines=tuple(
+            LineView(x["tracking_number"], x["description"], Decimal(x["amount"]))
+            for x in detail["lines"]
+        ),
+        payments=tuple(
+            PaymentView(
+                **{**p, "amount": Decimal(p["amount"]), "pay_on": date.fromisoformat(p["pay_on"])}
+            )
+            for p in detail["payments"]
+        ),
+        adjustments=tuple(
+            AdjustmentView(
+                aid,
+                a["reason"],
+                {k: Decimal(v) for k, v in a["lines"].items()},
+                a["requested_by"],
+                a["status"],
+                a["comment"],
+            )
+            for aid, a in detail["adjustments"].items()
+        ),
+        documents=tuple(DocumentView(**d) for d in detail["documents"]),
+    )
+
+
+class InvoicesView:
+    """Queries over the live invoices (`invoices_*`), grants from the live directory."""
+
+    def __init__(self, prefix: str = "invoices_", directory: str = "directory_") -> None:
+        self.c = Invoices(prefix)
+        self.directory = directory
+
+    def _granted(self, all_accounts: bool) -> str:
+        if all_accounts:
+            return ""
+        return (
+            f"AND i.account IN (SELECT g.account FROM {self.directory}grants g "
+            "WHERE g.company_id = ? AND g.login = ?) "
+        )
+
+    def invoices(
+        self,
+        tx: Tx,
+        company_id: UUID,
+        login: str,
+        section: str,
+        *,
+        all_accounts: bool,
+        today: date,
+        cursor: str | None,
+        limit: int,
+    ) -> Page[InvoiceView]:
+        """Newest first: issue date, then delivery (store position), keyset-paged."""
+        cid = str(company_id)
+        params: list[Any] = [cid, section, history_cutoff(today).isoformat()]
+        if not all_accounts:
+            params += [cid, login]
+        after = ""
+        if cursor:
+            day, position = decode_cursor(cursor, 2)
+            after = "AND (i.issue_date < ? OR (i.issue_date = ? AND i.position < ?)) "
+            params += [day, day, position]
+        rows = self.c.all(
+            tx,
+            f"SELECT {_COLUMNS}, position FROM @invoices i WHERE i.company_id = ? "
+            f"AND i.section = ? AND i.issue_date > ? {self._granted(all_accounts)}{after}"
+            "ORDER BY i.issue_date DESC, i.position DESC LIMIT ?",
+            [*params, limit + 1],
+        )
+        items = [_view(r) for r in rows[:limit]]
+        last = rows[limit - 1] if len(rows) > limit else None
+        return Page(items, encode_cursor(last[3], last[10]) if last else None)
+
+    def invoice(
+        self,
+        tx: Tx,
+        invoice_id: UUID,
+        company_id: UUID,
+        login: str,
+        *,
+        all_accounts: bool,
+        today: date,
+    ) -> InvoiceDetail | None:
+        """The invoice if it is in the company's history or archive, in A7's window, granted."""
+        cid = str(company_id)
+        params: list[Any] = [str(invoice_id), cid, history_cutoff(today).isoformat()]
+        if not all_accounts:
+            params += [cid, login]
+        row = self.c.one(
+            tx,
+            f"SELECT {_COLUMNS}, detail FROM @invoices i WHERE i.invoice_id = ? "
+            "AND i.company_id = ? AND i.section IN ('HISTORY', 'ARCHIVE') AND i.issue_date > ? "
+            f"{self._granted(all_accounts)}",
+            params,
+        )
+        return None if row is None else _detail(row, json.loads(row[10]))

@@ -1,0 +1,125 @@
+"""Notification outbox: one row per (event position, recipient, kind) (R8, I4, I5).
+
+- INVOICE_AVAILABLE (I5): an invoice delivered into a company's billing history (and
+  within A7's window that day): every user who can see it then and wants the e-mail.
+  Archive-only or hidden invoices send none; a later grant sends none.
+- PAYMENT_RECEIVED: a payment made or scheduled (I3, and I6's automatic ones): the users
+  who can see the invoice then and want it.
+- ADJUSTMENT_UPDATED (I4): the requester, when the request is decided, if still a user
+  of the company and wanting it.
+
+Recipients are decided from the state *as of the event*, so the outbox keeps its own
+copy of the directory and of invoice placement (rebuilt with it), and never reads
+another projection, which may be ahead or behind. The rows themselves live in
+`outbox_messages`, which no rebuild drops: its primary key makes a replay or a rebuild
+insert nothing new (ON CONFLICT DO NOTHING). Delivery is another issue's.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import ClassVar
+
+from domain.visibility import in_window
+from projections.accounts import instant
+from projections.base import Component
+from projections.db import Tx
+from projections.directory import Directory
+from projections.events import EventRecord
+from projections.invoices import Invoices
+from projections.queries import OutboxMessage
+
+
+class OutboxMessages(Component):
+    """The outbox rows: never versioned, never dropped."""
+
+    tables: ClassVar[dict[str, str]] = {
+        "messages": "position BIGINT NOT NULL, recipient TEXT NOT NULL, kind TEXT NOT NULL, "
+        "subject_id TEXT NOT NULL, created_at TEXT NOT NULL, sent_at TEXT, "
+        "PRIMARY KEY (position, recipient, kind)",
+    }
+    indexes: ClassVar[dict[str, str]] = {"messages_unsent": "messages (sent_at, position)"}
+
+    def add(self, tx: Tx, e: EventRecord, kind: str, recipients: list[str]) -> None:
+        tx.executemany(
+            self.q("INSERT INTO @messages VALUES (?, ?, ?, ?, ?, NULL) ON CONFLICT DO NOTHING"),
+            [
+                (e.position, r, kind, str(e.aggregate_id), instant(e.recorded_at))
+                for r in recipients
+            ],
+        )
+
+    def pending(self, tx: Tx, *, unsent_only: bool, limit: int) -> list[OutboxMessage]:
+        where = "WHERE sent_at IS NULL " if unsent_only else ""
+        rows = self.all(
+            tx,
+            "SELECT position, recipient, kind, subject_id, created_at, sent_at FROM @messages "
+            f"{where}ORDER BY position, recipient, kind LIMIT ?",
+            (limit,),
+        )
+        return [
+            OutboxMessage(
+                int(p), r, k, s, datetime.fromisoformat(c), datetime.fromisoformat(t) if t else None
+            )
+            for p, r, k, s, c, t in rows
+        ]
+
+
+class Outbox(Component):
+    """Decides recipients from its own directory and placement, writes `outbox_messages`."""
+
+    def __init__(self, prefix: str, messages: OutboxMessages) -> None:
+        super().__init__(prefix)
+        self.directory = Directory(prefix)
+        self.invoices = Invoices(prefix)
+        self.messages = messages
+
+    def create(self, tx: Tx) -> None:
+        self.directory.create(tx)
+        self.invoices.create(tx)
+
+    def drop(self, tx: Tx) -> None:
+        self.directory.drop(tx)
+        self.invoices.drop(tx)
+
+    def handle(self, tx: Tx, event: EventRecord) -> None:
+        self.directory.handle(tx, event)
+        self.invoices.handle(tx, event)
+        super().handle(tx, event)
+
+    def _seeing(self, tx: Tx, e: EventRecord, kind: str, sections: set[str]) -> None:
+        account, company, section, issued = self.invoices.placement(tx, e.aggregate_id)
+        if company is None or section not in sections:
+            return
+        if not in_window(datetime.fromisoformat(issued).date(), e.day):
+            return
+        rows = self.all(tx, self.directory.recipients_sql(kind), (company, account))
+        self.messages.add(tx, e, kind, [r[0] for r in rows])
+
+    def on_InvoiceIssued(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        self._seeing(tx, e, "INVOICE_AVAILABLE", {"HISTORY"})
+
+    def on_PaymentScheduled(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        self._seeing(tx, e, "PAYMENT_RECEIVED", {"HISTORY", "ARCHIVE"})
+
+    def on_PaymentMade(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        self._seeing(tx, e, "PAYMENT_RECEIVED", {"HISTORY", "ARCHIVE"})
+
+    def on_AdjustmentDecided(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        _, company, _, _ = self.invoices.placement(tx, e.aggregate_id)
+        row = self.one(
+            tx, "SELECT detail FROM @invoices WHERE invoice_id = ?", (str(e.aggregate_id),)
+        )
+        if company is None or row is None:
+            return
+        requester = json.loads(row[0])["adjustments"][e.data["adjustment_id"]]["requested_by"]
+        wanted = self.one(
+            tx,
+            "SELECT 1 FROM @members m JOIN @profiles p ON p.login = m.login "
+            "AND p.company_id = m.company_id WHERE m.company_id = ? AND m.login = ? "
+            "AND m.removed = 0 AND p.adjustment_updated = 1",
+            (company, requester),
+        )
+        if wanted:
+            self.messages.add(tx, e, "ADJUSTMENT_UPDATED", [requester])

@@ -1,0 +1,220 @@
+"""`SqlReadModels`: the `ReadModels` protocol over the live views, and the entry points
+`start_projections` (runner thread in this process) and `open_read_models` (readers only).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Collection
+from datetime import date, datetime
+from uuid import UUID
+
+from eventsourcing.application import Application
+
+from projections.accounts import AccountsView
+from projections.db import Database, open_database
+from projections.directory import ADMINISTRATOR, DirectoryView
+from projections.invoices import InvoicesView
+from projections.queries import (
+    DEFAULT_LIMIT,
+    AccountView,
+    AuditEntry,
+    CompanyView,
+    InvoiceDetail,
+    InvoiceView,
+    OutboxMessage,
+    Page,
+    PaymentMethodView,
+    ProjectionStatus,
+    SectionName,
+    StoreSettings,
+    UserView,
+)
+from projections.runner import MESSAGES, PROJECTIONS, Runner, ensure_schema, live_positions
+from projections.trail import AuditView
+
+WAIT_STEP_SECONDS = 0.01
+
+
+class SqlReadModels:
+    """Every query of the read side, in SQL over the live generation of each read model."""
+
+    def __init__(self, db: Database, head: Callable[[], int]) -> None:
+        self.db, self.head = db, head
+        self.directory = DirectoryView()
+        self.accounts_view = AccountsView()
+        self.invoices_view = InvoicesView()
+        self.audit = AuditView()
+
+    def _positions(self) -> dict[str, int]:
+        with self.db.read() as tx:
+            return live_positions(tx)
+
+    def position(self) -> int:
+        return min(self._positions().values(), default=0)
+
+    def wait_for(self, position: int, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while self.position() < position:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(WAIT_STEP_SECONDS)
+        return True
+
+    def status(self) -> list[ProjectionStatus]:
+        head, positions = self.head(), self._positions()
+        return [
+            ProjectionStatus(name, positions.get(name, 0), head, head - positions.get(name, 0))
+            for name in PROJECTIONS
+        ]
+
+    def company(self, company_id: UUID) -> CompanyView | None:
+        with self.db.read() as tx:
+            return self.directory.company(tx, company_id)
+
+    def company_of(self, login: str) -> UUID | None:
+        with self.db.read() as tx:
+            return self.directory.company_of(tx, login)
+
+    def users(
+        self,
+        company_id: UUID,
+        *,
+        logins: Collection[str] | None = None,
+        cursor: str | None = None,
+        limit: int = DEFAULT_LIMIT,
+    ) -> Page[UserView]:
+        with self.db.read() as tx:
+            return self.directory.users(tx, company_id, logins, cursor, limit)
+
+    def user(self, company_id: UUID, login: str) -> UserView | None:
+        with self.db.read() as tx:
+            return self.directory.user(tx, company_id, login)
+
+    def payment_methods(self, company_id: UUID) -> list[PaymentMethodView]:
+        with self.db.read() as tx:
+            return self.directory.payment_methods(tx, company_id)
+
+    def accounts(self, company_id: UUID, *, visible_to: str) -> list[AccountView]:
+        with self.db.read() as tx:
+            role = self.directory.role(tx, company_id, visible_to)
+            if role is None:
+                return []
+            return self.accounts_view.accounts(
+                tx, company_id, all_accounts=role == ADMINISTRATOR, login=visible_to
+            )
+
+    def invoices(
+        self,
+        company_id: UUID,
+        login: str,
+        section: SectionName,
+        *,
+        today: date,
+        cursor: str | None = None,
+        limit: int = DEFAULT_LIMIT,
+    ) -> Page[InvoiceView]:
+        with self.db.read() as tx:
+            role = self.directory.role(tx, company_id, login)
+            if role is None:
+                return Page([], None)
+            return self.invoices_view.invoices(
+                tx,
+                company_id,
+                login,
+                section,
+                all_accounts=role == ADMINISTRATOR,
+                today=today,
+                cursor=cursor,
+                limit=limit,
+            )
+
+    def invoice(self, invoice_id: UUID, *, login: str, today: date) -> InvoiceDetail | None:
+        with self.db.read() as tx:
+            company = self.directory.company_of(tx, login)
+            role = company and self.directory.role(tx, company, login)
+            if company is None or role is None:
+                return None
+            return self.invoices_view.invoice(
+                tx, invoice_id, company, login, all_accounts=role == ADMINISTRATOR, today=today
+            )
+
+    def audit_events(
+        self,
+        *,
+        company_id: UUID | None = None,
+        actor: str | None = None,
+        types: Collection[str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        after: int = 0,
+        limit: int = DEFAULT_LIMIT,
+    ) -> Page[AuditEntry]:
+        with self.db.read() as tx:
+            return self.audit.events(
+                tx,
+                company_id=company_id,
+                actor=actor,
+                types=types,
+                since=since,
+                until=until,
+                after=after,
+                limit=limit,
+            )
+
+    def outbox(
+        self, *, unsent_only: bool = True, limit: int = DEFAULT_LIMIT
+    ) -> list[OutboxMessage]:
+        with self.db.read() as tx:
+            return MESSAGES.pending(tx, unsent_only=unsent_only, limit=limit)
+
+
+def _head(store: Application[UUID]) -> Callable[[], int]:
+    return lambda: store.recorder.max_notification_id() or 0
+
+
+class RunningProjections:
+    """A runner thread following the store, and the read models it keeps."""
+
+    def __init__(self, db: Database, store: Application[UUID], names: Collection[str] = ()) -> None:
+        self.db = db
+        ensure_schema(db)
+        self.read_models = SqlReadModels(db, _head(store))
+        self.runner = Runner(db, store, names)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="projections", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.runner.run(self._stop)
+            except Exception:
+                logging.getLogger(__name__).exception("projection runner failed; retrying")
+                self._stop.wait(1.0)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+        self.db.close()
+
+
+def start_projections(
+    settings: StoreSettings, app: Application[UUID], names: Collection[str] = ()
+) -> RunningProjections:
+    """Follow the store in a background thread of this process (`billing-center serve`).
+
+    Pass the process's BillingCenter as `app` (one Application per process, and the only
+    way to reach a `memory://` store). `handle.read_models` answers queries; `stop()` at
+    shutdown.
+    """
+    return RunningProjections(open_database(settings.database_url), app, names)
+
+
+def open_read_models(settings: StoreSettings, app: Application[UUID]) -> SqlReadModels:
+    """Readers only (another process runs the projections); not for `memory://`."""
+    db = open_database(settings.database_url)
+    ensure_schema(db)
+    return SqlReadModels(db, _head(app))

@@ -1,0 +1,298 @@
+"""The runner: follows the store's notification log and keeps the read models, exactly once.
+
+Each projection has a *live generation* (`projection_live`) and a position per generation
+(`projection_tracking`). A page of events is applied in ONE transaction together with the
+new position of every projection it concerns: the read model and its position commit or
+roll back together, so a crash (even SIGKILL) never applies an event twice or skips one.
+Every event advances the position, including those a projection ignores. A runner locks
+the projection's live row first and skips what is at or below the stored position, so two
+runners (the API's and a `projections run` process) never apply an event twice either.
+
+Automatic payments (I6) need no process application here: `issue_invoice` schedules the
+payment in the same atomic save as the invoice (`domain.application._pay_automatically`),
+so the outbox only reports them.
+
+Readers query views (`directory_members`, ...) that point at the live generation's tables
+(`directory_g2_members`); a rebuild fills generation n+1 beside the live one from position
+0, then, caught up, repoints the views and the live row in one transaction and drops the
+old tables. SQLite has no notifications, so the runner polls (every 50 ms); on PostgreSQL
+it LISTENs on the channel the event recorder NOTIFYs after each insert, with a poll fallback.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+
+from projections.accounts import Accounts
+from projections.base import Component
+from projections.db import Database, PostgresDatabase, Tx
+from projections.directory import Directory
+from projections.events import EventRecord, decode
+from projections.invoices import Invoices
+from projections.outbox import Outbox, OutboxMessages
+from projections.trail import Audit
+
+PAGE_SIZE = 500
+POLL_SECONDS = 0.05
+LISTEN_TIMEOUT_SECONDS = 0.5
+MESSAGES = OutboxMessages("outbox_")
+
+
+@dataclass(frozen=True)
+class Projection:
+    """A read model: its name and how to build its component for a table prefix."""
+
+    name: str
+    make: Callable[[str], Component]
+    viewed: bool = True  # readers use views `<name>_<table>`
+
+    def component(self, generation: int) -> Component:
+        return self.make(f"{self.name}_g{generation}_")
+
+
+PROJECTIONS: dict[str, Projection] = {
+    p.name: p
+    for p in (
+        Projection("directory", Directory),
+        Projection("accounts", Accounts),
+        Projection("invoices", Invoices),
+        Projection("audit", Audit),
+        Projection("outbox", lambda prefix: Outbox(prefix, MESSAGES), viewed=False),
+    )
+}
+
+
+class StoreReader(Application[UUID]):
+    """Reads the BillingCenter application's notification log (no commands, no keys)."""
+
+    name = "BillingCenter"
+
+
+# --- tracking ------------------------------------------------------------------------------
+
+
+def _lock(tx: Tx, sql: str) -> str:
+    return sql + (" FOR UPDATE" if tx.dialect.name == "postgres" else "")
+
+
+def live_generation(tx: Tx, name: str, *, lock: bool = False) -> int:
+    sql = "SELECT generation FROM projection_live WHERE name = ?"
+    row = tx.one(_lock(tx, sql) if lock else sql, (name,))
+    assert row is not None, f"projection {name} has no live generation"
+    return int(row[0])
+
+
+def tracked(tx: Tx, name: str, generation: int) -> int:
+    row = tx.one(
+        "SELECT position FROM projection_tracking WHERE name = ? AND generation = ?",
+        (name, generation),
+    )
+    return int(row[0]) if row else 0
+
+
+def live_positions(tx: Tx) -> dict[str, int]:
+    rows = tx.all(
+        "SELECT l.name, t.position FROM projection_live l JOIN projection_tracking t "
+        "ON t.name = l.name AND t.generation = l.generation"
+    )
+    return {str(n): int(p) for n, p in rows}
+
+
+def _views(tx: Tx, projection: Projection, generation: int) -> None:
+    component = projection.component(generation)
+    for table in _tables(component):
+        view = f"{projection.name}_{table}"
+        tx.execute(f"DROP VIEW IF EXISTS {view}")
+        tx.execute(f"CREATE VIEW {view} AS SELECT * FROM {projection.name}_g{generation}_{table}")
+
+
+def _tables(component: Component) -> list[str]:
+    if isinstance(component, Outbox):
+        return [*component.directory.tables, *component.invoices.tables]
+    return list(component.tables)
+
+
+def ensure_schema(db: Database) -> None:
+    """Create the tracking tables, the outbox and generation 1 of each projection (once)."""
+    with db.write() as tx:
+        if tx.dialect.name == "postgres":
+            tx.execute("SELECT pg_advisory_xact_lock(4711)")
+        tx.execute(
+            "CREATE TABLE IF NOT EXISTS projection_tracking (name TEXT, generation INTEGER, "
+            "position BIGINT NOT NULL, PRIMARY KEY (name, generation))"
+        )
+        tx.execute(
+            "CREATE TABLE IF NOT EXISTS projection_live "
+            "(name TEXT PRIMARY KEY, generation INTEGER NOT NULL)"
+        )
+        MESSAGES.create(tx)
+        for projection in PROJECTIONS.values():
+            if tx.one("SELECT 1 FROM projection_live WHERE name = ?", (projection.name,)):
+                continue
+            _new_generation(tx, projection, 1)
+            tx.execute("INSERT INTO projection_live VALUES (?, 1)", (projection.name,))
+            if projection.viewed:
+                _views(tx, projection, 1)
+
+
+def _new_generation(tx: Tx, projection: Projection, generation: int) -> None:
+    projection.component(generation).create(tx)
+    tx.execute("INSERT INTO projection_tracking VALUES (?, ?, 0)", (projection.name, generation))
+
+
+def apply_page(
+    tx: Tx, projection: Projection, generation: int, events: Sequence[EventRecord]
+) -> int:
+    """Apply the events past this generation's position, and record the new position."""
+    position = tracked(tx, projection.name, generation)
+    fresh = [e for e in events if e.position > position]
+    if not fresh:
+        return position
+    component = projection.component(generation)
+    for event in fresh:
+        component.handle(tx, event)
+    tx.execute(
+        "UPDATE projection_tracking SET position = ? WHERE name = ? AND generation = ?",
+        (fresh[-1].position, projection.name, generation),
+    )
+    return fresh[-1].position
+
+
+# --- following the store -----------------------------------------------------------------
+
+
+class Runner:
+    """Follows the store for some projections, a page per transaction."""
+
+    def __init__(
+        self,
+        db: Database,
+        store: Application[UUID],
+        names: Iterable[str] = (),
+        *,
+        page_size: int = PAGE_SIZE,
+    ) -> None:
+        self.db, self.store, self.page_size = db, store, page_size
+        self.projections = [PROJECTIONS[n] for n in (names or PROJECTIONS)]
+
+    def read(self, after: int) -> list[EventRecord]:
+        notes = self.store.recorder.select_notifications(after + 1, self.page_size)
+        return [decode(n, self.store.mapper) for n in notes]
+
+    def step(self) -> int:
+        """Apply the next page; the number of events read (0: caught up)."""
+        with self.db.read() as tx:
+            positions = live_positions(tx)
+        events = self.read(min(positions.get(p.name, 0) for p in self.projections))
+        if events:
+            with self.db.write() as tx:
+                for projection in self.projections:
+                    generation = live_generation(tx, projection.name, lock=True)
+                    apply_page(tx, projection, generation, events)
+        return len(events)
+
+    def catch_up(self) -> int:
+        total = 0
+        while count := self.step():
+            total += count
+        return total
+
+    def run(self, stop: threading.Event) -> None:
+        """Follow the store until `stop` is set."""
+        waiter = _waiter(self.db, self.store)
+        try:
+            while not stop.is_set():
+                if self.step() < self.page_size:
+                    waiter(stop)
+        finally:
+            waiter.close()
+
+
+class _Poll:
+    def __call__(self, stop: threading.Event) -> None:
+        stop.wait(POLL_SECONDS)
+
+    def close(self) -> None:
+        return None
+
+
+class _Listen:
+    """Woken by the event recorder's NOTIFY; times out as a poll fallback."""
+
+    def __init__(self, db: PostgresDatabase, channel: str) -> None:
+        self.conn = db.listen_connection()
+        self.conn.execute(f'LISTEN "{channel}"')
+
+    def __call__(self, stop: threading.Event) -> None:  # noqa: ARG002 (wakes on NOTIFY)
+        for _ in self.conn.notifies(timeout=LISTEN_TIMEOUT_SECONDS, stop_after=1):
+            pass
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _waiter(db: Database, store: Application[UUID]) -> Any:
+    channel = getattr(store.recorder, "channel_name", None)
+    if isinstance(db, PostgresDatabase) and channel:
+        return _Listen(db, channel)
+    return _Poll()
+
+
+# --- rebuilding ------------------------------------------------------------------------------
+
+
+def rebuild(
+    db: Database,
+    store: Application[UUID],
+    name: str,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    page_size: int = PAGE_SIZE,
+) -> int:
+    """Build generation n+1 from position 0 beside the live one; switch when caught up."""
+    projection = PROJECTIONS[name]
+    ensure_schema(db)
+    with db.write() as tx:
+        row = tx.one("SELECT MAX(generation) FROM projection_tracking WHERE name = ?", (name,))
+        generation = int(row[0] if row and row[0] else 0) + 1
+        _new_generation(tx, projection, generation)
+    runner = Runner(db, store, [name], page_size=page_size)
+    position = 0
+    while len(events := runner.read(position)) == page_size:
+        with db.write() as tx:
+            position = apply_page(tx, projection, generation, events)
+        if progress:
+            progress(position, store.recorder.max_notification_id() or 0)
+    _switch(db, runner, projection, generation, events)
+    if progress:
+        head = store.recorder.max_notification_id() or 0
+        progress(head, head)
+    return generation
+
+
+def _switch(
+    db: Database, runner: Runner, projection: Projection, generation: int, events: list[EventRecord]
+) -> None:
+    with db.write() as tx:
+        old = live_generation(tx, projection.name, lock=True)
+        while events:
+            position = apply_page(tx, projection, generation, events)
+            events = runner.read(position)
+        tx.execute(
+            "UPDATE projection_live SET generation = ? WHERE name = ?",
+            (generation, projection.name),
+        )
+        if projection.viewed:
+            _views(tx, projection, generation)
+    with db.write() as tx:
+        projection.component(old).drop(tx)
+        tx.execute(
+            "DELETE FROM projection_tracking WHERE name = ? AND generation = ?",
+            (projection.name, old),
+        )

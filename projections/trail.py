@@ -1,0 +1,157 @@
+"""Audit trail read model: every event with its position, instant, type, aggregate,
+version, company, actor, correlation id, payload (JSON) and a readable summary;
+filterable by company, actor, type and time (indexed), paged by position."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+from uuid import UUID
+
+from domain.enrollment import account_id
+from domain.values import AccountKey
+from projections.accounts import instant
+from projections.base import Component
+from projections.db import Tx
+from projections.events import EventRecord, jsonable
+from projections.queries import AuditEntry, Page
+
+_HIDDEN = {"actor", "correlation_id", "sealed_account_number", "lines"}
+
+
+def summary(e: EventRecord) -> str:
+    """`alice: RoleChanged login=bob role=VIEW_ONLY` (secrets and long lists left out)."""
+    fields = " ".join(f"{k}={v}" for k, v in sorted(jsonable(e.data).items()) if k not in _HIDDEN)
+    return f"{e.actor}: {e.aggregate_type}.{e.type} {fields}".strip()[:500]
+
+
+class Audit(Component):
+    """The event log, and which company each aggregate concerns."""
+
+    tables: ClassVar[dict[str, str]] = {
+        "events": "position BIGINT PRIMARY KEY, recorded_at TEXT NOT NULL, type TEXT NOT NULL, "
+        "aggregate_type TEXT NOT NULL, aggregate_id TEXT NOT NULL, version BIGINT NOT NULL, "
+        "company_id TEXT, actor TEXT NOT NULL, correlation_id TEXT NOT NULL, "
+        "payload $json NOT NULL, summary TEXT NOT NULL",
+        "companies": "aggregate_id TEXT PRIMARY KEY, company_id TEXT",
+    }
+    indexes: ClassVar[dict[str, str]] = {
+        "events_by_company": "events (company_id, position)",
+        "events_by_actor": "events (actor, position)",
+        "events_by_type": "events (type, position)",
+        "events_by_time": "events (recorded_at)",
+    }
+
+    def handle(self, tx: Tx, event: EventRecord) -> None:
+        company = self._company(tx, event)
+        self.x(
+            tx,
+            "INSERT INTO @events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, $json, ?)",
+            (
+                event.position,
+                instant(event.recorded_at),
+                event.type,
+                event.aggregate_type,
+                str(event.aggregate_id),
+                event.version,
+                company,
+                event.actor,
+                event.correlation_id,
+                json.dumps(jsonable(event.data)),
+                summary(event),
+            ),
+        )
+
+    def _remember(self, tx: Tx, aggregate_id: str, company: str | None) -> None:
+        self.x(
+            tx,
+            "INSERT INTO @companies VALUES (?, ?) ON CONFLICT (aggregate_id) "
+            "DO UPDATE SET company_id = excluded.company_id",
+            (aggregate_id, company),
+        )
+
+    def _recalled(self, tx: Tx, aggregate_id: str) -> str | None:
+        row = self.one(
+            tx, "SELECT company_id FROM @companies WHERE aggregate_id = ?", (aggregate_id,)
+        )
+        return None if row is None else row[0]
+
+    def _company(self, tx: Tx, e: EventRecord) -> str | None:
+        """The company an event concerns: its own, its user's, its account's holder's."""
+        aggregate = str(e.aggregate_id)
+        if e.aggregate_type == "Company":
+            return aggregate
+        if e.type in {"UserJoinedCompany", "AccountEnrolled", "AccountReenrolled"}:
+            self._remember(tx, aggregate, e.data["company_id"])
+            return str(e.data["company_id"])
+        if e.type in {"UserLeftCompany", "AccountUnenrolled"}:
+            return str(e.data["company_id"])
+        if e.type == "InvoiceIssued":
+            holder = self._recalled(tx, str(account_id(AccountKey.parse(e.data["account"]))))
+            self._remember(tx, aggregate, holder)
+            return holder
+        return self._recalled(tx, aggregate)
+
+
+class AuditView:
+    """Queries over the live audit trail (`audit_events`)."""
+
+    def __init__(self, prefix: str = "audit_") -> None:
+        self.c = Audit(prefix)
+
+    def events(
+        self,
+        tx: Tx,
+        *,
+        company_id: UUID | None,
+        actor: str | None,
+        types: Collection[str] | None,
+        since: datetime | None,
+        until: datetime | None,
+        after: int,
+        limit: int,
+    ) -> Page[AuditEntry]:
+        where: list[str] = ["position > ?"]
+        params: list[Any] = [after]
+        if company_id is not None:
+            where.append("company_id = ?")
+            params.append(str(company_id))
+        if actor is not None:
+            where.append("actor = ?")
+            params.append(actor)
+        if types:
+            where.append(f"type IN ({', '.join('?' for _ in types)})")
+            params += list(types)
+        if since is not None:
+            where.append("recorded_at >= ?")
+            params.append(instant(since.astimezone(UTC)))
+        if until is not None:
+            where.append("recorded_at < ?")
+            params.append(instant(until.astimezone(UTC)))
+        rows = self.c.all(
+            tx,
+            "SELECT position, recorded_at, type, aggregate_id, version, company_id, actor, "
+            f"correlation_id, payload, summary FROM @events WHERE {' AND '.join(where)} "
+            "ORDER BY position LIMIT ?",
+            [*params, limit + 1],
+        )
+        items = [_entry(r) for r in rows[:limit]]
+        return Page(items, str(items[-1].position) if len(rows) > limit else None)
+
+
+def _entry(r: tuple[Any, ...]) -> AuditEntry:
+    payload = r[8] if isinstance(r[8], dict) else json.loads(r[8])
+    return AuditEntry(
+        int(r[0]),
+        datetime.fromisoformat(r[1]),
+        r[2],
+        UUID(r[3]),
+        int(r[4]),
+        UUID(r[5]) if r[5] else None,
+        r[6],
+        r[7],
+        payload,
+        r[9],
+    )
