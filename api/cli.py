@@ -12,6 +12,7 @@ from api.audit_cli import audit, privacy
 from api.bootstrap import billing_center
 from api.demo import DemoGenerator, SimulatedClock
 from api.http.app import create_app
+from api.projections_cli import projections_cli
 from api.settings import Settings, SettingsError, resolve_jwt_secret
 from api.tokens import Scope, issue_token
 
@@ -21,6 +22,7 @@ cli.add_typer(privacy, name="privacy")
 errors = Console(stderr=True)
 demo = typer.Typer(help="Demo data for trying the service and for benchmarks.")
 cli.add_typer(demo, name="demo")
+cli.add_typer(projections_cli, name="projections")
 
 
 def _settings_and_secret() -> tuple[Settings, str]:

@@ -1,0 +1,110 @@
+"""`billing-center projections run|rebuild|status`: the read models' runner as its own
+process, a rebuild beside the live copy, and each projection's position and lag.
+
+`python -m api.projections_cli ...` is the same command (the tests run it as a process).
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from api.bootstrap import billing_center
+from api.settings import Settings
+from projections.db import open_database
+from projections.readmodels import SqlReadModels
+from projections.runner import PAGE_SIZE, PROJECTIONS, Runner, ensure_schema, rebuild
+
+projections_cli = typer.Typer(help="Read models: run, rebuild, status.", no_args_is_help=True)
+console = Console()
+
+
+def _names(names: list[str]) -> list[str]:
+    unknown = sorted(set(names) - set(PROJECTIONS))
+    if unknown:
+        raise typer.BadParameter(f"unknown projections {unknown}; known: {sorted(PROJECTIONS)}")
+    return names or list(PROJECTIONS)
+
+
+@projections_cli.command()
+def run(
+    names: Annotated[list[str] | None, typer.Argument(help="Projections (default: all).")] = None,
+    page_size: Annotated[int, typer.Option(min=1, help="Events per transaction.")] = PAGE_SIZE,
+) -> None:
+    """Follow the store and keep the read models until interrupted."""
+    settings = Settings()
+    app, db = billing_center(settings), open_database(settings.database_url)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        ensure_schema(db)
+        Runner(db, app, _names(names or []), page_size=page_size).run(stop)
+    finally:
+        db.close()
+        app.close()
+
+
+@projections_cli.command("rebuild")
+def rebuild_command(
+    names: Annotated[list[str] | None, typer.Argument(help="Projections to rebuild.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Rebuild every projection.")] = False,
+    page_size: Annotated[int, typer.Option(min=1, help="Events per transaction.")] = PAGE_SIZE,
+) -> None:
+    """Build a fresh copy from position 0 beside the live one; switch readers when caught up."""
+    if not names and not all_:
+        raise typer.BadParameter("name a projection or pass --all")
+    settings = Settings()
+    app, db = billing_center(settings), open_database(settings.database_url)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    try:
+        with Progress(*columns, console=console) as progress:
+            for name in _names([] if all_ else names or []):
+                task = progress.add_task(name, total=app.head() or 1)
+
+                def show(done: int, head: int, task: TaskID = task) -> None:
+                    progress.update(task, completed=done, total=max(head, 1))
+
+                generation = rebuild(db, app, name, progress=show, page_size=page_size)
+                progress.console.print(f"{name}: generation {generation} is live")
+    finally:
+        db.close()
+        app.close()
+
+
+@projections_cli.command()
+def status() -> None:
+    """Print each projection's position, the store's head and the lag."""
+    settings = Settings()
+    app, db = billing_center(settings), open_database(settings.database_url)
+    try:
+        ensure_schema(db)
+        table = Table("projection", "position", "head", "lag")
+        for row in SqlReadModels(db, app.head).status():
+            table.add_row(row.name, str(row.position), str(row.head), str(row.lag))
+        console.print(table)
+    finally:
+        db.close()
+        app.close()
+
+
+if __name__ == "__main__":
+    projections_cli()
