@@ -247,5 +247,8 @@ class SealsPersonalData(Application[UUID]):
 class PrivateBillingCenter(SealsPersonalData, BillingCenter):
     """The BillingCenter whose events keep personal data sealed per person (C4).
 
-    Only the mapper differs: the aggregates and commands are the domain's own.
+    Only the mapper differs: the aggregates and commands are the domain's own, and so is
+    the name (the store's tables are named after it).
     """
+
+    name = BillingCenter.name

@@ -102,6 +102,8 @@ class _Adapted:
         return self._cursor.executemany(self._sql(statement), params)
 
     def fetchall(self) -> list[Any]:
+        if self._cursor.description is None:  # a statement without rows
+            return []
         rows: list[Any] = self._cursor.fetchall()
         return rows
 
