@@ -12,6 +12,7 @@ from api.audit_cli import audit, privacy
 from api.bootstrap import billing_center
 from api.demo import DemoGenerator, SimulatedClock
 from api.http.app import create_app
+from api.mail.cli import mail_cli
 from api.projections_cli import projections_cli
 from api.settings import Settings, SettingsError, resolve_jwt_secret
 from api.tokens import Scope, issue_token
@@ -23,6 +24,7 @@ errors = Console(stderr=True)
 demo = typer.Typer(help="Demo data for trying the service and for benchmarks.")
 cli.add_typer(demo, name="demo")
 cli.add_typer(projections_cli, name="projections")
+cli.add_typer(mail_cli, name="mail")
 
 
 def _settings_and_secret() -> tuple[Settings, str]:

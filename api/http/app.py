@@ -76,9 +76,14 @@ def _lifespan(settings: Settings, clock: Clock) -> Any:
         app.state.idempotency = idempotency_store(settings.database_url)
         handle = start_projections(settings, app=center)
         app.state.read_models = handle.read_models
+        from api.mail.service import start_mail  # noqa: PLC0415 (needs the read side)
+
+        mail = start_mail(settings, center, handle.db)
         try:
             yield
         finally:
+            if mail is not None:
+                mail.stop()
             handle.stop()
             app.state.idempotency.close()
             center.close()

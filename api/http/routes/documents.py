@@ -11,6 +11,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
+from starlette import types as asgi
 from starlette.exceptions import HTTPException
 
 from api.documents.csv_export import all_pages, csv_chunks
@@ -42,6 +43,19 @@ def documents(request: Request) -> DocumentStore:
 
 
 Documents = Annotated[DocumentStore, Depends(documents)]
+
+
+class CsvStream(StreamingResponse):
+    """Streams without waiting on `receive` for a disconnect.
+
+    The request guard hands the buffered body on once and then answers `http.disconnect`
+    at once, which would cancel a stream that listens for it (ASGI < 2.4) after 0 bytes.
+    Streaming as ASGI 2.4 does (a failed send ends it) is unaffected by that.
+    """
+
+    async def __call__(self, scope: asgi.Scope, receive: asgi.Receive, send: asgi.Send) -> None:
+        asgi = {**scope.get("asgi", {}), "spec_version": "2.4"}
+        await super().__call__({**scope, "asgi": asgi}, receive, send)
 
 
 class DocumentCreated(BaseModel):
@@ -83,9 +97,7 @@ def invoices_csv(
     )
     name = f"{'archive' if archive else 'invoices'}-{cid}.csv"
     headers = _disposition("attachment", name)
-    return StreamingResponse(
-        csv_chunks(rows), media_type="text/csv; charset=utf-8", headers=headers
-    )
+    return CsvStream(csv_chunks(rows), media_type="text/csv; charset=utf-8", headers=headers)
 
 
 @router.post("/v1/invoices/{iid}/documents", status_code=201, responses=WRITE)

@@ -1,0 +1,46 @@
+"""`billing-center mail run`: the mail sender as its own process."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+
+import typer
+
+from api.bootstrap import billing_center
+from api.mail.sender import IDLE_SECONDS
+from api.mail.service import mail_sender
+from api.settings import Settings
+from projections.db import open_database
+from projections.runner import ensure_schema
+
+mail_cli = typer.Typer(help="E-mail notifications (the outbox sender).", no_args_is_help=True)
+
+
+@mail_cli.command("run")
+def run(once: bool = typer.Option(False, help="Drain the outbox once, then exit.")) -> None:
+    """Deliver the outbox's e-mails until stopped (Ctrl-C, SIGTERM)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    settings = Settings()
+    if settings.database_url.startswith("memory:"):
+        raise typer.BadParameter("a memory:// store lives in one process; use sqlite or postgresql")
+    app = billing_center(settings)
+    db = open_database(settings.database_url)
+    ensure_schema(db)
+    sender = mail_sender(settings, app, db)
+    if sender is None:
+        raise typer.Exit(code=2)
+    if once:
+        typer.echo(f"settled {sender.drain()} outbox rows")
+        return
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        del signum, frame
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    sender.run(stop, IDLE_SECONDS)

@@ -1,0 +1,144 @@
+"""The invoice PDF, the history as CSV, and attached documents over HTTP (R4, A6, I7)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from io import BytesIO
+from typing import Any
+
+from fpdf import FPDF
+from pypdf import PdfReader
+
+from tests.e2e.http import World
+
+
+def pdf_text(content: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(BytesIO(content)).pages)
+
+
+def brokerage_form(text: str = "Brokerage form 42") -> bytes:
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=14)
+    pdf.cell(0, 10, text)
+    return bytes(pdf.output())
+
+
+def upload(
+    world: World, iid: str, content: bytes, name: str = "form.pdf"
+) -> tuple[int, dict[str, Any]]:
+    files = {"file": (name, content, "application/octet-stream")}
+    response = world.billing.post(f"/v1/invoices/{iid}/documents", files=files)
+    return response.status_code, response.json()
+
+
+def test_r4_the_invoice_pdf_shows_the_invoice_to_who_may_see_it(world: World) -> None:
+    iid = world.issue(world.accounts[0], invoice_number="INV-PDF-1")
+    response = world.admin.get(f"/v1/invoices/{iid}/pdf")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    text = pdf_text(response.content)
+    assert "INV-PDF-1" in text
+    assert "1Z001" in text
+    assert "Acme" in text
+
+
+def test_r4_the_pdf_is_not_found_for_a_user_without_the_account(world: World) -> None:
+    iid = world.issue(world.accounts[0])
+    bob = world.add_user("bob", "VIEW_ONLY", world.accounts[1])
+    assert bob.get(f"/v1/invoices/{iid}/pdf").status_code == 404
+
+
+def test_a6_an_archive_invoice_pdf_is_stamped_archive(world: World) -> None:
+    account = world.accounts[0]
+    gone = world.admin.post(
+        f"/v1/companies/{world.cid}/unenrollment",
+        json={"accounts": [account], "reason": "PREFER_PAPER"},
+    )
+    assert gone.status_code == 200, gone.text
+    iid = world.issue(account, invoice_number="INV-PAPER-1")
+    back = world.admin.post(f"/v1/companies/{world.cid}/reenrollment", json={"accounts": [account]})
+    assert back.status_code == 200, back.text
+    response = world.admin.get(f"/v1/invoices/{iid}/pdf")
+    assert response.status_code == 200
+    assert "ARCHIVE" in pdf_text(response.content)
+
+
+def test_r4_the_csv_holds_exactly_the_invoices_the_caller_may_see(world: World) -> None:
+    mine = world.issue(world.accounts[0], invoice_number="INV-CSV-1", amount="99.90")
+    world.issue(world.accounts[1], invoice_number="INV-CSV-2")
+    bob = world.add_user("bob", "VIEW_ONLY", world.accounts[0])
+    response = bob.get(f"/v1/companies/{world.cid}/invoices.csv")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    numbers = {r["invoice_number"] for r in rows}
+    assert "INV-CSV-1" in numbers
+    assert "INV-CSV-2" not in numbers
+    row = next(r for r in rows if r["invoice_id"] == mine)
+    assert row["amount"] == "99.90"
+    assert row["section"] == "HISTORY"
+
+
+def test_a6_the_archive_csv_is_asked_for_with_archive_true(world: World) -> None:
+    world.issue(world.accounts[0])
+    response = world.admin.get(
+        f"/v1/companies/{world.cid}/invoices.csv", params={"archive": "true"}
+    )
+    assert response.status_code == 200
+    lines = response.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("invoice_id,invoice_number")
+    assert len(lines) == 1
+    assert 'filename="archive-' in response.headers["content-disposition"]
+
+
+def test_the_csv_of_a_company_is_not_found_for_an_outsider(world: World) -> None:
+    outsider = world.person("mallory")
+    assert outsider.get(f"/v1/companies/{world.cid}/invoices.csv").status_code == 404
+
+
+def test_i7_an_attached_pdf_comes_back_byte_for_byte(world: World) -> None:
+    iid = world.issue(world.accounts[0])
+    content = brokerage_form()
+    status, body = upload(world, iid, content)
+    assert status == 201, body
+    response = world.admin.get(f"/v1/invoices/{iid}/documents/{body['document_id']}")
+    assert response.status_code == 200
+    assert response.content == content
+
+
+def test_i7_the_attached_document_is_listed_on_the_invoice(world: World) -> None:
+    iid = world.issue(world.accounts[0])
+    _, body = upload(world, iid, brokerage_form(), "brokerage.pdf")
+    detail = world.admin.get(f"/v1/invoices/{iid}").json()
+    assert [d["document_id"] for d in detail["documents"]] == [body["document_id"]]
+
+
+def test_i7_a_document_is_not_found_for_who_may_not_see_the_invoice(world: World) -> None:
+    iid = world.issue(world.accounts[0])
+    _, body = upload(world, iid, brokerage_form())
+    bob = world.add_user("bob", "VIEW_ONLY", world.accounts[1])
+    assert bob.get(f"/v1/invoices/{iid}/documents/{body['document_id']}").status_code == 404
+
+
+def test_i7_a_file_named_pdf_that_is_no_pdf_is_refused(world: World) -> None:
+    iid = world.issue(world.accounts[0])
+    status, body = upload(world, iid, b"MZ\x90\x00 an executable", "invoice.pdf")
+    assert status == 422
+    assert body["rule"] == "I7"
+
+
+def test_i7_only_the_billing_system_attaches_documents(world: World) -> None:
+    iid = world.issue(world.accounts[0])
+    files = {"file": ("form.pdf", brokerage_form(), "application/pdf")}
+    response = world.admin.post(f"/v1/invoices/{iid}/documents", files=files)
+    assert response.status_code == 403
+
+
+def test_i7_a_document_over_ten_megabytes_is_too_large(world: World) -> None:
+    iid = world.issue(world.accounts[0])
+    padded = brokerage_form() + b"%" + b"x" * (10 * 1024 * 1024)
+    status, _ = upload(world, iid, padded)
+    assert status == 413
