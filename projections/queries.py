@@ -10,10 +10,11 @@ position all of them have reached, and `wait_for(n, timeout)` implements API.md
 `min_position` (read your own writes).
 
 Entry points (in `projections.runner`):
-- `start_projections(settings, app=None) -> ProjectionsHandle`: follow the store in a
-  background thread of this process (`billing-center serve`); `app` is needed for
-  `memory://` stores (read models then live in an in-process SQLite database).
-- `open_read_models(settings, app=None) -> ReadModels`: readers only, no runner.
+- `projections.readmodels.start_projections(settings, app) -> ProjectionsHandle`: follow
+  the store in a background thread of this process (`billing-center serve`), `app` being
+  the process's BillingCenter (for `memory://` the read models live in an in-process
+  SQLite database).
+- `projections.readmodels.open_read_models(settings, app) -> ReadModels`: readers only.
 """
 
 from __future__ import annotations
@@ -309,11 +310,11 @@ class StoreSettings(Protocol):
 
 
 class ProjectionsHandle(Protocol):
-    """The runner started inside the API process (`projections.runner.start_projections`).
+    """The runner started inside the API process (`projections.readmodels.start_projections`).
 
     Wire it into the app lifespan::
 
-        handle = start_projections(settings, app=billing_center_app)  # thread started
+        handle = start_projections(settings, billing_center_app)  # thread started
         reads: ReadModels = handle.read_models
         ...
         handle.stop()  # at shutdown: stops the thread, closes connections

@@ -1,0 +1,129 @@
+"""The runner keeps the read models exactly once (even when SIGKILLed), follows the store
+live, and the outbox never gains a row from a replay."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from api.bootstrap import billing_center
+from api.settings import Settings
+from domain.application import BillingCenter
+from projections.db import Database, open_database
+from projections.readmodels import SqlReadModels, start_projections
+from projections.runner import PROJECTIONS, Runner, ensure_schema, rebuild
+from tests.builders import ACCOUNT, FixedClock, bill, enrolled_company, issue, reenroll, unenroll
+from tests.integration.projections_support import dump
+from tests.property.projections_history import History
+
+STEPS = [(i % 13, i % 3, i % 5, i % 7) for i in range(120)]
+
+
+@pytest.fixture
+def settings(durable_store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    monkeypatch.setenv("BILLING_ENV", "development")
+    monkeypatch.setenv("BILLING_DATABASE_URL", durable_store_url)
+    monkeypatch.setenv("BILLING_DATA_KEY", str(tmp_path / "data.key"))
+    return Settings()
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[BillingCenter]:
+    center = billing_center(settings, clock=FixedClock())
+    yield center
+    center.close()
+
+
+@pytest.fixture
+def db(settings: Settings) -> Iterator[Database]:
+    database = open_database(settings.database_url)
+    ensure_schema(database)
+    yield database
+    database.close()
+
+
+def _positions(db: Database) -> int:
+    return SqlReadModels(db, lambda: 0).position()
+
+
+def _runner_process() -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "api.projections_cli", "run", "--page-size", "3"]
+    return subprocess.Popen(command, env=dict(os.environ), stderr=subprocess.PIPE)
+
+
+def _kill_once_it_moved(db: Database, head: int) -> None:
+    before, process = _positions(db), _runner_process()
+    deadline = time.monotonic() + 20
+    while _positions(db) == before and time.monotonic() < deadline:
+        time.sleep(0.005)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert _positions(db) > before or before == head
+
+
+def test_a_runner_killed_mid_stream_and_restarted_equals_a_clean_build(
+    app: BillingCenter, db: Database
+) -> None:
+    History(app).play(STEPS)
+    head = app.head()
+    for _ in range(4):
+        _kill_once_it_moved(db, head)
+    assert 0 < _positions(db) < head, "every kill should land mid-stream"
+    Runner(db, app).catch_up()
+    survived = dump(db)
+    for name in PROJECTIONS:
+        rebuild(db, app, name)
+    assert dump(db) == survived
+    assert SqlReadModels(db, app.head).position() == head
+
+
+def test_replaying_the_whole_store_adds_no_outbox_row(app: BillingCenter, db: Database) -> None:
+    """I5: exactly one e-mail, even after rebuilds (which replay every event)."""
+    History(app).play(STEPS)
+    Runner(db, app).catch_up()
+    before = dump(db)["outbox_messages"]
+    rebuild(db, app, "outbox")
+    rebuild(db, app, "outbox", page_size=4)
+    assert dump(db)["outbox_messages"] == before
+    assert before, "the history should have sent some notifications"
+
+
+def test_an_invoice_issued_while_unenrolled_moves_to_the_archive_on_reenrollment(
+    app: BillingCenter, db: Database
+) -> None:
+    """A6, including invoices of an earlier cycle."""
+    company = enrolled_company(app)
+    issue(app, bill(number="BEFORE"))
+    unenroll(app, company)
+    during = issue(app, bill(number="DURING-1"))
+    runner = Runner(db, app)
+    runner.catch_up()
+    reads = SqlReadModels(db, app.head)
+    assert reads.invoice(during, login="alice", today=FixedClock().now.date()) is None
+    reenroll(app, company)
+    runner.catch_up()
+    archive = reads.invoices(company, "alice", "ARCHIVE", today=FixedClock().now.date())
+    assert [i.invoice_id for i in archive.items] == [during]
+    assert ACCOUNT.number in archive.items[0].account
+
+
+def test_the_runner_thread_catches_up_within_a_second(
+    settings: Settings, app: BillingCenter
+) -> None:
+    handle = start_projections(settings, app)
+    try:
+        company = enrolled_company(app)
+        issue(app, bill(number="LIVE-1"))
+        started = time.monotonic()
+        assert handle.read_models.wait_for(app.head(), 5.0)
+        assert time.monotonic() - started < 1.0
+        assert handle.read_models.company(company) is not None
+    finally:
+        handle.stop()
