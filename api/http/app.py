@@ -19,6 +19,7 @@ from api.http.idempotency import IdempotencyStore, idempotency_store
 from api.http.middleware import GuardMiddleware, IdempotencyMiddleware
 from api.http.routes import (
     accounts,
+    audit,
     companies,
     documents,
     invoices,
@@ -38,7 +39,7 @@ roles and grants, and see, pay and dispute their invoices. The rules cited (`R4`
 `position` (body and `X-Position`); pass it as `min_position` to read your own writes.
 """
 
-ROUTERS = (companies, users, me, payment_methods, accounts, invoices, documents)
+ROUTERS = (companies, users, me, payment_methods, accounts, invoices, documents, audit)
 
 
 def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
