@@ -17,6 +17,7 @@ from api.bootstrap import billing_center
 from api.http import problems
 from api.http.idempotency import IdempotencyStore, idempotency_store
 from api.http.middleware import GuardMiddleware, IdempotencyMiddleware
+from api.http.outage import StoreGate, StoreGateMiddleware, probe_for
 from api.http.routes import (
     accounts,
     audit,
@@ -53,11 +54,13 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     )
     app.state.settings = settings
     app.state.jwt_secret = secret
+    app.state.store_gate = gate = StoreGate(probe_for(settings.database_url))
     problems.install(app)
     for module in ROUTERS:
         app.include_router(module.router)
     app.add_api_route("/health", health, methods=["GET"], tags=["health"])
     app.add_middleware(IdempotencyMiddleware, store=lambda: _store(app), secret=lambda: secret)
+    app.add_middleware(StoreGateMiddleware, gate=lambda: gate)
     app.add_middleware(GuardMiddleware)
     return app
 

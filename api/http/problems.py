@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from eventsourcing.persistence import IntegrityError
+import psycopg
+from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -31,6 +32,15 @@ HTTP_STATUS: dict[Status, int] = {
     "conflict": 409,
 }
 """The one table: what kind of refusal becomes which HTTP status."""
+
+STORE_ERRORS: tuple[type[Exception], ...] = (
+    OperationalError,
+    InterfaceError,
+    psycopg.OperationalError,  # psycopg_pool.PoolTimeout is one
+    psycopg.InterfaceError,
+)
+"""The database is unreachable (503): the event store (eventsourcing wraps psycopg's
+errors), the read models and the idempotency keys (psycopg and its pool)."""
 
 log = logging.getLogger("billing_center.http")
 
@@ -159,6 +169,19 @@ def not_caught_up_problem(_: Request, error: Exception) -> JSONResponse:
     )
 
 
+def store_unavailable_problem(request: Request, error: Exception) -> JSONResponse:
+    """503 with `Retry-After`: the database is unreachable; the outage gate is tripped."""
+    gate = getattr(request.app.state, "store_gate", None)
+    if gate is not None:
+        gate.trip(str(error).splitlines()[0] if str(error) else type(error).__name__)
+    return problem(
+        503,
+        "Store unavailable",
+        "the store is unreachable; retry",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
 def http_problem(_: Request, error: Exception) -> JSONResponse:
     """Starlette's own errors (unknown path, wrong method, ...) as problem+json."""
     assert isinstance(error, StarletteHTTPException)
@@ -181,6 +204,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_problem)
     app.add_exception_handler(Unauthenticated, unauthenticated_problem)
     app.add_exception_handler(NotCaughtUp, not_caught_up_problem)
+    for store_error in STORE_ERRORS:
+        app.add_exception_handler(store_error, store_unavailable_problem)
     app.add_exception_handler(StarletteHTTPException, http_problem)
     app.add_exception_handler(Exception, unexpected_problem)
 
