@@ -73,7 +73,7 @@ def _store(app: FastAPI) -> IdempotencyStore:
 def _lifespan(settings: Settings, clock: Clock) -> Any:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from projections.runner import start_projections  # noqa: PLC0415 (read side optional)
+        from projections.readmodels import start_projections  # noqa: PLC0415
 
         center = billing_center(settings, clock=clock)
         app.state.billing_center = center

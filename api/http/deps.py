@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Header, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -11,9 +12,11 @@ from api.http.auth import authenticate
 from api.http.problems import NotCaughtUp
 from domain.application import BillingCenter
 from domain.caller import Caller
+from domain.errors import InvalidInput
 from projections.queries import DEFAULT_LIMIT, MAX_LIMIT, ReadModels
 
 MIN_POSITION_WAIT_SECONDS = 5.0
+T = TypeVar("T")
 
 _bearer = HTTPBearer(auto_error=False, description="`billing-center token LOGIN` prints one.")
 
@@ -58,6 +61,15 @@ class Paging:
     ) -> None:
         self.limit = limit
         self.cursor = cursor
+
+    def read(self, query: Callable[[], T]) -> T:
+        """Run a paged query; a cursor it did not hand out is malformed input (422)."""
+        try:
+            return query()
+        except ValueError:  # BadCursor, and whatever a forged cursor trips while decoding
+            if self.cursor is None:
+                raise
+            raise InvalidInput("cursor", "a cursor this list handed out") from None
 
 
 def written(response: Response, position: int) -> int:

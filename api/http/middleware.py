@@ -96,18 +96,18 @@ async def read_body(receive: Receive, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def replaying(body: bytes) -> Receive:
-    """A `receive` that hands the buffered body on once."""
+def replaying(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that hands the buffered body on once, then waits for the disconnect."""
     sent = False
 
-    async def receive() -> Message:
+    async def replay() -> Message:
         nonlocal sent
         if sent:
-            return {"type": "http.disconnect"}
+            return await receive()
         sent = True
         return {"type": "http.request", "body": body, "more_body": False}
 
-    return receive
+    return replay
 
 
 class GuardMiddleware:
@@ -134,7 +134,7 @@ class GuardMiddleware:
             detail = f"JSON nested deeper than {MAX_JSON_DEPTH} levels"
             await send_problem(send, 422, "Invalid input", detail)
             return
-        await self.app(scope, replaying(body), send)
+        await self.app(scope, replaying(body, receive), send)
 
     @staticmethod
     def _secured(send: Send, *, authenticated: bool) -> Send:
@@ -201,7 +201,7 @@ class IdempotencyMiddleware:
             await _replay(send, outcome)
         else:
             assert isinstance(outcome, Reserved)
-            await self._first(scope, replaying(body), send, store, (owner, key))
+            await self._first(scope, replaying(body, receive), send, store, (owner, key))
 
     async def _first(
         self,

@@ -66,8 +66,10 @@ def _listed(
 ) -> PageOf[InvoiceOut]:
     me = caller.as_person()
     app.company(cid).require(me, Action.VIEW_INVOICES)
-    found = reads.invoices(
-        cid, me, section, today=app.today(), cursor=page.cursor, limit=page.limit
+    found = page.read(
+        lambda: reads.invoices(
+            cid, me, section, today=app.today(), cursor=page.cursor, limit=page.limit
+        )
     )
     return PageOf[InvoiceOut](items=[invoice_out(i) for i in found.items], next=found.next)
 

@@ -39,7 +39,10 @@ def users(
     company = app.company(cid)
     me = caller.as_person()
     company.require(me, Action.SEE_USERS)
-    found = reads.users(cid, logins=company.managed_users(me), cursor=page.cursor, limit=page.limit)
+    managed = company.managed_users(me)
+    found = page.read(
+        lambda: reads.users(cid, logins=managed, cursor=page.cursor, limit=page.limit)
+    )
     return PageOf[UserOut](
         items=[user_out(u, with_role=True) for u in found.items], next=found.next
     )
