@@ -17,6 +17,7 @@ from typing import Any
 from uuid import UUID
 
 import orjson
+from eventsourcing.utils import get_topic
 
 from domain.application import BillingCenter
 from domain.company import Company
@@ -24,6 +25,7 @@ from domain.enrollment import AccountEnrollment
 from domain.invoice import Invoice
 from domain.values import Section
 from domain.visibility import in_window
+from projections.audit.sidestore import SideStore
 from projections.audit.timetravel import (
     account_as_of,
     as_of,
@@ -154,8 +156,30 @@ def _window(scene: _Scene) -> dict[str, Any]:
 def _former_users(app: BillingCenter, company: Company) -> set[str]:
     """Every login the company had up to its version (read from its events)."""
     added: set[str] = set()
-    for stored in app.recorder.select_events(company.id, lte=company.version):
-        if stored.topic.endswith((".UserAdded", ".CompanyEnrolled")):
-            fields = orjson.loads(stored.state)
-            added.add(fields.get("login") or fields["general_administrator"])
+    for state in _membership_events(app, company):
+        fields = orjson.loads(state)
+        added.add(fields.get("login") or fields["general_administrator"])
     return added
+
+
+MEMBERSHIP = (get_topic(Company), get_topic(Company.UserAdded))
+
+
+def _membership_events(app: BillingCenter, company: Company) -> list[bytes]:
+    """The states of the company's CompanyEnrolled and UserAdded events, up to its version.
+
+    On SQLite and PostgreSQL the store filters them by topic (a long history of other
+    events is never read into Python); in memory, the events are scanned.
+    """
+    side: SideStore | None = getattr(app, "side_store", None)
+    table: str | None = getattr(app.recorder, "events_table_name", None)
+    if side is None or table is None:
+        rows = app.recorder.select_events(company.id, lte=company.version)
+        return [r.state for r in rows if r.topic.endswith((".UserAdded", ".CompanyEnrolled"))]
+    key: object = company.id if side.postgres else company.id.hex
+    found = side.query(
+        f"SELECT state FROM {table} WHERE originator_id = ? AND originator_version <= ?"
+        " AND topic IN (?, ?)",
+        (key, company.version, f"{MEMBERSHIP[0]}.CompanyEnrolled", MEMBERSHIP[1]),
+    )
+    return [bytes(row[0]) for row in found]

@@ -68,13 +68,14 @@ class ChainedWriter:
     def line(self, record: AuditRecord) -> bytes:
         """The record's line, chained to the previous one."""
         fields = record.as_dict()
-        previous, self.head = self.head, link(self.head, canonical(fields))
+        data = canonical(fields)
+        previous, self.head = self.head, link(self.head, data)
         self.count += 1
         self.first = record.position if self.first is None else self.first
         self.last = record.position
         if self.fmt == "jsonl":
-            fields.update(prev=previous.hex(), chain=self.head.hex())
-            return self._digested(canonical(fields) + b"\n")
+            links = f',"prev":"{previous.hex()}","chain":"{self.head.hex()}"}}\n'.encode()
+            return self._digested(data[:-1] + links)
         row = [fields[c] for c in COLUMNS[:-3]]
         payload = canonical(fields["payload"]).decode()
         row = [*row, payload, previous.hex(), self.head.hex()]

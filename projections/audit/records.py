@@ -77,8 +77,11 @@ def _untyped(kind: str, data: Any) -> Any:
 
 
 def decoded(notification: Notification) -> dict[str, Any]:
-    """A stored event's fields as plain JSON values."""
-    state: dict[str, Any] = plain(orjson.loads(notification.state))
+    """A stored event's fields as plain JSON values (the instant as an ISO string)."""
+    state: dict[str, Any] = orjson.loads(notification.state)
+    state["timestamp"] = state["timestamp"]["_data_"]
+    if notification.state.count(b'"_type_"') > 1:  # more than the timestamp's marker
+        state = plain(state)
     return state
 
 
@@ -125,10 +128,12 @@ class Attribution:
         twin._owner = dict(self._owner)
         return twin
 
-    def company_of(self, notification: Notification, state: dict[str, Any]) -> str | None:
+    def company_of(
+        self, notification: Notification, state: dict[str, Any], aggregate: str = ""
+    ) -> str | None:
         """The company of this event; call in position order."""
         self.position = notification.id
-        aggregate = str(notification.originator_id)
+        aggregate = aggregate or _text(notification.originator_id)
         kind = event_type(notification.topic)
         if notification.topic.startswith("domain.company:"):
             return aggregate
@@ -169,10 +174,14 @@ class AuditLog:
         return self.as_record(notification, decoded(notification), company_id)
 
     def as_record(
-        self, notification: Notification, state: dict[str, Any], company_id: str | None
+        self,
+        notification: Notification,
+        state: dict[str, Any],
+        company_id: str | None,
+        aggregate: str = "",
     ) -> AuditRecord:
         """The audit record of a notification whose state is already decoded."""
-        subject = str(notification.originator_id)
+        subject = aggregate or _text(notification.originator_id)
         if self.sealer is not None:
             self.sealer.open_fields(notification.topic, subject, state)
         payload = {k: v for k, v in state.items() if k not in _HIDDEN}
@@ -180,7 +189,7 @@ class AuditLog:
             position=notification.id,
             recorded_at=state["timestamp"],
             type=event_type(notification.topic),
-            aggregate_id=str(UUID(str(subject))),
+            aggregate_id=subject,
             version=notification.originator_version,
             company_id=company_id,
             actor=state.get("actor", ""),
@@ -201,12 +210,18 @@ class AuditLog:
         attribution = self.attribution_at(after)
         for notification in notifications(self.recorder, after, until):
             state = decoded(notification)
-            owner = attribution.company_of(notification, state)
+            aggregate = _text(notification.originator_id)
+            owner = attribution.company_of(notification, state, aggregate)
             if company_id is not None and owner != company_id:
                 continue
             if not _within(recorded_at(state), since, before):
                 continue
-            yield self.as_record(notification, state, owner)
+            yield self.as_record(notification, state, owner, aggregate)
+
+
+def _text(aggregate_id: UUID | str) -> str:
+    """An aggregate id as text (the store gives UUIDs; formatting them is costly)."""
+    return aggregate_id if isinstance(aggregate_id, str) else str(aggregate_id)
 
 
 def _within(instant: datetime, since: datetime | None, before: datetime | None) -> bool:

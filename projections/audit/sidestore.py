@@ -59,6 +59,11 @@ class SideStore:
             return cls(_postgres(env))
         return cls(sqlite3.connect(":memory:", check_same_thread=False))
 
+    @property
+    def postgres(self) -> bool:
+        """Whether the database is PostgreSQL (else SQLite)."""
+        return self._postgres
+
     def _sql(self, statement: str) -> str:
         return statement.replace("?", "%s") if self._postgres else statement
 

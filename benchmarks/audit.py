@@ -1,0 +1,142 @@
+"""Audit benchmark (issue 6): export + hash vs a raw ordered psycopg scan, verify events/s,
+state-as-of on an aggregate with N events, explain-access; peak RSS of the export.
+
+    .venv/bin/python -m benchmarks.audit [--events 100000] [--filler 0]
+
+Starts a throwaway PostgreSQL server (tests/postgres.py), writes one company whose
+history has `--events` events (role changes, snapshots every 100 as the app takes them)
+plus `--filler` invoice events on other accounts, in bulk, then measures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import resource
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from api.storage import eventsourcing_env
+from domain.application import BillingCenter
+from domain.base import caused_by
+from domain.caller import Caller
+from domain.company import Company
+from domain.values import AccountKey, Role
+from projections.audit.chain import Signer, new_private_pem
+from projections.audit.explain import explain
+from projections.audit.export import write_export
+from projections.audit.privacy import PrivateBillingCenter
+from projections.audit.records import AuditLog
+from projections.audit.timetravel import as_of
+from projections.audit.verify import verify_export
+from tests.audit_world import ACCOUNT, PlainBox, add_user, company, issue
+from tests.postgres import start_server
+
+BATCH = 5000
+
+
+def _app(url: str) -> PrivateBillingCenter:
+    return PrivateBillingCenter(eventsourcing_env(url), secret_box=PlainBox())
+
+
+def _bulk_role_changes(app: BillingCenter, company_id: Any, count: int) -> None:
+    """`count` RoleChanged events on one company, saved in big batches with snapshots."""
+    aggregate: Any = app.repository.get(company_id)
+    assert isinstance(aggregate, Company)
+    with caused_by(Caller("alice").cause):
+        for turn in range(count):
+            role = Role.VIEW_PAY if turn % 2 == 0 else Role.VIEW_ONLY
+            aggregate._role_changed(login="bob", role=role.value)
+            if aggregate.version % 100 == 0:
+                app.save(aggregate)
+        app.save(aggregate)
+
+
+def _filler(app: BillingCenter, count: int) -> None:
+    """Invoices on accounts nobody enrolled (the store's bulk)."""
+    for number in range(count // 3):
+        issue(app, AccountKey("DE", f"F{number % 500:05d}"), f"F-{number}")  # type: ignore[arg-type]
+
+
+def _raw_scan(url: str) -> float:
+    started = time.perf_counter()
+    with psycopg.connect(url) as connection, connection.cursor(name="scan") as cursor:
+        cursor.itersize = BATCH
+        cursor.execute("SELECT * FROM billingcenter_events ORDER BY notification_id")
+        rows = sum(1 for _ in cursor)
+    elapsed = time.perf_counter() - started
+    print(f"raw ordered psycopg scan: {rows} rows in {elapsed:.2f} s ({rows / elapsed:,.0f}/s)")
+    return elapsed
+
+
+def _export(url: str, out: str, queue: Any) -> None:
+    app = _app(url)
+    started = time.perf_counter()
+    manifest = write_export(AuditLog(app.recorder, app.sealer).records(), Path(out),
+                            Signer(new_private_pem()))  # fmt: skip
+    elapsed = time.perf_counter() - started
+    queue.put((manifest["count"], elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+
+
+def _timed(what: str, run: Any, repeat: int = 20) -> None:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - started) * 1000)
+    print(f"{what}: median {statistics.median(times):.1f} ms, max {max(times):.1f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--filler", type=int, default=0)
+    args = parser.parse_args()
+    server = start_server()
+    try:
+        url = server.create_database()
+        app = _app(url)
+        cid = company(app)
+        add_user(app, cid, "bob", Role.VIEW_ONLY, accounts=(ACCOUNT,))
+        invoice = issue(app, ACCOUNT, "INV-1")
+        started = time.perf_counter()
+        _bulk_role_changes(app, cid, args.events)
+        middle = datetime.now(UTC)
+        _filler(app, args.filler)
+        print(f"loaded {app.head()} events in {time.perf_counter() - started:.1f} s")
+        raw = _raw_scan(url)
+        with tempfile.TemporaryDirectory() as out:
+            queue: Any = multiprocessing.get_context("spawn").Queue()
+            child = multiprocessing.get_context("spawn").Process(
+                target=_export, args=(url, out, queue)
+            )
+            child.start()
+            count, elapsed, rss = queue.get()
+            child.join()
+            rate, share, mib = count / elapsed, raw / elapsed, rss / 1024
+            print(f"export + hash: {count} records in {elapsed:.2f} s ({rate:,.0f}/s),"
+                  f" {share:.0%} of the raw scan's rate; child peak RSS {mib:.0f} MiB")  # fmt: skip
+            started = time.perf_counter()
+            verdict = verify_export(Path(out))
+            took = time.perf_counter() - started
+            rate = verdict.records / took
+            print(
+                f"verify: {verdict.records} records in {took:.2f} s ({rate:,.0f}/s) ok={verdict.ok}"
+            )
+        fresh = _app(url)
+        _timed(f"state-as-of (company, {args.events} events, instant mid-history)",
+               lambda: as_of(fresh, Company, cid, at=middle))  # fmt: skip
+        _timed(f"explain-access on a store of {fresh.head()} events",
+               lambda: explain(fresh, invoice, datetime.now(UTC)))  # fmt: skip
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
