@@ -14,6 +14,7 @@ from api.demo import DemoGenerator, SimulatedClock
 from api.http.app import create_app
 from api.mail.cli import mail_cli
 from api.projections_cli import projections_cli
+from api.schema import StoreStartupError, check_store
 from api.settings import Settings, SettingsError, resolve_jwt_secret
 from api.tokens import Scope, issue_token
 
@@ -43,6 +44,11 @@ def serve(
 ) -> None:
     """Serve the HTTP API (one worker process) with the projections running in-process."""
     settings, _ = _settings_and_secret()
+    try:
+        check_store(settings.database_url)
+    except StoreStartupError as error:
+        errors.print(f"[bold red]error:[/] {error}")
+        raise typer.Exit(code=2) from None
     app = create_app(settings)
     errors.print(
         f"Billing Center on http://{host}:{port} (docs: /docs). Get a token with:\n"
