@@ -16,6 +16,9 @@ SQLITE_LOCK_TIMEOUT_SECONDS = 10
 POSTGRES_POOL_SIZE = 5
 POSTGRES_MAX_OVERFLOW = 10
 POSTGRES_CONNECT_TIMEOUT_SECONDS = 10
+# The library's recorder with its locked insert in one round trip (same lock, same NOTIFY):
+# see api/recorders.py and the README's Performance section.
+POSTGRES_APPLICATION_RECORDER = "api.recorders:LeanPostgresApplicationRecorder"
 
 
 class StorageUrlError(ValueError):
@@ -67,6 +70,7 @@ def _postgres_env(url: str) -> dict[str, str]:
         "POSTGRES_CONNECT_TIMEOUT": str(POSTGRES_CONNECT_TIMEOUT_SECONDS),
         "POSTGRES_POOL_SIZE": str(POSTGRES_POOL_SIZE),
         "POSTGRES_MAX_OVERFLOW": str(POSTGRES_MAX_OVERFLOW),
+        "APPLICATION_RECORDER_TOPIC": POSTGRES_APPLICATION_RECORDER,
     }
     schema = _postgres_schema(parts.query, url)
     if schema:

@@ -1,0 +1,75 @@
+"""The lean PostgreSQL recorder (api/recorders.py) keeps the library's insert contract."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from uuid import UUID, uuid4
+
+import pytest
+from eventsourcing.application import Application
+from eventsourcing.persistence import IntegrityError, StoredEvent
+from psycopg.pq import TransactionStatus
+
+from api.recorders import LeanPostgresApplicationRecorder
+from api.storage import eventsourcing_env
+
+pytestmark = pytest.mark.postgres
+
+
+def _event(originator: UUID, version: int, state: bytes = b'{"x":1}') -> StoredEvent:
+    return StoredEvent(originator, version, "tests:Event", state)
+
+
+@pytest.fixture
+def app(postgres_url: str) -> Iterator[Application[UUID]]:
+    application = Application[UUID](env=eventsourcing_env(postgres_url))
+    yield application
+    application.close()
+
+
+def test_postgres_urls_select_the_lean_recorder(app: Application[UUID]) -> None:
+    assert isinstance(app.recorder, LeanPostgresApplicationRecorder)
+
+
+def test_inserts_return_consecutive_notification_ids(app: Application[UUID]) -> None:
+    originator = uuid4()
+    first = app.recorder.insert_events([_event(originator, 1)])
+    rest = app.recorder.insert_events([_event(originator, 2), _event(originator, 3)])
+    assert first is not None
+    assert rest is not None
+    assert [*first, *rest] == [first[0], first[0] + 1, first[0] + 2]
+
+
+def test_binary_state_reads_back_byte_for_byte(app: Application[UUID]) -> None:
+    originator, state = uuid4(), bytes(range(256)) + b"'\\\x00"
+    app.recorder.insert_events([_event(originator, 1, state)])
+    (stored,) = app.recorder.select_events(originator)
+    assert (stored.originator_id, stored.originator_version, stored.state) == (
+        originator, 1, state)  # fmt: skip
+
+
+def test_a_lost_race_is_an_integrity_error_and_writes_nothing(app: Application[UUID]) -> None:
+    originator = uuid4()
+    app.recorder.insert_events([_event(originator, 1)])
+    with pytest.raises(IntegrityError):
+        app.recorder.insert_events([_event(uuid4(), 1), _event(originator, 1)])
+    assert app.recorder.max_notification_id() == 1
+
+
+def test_a_failed_insert_leaves_the_pooled_connection_idle(app: Application[UUID]) -> None:
+    originator = uuid4()
+    app.recorder.insert_events([_event(originator, 1)])
+    with pytest.raises(IntegrityError):
+        app.recorder.insert_events([_event(originator, 1)])
+    with app.recorder.datastore.get_connection() as conn:  # type: ignore[attr-defined]
+        assert conn.info.transaction_status == TransactionStatus.IDLE
+
+
+def test_select_events_honours_bounds_order_and_limit(app: Application[UUID]) -> None:
+    originator = uuid4()
+    app.recorder.insert_events([_event(originator, v) for v in range(1, 6)])
+    versions = [
+        e.originator_version
+        for e in app.recorder.select_events(originator, gt=1, lte=4, desc=True, limit=2)
+    ]
+    assert versions == [4, 3]
