@@ -29,7 +29,7 @@ _SCOPES = {scope.value: scope for scope in Scope}
 def bearer_token(authorization: str | None) -> str:
     """The token of an `Authorization: Bearer <token>` header."""
     if not authorization:
-        raise Unauthenticated("a bearer token is required")
+        raise Unauthenticated("a bearer token is required", token_given=False)
     if len(authorization.encode()) > MAX_TOKEN_BYTES + len("Bearer "):
         raise Unauthenticated("the token is too large")
     scheme, _, token = authorization.partition(" ")

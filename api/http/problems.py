@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.errors import ConcurrentChange, DomainError, Status
+from projections.queries import BadCursor
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://billing-center.invalid/problems/"
@@ -81,9 +82,10 @@ class Problem(BaseModel):
 class Unauthenticated(Exception):
     """No bearer token, or one the service does not accept (401)."""
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, *, token_given: bool = True) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.token_given = token_given
 
 
 class NotCaughtUp(Exception):
@@ -154,7 +156,9 @@ def _field(error: Any) -> dict[str, Any]:
 def unauthenticated_problem(_: Request, error: Exception) -> JSONResponse:
     """401 with the `WWW-Authenticate: Bearer` challenge."""
     assert isinstance(error, Unauthenticated)
-    challenge = 'Bearer realm="billing-center", error="invalid_token"'
+    challenge = 'Bearer realm="billing-center"'
+    if error.token_given:
+        challenge += ', error="invalid_token"'
     return problem(401, "Unauthenticated", error.detail, headers={"WWW-Authenticate": challenge})
 
 
@@ -182,6 +186,11 @@ def store_unavailable_problem(request: Request, error: Exception) -> JSONRespons
     )
 
 
+def cursor_problem(_: Request, __: Exception) -> JSONResponse:
+    """A list cursor this service did not hand out."""
+    return problem(422, "Invalid input", "cursor: expected a cursor this list handed out")
+
+
 def http_problem(_: Request, error: Exception) -> JSONResponse:
     """Starlette's own errors (unknown path, wrong method, ...) as problem+json."""
     assert isinstance(error, StarletteHTTPException)
@@ -204,6 +213,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_problem)
     app.add_exception_handler(Unauthenticated, unauthenticated_problem)
     app.add_exception_handler(NotCaughtUp, not_caught_up_problem)
+    app.add_exception_handler(BadCursor, cursor_problem)
     for store_error in STORE_ERRORS:
         app.add_exception_handler(store_error, store_unavailable_problem)
     app.add_exception_handler(StarletteHTTPException, http_problem)

@@ -1,0 +1,147 @@
+"""GET billing history latency at a fixed request rate, on PostgreSQL (issue 5 figure).
+
+Seeds one company with 100 users and 10,000 invoices through the application service,
+serves the API with uvicorn (projections in-process), waits for the read models to catch
+up, then sends GET /v1/companies/{cid}/invoices (limit 50) open-loop at 200 requests/s
+from several threads and reports p50/p90/p99/max.
+
+    .venv/bin/python benchmarks/http_history.py [--rate 200] [--seconds 20] [--invoices 10000]
+
+Without BILLING_DATABASE_URL it starts a throwaway PostgreSQL server (tests/postgres.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import uvicorn
+from pydantic import SecretStr
+
+from api.bootstrap import billing_center
+from api.http.app import create_app
+from api.settings import Settings
+from api.tokens import issue_token
+from domain.application import AccountRequest
+from domain.caller import Caller, Scope
+from domain.enrollment import Proof
+from domain.invoice import Bill, Line
+from domain.values import AccountKey, AccountType, LineOfBusiness, Role
+from tests.postgres import free_port, start_server
+
+SECRET = "benchmark-secret-of-at-least-thirty-two-bytes"
+ACCOUNTS = 10
+
+
+def seed(settings: Settings, invoices: int, users: int) -> str:
+    """One company, `users` users over ACCOUNTS accounts, `invoices` invoices in the last year."""
+    app = billing_center(settings)
+    billing = Caller("ledger", Scope.BILLING_SYSTEM)
+    today = datetime.now(UTC).date()
+    keys = [AccountKey("US", f"B{i:05d}") for i in range(ACCOUNTS)]
+    requests = []
+    for key in keys:
+        bill = _bill(key, "P-0", today, Decimal("10.00"))
+        app.issue_invoice(billing, bill)
+        proof = Proof(bill.invoice_number, bill.issue_date, bill.amount, bill.control_id)
+        requests.append(AccountRequest(key, LineOfBusiness.PACKAGE, AccountType.INDIVIDUAL, proof))
+    admin = Caller("admin", email="admin@bench.test", name="Admin")
+    cid = app.enroll_company(admin, "Bench", requests).result
+    for n in range(users - 1):
+        app.add_user(admin, cid, f"user{n}", email=f"u{n}@bench.test", name=f"U{n}",
+                     role=Role.VIEW_PAY, accounts=[keys[n % ACCOUNTS]])  # fmt: skip
+    for n in range(invoices):
+        issued = today - timedelta(days=n % 360)
+        app.issue_invoice(billing, _bill(keys[n % ACCOUNTS], f"N-{n}", issued, Decimal("42.00")))
+    app.close()
+    return str(cid)
+
+
+def _bill(key: AccountKey, number: str, issued: object, amount: Decimal) -> Bill:
+    assert isinstance(issued, type(datetime.now(UTC).date()))
+    return Bill(key, number, f"C-{number}", issued, issued + timedelta(days=30), "USD", amount,
+                (Line(f"T-{number}", "Ground", amount),))  # fmt: skip
+
+
+def serve(settings: Settings, port: int) -> uvicorn.Server:
+    config = uvicorn.Config(create_app(settings), port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.05)
+    return server
+
+
+def load(url: str, tokens: list[str], rate: float, seconds: float) -> list[float]:
+    """Open loop: request i is sent at i/rate seconds, whatever the answers before it."""
+    total = int(rate * seconds)
+    latencies: list[float] = []
+    local = threading.local()
+
+    def one(i: int, start: float) -> None:
+        delay = start + i / rate - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        client = getattr(local, "client", None) or httpx.Client(timeout=10)
+        local.client = client
+        sent = time.perf_counter()
+        response = client.get(url, headers={"Authorization": f"Bearer {tokens[i % len(tokens)]}"})
+        assert response.is_success, response.text
+        latencies.append(time.perf_counter() - sent)
+
+    start = time.perf_counter() + 0.5
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        list(pool.map(lambda i: one(i, start), range(total)))
+    return latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=200)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--invoices", type=int, default=10_000)
+    parser.add_argument("--users", type=int, default=100)
+    args = parser.parse_args()
+    url = os.environ.get("BILLING_DATABASE_URL")
+    server = None if url else start_server()
+    url = url or server.create_database()  # type: ignore[union-attr]
+    tmp = Path(tempfile.mkdtemp(prefix="bench-"))
+    settings = Settings(env="development", database_url=url, jwt_secret=SecretStr(SECRET),
+                        data_key=tmp / "data.key", export_key=tmp / "export.pem")  # fmt: skip
+    began = time.perf_counter()
+    cid = seed(settings, args.invoices, args.users)
+    took = time.perf_counter() - began
+    print(f"seeded {args.invoices} invoices, {args.users} users in {took:.1f}s", flush=True)
+    port = free_port()
+    api = serve(settings, port)
+    base = f"http://127.0.0.1:{port}"
+    head = httpx.get(f"{base}/health").json()["store"]["head"]
+    tokens = [issue_token(SECRET, "admin")] + [issue_token(SECRET, f"user{n}") for n in range(20)]
+    httpx.get(f"{base}/v1/companies/{cid}/invoices", params={"min_position": head},
+              headers={"Authorization": f"Bearer {tokens[0]}"}, timeout=120)  # fmt: skip
+    print(f"read models caught up ({head} events) after {time.perf_counter() - began:.1f}s")
+    load(f"{base}/v1/companies/{cid}/invoices?limit=50", tokens, args.rate, 2)  # warm up
+    history = f"{base}/v1/companies/{cid}/invoices?limit=50"
+    latencies = sorted(load(history, tokens, args.rate, args.seconds))
+    q = statistics.quantiles(latencies, n=100)
+    print(f"GET billing history, {len(latencies)} requests at {args.rate:.0f}/s on PostgreSQL: "
+          f"p50 {q[49] * 1000:.1f} ms, p90 {q[89] * 1000:.1f} ms, p99 {q[98] * 1000:.1f} ms, "
+          f"max {latencies[-1] * 1000:.1f} ms")  # fmt: skip
+    api.should_exit = True
+    while api.started:  # the lifespan stops the projections before the database goes
+        time.sleep(0.1)
+    if server:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
