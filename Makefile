@@ -40,10 +40,16 @@ typecheck: $(STAMP)
 
 check: lint typecheck
 
-test: check
+# The console's browser tests drive Debian's Chromium: installed once, when missing (root here).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
+test: check $(CHROMIUM)
 	HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
-test-deep: check
+test-deep: check $(CHROMIUM)
 	HYPOTHESIS_PROFILE=deep $(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # Never part of `test`: starts its own PostgreSQL, compares the service with raw psycopg and

@@ -29,6 +29,7 @@ from api.http.routes import (
     users,
 )
 from api.settings import Settings, resolve_jwt_secret
+from api.web import install as install_console
 from domain.application import utc_now
 from domain.ports import Clock
 
@@ -59,6 +60,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     for module in ROUTERS:
         app.include_router(module.router)
     app.add_api_route("/health", health, methods=["GET"], tags=["health"])
+    install_console(app)  # the web console: pages, static files (issue 10)
     app.add_middleware(IdempotencyMiddleware, store=lambda: _store(app), secret=lambda: secret)
     app.add_middleware(StoreGateMiddleware, gate=lambda: gate)
     app.add_middleware(GuardMiddleware)

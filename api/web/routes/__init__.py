@@ -1,0 +1,34 @@
+"""The console's pages, one module per area; refusals render as pages (ConsoleRoute)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+
+from api.web.routes import (
+    accounts,
+    admin,
+    audit,
+    company,
+    enroll,
+    invoices,
+    profile,
+    signin,
+)
+from api.web.routes.common import console_router
+from domain.errors import NotFound
+
+router = APIRouter(include_in_schema=False)
+for _module in (signin, enroll, invoices, admin, company, accounts, profile, audit):
+    router.include_router(_module.router)
+
+fallback = console_router()
+
+
+@fallback.get("/console/{rest:path}")
+def not_found(rest: str) -> Response:
+    """Any other console address: the not-found page."""
+    raise NotFound("page", rest)
+
+
+router.include_router(fallback)

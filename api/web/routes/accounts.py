@@ -1,0 +1,146 @@
+"""Accounts (A1-A6, I6): status, paper billing, automatic payment; add, unenroll, re-enroll."""
+
+from __future__ import annotations
+
+from fastapi.responses import Response
+from starlette.datastructures import FormData
+
+from api.http.deps import Paging
+from api.http.routes import accounts
+from api.http.schemas import AccountOut, AutopayIn, NewAccount, Reenrollment, Unenrollment
+from api.web.errors import shown
+from api.web.routes.common import (
+    Ctx,
+    Posted,
+    attempt,
+    back,
+    console_router,
+    member_of,
+    refs,
+    text,
+    texts,
+    written,
+)
+from api.web.routes.enroll import account_body
+from api.web.templating import Console, render
+from projections.queries import MAX_LIMIT
+
+router = console_router()
+
+
+def _accounts(ctx: Console) -> list[AccountOut]:
+    member = member_of(ctx)
+    found = accounts.accounts(
+        cid=member.cid,
+        caller=ctx.person,
+        app=ctx.app,
+        reads=ctx.reads,
+        page=Paging(limit=MAX_LIMIT),
+    )
+    return list(found.items)
+
+
+def _page(
+    ctx: Console, error: Exception | None = None, form: FormData | None = None, where: str = ""
+) -> Response:
+    problem = shown(error) if error else None
+    return render(
+        ctx,
+        "accounts.html",
+        status=problem.status if problem else 200,
+        accounts=_accounts(ctx),
+        problem=problem,
+        form=form or {},
+        where=where,
+        picked=texts(form, "accounts") if form else [],
+    )
+
+
+@router.get("/console/accounts")
+def accounts_page(ctx: Ctx) -> Response:
+    """The accounts you may see, with what you may do to them."""
+    return _page(ctx)
+
+
+@router.post("/console/accounts")
+def add_account(ctx: Ctx, form: Posted) -> Response:
+    """A1/A2: Administrators add an account, proven with one of its latest invoices."""
+    member = member_of(ctx)
+
+    def write() -> int:
+        body = NewAccount.model_validate(account_body(form, "new"))
+        return accounts.add_account(
+            cid=member.cid, body=body, caller=ctx.person, app=ctx.app, response=written()
+        ).position
+
+    return attempt(
+        write, lambda e: _page(ctx, e, form, "add"), back(ctx, "/console/accounts", "account_added")
+    )
+
+
+@router.post("/console/accounts/unenroll")
+def unenroll(ctx: Ctx, form: Posted) -> Response:
+    """A3: the general administrator unenrolls the ticked accounts; OTHER needs a comment."""
+    member = member_of(ctx)
+
+    def write() -> int:
+        body = Unenrollment.model_validate(
+            {
+                "accounts": refs(texts(form, "accounts")),
+                "reason": text(form, "reason"),
+                "comment": text(form, "comment"),
+            }
+        )
+        return accounts.unenroll(
+            cid=member.cid, body=body, caller=ctx.person, app=ctx.app, response=written()
+        ).position
+
+    return attempt(
+        write,
+        lambda e: _page(ctx, e, form, "unenroll"),
+        back(ctx, "/console/accounts", "unenrolled"),
+    )
+
+
+@router.post("/console/accounts/reenroll")
+def reenroll(ctx: Ctx, form: Posted) -> Response:
+    """A5: re-enroll the ticked accounts, or all unenrolled ones."""
+    member = member_of(ctx)
+
+    def write() -> int:
+        every = text(form, "which") == "all"
+        picked = None if every else refs(texts(form, "accounts"))
+        body = Reenrollment.model_validate({"accounts": picked})
+        return accounts.reenroll(
+            cid=member.cid, body=body, caller=ctx.person, app=ctx.app, response=written()
+        ).position
+
+    return attempt(
+        write,
+        lambda e: _page(ctx, e, form, "reenroll"),
+        back(ctx, "/console/accounts", "reenrolled"),
+    )
+
+
+@router.post("/console/accounts/{acct}/autopay")
+def autopay(ctx: Ctx, acct: str, form: Posted) -> Response:
+    """I6: set up (or cancel) the account's automatic payment."""
+    member = member_of(ctx)
+    cancel = text(form, "action") == "cancel"
+
+    def write() -> int:
+        if cancel:
+            answer = accounts.cancel_autopay(
+                cid=member.cid, acct=acct, caller=ctx.person, app=ctx.app
+            )
+            return int(answer.headers["X-Position"])
+        days = text(form, "days")
+        body = AutopayIn.model_validate({"days_before_due": int(days) if days.isdigit() else -1})
+        return accounts.set_up_autopay(
+            cid=member.cid, acct=acct, body=body, caller=ctx.person, app=ctx.app, response=written()
+        ).position
+
+    done = "autopay_cancelled" if cancel else "autopay_set"
+    return attempt(
+        write, lambda e: _page(ctx, e, form, "autopay"), back(ctx, "/console/accounts", done)
+    )

@@ -1,0 +1,114 @@
+"""The company (R10) and its bank accounts (R11): masked numbers, the default one."""
+
+from __future__ import annotations
+
+from fastapi.responses import Response
+from starlette.datastructures import FormData
+
+from api.http.deps import Paging
+from api.http.routes import companies, payment_methods
+from api.http.schemas import CompanyDetails, NewPaymentMethod, PaymentMethodOut
+from api.web.errors import shown
+from api.web.routes.common import (
+    Ctx,
+    Posted,
+    attempt,
+    back,
+    console_router,
+    member_of,
+    text,
+    written,
+)
+from api.web.templating import Console, render
+from projections.queries import MAX_LIMIT
+
+router = console_router()
+
+
+def _methods(ctx: Console) -> list[PaymentMethodOut]:
+    member = member_of(ctx)
+    if not member.can("PAY"):
+        return []
+    found = payment_methods.payment_methods(
+        cid=member.cid,
+        caller=ctx.person,
+        app=ctx.app,
+        reads=ctx.reads,
+        page=Paging(limit=MAX_LIMIT),
+    )
+    return list(found.items)
+
+
+def _page(ctx: Console, error: Exception | None = None, form: FormData | None = None) -> Response:
+    member = member_of(ctx)
+    info = companies.company(cid=member.cid, caller=ctx.person, app=ctx.app, reads=ctx.reads)
+    problem = shown(error) if error else None
+    return render(
+        ctx,
+        "company.html",
+        status=problem.status if problem else 200,
+        company=info,
+        methods=_methods(ctx),
+        problem=problem,
+        form=form or {},
+    )
+
+
+@router.get("/console/company")
+def company_page(ctx: Ctx) -> Response:
+    """R10/R11: the company's information and bank accounts."""
+    return _page(ctx)
+
+
+@router.post("/console/company")
+def change_details(ctx: Ctx, form: Posted) -> Response:
+    """R10: Administrators keep the name and address up to date."""
+    member = member_of(ctx)
+
+    def write() -> int:
+        body = CompanyDetails.model_validate(
+            {"name": text(form, "name"), "address": text(form, "address")}
+        )
+        return companies.change_details(
+            cid=member.cid, body=body, caller=ctx.person, app=ctx.app, response=written()
+        ).position
+
+    return attempt(
+        write, lambda e: _page(ctx, e, form), back(ctx, "/console/company", "company_changed")
+    )
+
+
+@router.post("/console/company/bank-accounts")
+def add_bank_account(ctx: Ctx, form: Posted) -> Response:
+    """R11: the general administrator adds a bank account; the first is the default."""
+    member = member_of(ctx)
+
+    def write() -> int:
+        body = NewPaymentMethod.model_validate(
+            {
+                "holder": text(form, "holder"),
+                "bank_code": text(form, "bank_code"),
+                "account_number": text(form, "account_number"),
+                "default": "default" in form,
+            }
+        )
+        return payment_methods.add_payment_method(
+            cid=member.cid, body=body, caller=ctx.person, app=ctx.app, response=written()
+        ).position
+
+    return attempt(
+        write, lambda e: _page(ctx, e, form), back(ctx, "/console/company", "method_added")
+    )
+
+
+@router.post("/console/company/bank-accounts/{pmid}/default")
+def make_default(ctx: Ctx, pmid: str, _: Posted) -> Response:
+    """R11: change the default bank account."""
+    member = member_of(ctx)
+
+    def write() -> int:
+        return payment_methods.make_default(
+            cid=member.cid, pmid=pmid, caller=ctx.person, app=ctx.app, response=written()
+        ).position
+
+    return attempt(write, lambda e: _page(ctx, e), back(ctx, "/console/company", "default_changed"))

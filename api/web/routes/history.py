@@ -1,0 +1,186 @@
+"""The billing and archive histories as the console lists them: read through the API's route
+functions, then filtered, sorted, paged and summed by age for the page (presentation only)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Literal
+
+from starlette.datastructures import QueryParams
+
+from api.http.deps import Paging
+from api.http.routes import invoices
+from api.http.schemas import InvoiceOut
+from api.web.templating import Console
+from projections.queries import MAX_LIMIT, InvoiceView
+
+PAGE_SIZE = 20
+SORTABLE = ("invoice_number", "account", "issue_date", "due_date", "amount", "balance", "status")
+BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
+
+
+def everything(ctx: Console, section: Literal["HISTORY", "ARCHIVE"]) -> list[InvoiceOut]:
+    """Every invoice the caller may see in the section (the API's list, page by page)."""
+    route = invoices.history if section == "HISTORY" else invoices.archive
+    member = ctx.member
+    assert member is not None
+    found: list[InvoiceOut] = []
+    cursor: str | None = None
+    while True:
+        page = route(
+            cid=member.cid,
+            caller=ctx.person,
+            app=ctx.app,
+            reads=ctx.reads,
+            page=Paging(limit=MAX_LIMIT, cursor=cursor),
+        )
+        found.extend(page.items)
+        if page.next is None:
+            return found
+        cursor = page.next
+
+
+@dataclass
+class Filters:
+    """What the history page was asked to show."""
+
+    account: str = ""
+    status: str = ""
+    since: date | None = None
+    until: date | None = None
+    low: Decimal | None = None
+    high: Decimal | None = None
+    number: str = ""
+    sort: str = "issue_date"
+    descending: bool = True
+    page: int = 1
+    invalid: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, query: QueryParams) -> Filters:
+        """Read the query; a malformed value is ignored and named."""
+        f = cls(
+            account=query.get("account", ""),
+            status=query.get("status", ""),
+            number=query.get("q", "").strip(),
+        )
+        f.since, f.until = f._day(query, "from"), f._day(query, "to")
+        f.low, f.high = f._amount(query, "min"), f._amount(query, "max")
+        sort = query.get("sort", "issue_date")
+        f.sort = sort if sort in SORTABLE else "issue_date"
+        f.descending = query.get("dir", "desc") != "asc"
+        page = query.get("page", "1")
+        f.page = int(page) if page.isdigit() and 0 < len(page) < 7 else 1  # noqa: PLR2004
+        return f
+
+    def _day(self, query: QueryParams, name: str) -> date | None:
+        try:
+            return date.fromisoformat(query[name]) if query.get(name) else None
+        except ValueError:
+            self.invalid.append(name)
+            return None
+
+    def _amount(self, query: QueryParams, name: str) -> Decimal | None:
+        try:
+            return Decimal(query[name].replace(",", ".")) if query.get(name) else None
+        except InvalidOperation:
+            self.invalid.append(name)
+            return None
+
+    def keeps(self, invoice: InvoiceOut, tracking: set[str]) -> bool:
+        """Whether `invoice` passes the filters (`tracking`: its tracking numbers, if asked)."""
+        paid = invoice.status == "PAID"
+        amount = Decimal(invoice.amount)
+        account = f"{invoice.account.country}-{invoice.account.number}"
+        checks = (
+            not self.account or account == self.account,
+            self.status != "open" or not paid,
+            self.status != "paid" or paid,
+            self.since is None or invoice.issue_date >= self.since,
+            self.until is None or invoice.issue_date <= self.until,
+            self.low is None or amount >= self.low,
+            self.high is None or amount <= self.high,
+            not self.number
+            or self.number.lower() in invoice.invoice_number.lower()
+            or self.number in tracking,
+        )
+        return all(checks)
+
+
+def tracking_numbers(ctx: Console, invoice: InvoiceOut) -> set[str]:
+    """The invoice's tracking numbers (read through the API's detail route)."""
+    detail = invoices.invoice(
+        iid=invoice.invoice_id, caller=ctx.person, app=ctx.app, reads=ctx.reads
+    )
+    return {line.tracking_number for line in detail.lines}
+
+
+def chosen(ctx: Console, rows: list[InvoiceOut], filters: Filters) -> list[InvoiceOut]:
+    """The invoices the filters keep, sorted as asked (the API's newest-first by default)."""
+
+    def tracking(invoice: InvoiceOut) -> set[str]:
+        needed = filters.number and filters.number.lower() not in invoice.invoice_number.lower()
+        return tracking_numbers(ctx, invoice) if needed else set()
+
+    kept = [i for i in rows if filters.keeps(i, tracking(i))]
+    if filters.sort == "issue_date" and filters.descending:
+        return kept
+    return sorted(kept, key=lambda i: _key(i, filters.sort), reverse=filters.descending)
+
+
+def _key(invoice: InvoiceOut, column: str) -> tuple[object, ...]:
+    if column == "account":
+        return (invoice.account.country, invoice.account.number)
+    if column in ("amount", "balance"):
+        return (Decimal(getattr(invoice, column)),)
+    return (getattr(invoice, column),)
+
+
+def page_of(rows: list[InvoiceOut], page: int) -> tuple[list[InvoiceOut], int]:
+    """One page of rows and the number of pages."""
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    page = min(page, pages)
+    return rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE], pages
+
+
+def bucket(invoice: InvoiceOut, today: date) -> str:
+    """How far past due an unpaid invoice is."""
+    late = (today - invoice.due_date).days
+    if late <= 0:
+        return "current"
+    for bound, name in ((30, "1-30"), (60, "31-60"), (90, "61-90")):
+        if late <= bound:
+            return name
+    return "90+"
+
+
+def aging(rows: list[InvoiceOut], today: date) -> dict[str, dict[str, Decimal]]:
+    """Outstanding balances per currency and age bucket, with a total per currency."""
+    table: dict[str, dict[str, Decimal]] = {}
+    for invoice in rows:
+        if invoice.status == "PAID" or Decimal(invoice.balance) <= 0:
+            continue
+        sums = table.setdefault(invoice.currency, {b: Decimal(0) for b in (*BUCKETS, "total")})
+        sums[bucket(invoice, today)] += Decimal(invoice.balance)
+        sums["total"] += Decimal(invoice.balance)
+    return table
+
+
+def as_views(rows: list[InvoiceOut]) -> Iterator[InvoiceView]:
+    """Rows in the shape the CSV writer takes."""
+    for i in rows:
+        yield InvoiceView(
+            invoice_id=i.invoice_id,
+            invoice_number=i.invoice_number,
+            account=f"{i.account.country}-{i.account.number}",
+            issue_date=i.issue_date,
+            due_date=i.due_date,
+            currency=i.currency,
+            amount=Decimal(i.amount),
+            balance=Decimal(i.balance),
+            status=i.status,
+            section=i.section,
+        )

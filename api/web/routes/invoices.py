@@ -1,0 +1,231 @@
+"""Billing history (A7), archive history (A6), one invoice: pay it (I3), dispute lines (I4),
+and its PDF and the CSV of what a list shows."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from fastapi.responses import Response
+from starlette.datastructures import FormData
+
+from api.documents.csv_export import csv_chunks
+from api.http.deps import Paging
+from api.http.routes import documents, invoices, payment_methods
+from api.http.schemas import (
+    AdjustmentIn,
+    InvoiceDetailOut,
+    InvoiceOut,
+    PaymentIn,
+    PaymentMethodOut,
+)
+from api.web.errors import shown
+from api.web.routes.common import (
+    Ctx,
+    Posted,
+    attempt,
+    console_router,
+    member_of,
+    text,
+    texts,
+    uuid_or_404,
+    written,
+)
+from api.web.routes.history import (
+    BUCKETS,
+    SORTABLE,
+    Filters,
+    aging,
+    as_views,
+    chosen,
+    everything,
+    page_of,
+)
+from api.web.templating import Console, redirect, render, secured
+from projections.queries import MAX_LIMIT
+
+router = console_router()
+
+
+@router.get("/console/invoices")
+def history_page(ctx: Ctx) -> Response:
+    """A7: the last 12 months, newest first; filters, sorting, paging, aging, CSV, PDFs."""
+    member = member_of(ctx)
+    filters = Filters.of(ctx.request.query_params)
+    rows = chosen(ctx, everything(ctx, "HISTORY"), filters)
+    shown_rows, pages = page_of(rows, filters.page)
+    query = {k: v for k, v in ctx.request.query_params.items() if k not in ("seen", "done")}
+    return render(
+        ctx,
+        "history.html",
+        filters=filters,
+        rows=shown_rows,
+        count=len(rows),
+        pages=pages,
+        page=min(filters.page, pages),
+        aging=aging(rows, ctx.app.today()),
+        buckets=BUCKETS,
+        sortable=SORTABLE,
+        accounts=member.company.visible_accounts(member.login),
+        query=query,
+        urlencode=urlencode,
+    )
+
+
+@router.get("/console/invoices.csv")
+def history_csv(ctx: Ctx) -> Response:
+    """The CSV of exactly what the history page shows with these filters."""
+    member_of(ctx)
+    filters = Filters.of(ctx.request.query_params)
+    rows = chosen(ctx, everything(ctx, "HISTORY"), filters)
+    return _csv(ctx, rows, "invoices.csv")
+
+
+def _csv(ctx: Console, rows: list[InvoiceOut], name: str) -> Response:
+    body = b"".join(csv_chunks(as_views(rows)))
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    return secured(ctx, Response(body, media_type="text/csv; charset=utf-8", headers=headers))
+
+
+@router.get("/console/archive")
+def archive_page(ctx: Ctx) -> Response:
+    """A6: invoices issued while an account was unenrolled; view and download only."""
+    member_of(ctx)
+    rows = everything(ctx, "ARCHIVE")
+    page = Filters.of(ctx.request.query_params).page
+    shown_rows, pages = page_of(rows, page)
+    return render(
+        ctx, "archive.html", rows=shown_rows, count=len(rows), pages=pages, page=min(page, pages)
+    )
+
+
+@router.get("/console/archive.csv")
+def archive_csv(ctx: Ctx) -> Response:
+    """The archive history as CSV."""
+    member_of(ctx)
+    return _csv(ctx, everything(ctx, "ARCHIVE"), "archive.csv")
+
+
+def _detail(ctx: Console, iid: str) -> InvoiceDetailOut:
+    return invoices.invoice(
+        iid=uuid_or_404(iid, "invoice"), caller=ctx.person, app=ctx.app, reads=ctx.reads
+    )
+
+
+def _page(
+    ctx: Console, iid: str, error: Exception | None = None, form: FormData | None = None
+) -> Response:
+    member = member_of(ctx)
+    invoice = _detail(ctx, iid)
+    key = f"{invoice.account.country}-{invoice.account.number}"
+    actionable = invoice.section == "HISTORY"
+    payable = actionable and invoice.status == "OPEN" and Decimal(invoice.balance) > 0
+    may_pay = payable and member.can("PAY")
+    methods = _methods(ctx) if may_pay else []
+    today = ctx.app.today()
+    problem = shown(error) if error else None
+    return render(
+        ctx,
+        "invoice.html",
+        status=problem.status if problem else 200,
+        invoice=invoice,
+        account=key,
+        may_pay=may_pay,
+        methods=methods,
+        today=today,
+        last_day=max(today, invoice.due_date),
+        problem=problem,
+        form=form or {},
+        may_adjust=actionable and member.can("ADJUST"),
+        Decimal=Decimal,
+        confirmation=ctx.request.query_params.get("confirmation", ""),
+        timedelta=timedelta,
+        open_lines={t for a in invoice.adjustments if a.status == "OPEN" for t in a.lines},
+    )
+
+
+def _methods(ctx: Console) -> list[PaymentMethodOut]:
+    member = member_of(ctx)
+    found = payment_methods.payment_methods(
+        cid=member.cid,
+        caller=ctx.person,
+        app=ctx.app,
+        reads=ctx.reads,
+        page=Paging(limit=MAX_LIMIT),
+    )
+    return list(found.items)
+
+
+@router.get("/console/invoices/{iid}")
+def invoice_page(ctx: Ctx, iid: str) -> Response:
+    """One invoice: lines, balance, payments, adjustments; pay or dispute where allowed."""
+    return _page(ctx, iid)
+
+
+@router.get("/console/invoices/{iid}/pdf")
+def invoice_pdf(ctx: Ctx, iid: str) -> Response:
+    """The invoice PDF, through the API's own route function."""
+    pdf = documents.invoice_pdf(uuid_or_404(iid, "invoice"), ctx.person, ctx.app)
+    return secured(ctx, pdf)
+
+
+@router.post("/console/invoices/{iid}/pay")
+def pay(ctx: Ctx, iid: str, form: Posted) -> Response:
+    """I3: pay the whole balance today or on a date up to the due date."""
+    confirmation: list[str] = []
+
+    def write() -> int:
+        body = PaymentIn.model_validate(
+            {
+                "pay_on": text(form, "pay_on") or None,
+                "payment_method_id": text(form, "method") or None,
+            }
+        )
+        paid = invoices.pay(
+            iid=uuid_or_404(iid, "invoice"),
+            body=body,
+            caller=ctx.person,
+            app=ctx.app,
+            response=written(),
+        )
+        confirmation.append(paid.confirmation_number)
+        return paid.position
+
+    def done(position: int) -> Response:
+        return redirect(
+            ctx,
+            f"/console/invoices/{iid}",
+            position=position,
+            done="paid",
+            confirmation=confirmation[0],
+        )
+
+    return attempt(write, lambda e: _page(ctx, iid, e, form), done)
+
+
+@router.post("/console/invoices/{iid}/adjust")
+def adjust(ctx: Ctx, iid: str, form: Posted) -> Response:
+    """I4: dispute the ticked lines, each for at most its amount, with a reason."""
+
+    def write() -> int:
+        lines = [
+            {"tracking_number": t, "amount": text(form, f"amount_{t}").replace(",", ".")}
+            for t in texts(form, "line")
+        ]
+        body = AdjustmentIn.model_validate({"reason": text(form, "reason"), "lines": lines})
+        made = invoices.request_adjustment(
+            iid=uuid_or_404(iid, "invoice"),
+            body=body,
+            caller=ctx.person,
+            app=ctx.app,
+            response=written(),
+        )
+        return made.position
+
+    def done(position: int) -> Response:
+        return redirect(
+            ctx, f"/console/invoices/{iid}", position=position, done="adjustment_requested"
+        )
+
+    return attempt(write, lambda e: _page(ctx, iid, e, form), done)

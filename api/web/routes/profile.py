@@ -1,0 +1,50 @@
+"""My profile: own details, never a role for non-administrators (R7); notifications (R8)."""
+
+from __future__ import annotations
+
+from fastapi.responses import Response
+
+from api.http.routes import me
+from api.http.schemas import Preferences
+from api.web.errors import shown
+from api.web.routes.common import Ctx, Posted, attempt, back, console_router, member_of, written
+from api.web.templating import Console, render
+from domain.values import Notification
+
+router = console_router()
+
+
+def _page(ctx: Console, error: Exception | None = None) -> Response:
+    member_of(ctx)
+    mine = me.me(caller=ctx.person, app=ctx.app, reads=ctx.reads)
+    preferences = ctx.app.user(ctx.person.login).preferences
+    problem = shown(error) if error else None
+    return render(
+        ctx,
+        "profile.html",
+        status=problem.status if problem else 200,
+        me=mine,
+        preferences=preferences,
+        problem=problem,
+    )
+
+
+@router.get("/console/profile")
+def profile_page(ctx: Ctx) -> Response:
+    """R7/R8: your profile (your role only if you are an Administrator) and your e-mails."""
+    return _page(ctx)
+
+
+@router.post("/console/profile/notifications")
+def notifications(ctx: Ctx, form: Posted) -> Response:
+    """R8: choose the e-mails you receive."""
+
+    def write() -> int:
+        body = Preferences.model_validate({n.value: n.value in form for n in Notification})
+        return me.set_preferences(
+            body=body, caller=ctx.person, app=ctx.app, response=written()
+        ).position
+
+    return attempt(
+        write, lambda e: _page(ctx, e), back(ctx, "/console/profile", "preferences_changed")
+    )

@@ -1,0 +1,118 @@
+"""Signing in and out; `/` and `/console` lead each caller to their first page."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from api.http.auth import verify
+from api.http.problems import Unauthenticated
+from api.tokens import Scope, issue_token
+from api.web.errors import shown
+from api.web.routes.common import Ctx, Posted, console_router, text
+from api.web.session import SESSION_SECONDS, end_session, secret_of, start_session
+from api.web.templating import Console, redirect, render
+from domain.caller import Scope as CallerScope
+from domain.errors import InvalidInput, NotFound
+
+router = console_router()
+
+
+@router.get("/")
+def root() -> Response:
+    """The service's front door leads to the console."""
+    return RedirectResponse("/console", status_code=303)
+
+
+@router.get("/console")
+def home(ctx: Ctx) -> Response:
+    """Each caller's first page: audit, billing history, or enrolling a company."""
+    caller = ctx.person
+    if caller.scope is CallerScope.AUDITOR:
+        return redirect(ctx, "/console/audit")
+    if caller.scope is not None:
+        return render(ctx, "principal.html")
+    if ctx.member is None:
+        return redirect(ctx, "/console/enroll")
+    return redirect(ctx, "/console/invoices")
+
+
+def _development(ctx: Console) -> None:
+    if not ctx.request.app.state.settings.is_development:
+        raise NotFound("page", "sign-in")
+
+
+@router.get("/console/sign-in")
+def sign_in_page(ctx: Ctx) -> Response:
+    """Development only: a login id (and, for trying things, a scope) in, a session out."""
+    _development(ctx)
+    return render(ctx, "sign_in.html", form={}, problem=None)
+
+
+@router.post("/console/sign-in")
+def sign_in(ctx: Ctx, form: Posted) -> Response:
+    """Development only: mint a token with the configured secret and keep it in the cookie."""
+    _development(ctx)
+    try:
+        token = _mint(ctx.request, form)
+    except InvalidInput as error:
+        return render(ctx, "sign_in.html", status=422, form=form, problem=shown(error))
+    response = redirect(ctx, "/console")
+    start_session(ctx.request, response, token)
+    return response
+
+
+def _mint(request: Request, form: FormData) -> str:
+    login = text(form, "login")
+    if not 0 < len(login) <= 128 or any(c.isspace() for c in login):  # noqa: PLR2004
+        raise InvalidInput("login", "a login id of 1 to 128 characters without spaces")
+    scope = {s.value: s for s in Scope}.get(text(form, "scope"))
+    return issue_token(
+        secret_of(request),
+        login,
+        scope=scope,
+        ttl_seconds=SESSION_SECONDS,
+        email=text(form, "email") or f"{login}@example.test",
+        name=text(form, "name") or login,
+    )
+
+
+async def _token_field(request: Request) -> str:
+    form = await request.form()
+    value = form.get("token")
+    return value if isinstance(value, str) else ""
+
+
+@router.post("/console/session")
+def session_from_identity_provider(
+    ctx: Ctx, token: Annotated[str, Depends(_token_field)]
+) -> Response:
+    """Outside development: the identity provider posts its token (form field `token`)."""
+    try:
+        verify(token, secret_of(ctx.request))
+    except Unauthenticated:
+        return render(ctx, "signed_out.html", status=401)
+    response = redirect(ctx, "/console")
+    start_session(ctx.request, response, token)
+    return response
+
+
+@router.post("/console/sign-out")
+def sign_out(ctx: Ctx, _: Posted) -> Response:
+    """Forget the session."""
+    response = redirect(ctx, "/console/sign-in" if _is_dev(ctx) else "/console/signed-out")
+    end_session(ctx.request, response)
+    return response
+
+
+@router.get("/console/signed-out")
+def signed_out(ctx: Ctx) -> Response:
+    """Where sign-out leads outside development."""
+    return render(ctx, "signed_out.html")
+
+
+def _is_dev(ctx: Console) -> bool:
+    return bool(ctx.request.app.state.settings.is_development)
