@@ -25,6 +25,8 @@ class Component:
 
     def __init__(self, prefix: str) -> None:
         self.prefix = prefix
+        # Lookups remembered for one transaction: a component lives for one page.
+        self.memo: dict[Any, Any] = {}
 
     def q(self, sql: str, tx: Tx | None = None) -> str:
         """The statement with its table prefix (and, given a transaction, its dialect's JSON)."""
@@ -43,6 +45,9 @@ class Component:
         """Drop this component's tables."""
         for name in self.tables:
             tx.execute(f"DROP TABLE IF EXISTS {self.prefix}{name}")
+
+    def flush(self, tx: Tx) -> None:
+        """Write what was buffered during the page (before its position is recorded)."""
 
     def handle(self, tx: Tx, event: EventRecord) -> None:
         """Apply one event (most components ignore most events)."""

@@ -21,6 +21,7 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 Params = Sequence[Any]
+MULTI_ROW_CHUNK = 1000
 Row = tuple[Any, ...]
 
 
@@ -73,14 +74,51 @@ class _CursorTx:
         if rows:
             self.cursor.executemany(self.dialect.sql(sql), [tuple(r) for r in rows])
 
-    def one(self, sql: str, params: Params = ()) -> Row | None:
+    def _query(self, sql: str, params: Params) -> Any:
         self.execute(sql, params)
-        row = self.cursor.fetchone()
+        return self.cursor
+
+    def one(self, sql: str, params: Params = ()) -> Row | None:
+        row = self._query(sql, params).fetchone()
         return tuple(row) if row is not None else None
 
     def all(self, sql: str, params: Params = ()) -> list[Row]:
-        self.execute(sql, params)
-        return [tuple(r) for r in self.cursor.fetchall()]
+        return [tuple(r) for r in self._query(sql, params).fetchall()]
+
+
+class _PipelineTx(_CursorTx):
+    """In pipeline mode each query gets its own cursor, so its result is its own."""
+
+    def __init__(self, conn: psycopg.Connection[Any], dialect: Dialect) -> None:
+        super().__init__(conn.cursor(), dialect)
+        self.conn = conn
+
+    def _query(self, sql: str, params: Params) -> Any:
+        return self.conn.execute(self.dialect.sql(sql), tuple(params))
+
+    def executemany(self, sql: str, rows: Sequence[Params]) -> None:
+        """INSERTs go as multi-row statements: one round trip for a whole page of rows."""
+        head, values, tail = sql.partition(" VALUES ")
+        if not rows or not values or not head.lstrip().upper().startswith("INSERT"):
+            super().executemany(sql, rows)
+            return
+        end = _closing(tail)
+        template, rest = tail[: end + 1], tail[end + 1 :]
+        for start in range(0, len(rows), MULTI_ROW_CHUNK):
+            chunk = rows[start : start + MULTI_ROW_CHUNK]
+            tuples = ", ".join([template] * len(chunk))
+            flat = [value for row in chunk for value in row]
+            self.execute(f"{head} VALUES {tuples}{rest}", flat)
+
+
+def _closing(text: str) -> int:
+    """The index of the parenthesis that closes the one `text` starts with."""
+    depth = 0
+    for index, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0:
+            return index
+    raise ValueError(f"unbalanced parentheses in {text!r}")
 
 
 class Database(Protocol):
@@ -196,7 +234,12 @@ class PostgresDatabase:
         with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
             if readonly:
                 cursor.execute("SET TRANSACTION READ ONLY")
-            yield _CursorTx(cursor, self.dialect)
+                yield _CursorTx(cursor, self.dialect)
+                return
+            # Pipeline mode: writes are sent without waiting for each answer, so a page of
+            # events costs a round trip per read, not per statement.
+            with conn.pipeline():
+                yield _PipelineTx(conn, self.dialect)
 
     def write(self) -> Any:
         return self._tx(readonly=False)

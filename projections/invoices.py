@@ -81,7 +81,19 @@ class Invoices(Component):
             )
         self._enrolled(tx, e, 1)
 
+    def _holding(self, tx: Tx, account: str) -> tuple[str | None, int]:
+        """The account's holder and whether it is enrolled there now (remembered per page)."""
+        key = ("holding", account)
+        if key not in self.memo:
+            row = self.one(
+                tx, "SELECT holder, enrolled FROM @account_state WHERE account = ?", (account,)
+            )
+            self.memo[key] = (row[0], int(row[1])) if row else (None, 0)
+        return self.memo[key]  # type: ignore[no-any-return]
+
     def _enrolled(self, tx: Tx, e: EventRecord, enrolled: int) -> None:
+        account, _ = self._state(tx, e)
+        self.memo["holding", account] = (e.data["company_id"], enrolled)
         self.x(
             tx,
             "UPDATE @account_state SET holder = ?, enrolled = ? WHERE aggregate_id = ?",
@@ -104,12 +116,10 @@ class Invoices(Component):
 
     def on_InvoiceIssued(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         d = e.data
-        row = self.one(
-            tx, "SELECT holder, enrolled FROM @account_state WHERE account = ?", (d["account"],)
-        )
-        holder, enrolled = row if row else (None, 0)
+        holder, enrolled = self._holding(tx, d["account"])
         section = None if holder is None else ("HISTORY" if enrolled else "HIDDEN")
         detail = {"lines": jsonable(d["lines"]), "payments": [], "adjustments": {}, "documents": []}
+        self.memo[e.aggregate_id] = (d["amount"], detail)
         self.x(
             tx,
             "INSERT INTO @invoices VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'OPEN', ?, ?, ?, ?, ?)",
@@ -131,6 +141,8 @@ class Invoices(Component):
         )
 
     def _load(self, tx: Tx, e: EventRecord) -> tuple[Decimal, dict[str, Any]]:
+        if (found := self.memo.get(e.aggregate_id)) is not None:
+            return found  # type: ignore[no-any-return]
         row = self.one(
             tx, "SELECT balance, detail FROM @invoices WHERE invoice_id = ?", (str(e.aggregate_id),)
         )
@@ -141,6 +153,7 @@ class Invoices(Component):
         payments = detail["payments"]
         made = any(p["made"] for p in payments)
         status = "PAID" if made else ("PAYMENT_SCHEDULED" if payments else "OPEN")
+        self.memo[e.aggregate_id] = (balance, detail)
         self.x(
             tx,
             "UPDATE @invoices SET balance = ?, status = ?, detail = ? WHERE invoice_id = ?",

@@ -157,6 +157,7 @@ def apply_page(
     component = projection.component(generation)
     for event in fresh:
         component.handle(tx, event)
+    component.flush(tx)
     tx.execute(
         "UPDATE projection_tracking SET position = ? WHERE name = ? AND generation = ?",
         (fresh[-1].position, projection.name, generation),

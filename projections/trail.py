@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
+import orjson
+
 from domain.enrollment import account_id
 from domain.values import AccountKey
 from projections.accounts import instant
@@ -44,11 +46,29 @@ class Audit(Component):
         "events_by_time": "events (recorded_at)",
     }
 
+    def __init__(self, prefix: str) -> None:
+        super().__init__(prefix)
+        self.rows: list[tuple[object, ...]] = []
+        self.remembered: dict[str, str | None] = {}
+
+    def flush(self, tx: Tx) -> None:
+        """One batch per page: the audit trail is the widest write of all."""
+        tx.executemany(
+            self.q(
+                "INSERT INTO @companies VALUES (?, ?) ON CONFLICT (aggregate_id) "
+                "DO UPDATE SET company_id = excluded.company_id"
+            ),
+            list(self.remembered.items()),
+        )
+        tx.executemany(
+            self.q("INSERT INTO @events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, $json, ?)", tx),
+            self.rows,
+        )
+        self.rows, self.remembered = [], {}
+
     def handle(self, tx: Tx, event: EventRecord) -> None:
         company = self._company(tx, event)
-        self.x(
-            tx,
-            "INSERT INTO @events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, $json, ?)",
+        self.rows.append(
             (
                 event.position,
                 instant(event.recorded_at),
@@ -59,24 +79,22 @@ class Audit(Component):
                 company,
                 event.actor,
                 event.correlation_id,
-                json.dumps(jsonable(event.data)),
+                orjson.dumps(event.data, default=str).decode(),
                 summary(event),
-            ),
+            )
         )
 
-    def _remember(self, tx: Tx, aggregate_id: str, company: str | None) -> None:
-        self.x(
-            tx,
-            "INSERT INTO @companies VALUES (?, ?) ON CONFLICT (aggregate_id) "
-            "DO UPDATE SET company_id = excluded.company_id",
-            (aggregate_id, company),
-        )
+    def _remember(self, aggregate_id: str, company: str | None) -> None:
+        self.memo[aggregate_id] = self.remembered[aggregate_id] = company
 
     def _recalled(self, tx: Tx, aggregate_id: str) -> str | None:
+        if aggregate_id in self.memo:
+            return self.memo[aggregate_id]  # type: ignore[no-any-return]
         row = self.one(
             tx, "SELECT company_id FROM @companies WHERE aggregate_id = ?", (aggregate_id,)
         )
-        return None if row is None else row[0]
+        self.memo[aggregate_id] = None if row is None else row[0]
+        return self.memo[aggregate_id]  # type: ignore[no-any-return]
 
     def _company(self, tx: Tx, e: EventRecord) -> str | None:
         """The company an event concerns: its own, its user's, its account's holder's."""
@@ -84,13 +102,13 @@ class Audit(Component):
         if e.aggregate_type == "Company":
             return aggregate
         if e.type in {"UserJoinedCompany", "AccountEnrolled", "AccountReenrolled"}:
-            self._remember(tx, aggregate, e.data["company_id"])
+            self._remember(aggregate, e.data["company_id"])
             return str(e.data["company_id"])
         if e.type in {"UserLeftCompany", "AccountUnenrolled"}:
             return str(e.data["company_id"])
         if e.type == "InvoiceIssued":
             holder = self._recalled(tx, str(account_id(AccountKey.parse(e.data["account"]))))
-            self._remember(tx, aggregate, holder)
+            self._remember(aggregate, holder)
             return holder
         return self._recalled(tx, aggregate)
 
