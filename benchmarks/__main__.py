@@ -8,12 +8,14 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from itertools import count
 from pathlib import Path
 from typing import TypeVar
 
 from rich.console import Console
 
-from benchmarks import commands, optional, raw
+from benchmarks import commands, headline, optional, raw
 from benchmarks.report import Figure, print_table, write_json
 from tests.postgres import PostgresServer, start_server
 
@@ -28,13 +30,14 @@ class Scale:
 
     name: str
     seconds: float
+    rounds: int
     scan_rows: int
     events: int
 
 
 SCALES = {
-    "small": Scale("small", 3.0, 100_000, 100_000),
-    "full": Scale("full", 12.0, 1_000_000, 1_000_000),
+    "small": Scale("small", 3.0, 6, 100_000, 100_000),
+    "full": Scale("full", 12.0, 12, 1_000_000, 1_000_000),
 }
 
 
@@ -56,9 +59,10 @@ def main() -> int:
 
 def run_all(server: PostgresServer, folder: Path, scale: Scale) -> list[Figure]:
     """Every figure, PostgreSQL then SQLite, each benchmark on a fresh store."""
+    serial = count()
     stores: dict[str, Callable[[str], str]] = {
         "postgres": lambda _: server.create_database(),
-        "sqlite": lambda name: f"sqlite:///{folder / name}.sqlite",
+        "sqlite": lambda name: f"sqlite:///{folder / name}-{next(serial)}.sqlite",
     }
     figures: list[Figure] = []
     for backend, fresh in stores.items():
@@ -69,25 +73,29 @@ def run_all(server: PostgresServer, folder: Path, scale: Scale) -> list[Figure]:
 def _backend(backend: str, fresh: Callable[[str], str], folder: Path, scale: Scale) -> list[Figure]:
     step = _Step(backend)
     state = step("sizing a stored event", lambda: commands.stored_event_state(fresh("size")))
-    if backend == "postgres":
-        refs = step("raw references", lambda: raw.postgres_references(
-            fresh("raw"), state, scale.seconds, scale.scan_rows))  # fmt: skip
-    else:
-        refs = step("raw references", lambda: raw.sqlite_references(
-            folder, state, scale.seconds, scale.scan_rows))  # fmt: skip
-    single_locked = refs[0].value
-    cmds = step("commands", lambda: commands.command_figures(fresh("cmd"), backend, scale.seconds))
-    cmds[0].reference, cmds[0].reference_name = single_locked, refs[0].name
-    stock = step("commands, library defaults", lambda: _stock(fresh("stock"), backend, scale))
-    stock[0].reference, stock[0].reference_name = single_locked, refs[0].name
-    rest = step("projections, HTTP, audit", lambda: optional.figures(
-        backend, fresh, scale.events, scale.seconds))  # fmt: skip
-    return [*cmds, *stock, *rest, *refs]
+    seconds, rounds = scale.seconds, scale.rounds
 
+    def figure_1() -> list[Figure]:
+        if backend == "postgres":
+            return headline.postgres_figure_1(fresh, state, seconds, rounds)
+        return headline.sqlite_figure_1(fresh, folder, state, seconds, rounds)
 
-def _stock(url: str, backend: str, scale: Scale) -> list[Figure]:
-    env = optional.library_defaults(url)
-    return commands.command_figures(url, backend, scale.seconds, env, " (library defaults)")
+    def references() -> list[Figure]:
+        if backend == "postgres":
+            return raw.postgres_references(fresh("raw"), state, seconds, scale.scan_rows)
+        return raw.sqlite_references(folder, state, seconds, scale.scan_rows)
+
+    def figure_2(defaults: bool) -> Figure:
+        url = fresh("many")
+        return commands.concurrency_figure(url, backend, seconds, rounds, defaults=defaults)
+
+    first = step("figure 1, interleaved with raw inserts", figure_1)
+    refs = step("raw references", references)
+    second = [step(f"figure 2, library defaults: {d}", partial(figure_2, d)) for d in (False, True)]
+    rest = step(
+        "projections, HTTP, audit", partial(optional.figures, backend, fresh, scale.events, seconds)
+    )
+    return [*first[:2], *second, *rest, first[2], *refs]
 
 
 class _Step:

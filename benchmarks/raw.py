@@ -52,8 +52,7 @@ def _rows(state: bytes) -> Iterator[tuple[uuid.UUID, int, str, bytes]]:
 
 def postgres_references(url: str, state: bytes, seconds: float, scan_rows: int) -> list[Figure]:
     """Raw psycopg inserts (one row and pages of 100, with and without the lock) and a scan."""
-    with psycopg.connect(url, autocommit=True) as setup:
-        setup.execute(PG_TABLE)
+    postgres_table(url)
     with psycopg.connect(url) as conn:
         rows = _rows(state)
         figures = [
@@ -67,13 +66,27 @@ def postgres_references(url: str, state: bytes, seconds: float, scan_rows: int) 
     return figures
 
 
-def _pg_single(conn: Conn, rows: Iterator[Row], seconds: float, *, lock: bool) -> Figure:
+def postgres_single_insert(conn: Conn, state: bytes, *, lock: bool) -> Callable[[], None]:
+    """One row per transaction, as plain psycopg writes it (with the library's lock or not)."""
+    rows = _rows(state)
+
     def insert() -> None:
         with conn.transaction():
             if lock:
                 conn.execute(PG_LOCK, prepare=True)
             conn.execute(PG_INSERT, next(rows), prepare=True).fetchone()
 
+    return insert
+
+
+def postgres_table(url: str) -> None:
+    """The raw table, shaped like the library's events table."""
+    with psycopg.connect(url, autocommit=True) as setup:
+        setup.execute(PG_TABLE)
+
+
+def _pg_single(conn: Conn, rows: Iterator[Row], seconds: float, *, lock: bool) -> Figure:
+    insert = postgres_single_insert(conn, next(rows)[3], lock=lock)
     name = "raw insert, 1 row/tx" + (", LOCK TABLE" if lock else ", no lock")
     return Figure(name, "postgres", rate(insert, seconds), "tx/s")
 
@@ -135,11 +148,8 @@ SQLITE_SCAN = "SELECT * FROM raw_events WHERE notification_id > ? ORDER BY notif
 
 def sqlite_references(folder: Path, state: bytes, seconds: float, scan_rows: int) -> list[Figure]:
     """The same references with sqlite3 on a WAL file, as the library opens it."""
-    path = folder / "raw.sqlite"
-    with closing(sqlite3.connect(path, isolation_level=None, check_same_thread=False)) as conn:
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.executescript(SQLITE_TABLE)
-        rows = (tuple(str(v) if isinstance(v, uuid.UUID) else v for v in r) for r in _rows(state))
+    with closing(sqlite_connection(folder / "raw.sqlite")) as conn:
+        rows = _sqlite_rows(state)
         figures = [
             _sqlite_tx(conn, rows, seconds, 1, "IMMEDIATE"),
             _sqlite_tx(conn, rows, seconds, 1, "DEFERRED"),
@@ -153,6 +163,30 @@ def sqlite_references(folder: Path, state: bytes, seconds: float, scan_rows: int
         figures.append(_sqlite_scan(conn, seconds))
     os.sync()
     return figures
+
+
+def sqlite_single_insert(conn: sqlite3.Connection, state: bytes) -> Callable[[], None]:
+    """One row per BEGIN IMMEDIATE transaction (SQLite's writer lock)."""
+    rows = _sqlite_rows(state)
+
+    def insert() -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(SQLITE_INSERT, next(rows))
+        conn.execute("COMMIT")
+
+    return insert
+
+
+def sqlite_connection(path: Path) -> sqlite3.Connection:
+    """A WAL connection on `path` with the raw table, as the library opens its file."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.executescript(SQLITE_TABLE.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS"))
+    return conn
+
+
+def _sqlite_rows(state: bytes) -> Iterator[Row]:
+    return (tuple(str(v) if isinstance(v, uuid.UUID) else v for v in r) for r in _rows(state))
 
 
 def _sqlite_tx(
