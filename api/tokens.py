@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 
 import jwt
 
+from domain.caller import Scope
 
-class Scope(StrEnum):
-    """The scopes a service principal may carry."""
-
-    BILLING_SYSTEM = "billing-system"
-    AUDITOR = "auditor"
+__all__ = ["Scope", "issue_token"]
 
 
 def issue_token(
