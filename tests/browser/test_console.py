@@ -150,7 +150,7 @@ def test_the_seed_story_through_the_console(visitor: Visitor, server: Server) ->
     pa, pb = server.issue(a, f"A1{tag}"), server.issue(b, f"B1{tag}")
     _enroll(v, ada, f"Acme {tag}", a=a, b=b, pa=pa, pb=pb)
     due_a, due_b = server.issue(a, f"A2{tag}", days_ago=0), server.issue(b, f"B2{tag}", days_ago=0)
-    v.go("/console/invoices", "billing-history")
+    v.go(f"/console/invoices?seen={due_b.position}", "billing-history")
     assert due_a.number in v.text()
     assert due_b.number in v.text()
     v.go("/console/invoices?sort=amount&dir=asc&status=open", "billing-history-filtered")
@@ -163,6 +163,8 @@ def test_the_seed_story_through_the_console(visitor: Visitor, server: Server) ->
     v.sign_in(bob)
     _unenroll(v, b)
     paper = server.issue(b, f"B3{tag}", days_ago=0)  # issued while unenrolled (A4)
+    v.go(f"/console/invoices?seen={paper.position}", "billing-history")
+    assert paper.number not in v.text()
     _reenroll(v, b)
     v.go("/console/archive", "archive")
     assert paper.number in v.text()
@@ -199,7 +201,7 @@ def test_a_non_admin_sees_no_role_and_no_administration(visitor: Visitor, server
     }
     server.call("POST", f"/v1/companies/{company}/users", ada, json=body)
     v.sign_in(dan)
-    v.go("/console/profile", "profile")
+    v.go(f"/console/profile?seen={proof.position}", "profile")
     assert v._("Role") not in v.page.inner_text("[data-testid=profile]")
     assert v.page.locator("nav a[href='/console/users']").count() == 0
     v.go("/console/users", "forbidden", status=403)
@@ -217,7 +219,8 @@ def test_another_companys_invoice_is_not_found(visitor: Visitor, server: Server)
     their_invoice = server.issue(theirs, f"T2{tag}", days_ago=0)
     server.enroll(f"mia-{tag}".lower(), mine, server.issue(mine, f"M1{tag}"))
     v.sign_in(f"mia-{tag}".lower())
-    v.go(f"/console/invoices/{their_invoice.invoice_id}", "not-found", status=404)
+    path = f"/console/invoices/{their_invoice.invoice_id}?seen={their_invoice.position}"
+    v.go(path, "not-found", status=404)
     assert v._("It does not exist, or it is not one you may see.") in v.text()
     assert not v.violations, v.violations
 
@@ -269,7 +272,7 @@ def test_auditor_pages(visitor: Visitor, server: Server) -> None:
     v.sign_in("auditor-1", "auditor")
     assert v.page.url.endswith("/console/audit")
     v.look("audit-log")
-    v.go(f"/console/audit?company={company}", "audit-log-company")
+    v.go(f"/console/audit?company={company}&seen={proof.position}", "audit-log-company")
     assert "CompanyEnrolled" in v.text()
     v.go(f"/console/audit/company?company={company}", "audit-company")
     assert f"quinn-{tag}".lower() in v.text()
