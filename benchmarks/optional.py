@@ -1,13 +1,25 @@
-"""Figures 3-5, written by other issues: called when they exist, else "not built yet"."""
+"""Figures 3-5, whose benchmark scripts belong to other issues: run when they exist.
+
+Each script (benchmarks/projections_catchup.py, http_history.py, audit.py) starts its own
+throwaway PostgreSQL server and prints its results; this module runs it as a subprocess with
+arguments sized by BENCH_SCALE and turns the lines it prints into rows of the table. They are
+PostgreSQL-only: their SQLite rows say so. A script that is missing says "not built yet".
+"""
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from api.storage import eventsourcing_env
 from benchmarks.report import Figure, not_built
 
 TUNING_KEYS = {"APPLICATION_RECORDER_TOPIC", "TRANSCODER_TOPIC"}
+HERE = Path(__file__).parent
+FULL_EVENTS = 1_000_000
 
 
 def library_defaults(url: str) -> dict[str, str]:
@@ -17,9 +29,95 @@ def library_defaults(url: str) -> dict[str, str]:
 
 def figures(backend: str, fresh: Callable[[str], str], events: int, seconds: float) -> list[Figure]:
     """Projection catch-up, HTTP latency, audit: each as far as it has been built."""
-    del fresh, events, seconds
+    del fresh
+    if backend != "postgres":
+        return [Figure(name, backend, None, "", note="PostgreSQL only") for name in NAMES]
+    small = events < FULL_EVENTS
     return [
-        not_built("3. projection catch-up", backend, "projections runner"),
-        not_built("4. HTTP billing history p50/p99 @200 rps", backend, "api/http routes"),
-        not_built("5. time travel / explain-access / export / verify", backend, "audit"),
+        _catch_up(small),
+        _http(small, seconds),
+        *_audit(small),
     ]
+
+
+NAMES = (
+    "3. projection catch-up (all, one runner)",
+    "4. HTTP billing history p99 @200 rps",
+    "5. audit export + hash",
+    "5. audit verify",
+)
+
+
+def _script(module: str, args: list[str], timeout: float) -> list[str] | str:
+    """The script's output lines, or why there are none."""
+    if not (HERE / f"{module}.py").exists():
+        return "not built yet"
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", f"benchmarks.{module}", *args],
+            capture_output=True, text=True, timeout=timeout, check=False,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return f"timed out after {timeout:.0f} s"
+    if done.returncode != 0:
+        return f"failed: {(done.stderr.strip().splitlines() or ['?'])[-1][:120]}"
+    return done.stdout.splitlines()
+
+
+def _find(lines: list[str], pattern: str) -> re.Match[str] | None:
+    for line in lines:
+        if found := re.search(pattern, line):
+            return found
+    return None
+
+
+def _number(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+def _catch_up(small: bool) -> Figure:
+    name = NAMES[0]
+    invoices = "1000" if small else "40000"
+    lines = _script("projections_catchup", [invoices], 300 if small else 900)
+    if isinstance(lines, str):
+        return not_built(name, "postgres", lines) if lines == "not built yet" else (
+            Figure(name, "postgres", None, "", note=lines))  # fmt: skip
+    found = _find(lines, r"(?i)(all|together|runner).*?(\d+) events/s wall")
+    head = _find(lines, r"wrote (\d+) events")
+    if found is None:
+        return Figure(name, "postgres", None, "", note="; ".join(lines[-2:]))
+    note = f"{head.group(1) if head else '?'} events written through the domain, from 0"
+    return Figure(name, "postgres", _number(found.group(2)), "events/s", 10_000, "target", note)
+
+
+def _http(small: bool, seconds: float) -> Figure:
+    name = NAMES[1]
+    args = ["--rate", "200", "--seconds", f"{seconds:.0f}", "--users", "100"]
+    args += ["--invoices", "500" if small else "10000"]
+    lines = _script("http_history", args, 240 if small else 900)
+    if isinstance(lines, str):
+        return Figure(name, "postgres", None, "", note=lines)
+    found = _find(lines, r"(\d+) requests at (\d+)/s.*p50 ([\d.]+) ms.*p99 ([\d.]+) ms")
+    if found is None:
+        return Figure(name, "postgres", None, "", note="; ".join(lines[-2:]))
+    note = f"p50 {found.group(3)} ms, {found.group(1)} requests, {args[-1]} invoices"
+    return Figure(name, "postgres", _number(found.group(4)), "ms", 20, "target p99", note)
+
+
+def _audit(small: bool) -> list[Figure]:
+    events = "10000" if small else str(FULL_EVENTS)
+    lines = _script("audit", ["--events", events], 300 if small else 900)
+    if isinstance(lines, str):
+        return [Figure(n, "postgres", None, "", note=lines) for n in NAMES[2:]]
+    export = _find(lines, r"export \+ hash: (\d+) records .*\(([\d,]+)/s\).*RSS (\d+) MiB")
+    verify = _find(lines, r"verify: (\d+) records .*\(([\d,]+)/s\)")
+    scan = _find(lines, r"raw ordered psycopg scan: .*\(([\d,]+)/s\)")
+    reference = _number(scan.group(1)) if scan else None
+    return [
+        Figure(NAMES[2], "postgres", _number(export.group(2)) if export else None, "records/s",
+               reference, "raw ordered scan",
+               f"{export.group(1)} records, peak RSS {export.group(3)} MiB" if export else
+               "; ".join(lines[-2:])),
+        Figure(NAMES[3], "postgres", _number(verify.group(2)) if verify else None, "records/s",
+               reference, "raw ordered scan"),
+    ]  # fmt: skip
