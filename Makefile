@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 # domain/ may not exist yet in every checkout; name only the folders that do.
 CODE := $(wildcard domain projections api tests benchmarks)
 
-.PHONY: run test test-deep lint fmt typecheck check bench
+.PHONY: run test test-deep lint fmt typecheck check bench soak
 
 # Install once; again only when pyproject.toml changes. "compat" editable mode puts the
 # repository root on sys.path, so top-level packages added later import without reinstalling.
@@ -57,3 +57,10 @@ test-deep: check $(CHROMIUM)
 # BENCH_SCALE=small runs the same table in about 2 minutes.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+# Never part of `test`: its own PostgreSQL and `billing-center serve` on 127.0.0.1, mixed reads
+# and writes at SOAK_RATE requests/s for SOAK_SECONDS; fails on any error or RSS growth > 15%.
+SOAK_RATE ?= 200
+SOAK_SECONDS ?= 60
+soak: $(STAMP)
+	$(BIN)/python -m tests.reliability.soak --rate $(SOAK_RATE) --seconds $(SOAK_SECONDS)
