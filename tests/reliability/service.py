@@ -41,7 +41,9 @@ def service_env(store_url: str, home: Path) -> dict[str, str]:
     }
 
 
-def run_cli(store_url: str, home: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    store_url: str, home: Path, *args: str, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     """Run `billing-center ARGS` to completion with the service's environment."""
     return subprocess.run(
         [str(EXECUTABLE), *args],
@@ -157,10 +159,11 @@ def stop_postgres(server: PostgresServer) -> None:
 def start_postgres(server: PostgresServer) -> None:
     """Start the stopped server again on the same port and data."""
     options = f"-p {server.port} -h 127.0.0.1 -k {server.folder} -F -c max_connections=300"
-    pg_ctl(server, "-o", options, "-l", str(server.folder / "server.log"), "-w", "-t", "60", "start")
+    log = str(server.folder / "server.log")
+    pg_ctl(server, "-o", options, "-l", log, "-w", "-t", "60", "start")
 
 
 def query(url: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     """Rows of one statement on the database behind the service."""
     with psycopg.connect(url, autocommit=True) as conn:
-        return [tuple(r) for r in conn.execute(sql, params).fetchall()]  # type: ignore[arg-type]
+        return [tuple(r) for r in conn.execute(sql, params).fetchall()]

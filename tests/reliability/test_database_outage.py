@@ -17,8 +17,8 @@ import pytest
 
 from tests.e2e.http import invoice_body
 from tests.postgres import PostgresServer, start_server
-from tests.reliability.load import Load, Outcome
-from tests.reliability.service import Service, serving, start_postgres, stop_postgres
+from tests.reliability.load import Load, Outcome, Request
+from tests.reliability.service import Service, query, serving, start_postgres, stop_postgres
 from tests.reliability.world import Company, enroll
 
 pytestmark = pytest.mark.postgres
@@ -38,12 +38,8 @@ def own_postgres() -> Iterator[PostgresServer]:
         server.stop()
 
 
-def _mixed(company: Company) -> Iterator[str]:
-    return itertools.cycle(["read", "write", "health"])
-
-
-def _requests(company: Company) -> tuple[object, list[str]]:
-    kinds = _mixed(company)
+def _requests(company: Company) -> tuple[Request, list[str]]:
+    kinds = itertools.cycle(["read", "write", "health"])
     numbers: list[str] = []
 
     def request(client: httpx.Client) -> tuple[str, httpx.Response]:
@@ -89,7 +85,7 @@ def test_a_database_outage_answers_503_then_the_service_resumes_by_itself(
     with serving(url, tmp_path) as service, httpx.Client(base_url=service.base_url) as client:
         company = enroll(client)
         request, written = _requests(company)
-        with Load(service.base_url, request, workers=4) as load:  # type: ignore[arg-type]
+        with Load(service.base_url, request, workers=4) as load:
             time.sleep(1.0)
             stop_postgres(own_postgres)
             time.sleep(OUTAGE_SECONDS)
@@ -102,13 +98,11 @@ def test_a_database_outage_answers_503_then_the_service_resumes_by_itself(
         assert not _misfits(outcomes), _misfits(outcomes)[:5]
         assert sum(o.status == 503 for o in outcomes) > 0
         assert client.get("/health").status_code == 200
-        print(f"recovered {took:.1f} s after restart; {len(outcomes)} requests")  # noqa: T201
+        print(f"recovered {took:.1f} s after restart; {len(outcomes)} requests")
     _assert_every_acknowledged_write_is_stored(url, written)
 
 
 def _assert_every_acknowledged_write_is_stored(url: str, numbers: list[str]) -> None:
-    from tests.reliability.service import query  # noqa: PLC0415
-
     rows = query(url, "SELECT state FROM billingcenter_events")
     stored = b"".join(bytes(r[0]) for r in rows)
     missing = [n for n in numbers if n.encode() not in stored]

@@ -81,13 +81,15 @@ class Company:
         return self.person(login)
 
     def issue(self, account: dict[str, str], **extra: Any) -> str:
-        response = self.wrote(self.billing.post("/v1/invoices", json=invoice_body(account, **extra)))
+        body = invoice_body(account, **extra)
+        response = self.wrote(self.billing.post("/v1/invoices", json=body))
         invoice_id: str = expect(response, 201)["invoice_id"]
         return invoice_id
 
     def add_method(self, number: str = "12345678") -> str:
         body = {"holder": "Acme", "bank_code": "021", "account_number": number}
-        response = self.wrote(self.admin.post(f"/v1/companies/{self.cid}/payment-methods", json=body))
+        url = f"/v1/companies/{self.cid}/payment-methods"
+        response = self.wrote(self.admin.post(url, json=body))
         method: str = expect(response, 201)["payment_method_id"]
         return method
 
