@@ -471,7 +471,8 @@ class BillingCenter(Application[UUID]):
         company.payment_method_for(method_id)
         account = self._company_account(company, key)
         account.set_up_autopay(company_id, days_before_due, method_id, caller.login)
-        return Receipt(self._save(account), None)
+        company.exercise(caller.login, Action.PAY, str(key))
+        return Receipt(self._save(company, account), None)
 
     @command
     def cancel_autopay(self, caller: Caller, company_id: UUID, key: AccountKey) -> Receipt[None]:
@@ -480,7 +481,8 @@ class BillingCenter(Application[UUID]):
         company.require(caller.login, Action.PAY, [str(key)])
         account = self._company_account(company, key)
         account.cancel_autopay("CANCELLED")
-        return Receipt(self._save(account), None)
+        company.exercise(caller.login, Action.PAY, str(key))
+        return Receipt(self._save(company, account), None)
 
     # --- invoices (I1-I7) ------------------------------------------------------------------------
 
@@ -539,6 +541,7 @@ class BillingCenter(Application[UUID]):
         seen.company.require(caller.login, action, [seen.invoice.account])
         if seen.section is not Section.HISTORY:
             raise ArchiveReadOnly("archive invoices are for viewing and downloading only")
+        seen.company.exercise(caller.login, action, str(invoice_ref))
         return seen
 
     @command
@@ -554,7 +557,7 @@ class BillingCenter(Application[UUID]):
         method = seen.company.payment_method_for(method_id)
         payment = self._payment(method, caller.login)
         seen.invoice.pay(payment, pay_on or self.today(), self.today())
-        return Receipt(self._save(seen.invoice), payment)
+        return Receipt(self._save(seen.company, seen.invoice), payment)
 
     @command
     def request_adjustment(
@@ -564,7 +567,7 @@ class BillingCenter(Application[UUID]):
         seen = self._actionable(caller, invoice_ref, Action.ADJUST)
         adjustment_id = uuid4().hex
         seen.invoice.request_adjustment(adjustment_id, reason, lines, caller.login)
-        return Receipt(self._save(seen.invoice), adjustment_id)
+        return Receipt(self._save(seen.company, seen.invoice), adjustment_id)
 
     @command
     def decide_adjustment(

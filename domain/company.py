@@ -122,6 +122,21 @@ class Company(BillingAggregate):
         """R7/R9: the users whose profiles and roles `manager` sees."""
         return [login for login in self.roles if self.manages(manager, login)]
 
+    def exercise(self, login: str, action: Action, subject: str) -> None:
+        """Record that `login` used the company's authority (`action` on `subject`).
+
+        A payment or an adjustment is checked against the company's members, roles and
+        grants but written to another aggregate; writing this beside it makes a
+        concurrent removal, role change or revocation conflict in the store instead of
+        being overtaken by it (write skew): the later of the two is retried or refused.
+        """
+        self.require(login, action)
+        self._authority_exercised(login=login, action=action.name, subject=subject)
+
+    @event("AuthorityExercised")
+    def _authority_exercised(self, login: str, action: str, subject: str) -> None:
+        """Changes nothing but the company's version (see `exercise`)."""
+
     def _require_manager(self, by: str, login: str) -> None:
         self.require(by, Action.MANAGE_USERS)
         if not self.manages(by, login):

@@ -159,12 +159,6 @@ def test_a_user_removed_while_paying_pays_each_invoice_at_most_once(scene: Scene
     assert all(n == 1 for n in paid.values()), "an invoice was paid twice (I3)"
 
 
-@pytest.mark.xfail(
-    reason="write skew: pay_invoice checks the payer's membership on the Company but saves "
-    "only the Invoice, so a payment authorised just before a concurrent removal commits "
-    "after it; needs the payment to conflict with the removal (domain, issue 3)",
-    strict=False,
-)
 def test_a_user_removed_while_paying_pays_nothing_after_the_removal(scene: Scene) -> None:
     """R5: access ends at once: no payment of theirs is recorded after the removal."""
     removal, responses = _pay_while_removed(scene, "erin")
