@@ -277,24 +277,37 @@ class Invoice(BillingAggregate):
         )
 
     def _check_disputes(self, lines: dict[str, Decimal]) -> None:
-        amounts = {line["tracking_number"]: line["amount"] for line in self.lines}
-        open_lines = {
-            number
-            for request in self.adjustments.values()
-            if request["status"] == "OPEN"
-            for number in request["lines"]
-        }
+        open_lines = self._lines_of("OPEN")
         for number, amount in lines.items():
-            if number not in amounts:
+            if number not in self._disputable():
                 raise InvalidInput(
                     "lines", f"a tracking number of this invoice, not {number}", rule="I4"
                 )
-            if not Decimal(0) < money(amount) <= amounts[number]:
+            if not Decimal(0) < money(amount) <= self._disputable()[number]:
                 raise InvalidInput(
-                    "lines", f"for {number}, more than 0 and at most the line", rule="I4"
+                    "lines",
+                    f"for {number}, more than 0 and at most what the line has left uncredited",
+                    rule="I4",
                 )
             if number in open_lines:
                 raise AdjustmentAlreadyOpen(f"an adjustment request is open on {number}")
+
+    def _lines_of(self, status: str) -> dict[str, Decimal]:
+        """The amounts requested per line by the requests in `status`, summed."""
+        total: dict[str, Decimal] = {}
+        for request in self.adjustments.values():
+            if request["status"] == status:
+                for number, amount in request["lines"].items():
+                    total[number] = total.get(number, Decimal(0)) + amount
+        return total
+
+    def _disputable(self) -> dict[str, Decimal]:
+        """I4 (decision): a line can be credited at most its amount over all requests."""
+        credited = self._lines_of("APPROVED")
+        return {
+            line["tracking_number"]: line["amount"] - credited.get(line["tracking_number"], 0)
+            for line in self.lines
+        }
 
     @event("AdjustmentRequested")
     def _adjustment_requested(

@@ -389,3 +389,19 @@ def test_documents_of_an_invoice_a_user_cannot_see_are_out_of_reach() -> None:
     app.attach_document(BILLING, invoice, SHA, "brokerage.pdf", 1024)
     with pytest.raises(NotFound):
         app.visible_invoice("bob", invoice)
+
+
+def test_approved_credits_never_exceed_a_line_over_several_requests() -> None:
+    """I4 (decision): once a line is credited in full, a new request on it is refused."""
+    app = billing_center()
+    enrolled_company(app)
+    invoice = issue(app, bill(ACCOUNT, "INV-1"))
+    line = app.invoice(invoice).lines[0]
+    whole = {line["tracking_number"]: line["amount"]}
+    adjustment = app.request_adjustment(person(ADMIN), invoice, "damaged", whole).result
+    app.decide_adjustment(BILLING, invoice, adjustment, approved=True)
+    with pytest.raises(InvalidInput) as refused:
+        app.request_adjustment(
+            person(ADMIN), invoice, "again", {line["tracking_number"]: Decimal("0.01")}
+        )
+    assert refused.value.rule_id == "I4"
