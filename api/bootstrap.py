@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import urlsplit
+
+import psycopg
+
 from api.keys import AesGcmSecretBox, load_or_create_data_key
 from api.settings import Settings
 from api.storage import eventsourcing_env
 from domain.application import BillingCenter, utc_now
 from domain.ports import Clock
 from projections.audit.privacy import PrivateBillingCenter
+from projections.db import postgres_conninfo
+
+_TABLES_LOCK = 4713  # api.schema takes 4712, projections.runner 4711
 
 
 def billing_center(settings: Settings, *, clock: Clock = utc_now) -> BillingCenter:
@@ -16,8 +25,28 @@ def billing_center(settings: Settings, *, clock: Clock = utc_now) -> BillingCent
     Personal data in its events is sealed with a key per person (C4, projections.audit).
     """
     key = load_or_create_data_key(settings.data_key, create=settings.is_development)
-    return PrivateBillingCenter(
-        env=eventsourcing_env(settings.database_url),
-        secret_box=AesGcmSecretBox(key),
-        clock=clock,
-    )
+    with _one_creator_at_a_time(settings.database_url):
+        return PrivateBillingCenter(
+            env=eventsourcing_env(settings.database_url),
+            secret_box=AesGcmSecretBox(key),
+            clock=clock,
+        )
+
+
+@contextmanager
+def _one_creator_at_a_time(url: str) -> Iterator[None]:
+    """Serialise the library's CREATE TABLE IF NOT EXISTS across processes.
+
+    Two processes starting together on one PostgreSQL database (the API and a projection
+    runner, or two workers) otherwise race in the catalogue: "tuple concurrently updated".
+    """
+    if urlsplit(url).scheme.lower() not in {"postgresql", "postgres"}:
+        yield
+        return
+    conninfo, _ = postgres_conninfo(url)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (_TABLES_LOCK,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (_TABLES_LOCK,))
