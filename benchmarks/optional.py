@@ -78,7 +78,7 @@ def _number(text: str) -> float:
 def _catch_up(small: bool) -> Figure:
     name = NAMES[0]
     invoices = "1000" if small else "40000"
-    lines = _script("projections_catchup", [invoices], 300 if small else 900)
+    lines = _script("projections_catchup", [invoices], 240 if small else 300)
     if isinstance(lines, str):
         return not_built(name, "postgres", lines) if lines == "not built yet" else (
             Figure(name, "postgres", None, "", note=lines))  # fmt: skip
@@ -94,7 +94,7 @@ def _http(small: bool, seconds: float) -> Figure:
     name = NAMES[1]
     args = ["--rate", "200", "--seconds", f"{seconds:.0f}", "--users", "100"]
     args += ["--invoices", "500" if small else "10000"]
-    lines = _script("http_history", args, 240 if small else 900)
+    lines = _script("http_history", args, 240 if small else 300)
     if isinstance(lines, str):
         return Figure(name, "postgres", None, "", note=lines)
     found = _find(lines, r"(\d+) requests at (\d+)/s.*p50 ([\d.]+) ms.*p99 ([\d.]+) ms")
@@ -106,7 +106,7 @@ def _http(small: bool, seconds: float) -> Figure:
 
 def _audit(small: bool) -> list[Figure]:
     events = "10000" if small else str(FULL_EVENTS)
-    lines = _script("audit", ["--events", events], 300 if small else 900)
+    lines = _script("audit", ["--events", events], 240 if small else 300)
     if isinstance(lines, str):
         return [Figure(n, "postgres", None, "", note=lines) for n in NAMES[2:]]
     export = _find(lines, r"export \+ hash: (\d+) records .*\(([\d,]+)/s\).*RSS (\d+) MiB")
