@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-import httpx
+import httpx2 as httpx
 import uvicorn
 from pydantic import SecretStr
 
