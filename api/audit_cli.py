@@ -31,6 +31,11 @@ from projections.audit.records import AuditLog, AuditRecord
 from projections.audit.replay import replay
 from projections.audit.timetravel import company_as_of
 from projections.audit.verify import verify_export
+from projections.db import open_database
+from projections.runner import rebuild
+
+PERSONAL_READ_MODELS = ("directory", "audit")
+"""The read models that copy names and e-mails out of events: rebuilt after an erasure."""
 
 audit = typer.Typer(help="Auditors: replay, explain, export and verify (C1-C4).")
 privacy = typer.Typer(help="Personal data: erasure without rewriting history (C4).")
@@ -227,6 +232,15 @@ def _print_json(value: Any) -> None:
 @privacy.command("forget")
 def forget_command(login: Annotated[str, typer.Argument(help="The person's login.")]) -> None:
     """C4: destroy LOGIN's key: their names and e-mails read as erased, history intact."""
-    with service() as (_, app):
+    with service() as (settings, app):
         destroyed = app.forget(login)
-    out.print(f"forgot {login}: {destroyed} key(s) destroyed; events unchanged")
+        db = open_database(settings.database_url)
+        try:
+            for name in PERSONAL_READ_MODELS:
+                rebuild(db, app, name)
+        finally:
+            db.close()
+    out.print(
+        f"forgot {login}: {destroyed} key(s) destroyed; events unchanged; "
+        f"read models {', '.join(PERSONAL_READ_MODELS)} rebuilt without their data"
+    )

@@ -65,6 +65,21 @@ def test_forget_erases_and_exports_still_verify(env: dict[str, str], tmp_path: P
     assert _run(env, "audit", "verify", str(tmp_path / "x"))[0] == 0
 
 
+def test_forget_erases_the_person_from_the_read_models_too(env: dict[str, str]) -> None:
+    """C4: the directory and the audit trail no longer hold the erased e-mail."""
+    assert _run(env, "projections", "rebuild", "--all")[0] == 0
+    code, output = _run(env, "privacy", "forget", "bob")
+    assert code == 0, output
+    store = sqlite3.connect(env["BILLING_DATABASE_URL"].removeprefix("sqlite:///"))
+    tables = [
+        row[0] for row in store.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    ]
+    for table in tables:
+        if table.startswith(("directory", "audit_trail", "audit_g", "trail")):
+            rows = store.execute(f'SELECT * FROM "{table}"').fetchall()
+            assert "bob@example.com" not in repr(rows), table
+
+
 def test_replay_copies_the_store_into_another(env: dict[str, str], tmp_path: Path) -> None:
     into = f"sqlite:///{tmp_path / 'copy.sqlite'}"
     code, output = _run(env, "audit", "replay", "--until", "2999-01-01T00:00:00Z", "--into", into)
