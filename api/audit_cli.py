@@ -27,7 +27,7 @@ from projections.audit.checkpoints import seal, verify_store
 from projections.audit.explain import explain
 from projections.audit.export import Format, Scope, write_export
 from projections.audit.privacy import PrivateBillingCenter
-from projections.audit.records import AuditLog, AuditRecord
+from projections.audit.records import AuditLog
 from projections.audit.replay import replay
 from projections.audit.timetravel import company_as_of
 from projections.audit.verify import verify_export
@@ -100,12 +100,12 @@ def export_command(
         key = signer(settings)
         seal(app.recorder, app.side_store, key)  # the store's own checkpoint, as it goes
         log = AuditLog(app.recorder, app.sealer)
-        records = log.records(company_id=scope.company_id, since=scope.since, before=scope.until)
+        records = log.canonical(company_id=scope.company_id, since=scope.since, before=scope.until)
         with _bar() as bar:
             task = bar.add_task("exporting", total=app.head())
 
-            def advance(record: AuditRecord) -> None:
-                bar.update(task, completed=record.position)
+            def advance(position: int) -> None:
+                bar.update(task, completed=position)
 
             manifest = write_export(records, out_dir, key, fmt=_format(fmt), scope=scope,
                                     progress=advance)  # fmt: skip

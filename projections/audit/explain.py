@@ -11,12 +11,15 @@ removed by then).
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 import orjson
+import psycopg
 from eventsourcing.utils import get_topic
 
 from domain.application import BillingCenter
@@ -162,24 +165,43 @@ def _former_users(app: BillingCenter, company: Company) -> set[str]:
     return added
 
 
-MEMBERSHIP = (get_topic(Company), get_topic(Company.UserAdded))
+MEMBERSHIP = (f"{get_topic(Company)}.CompanyEnrolled", get_topic(Company.UserAdded))
+_MEMBERSHIP_SQL = "topic IN ({})".format(", ".join(f"'{topic}'" for topic in MEMBERSHIP))
+_INDEXED: set[tuple[int, str]] = set()
 
 
 def _membership_events(app: BillingCenter, company: Company) -> list[bytes]:
     """The states of the company's CompanyEnrolled and UserAdded events, up to its version.
 
-    On SQLite and PostgreSQL the store filters them by topic (a long history of other
-    events is never read into Python); in memory, the events are scanned.
+    On SQLite and PostgreSQL the store filters them by topic through a small partial index
+    of membership events (`_index_membership`), so a company with a long history of other
+    events costs a handful of index entries, never a scan of its stream; in memory, the
+    events are scanned.
     """
     side: SideStore | None = getattr(app, "side_store", None)
     table: str | None = getattr(app.recorder, "events_table_name", None)
     if side is None or table is None:
         rows = app.recorder.select_events(company.id, lte=company.version)
         return [r.state for r in rows if r.topic.endswith((".UserAdded", ".CompanyEnrolled"))]
+    _index_membership(side, table)
     key: object = company.id if side.postgres else company.id.hex
     found = side.query(
         f"SELECT state FROM {table} WHERE originator_id = ? AND originator_version <= ?"
-        " AND topic IN (?, ?)",
-        (key, company.version, f"{MEMBERSHIP[0]}.CompanyEnrolled", MEMBERSHIP[1]),
+        f" AND {_MEMBERSHIP_SQL}",
+        (key, company.version),
     )
     return [bytes(row[0]) for row in found]
+
+
+def _index_membership(side: SideStore, table: str) -> None:
+    """Create, once per process and store, the partial index of membership events (the
+    topics are literals, so both planners match it). If another process races us, the
+    query stays correct without it."""
+    if (id(side), table) in _INDEXED:
+        return
+    with contextlib.suppress(sqlite3.Error, psycopg.Error), side.transaction() as cursor:
+        cursor.execute(
+            f"CREATE INDEX IF NOT EXISTS {table}_audit_membership"
+            f" ON {table} (originator_id, originator_version) WHERE {_MEMBERSHIP_SQL}"
+        )
+    _INDEXED.add((id(side), table))

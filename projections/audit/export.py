@@ -23,8 +23,8 @@ from typing import Any, Literal
 
 import orjson
 
-from projections.audit.chain import GENESIS, Signer, canonical, fingerprint, link
-from projections.audit.records import AuditRecord
+from projections.audit.chain import GENESIS, Signer, canonical, fingerprint
+from projections.audit.records import AuditRecord, Canonical
 
 Format = Literal["jsonl", "csv"]
 COLUMNS = (
@@ -33,7 +33,9 @@ COLUMNS = (
 )  # fmt: skip
 MANIFEST = "manifest.json"
 PUBLIC_KEY = "public-key.pem"
-ZIP_CHUNK = 1 << 16
+WRITE_CHUNK = 1 << 20
+"""Lines are written (and fed to the file's digest) about a megabyte at a time."""
+Exportable = AuditRecord | Canonical
 
 
 def events_file(fmt: Format) -> str:
@@ -56,6 +58,7 @@ class ChainedWriter:
     def __init__(self, fmt: Format) -> None:
         self.fmt = fmt
         self.head = GENESIS
+        self._stated = GENESIS.hex().encode()
         self.count = 0
         self.first: int | None = None
         self.last: int | None = None
@@ -65,21 +68,43 @@ class ChainedWriter:
         """The file's first bytes (CSV: the column names)."""
         return self._digested(_csv_line(COLUMNS) if self.fmt == "csv" else b"")
 
-    def line(self, record: AuditRecord) -> bytes:
-        """The record's line, chained to the previous one."""
-        fields = record.as_dict()
-        data = canonical(fields)
-        previous, self.head = self.head, link(self.head, data)
+    def line(self, record: Exportable) -> bytes:
+        """The record's line, chained to the previous one (not yet in the file's digest)."""
+        position, data = record.canonical() if isinstance(record, AuditRecord) else record
+        previous, stated = self.head, self._stated
+        step = hashlib.sha256(previous)
+        step.update(data)
+        self.head = step.digest()
+        self._stated = self.head.hex().encode()
         self.count += 1
-        self.first = record.position if self.first is None else self.first
-        self.last = record.position
+        if self.first is None:
+            self.first = position
+        self.last = position
         if self.fmt == "jsonl":
-            links = f',"prev":"{previous.hex()}","chain":"{self.head.hex()}"}}\n'.encode()
-            return self._digested(data[:-1] + links)
+            return b"".join((data[:-1], b',"prev":"', stated, b'","chain":"', self._stated,
+                             b'"}\n'))  # fmt: skip
+        return self._csv_row(data, previous)
+
+    def lines(self, records: Iterable[Exportable]) -> Iterator[bytes]:
+        """The records' lines, in chunks of about `WRITE_CHUNK` bytes fed to the digest."""
+        chunk: list[bytes] = []
+        size = 0
+        for record in records:
+            line = self.line(record)
+            chunk.append(line)
+            size += len(line)
+            if size >= WRITE_CHUNK:
+                yield self._digested(b"".join(chunk))
+                chunk, size = [], 0
+        if chunk:
+            yield self._digested(b"".join(chunk))
+
+    def _csv_row(self, data: bytes, previous: bytes) -> bytes:
+        fields = orjson.loads(data)
         row = [fields[c] for c in COLUMNS[:-3]]
         payload = canonical(fields["payload"]).decode()
         row = [*row, payload, previous.hex(), self.head.hex()]
-        return self._digested(_csv_line(["" if v is None else v for v in row]))
+        return _csv_line(["" if v is None else v for v in row])
 
     def _digested(self, data: bytes) -> bytes:
         self._digest.update(data)
@@ -113,11 +138,12 @@ def _csv_line(values: Iterable[Any]) -> bytes:
     return buffer.getvalue().encode()
 
 
-Progress = Callable[[AuditRecord], None]
+Progress = Callable[[int], None]
+"""Told the last position written, a chunk at a time."""
 
 
 def write_export(
-    records: Iterable[AuditRecord],
+    records: Iterable[Exportable],
     out: Path,
     signer: Signer,
     *,
@@ -130,10 +156,10 @@ def write_export(
     writer = ChainedWriter(fmt)
     with (out / events_file(fmt)).open("wb") as file:
         file.write(writer.header())
-        for record in records:
-            file.write(writer.line(record))
-            if progress:
-                progress(record)
+        for chunk in writer.lines(records):
+            file.write(chunk)
+            if progress and writer.last is not None:
+                progress(writer.last)
     manifest = writer.manifest(scope or Scope(), signer)
     (out / MANIFEST).write_bytes(_pretty(manifest))
     (out / PUBLIC_KEY).write_bytes(signer.public_pem())
@@ -164,7 +190,7 @@ class _Sink(io.RawIOBase):
 
 
 def zipped_export(
-    records: Iterable[AuditRecord], signer: Signer, *, fmt: Format, scope: Scope
+    records: Iterable[Exportable], signer: Signer, *, fmt: Format, scope: Scope
 ) -> Iterator[bytes]:
     """The export folder as a zip, streamed chunk by chunk (constant memory)."""
     sink = _Sink()
@@ -172,12 +198,9 @@ def zipped_export(
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         with archive.open(events_file(fmt), "w", force_zip64=True) as entry:
             entry.write(writer.header())
-            pending = 0
-            for record in records:
-                pending += entry.write(writer.line(record))
-                if pending >= ZIP_CHUNK:
-                    pending = 0
-                    yield sink.drain()
+            for chunk in writer.lines(records):
+                entry.write(chunk)
+                yield sink.drain()
         archive.writestr(MANIFEST, _pretty(writer.manifest(scope, signer)))
         archive.writestr(PUBLIC_KEY, signer.public_pem())
     yield sink.drain()

@@ -7,22 +7,50 @@ each is attributed to a company as it streams past (see `Attribution`).
 
 from __future__ import annotations
 
+import functools
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import orjson
 from eventsourcing.persistence import ApplicationRecorder, Notification
+from eventsourcing.postgres import PostgresApplicationRecorder
+from psycopg.rows import tuple_row
+from psycopg.sql import SQL, Identifier
 
 from projections.audit.privacy import Sealer
 
 PAGE = 2000
 """Notifications read per query: memory stays constant whatever the store's size."""
+ROWS_PAGE = 10_000
+"""Rows read per query on PostgreSQL (binary tuples: a page is a few megabytes)."""
 
 _HIDDEN = ("timestamp", "actor", "correlation_id", "originator_topic")
+_OWNING = frozenset(
+    ("UserJoinedCompany", "AccountEnrolled", "AccountReenrolled", "InvoiceDelivered",
+     "UserLeftCompany")
+)  # fmt: skip
+"""The only event types whose fields move an attribution (the others are never decoded)."""
+
+
+class Row(NamedTuple):
+    """A stored event as read for the audit: position, aggregate, version, topic, state."""
+
+    position: int
+    aggregate: str
+    version: int
+    topic: str
+    state: bytes
+
+
+class Canonical(NamedTuple):
+    """A record ready to chain: its position and its canonical bytes (`chain.canonical`)."""
+
+    position: int
+    data: bytes
 
 
 @dataclass(frozen=True)
@@ -53,7 +81,12 @@ class AuditRecord:
             "payload": self.payload,
         }
 
+    def canonical(self) -> Canonical:
+        """The record's position and canonical bytes."""
+        return Canonical(self.position, orjson.dumps(self.as_dict(), option=orjson.OPT_SORT_KEYS))
 
+
+@functools.cache
 def event_type(topic: str) -> str:
     """`domain.company:Company.RoleChanged` -> `RoleChanged`."""
     return topic.rpartition(".")[2].rpartition(":")[2]
@@ -102,6 +135,40 @@ def notifications(
         after = batch[-1].id
 
 
+def rows(recorder: ApplicationRecorder, after: int = 0, until: int | None = None) -> Iterator[Row]:
+    """Every stored event after position `after` (up to `until`) as plain tuples, in order.
+
+    On PostgreSQL: pages of `ROWS_PAGE` binary rows straight from the events table (no
+    UUID, dict or Notification objects per row); elsewhere through the recorder.
+    """
+    if isinstance(recorder, PostgresApplicationRecorder):
+        yield from _postgres_rows(recorder, after, until)
+        return
+    for n in notifications(recorder, after, until):
+        yield Row(n.id, _text(n.originator_id), n.originator_version, n.topic, n.state)
+
+
+def _postgres_rows(
+    recorder: PostgresApplicationRecorder, after: int, until: int | None
+) -> Iterator[Row]:
+    statement = SQL(
+        "SELECT notification_id, originator_id::text, originator_version, topic, state"
+        " FROM {}.{} WHERE notification_id > %s AND notification_id <= %s"
+        " ORDER BY notification_id LIMIT %s"
+    ).format(Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
+    stop = 2**63 - 1 if until is None else until
+    while True:
+        with (
+            recorder.datastore.get_connection() as conn,
+            conn.cursor(binary=True, row_factory=tuple_row) as cursor,
+        ):
+            batch = cursor.execute(statement, (after, stop, ROWS_PAGE)).fetchall()
+        yield from map(Row._make, batch)
+        if len(batch) < ROWS_PAGE:
+            return
+        after = batch[-1][0]
+
+
 class Attribution:
     """Which company each event belongs to, decided as the log streams past (decision).
 
@@ -132,20 +199,29 @@ class Attribution:
         self, notification: Notification, state: dict[str, Any], aggregate: str = ""
     ) -> str | None:
         """The company of this event; call in position order."""
-        self.position = notification.id
         aggregate = aggregate or _text(notification.originator_id)
-        kind = event_type(notification.topic)
-        if notification.topic.startswith("domain.company:"):
+        return self.owner(notification.id, notification.topic, aggregate, state)
+
+    def owner(
+        self, position: int, topic: str, aggregate: str, state: Mapping[str, Any] | bytes
+    ) -> str | None:
+        """The company of the event at `position`; call in position order. `state` is
+        decoded only if the event moves an attribution."""
+        self.position = position
+        if topic.startswith("domain.company:"):
             return aggregate
-        if kind in {"UserJoinedCompany", "AccountEnrolled", "AccountReenrolled"}:
-            self._owner[aggregate] = state["company_id"]
-        elif kind == "InvoiceDelivered":
-            self._owner[state["invoice_id"]] = self._owner.get(aggregate)
-        owner = self._owner.get(aggregate)
-        if kind == "UserLeftCompany":
+        kind = event_type(topic)
+        if kind not in _OWNING:
+            return self._owner.get(aggregate)
+        fields = plain(orjson.loads(state)) if isinstance(state, bytes) else state
+        if kind == "InvoiceDelivered":
+            self._owner[fields["invoice_id"]] = self._owner.get(aggregate)
+        elif kind == "UserLeftCompany":
             self._owner[aggregate] = None
-            return str(state["company_id"])
-        return owner
+            return str(fields["company_id"])
+        else:
+            self._owner[aggregate] = fields["company_id"]
+        return self._owner.get(aggregate)
 
 
 class AuditLog:
@@ -159,43 +235,32 @@ class AuditLog:
 
     def attribution_at(self, position: int) -> Attribution:
         """Who owned what just after `position`: kept in this process and moved forward,
-        so paging through the log in order reads each event about once."""
+        so paging through the log in order reads each event about once (and decodes only
+        the few events that move an attribution)."""
         with self._lock:
             if self._attribution.position > position:
                 self._attribution = Attribution()
             cache = self._attribution
-            for notification in notifications(self.recorder, cache.position, position):
-                cache.company_of(notification, decoded(notification))
+            for row in rows(self.recorder, cache.position, position):
+                cache.owner(row.position, row.topic, row.aggregate, row.state)
             cache.position = max(cache.position, position)
             return cache.copy()
 
-    def record(self, notification: Notification, company_id: str | None) -> AuditRecord:
-        """The audit record of one notification."""
-        return self.as_record(notification, decoded(notification), company_id)
-
-    def as_record(
-        self,
-        notification: Notification,
-        state: dict[str, Any],
-        company_id: str | None,
-        aggregate: str = "",
-    ) -> AuditRecord:
-        """The audit record of a notification whose state is already decoded."""
-        subject = aggregate or _text(notification.originator_id)
+    def fields(self, row: Row, company_id: str | None) -> dict[str, Any]:
+        """The record of a stored event as plain JSON values (keys in canonical order)."""
+        state = orjson.loads(row.state)
+        instant = state.pop("timestamp")["_data_"]
+        if row.state.count(b'"_type_"') > 1:  # more than the timestamp's marker
+            state = plain(state)
         if self.sealer is not None:
-            self.sealer.open_fields(notification.topic, subject, state)
-        payload = {k: v for k, v in state.items() if k not in _HIDDEN}
-        return AuditRecord(
-            position=notification.id,
-            recorded_at=state["timestamp"],
-            type=event_type(notification.topic),
-            aggregate_id=subject,
-            version=notification.originator_version,
-            company_id=company_id,
-            actor=state.get("actor", ""),
-            correlation_id=state.get("correlation_id", ""),
-            payload=payload,
-        )
+            self.sealer.open_fields(row.topic, row.aggregate, state)
+        actor, correlation = state.pop("actor", ""), state.pop("correlation_id", "")
+        state.pop("originator_topic", None)
+        return {
+            "actor": actor, "aggregate_id": row.aggregate, "company_id": company_id,
+            "correlation_id": correlation, "payload": state, "position": row.position,
+            "recorded_at": instant, "type": event_type(row.topic), "version": row.version,
+        }  # fmt: skip
 
     def records(
         self,
@@ -207,16 +272,41 @@ class AuditLog:
         before: datetime | None = None,
     ) -> Iterator[AuditRecord]:
         """Records in store order after `after`, of one company or all, in [since, before]."""
+        for fields in self._selected(company_id, after, until, since, before):
+            yield AuditRecord(**fields)
+
+    def canonical(
+        self,
+        *,
+        company_id: str | None = None,
+        after: int = 0,
+        until: int | None = None,
+        since: datetime | None = None,
+        before: datetime | None = None,
+    ) -> Iterator[Canonical]:
+        """The same records as `records`, as canonical bytes (the export's fast path)."""
+        dumps, option = orjson.dumps, orjson.OPT_SORT_KEYS
+        for fields in self._selected(company_id, after, until, since, before):
+            yield Canonical(fields["position"], dumps(fields, option=option))
+
+    def _selected(
+        self,
+        company_id: str | None,
+        after: int,
+        until: int | None,
+        since: datetime | None,
+        before: datetime | None,
+    ) -> Iterator[dict[str, Any]]:
         attribution = self.attribution_at(after)
-        for notification in notifications(self.recorder, after, until):
-            state = decoded(notification)
-            aggregate = _text(notification.originator_id)
-            owner = attribution.company_of(notification, state, aggregate)
+        timed = since is not None or before is not None
+        for row in rows(self.recorder, after, until):
+            owner = attribution.owner(row.position, row.topic, row.aggregate, row.state)
             if company_id is not None and owner != company_id:
                 continue
-            if not _within(recorded_at(state), since, before):
+            fields = self.fields(row, owner)
+            if timed and not _within(datetime.fromisoformat(fields["recorded_at"]), since, before):
                 continue
-            yield self.as_record(notification, state, owner, aggregate)
+            yield fields
 
 
 def _text(aggregate_id: UUID | str) -> str:

@@ -85,8 +85,10 @@ def verify_export(folder: Path, public_key: Path | None = None) -> Verdict:
 def _check_records(path: Path, fmt: str, manifest: dict[str, Any], verdict: Verdict) -> None:
     digest = hashlib.sha256()
     try:
-        lines = list_lines(path, fmt, digest)
-        head = _walk(lines, verdict)
+        head = _fast_walk(path, digest, verdict) if fmt == "jsonl" else None
+        if head is None:  # a line not as the exporter writes it: name it the slow way
+            digest, verdict.records = hashlib.sha256(), 0
+            head = _walk(list_lines(path, fmt, digest), verdict)
     except (OSError, UnicodeDecodeError) as error:
         verdict.problem = f"cannot read {path.name}: {error}"
         return
@@ -103,6 +105,59 @@ def _check_records(path: Path, fmt: str, manifest: dict[str, Any], verdict: Verd
         verdict.problem = "the chain's head differs from the signed manifest: records rewritten"
     elif digest.hexdigest() != manifest["file_sha256"]:
         verdict.problem = f"{path.name} was altered outside the records (its digest differs)"
+
+
+_LINKS = (b',"prev":"', b'","chain":"', b'"}')
+_TAIL = sum(map(len, _LINKS)) + 128
+"""The bytes after a record's canonical form: `,"prev":"<hex>","chain":"<hex>"}`."""
+READ_CHUNK = 1 << 20
+
+
+def _fast_walk(path: Path, digest: Any, verdict: Verdict) -> bytes | None:
+    """The chain's head if every line is exactly as the exporter writes it (canonical
+    bytes, then its links) and chains to the one before; None at the first line that is
+    not, for `_walk` to name. One hash per line over the bytes as they are: no parsing."""
+    head, count = GENESIS, 0
+    stated = head.hex().encode()
+    for line in _raw_lines(path, digest):
+        body = len(line) - _TAIL
+        if not _shaped(line, body, stated):
+            return None
+        step = hashlib.sha256(head)
+        step.update(line[:body])
+        step.update(b"}")
+        head = step.digest()
+        stated = head.hex().encode()
+        if line[-66:-2] != stated:
+            return None
+        count += 1
+    verdict.records = count
+    return head
+
+
+def _shaped(line: bytes, body: int, prev: bytes) -> bool:
+    """Whether the line ends with the links as written, the first one being `prev`."""
+    return (
+        body > 0
+        and line[body : body + 9] == _LINKS[0]
+        and line[body + 9 : body + 73] == prev
+        and line[body + 73 : body + 84] == _LINKS[1]
+        and line[-2:] == _LINKS[2]
+    )
+
+
+def _raw_lines(path: Path, digest: Any) -> Iterator[bytes]:
+    """The file's lines (without newlines), read a megabyte at a time into `digest`; an
+    empty line last if the file does not end with a newline."""
+    rest = b""
+    with path.open("rb") as raw:
+        while block := raw.read(READ_CHUNK):
+            digest.update(block)
+            lines = (rest + block).split(b"\n")
+            rest = lines.pop()
+            yield from lines
+    if rest:
+        yield b""
 
 
 def _walk(lines: Iterator[Line], verdict: Verdict) -> bytes:

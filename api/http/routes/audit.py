@@ -121,7 +121,7 @@ def export(
     )
     signer = _signer(request.app.state.settings)
     log = AuditLog(app.recorder, getattr(app, "sealer", None))
-    records = log.records(company_id=scope.company_id, since=scope.since, before=scope.until)
+    records = log.canonical(company_id=scope.company_id, since=scope.since, before=scope.until)
     name = f"audit-export-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.zip"
     return StreamingResponse(
         zipped_export(records, signer, fmt=fmt, scope=scope),
