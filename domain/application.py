@@ -8,7 +8,9 @@ and never lost.
 
 from __future__ import annotations
 
+import random
 import secrets
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -54,8 +56,11 @@ P = ParamSpec("P")
 R = TypeVar("R")
 T = TypeVar("T")
 
-ATTEMPTS = 5
+ATTEMPTS = 8
 """How often a command that lost a race is retried from a fresh load."""
+
+BACKOFF_SECONDS = 0.002
+"""The first retry waits up to this long; each further one up to twice as long."""
 
 
 @dataclass(frozen=True)
@@ -108,11 +113,13 @@ def command(
     @wraps(method)
     def run(app: BillingCenter, caller: Caller, /, *args: P.args, **kwargs: P.kwargs) -> R:
         with caused_by(caller.cause):
-            for _ in range(ATTEMPTS):
+            for attempt in range(ATTEMPTS):
                 try:
                     return method(app, caller, *args, **kwargs)
                 except IntegrityError:
-                    continue
+                    # Back off a random while, longer each time, so that racing
+                    # commands do not collide again in lockstep and none is starved.
+                    time.sleep(random.uniform(0, BACKOFF_SECONDS * 2**attempt))
         raise ConcurrentChange("another change to the same records won; retry")
 
     return run
