@@ -1,6 +1,6 @@
 """Figures 3-5, whose benchmark scripts belong to other issues: run when they exist.
 
-Each script (benchmarks/projections_catchup.py, http_history.py, audit.py) starts its own
+Each script (benchmarks/bulk_load.py for figure 3, http_history.py, audit.py) starts its own
 throwaway PostgreSQL server and prints its results; this module runs it as a subprocess with
 arguments sized by BENCH_SCALE and turns the lines it prints into rows of the table. They are
 PostgreSQL-only: their SQLite rows say so. A script that is missing says "not built yet".
@@ -77,16 +77,18 @@ def _number(text: str) -> float:
 
 def _catch_up(small: bool) -> Figure:
     name = NAMES[0]
-    invoices = "1000" if small else "40000"
-    lines = _script("projections_catchup", [invoices], 240 if small else 300)
+    events = "100000" if small else str(FULL_EVENTS)
+    lines = _script("bulk_load", [events], 240 if small else 600)
     if isinstance(lines, str):
         return not_built(name, "postgres", lines) if lines == "not built yet" else (
             Figure(name, "postgres", None, "", note=lines))  # fmt: skip
     found = _find(lines, r"(?i)(all|together|runner).*?(\d+) events/s wall")
     head = _find(lines, r"wrote (\d+) events")
+    rss = _find(lines, r"peak RSS (\d+) MiB \((\d+) MiB at 10%\)")
     if found is None:
         return Figure(name, "postgres", None, "", note="; ".join(lines[-2:]))
-    note = f"{head.group(1) if head else '?'} events written through the domain, from 0"
+    memory = f", peak RSS {rss.group(1)} MiB ({rss.group(2)} at 10%)" if rss else ""
+    note = f"{head.group(1) if head else '?'} events loaded in bulk, from 0{memory}"
     return Figure(name, "postgres", _number(found.group(2)), "events/s", 10_000, "target", note)
 
 

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from projections.db import Params, Row, Tx
 from projections.events import EventRecord
 from projections.queries import BadCursor
+
+IN_CHUNK = 500
 
 
 class Component:
@@ -46,6 +49,10 @@ class Component:
         for name in self.tables:
             tx.execute(f"DROP TABLE IF EXISTS {self.prefix}{name}")
 
+    def prepare(self, tx: Tx, events: Sequence[EventRecord]) -> None:
+        """Fetch, in a few queries, what the page's handlers would otherwise look up one
+        by one (the component lives for one page, so it remembers it in `memo`)."""
+
     def flush(self, tx: Tx) -> None:
         """Write what was buffered during the page (before its position is recorded)."""
 
@@ -59,11 +66,22 @@ class Component:
     def x(self, tx: Tx, sql: str, params: Params = ()) -> None:
         tx.execute(self.q(sql, tx), params)
 
+    def executemany(self, tx: Tx, sql: str, rows: Sequence[Params]) -> None:
+        tx.executemany(self.q(sql, tx), rows)
+
     def one(self, tx: Tx, sql: str, params: Params = ()) -> Row | None:
         return tx.one(self.q(sql, tx), params)
 
     def all(self, tx: Tx, sql: str, params: Params = ()) -> list[Row]:
         return tx.all(self.q(sql, tx), params)
+
+    def all_in(self, tx: Tx, sql: str, keys: Sequence[str]) -> list[Row]:
+        """Rows for many keys: `sql` ends with `IN`, the keys go in chunks of 500."""
+        rows: list[Row] = []
+        for start in range(0, len(keys), IN_CHUNK):
+            chunk = keys[start : start + IN_CHUNK]
+            rows += self.all(tx, f"{sql} ({', '.join('?' for _ in chunk)})", chunk)
+        return rows
 
 
 def encode_cursor(*key: Any) -> str:

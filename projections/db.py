@@ -21,7 +21,6 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 Params = Sequence[Any]
-MULTI_ROW_CHUNK = 1000
 Row = tuple[Any, ...]
 
 
@@ -37,6 +36,10 @@ class Tx(Protocol):
     def one(self, sql: str, params: Params = ()) -> Row | None: ...
 
     def all(self, sql: str, params: Params = ()) -> list[Row]: ...
+
+    def copy(self, table: str, columns: Sequence[str], rows: Sequence[Params]) -> None:
+        """Append rows to a table in bulk (COPY on PostgreSQL)."""
+        ...
 
 
 class Dialect:
@@ -85,40 +88,21 @@ class _CursorTx:
     def all(self, sql: str, params: Params = ()) -> list[Row]:
         return [tuple(r) for r in self._query(sql, params).fetchall()]
 
+    def copy(self, table: str, columns: Sequence[str], rows: Sequence[Params]) -> None:
+        marks = ", ".join("?" for _ in columns)
+        self.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
-class _PipelineTx(_CursorTx):
-    """In pipeline mode each query gets its own cursor, so its result is its own."""
 
-    def __init__(self, conn: psycopg.Connection[Any], dialect: Dialect) -> None:
-        super().__init__(conn.cursor(), dialect)
-        self.conn = conn
+class _PostgresTx(_CursorTx):
+    """COPY for wide batches (the audit trail); executemany rides psycopg's own pipeline."""
 
-    def _query(self, sql: str, params: Params) -> Any:
-        return self.conn.execute(self.dialect.sql(sql), tuple(params))
-
-    def executemany(self, sql: str, rows: Sequence[Params]) -> None:
-        """INSERTs go as multi-row statements: one round trip for a whole page of rows."""
-        head, values, tail = sql.partition(" VALUES ")
-        if not rows or not values or not head.lstrip().upper().startswith("INSERT"):
-            super().executemany(sql, rows)
+    def copy(self, table: str, columns: Sequence[str], rows: Sequence[Params]) -> None:
+        if not rows:
             return
-        end = _closing(tail)
-        template, rest = tail[: end + 1], tail[end + 1 :]
-        for start in range(0, len(rows), MULTI_ROW_CHUNK):
-            chunk = rows[start : start + MULTI_ROW_CHUNK]
-            tuples = ", ".join([template] * len(chunk))
-            flat = [value for row in chunk for value in row]
-            self.execute(f"{head} VALUES {tuples}{rest}", flat)
-
-
-def _closing(text: str) -> int:
-    """The index of the parenthesis that closes the one `text` starts with."""
-    depth = 0
-    for index, char in enumerate(text):
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if depth == 0:
-            return index
-    raise ValueError(f"unbalanced parentheses in {text!r}")
+        names = ", ".join(columns)
+        with self.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
 
 class Database(Protocol):
@@ -234,12 +218,10 @@ class PostgresDatabase:
         with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
             if readonly:
                 cursor.execute("SET TRANSACTION READ ONLY")
-                yield _CursorTx(cursor, self.dialect)
-                return
-            # Pipeline mode: writes are sent without waiting for each answer, so a page of
-            # events costs a round trip per read, not per statement.
-            with conn.pipeline():
-                yield _PipelineTx(conn, self.dialect)
+            # No pipeline around the whole transaction: its per-statement bookkeeping cost
+            # more than the round trips it saved, and it forbids COPY. Components batch a
+            # page's writes instead (executemany pipelines them; the audit trail is COPYed).
+            yield _PostgresTx(cursor, self.dialect)
 
     def write(self) -> Any:
         return self._tx(readonly=False)

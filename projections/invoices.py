@@ -12,6 +12,8 @@ in SQL from the directory; A7's window is a range on the indexed issue date.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -30,6 +32,29 @@ from projections.queries import (
     Page,
     PaymentView,
 )
+
+_LATER = {
+    "PaymentScheduled",
+    "PaymentMade",
+    "AdjustmentRequested",
+    "AdjustmentDecided",
+    "DocumentAttached",
+}
+"""Events on an invoice issued earlier: `prepare` fetches those invoices per page."""
+
+
+@dataclass
+class _Invoice:
+    """An invoice as the page sees it (written once per page by `flush`)."""
+
+    account: str
+    company: str | None
+    section: str | None
+    issued: str
+    balance: Decimal
+    detail: dict[str, Any]
+    status: str = "OPEN"
+
 
 _COLUMNS = (
     "invoice_id, invoice_number, account, issue_date, due_date, currency, amount, balance, "
@@ -54,6 +79,51 @@ class Invoices(Component):
         "invoices_by_account": "invoices (account, company_id, section)",
     }
 
+    def __init__(self, prefix: str) -> None:
+        super().__init__(prefix)
+        self.page: dict[UUID, _Invoice] = {}  # invoices read or written during the page
+        self.new: dict[UUID, tuple[object, ...]] = {}  # issued during the page
+        self.changed: set[UUID] = set()
+
+    def prepare(self, tx: Tx, events: Sequence[EventRecord]) -> None:
+        ids = sorted({str(e.aggregate_id) for e in events if e.type in _LATER})
+        rows = self.all_in(
+            tx,
+            "SELECT invoice_id, account, company_id, section, issue_date, balance, detail, "
+            "status FROM @invoices WHERE invoice_id IN",
+            ids,
+        )
+        for r in rows:
+            self.page[UUID(r[0])] = _Invoice(
+                r[1], r[2], r[3], r[4], Decimal(r[5]), json.loads(r[6]), r[7]
+            )
+
+    def flush(self, tx: Tx) -> None:
+        """The page's new invoices in one batch, then the changed ones in another."""
+        inserted = [
+            (*row[:7], str(i.balance), i.status, *row[7:], json.dumps(i.detail))
+            for key, row in self.new.items()
+            for i in (self.page[key],)
+        ]
+        self.executemany(
+            tx, "INSERT INTO @invoices VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", inserted
+        )
+        updated = [
+            (str(i.balance), i.status, json.dumps(i.detail), str(key))
+            for key in sorted(self.changed - self.new.keys())
+            for i in (self.page[key],)
+        ]
+        self.executemany(
+            tx, "UPDATE @invoices SET balance = ?, status = ?, detail = ? WHERE invoice_id = ?",
+            updated,
+        )  # fmt: skip
+        self.new, self.changed = {}, set()
+
+    def _settle(self, tx: Tx) -> None:
+        """Before a set-based UPDATE over the table: write the page so far, forget it."""
+        self.flush(tx)
+        self.page = {}
+
     def on_AccountRegistered(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         account = f"{e.data['country']}-{e.data['number']}"
         self.x(
@@ -72,6 +142,7 @@ class Invoices(Component):
     def on_AccountEnrolled(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         account, former = self._state(tx, e)
         if former is not None and former != e.data["company_id"]:
+            self._settle(tx)
             # I2: delivered between two companies' intervals: never visible to either.
             self.x(
                 tx,
@@ -105,6 +176,7 @@ class Invoices(Component):
 
     def on_AccountReenrolled(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         account, _ = self._state(tx, e)
+        self._settle(tx)
         # A6: what was delivered during this company's gaps becomes its archive.
         self.x(
             tx,
@@ -119,46 +191,52 @@ class Invoices(Component):
         holder, enrolled = self._holding(tx, d["account"])
         section = None if holder is None else ("HISTORY" if enrolled else "HIDDEN")
         detail = {"lines": jsonable(d["lines"]), "payments": [], "adjustments": {}, "documents": []}
-        self.memo[e.aggregate_id] = (d["amount"], detail)
-        self.x(
-            tx,
-            "INSERT INTO @invoices VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'OPEN', ?, ?, ?, ?, ?)",
-            (
-                str(e.aggregate_id),
-                d["invoice_number"],
-                d["account"],
-                d["issue_date"],
-                d["due_date"],
-                d["currency"],
-                str(d["amount"]),
-                str(d["amount"]),
-                d["account_sequence"],
-                e.position,
-                holder,
-                section,
-                json.dumps(detail),
-            ),
+        self.page[e.aggregate_id] = _Invoice(
+            d["account"], holder, section, d["issue_date"], d["amount"], detail
+        )
+        self.new[e.aggregate_id] = (
+            str(e.aggregate_id),
+            d["invoice_number"],
+            d["account"],
+            d["issue_date"],
+            d["due_date"],
+            d["currency"],
+            str(d["amount"]),
+            d["account_sequence"],
+            e.position,
+            holder,
+            section,
         )
 
     def _load(self, tx: Tx, e: EventRecord) -> tuple[Decimal, dict[str, Any]]:
-        if (found := self.memo.get(e.aggregate_id)) is not None:
-            return found  # type: ignore[no-any-return]
+        found = self.invoice(tx, e.aggregate_id)
+        return found.balance, found.detail
+
+    def invoice(self, tx: Tx, invoice_id: UUID) -> _Invoice:
+        """The invoice as of the event being handled (remembered for the page)."""
+        if (found := self.page.get(invoice_id)) is not None:
+            return found
         row = self.one(
-            tx, "SELECT balance, detail FROM @invoices WHERE invoice_id = ?", (str(e.aggregate_id),)
+            tx,
+            "SELECT account, company_id, section, issue_date, balance, detail, status "
+            "FROM @invoices WHERE invoice_id = ?",
+            (str(invoice_id),),
         )
-        assert row is not None, f"invoice {e.aggregate_id} was never issued"
-        return Decimal(row[0]), json.loads(row[1])
+        assert row is not None, f"invoice {invoice_id} was never issued"
+        account, company, section, issued, balance, detail, status = row
+        found = _Invoice(account, company, section, issued, Decimal(balance), json.loads(detail))
+        found.status = status
+        self.page[invoice_id] = found
+        return found
 
     def _store(self, tx: Tx, e: EventRecord, balance: Decimal, detail: dict[str, Any]) -> None:
+        del tx  # written by `flush`, once per page
         payments = detail["payments"]
         made = any(p["made"] for p in payments)
-        status = "PAID" if made else ("PAYMENT_SCHEDULED" if payments else "OPEN")
-        self.memo[e.aggregate_id] = (balance, detail)
-        self.x(
-            tx,
-            "UPDATE @invoices SET balance = ?, status = ?, detail = ? WHERE invoice_id = ?",
-            (str(balance), status, json.dumps(detail), str(e.aggregate_id)),
-        )
+        invoice = self.page[e.aggregate_id]
+        invoice.status = "PAID" if made else ("PAYMENT_SCHEDULED" if payments else "OPEN")
+        invoice.balance, invoice.detail = balance, detail
+        self.changed.add(e.aggregate_id)
 
     def _payment(self, tx: Tx, e: EventRecord, made: bool) -> None:
         balance, detail = self._load(tx, e)
@@ -211,13 +289,8 @@ class Invoices(Component):
 
     def placement(self, tx: Tx, invoice_id: UUID) -> tuple[str, str | None, str | None, str]:
         """(account, company, section, issue date) of an invoice."""
-        row = self.one(
-            tx,
-            "SELECT account, company_id, section, issue_date FROM @invoices WHERE invoice_id = ?",
-            (str(invoice_id),),
-        )
-        assert row is not None
-        return row[0], row[1], row[2], row[3]
+        found = self.invoice(tx, invoice_id)
+        return found.account, found.company, found.section, found.issued
 
 
 def _view(row: Row) -> InvoiceView:

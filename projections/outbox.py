@@ -17,14 +17,14 @@ insert nothing new (ON CONFLICT DO NOTHING). Delivery is another issue's.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import ClassVar
 
 from domain.visibility import in_window
 from projections.accounts import instant
 from projections.base import Component
-from projections.db import Tx
+from projections.db import Params, Tx
 from projections.directory import Directory
 from projections.events import EventRecord
 from projections.invoices import Invoices
@@ -41,13 +41,11 @@ class OutboxMessages(Component):
     }
     indexes: ClassVar[dict[str, str]] = {"messages_unsent": "messages (sent_at, position)"}
 
-    def add(self, tx: Tx, e: EventRecord, kind: str, recipients: list[str]) -> None:
+    def add(self, tx: Tx, rows: Sequence[Params]) -> None:
+        """(position, recipient, kind, subject, created at) rows; replays add nothing."""
         tx.executemany(
             self.q("INSERT INTO @messages VALUES (?, ?, ?, ?, ?, NULL) ON CONFLICT DO NOTHING"),
-            [
-                (e.position, r, kind, str(e.aggregate_id), instant(e.recorded_at))
-                for r in recipients
-            ],
+            rows,
         )
 
     def pending(self, tx: Tx, *, unsent_only: bool, limit: int) -> list[OutboxMessage]:
@@ -74,6 +72,20 @@ class Outbox(Component):
         self.directory = Directory(prefix)
         self.invoices = Invoices(prefix)
         self.messages = messages
+        self.rows: list[Params] = []  # the page's messages, written by `flush`
+        self.recipients: dict[tuple[str, str, str], list[str]] = {}
+
+    def prepare(self, tx: Tx, events: Sequence[EventRecord]) -> None:
+        self.invoices.prepare(tx, events)
+
+    def flush(self, tx: Tx) -> None:
+        self.invoices.flush(tx)
+        self.messages.add(tx, self.rows)
+        self.rows = []
+
+    def _add(self, e: EventRecord, kind: str, recipients: list[str]) -> None:
+        subject, created = str(e.aggregate_id), instant(e.recorded_at)
+        self.rows += [(e.position, r, kind, subject, created) for r in recipients]
 
     def create(self, tx: Tx) -> None:
         self.directory.create(tx)
@@ -84,6 +96,8 @@ class Outbox(Component):
         self.invoices.drop(tx)
 
     def handle(self, tx: Tx, event: EventRecord) -> None:
+        if hasattr(self.directory, f"on_{event.type}"):
+            self.recipients.clear()  # who receives what may have changed
         self.directory.handle(tx, event)
         self.invoices.handle(tx, event)
         super().handle(tx, event)
@@ -94,8 +108,11 @@ class Outbox(Component):
             return
         if not in_window(datetime.fromisoformat(issued).date(), e.day):
             return
-        rows = self.all(tx, self.directory.recipients_sql(kind), (company, account))
-        self.messages.add(tx, e, kind, [r[0] for r in rows])
+        key = (kind, company, account)
+        if key not in self.recipients:
+            rows = self.all(tx, self.directory.recipients_sql(kind), (company, account))
+            self.recipients[key] = [r[0] for r in rows]
+        self._add(e, kind, self.recipients[key])
 
     def on_InvoiceIssued(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         self._seeing(tx, e, "INVOICE_AVAILABLE", {"HISTORY"})
@@ -108,12 +125,10 @@ class Outbox(Component):
 
     def on_AdjustmentDecided(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         _, company, _, _ = self.invoices.placement(tx, e.aggregate_id)
-        row = self.one(
-            tx, "SELECT detail FROM @invoices WHERE invoice_id = ?", (str(e.aggregate_id),)
-        )
-        if company is None or row is None:
+        if company is None:
             return
-        requester = json.loads(row[0])["adjustments"][e.data["adjustment_id"]]["requested_by"]
+        detail = self.invoices.invoice(tx, e.aggregate_id).detail
+        requester = detail["adjustments"][e.data["adjustment_id"]]["requested_by"]
         wanted = self.one(
             tx,
             "SELECT 1 FROM @members m JOIN @profiles p ON p.login = m.login "
@@ -122,4 +137,4 @@ class Outbox(Component):
             (company, requester),
         )
         if wanted:
-            self.messages.add(tx, e, "ADJUSTMENT_UPDATED", [requester])
+            self._add(e, "ADJUSTMENT_UPDATED", [requester])

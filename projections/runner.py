@@ -38,7 +38,7 @@ from projections.invoices import Invoices
 from projections.outbox import Outbox, OutboxMessages
 from projections.trail import Audit
 
-PAGE_SIZE = 500
+PAGE_SIZE = 2000
 POLL_SECONDS = 0.05
 LISTEN_TIMEOUT_SECONDS = 0.5
 MESSAGES = OutboxMessages("outbox_")
@@ -155,6 +155,7 @@ def apply_page(
     if not fresh:
         return position
     component = projection.component(generation)
+    component.prepare(tx, fresh)
     for event in fresh:
         component.handle(tx, event)
     component.flush(tx)

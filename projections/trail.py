@@ -5,7 +5,7 @@ filterable by company, actor, type and time (indexed), paged by position."""
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from uuid import UUID
@@ -21,6 +21,14 @@ from projections.events import EventRecord, jsonable
 from projections.queries import AuditEntry, Page
 
 _HIDDEN = {"actor", "correlation_id", "sealed_account_number", "lines"}
+_EVENT_COLUMNS = (
+    *("position", "recorded_at", "type", "aggregate_type", "aggregate_id", "version"),
+    *("company_id", "actor", "correlation_id", "payload", "summary"),
+)
+
+
+def _account_of(invoice_issued: EventRecord) -> str:
+    return str(account_id(AccountKey.parse(invoice_issued.data["account"])))
 
 
 def summary(e: EventRecord) -> str:
@@ -60,11 +68,19 @@ class Audit(Component):
             ),
             list(self.remembered.items()),
         )
-        tx.executemany(
-            self.q("INSERT INTO @events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, $json, ?)", tx),
-            self.rows,
-        )
+        tx.copy(self.q("@events"), _EVENT_COLUMNS, self.rows)
         self.rows, self.remembered = [], {}
+
+    def prepare(self, tx: Tx, events: Sequence[EventRecord]) -> None:
+        """The companies of the page's aggregates (and invoices' accounts), in one query."""
+        keys = {str(e.aggregate_id) for e in events if e.aggregate_type != "Company"}
+        keys |= {_account_of(e) for e in events if e.type == "InvoiceIssued"}
+        wanted = sorted(keys)
+        self.memo |= dict.fromkeys(wanted)
+        rows = self.all_in(
+            tx, "SELECT aggregate_id, company_id FROM @companies WHERE aggregate_id IN", wanted
+        )
+        self.memo |= {str(a): c for a, c in rows}
 
     def handle(self, tx: Tx, event: EventRecord) -> None:
         company = self._company(tx, event)
@@ -107,7 +123,7 @@ class Audit(Component):
         if e.type in {"UserLeftCompany", "AccountUnenrolled"}:
             return str(e.data["company_id"])
         if e.type == "InvoiceIssued":
-            holder = self._recalled(tx, str(account_id(AccountKey.parse(e.data["account"]))))
+            holder = self._recalled(tx, _account_of(e))
             self._remember(aggregate, holder)
             return holder
         return self._recalled(tx, aggregate)

@@ -1,0 +1,222 @@
+"""Figure 3: projection catch-up from position 0 on a bulk-loaded store (issue 8).
+
+    .venv/bin/python -m benchmarks.bulk_load [EVENTS]        (default 1,000,000)
+
+Writing a million events one command at a time takes over an hour here, so the history of
+one company is written once through the domain (an in-memory BillingCenter: enrollment,
+users, a payment method, invoices, payments, an adjustment, a role change, a grant, an
+unenroll/re-enroll cycle) and replicated with new identities — fresh account numbers,
+logins and ids, the derived ids (accounts, users, invoices) derived again — into pages of
+thousands of events, each one `app.recorder.insert_events` call on a throwaway PostgreSQL.
+Then a fresh runner, in its own process, catches all five projections up from 0 and prints
+
+    all five together (one runner) N events/s wall (T s), peak RSS M MiB (R MiB at 10%)
+
+which `benchmarks.optional` reads into the table. Not part of `make test`.
+"""
+
+from __future__ import annotations
+
+import re
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from decimal import Decimal
+from uuid import UUID, uuid4
+
+from eventsourcing.persistence import StoredEvent
+
+from api.storage import eventsourcing_env
+from domain.application import BillingCenter
+from domain.enrollment import account_id
+from domain.invoice import invoice_id
+from domain.user import login_id
+from domain.values import AccountKey, Role
+from projections.db import open_database
+from projections.runner import Runner, ensure_schema
+from tests.builders import (
+    BILLING,
+    TODAY,
+    FixedClock,
+    add_payment_method,
+    add_user,
+    bill,
+    billing_center,
+    enrolled_company,
+    issue,
+    person,
+    reenroll,
+    unenroll,
+)
+from tests.postgres import start_server
+
+PAGE_EVENTS = 5000
+ADJUSTED = 3  # n % 7: the invoices whose adjustment is requested and decided
+HEX_UUID = 32
+INVOICES_PER_COMPANY = 80
+LOGINS = ("qqadmin", "qqpayer", "qqviewer", "qqclerk")
+NUMBERS = tuple(f"QQ{i}" for i in range(4))
+_TOKENS = re.compile(
+    rb"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"
+    rb"|\b[0-9a-f]{32}\b|\bQQ[0-9]\b|\bqq[a-z]+\b"
+)
+
+
+def template() -> list[StoredEvent]:
+    """One company's history, written through the domain on an in-memory store."""
+    app = billing_center(clock=FixedClock())
+    accounts = tuple(AccountKey("US", n) for n in NUMBERS)
+    admin = LOGINS[0]
+    company = enrolled_company(app, admin, accounts)
+    add_payment_method(app, company, by=admin)
+    roles = (Role.VIEW_PAY, Role.VIEW_ONLY, Role.VIEW_PAY)
+    for login, role, granted in zip(LOGINS[1:], roles, ((0, 2), (1, 3), (2, 4)), strict=True):
+        add_user(app, company, login, role, accounts[slice(*granted)], by=admin)
+    _invoices(app, accounts, admin)
+    app.change_role(person(admin), company, LOGINS[2], Role.VIEW_PAY)
+    app.set_user_accounts(person(admin), company, LOGINS[1], accounts)
+    unenroll(app, company, accounts[3], by=admin)
+    issue(app, bill(accounts[3], "GAP-1", issued=TODAY))
+    reenroll(app, company, accounts[3], by=admin)
+    notes = app.recorder.select_notifications(1, 1_000_000)
+    return [StoredEvent(n.originator_id, n.originator_version, n.topic, n.state) for n in notes]
+
+
+def _invoices(app: BillingCenter, accounts: tuple[AccountKey, ...], admin: str) -> None:
+    for n in range(INVOICES_PER_COMPANY):
+        issued = TODAY - timedelta(days=n % 300)
+        invoice = issue(app, bill(accounts[n % 4], f"X-{n}", issued=issued, due=TODAY))
+        if n % 2 == 0:
+            app.pay_invoice(person(admin), invoice)
+        elif n % 5 == 1:
+            app.pay_invoice(person(admin), invoice, pay_on=TODAY)
+        elif n % 7 == ADJUSTED:
+            adjustment = app.request_adjustment(
+                person(admin), invoice, "wrong weight", {"TRK-1": Decimal("1.00")}
+            ).result
+            app.decide_adjustment(BILLING, invoice, adjustment, approved=n % 2 == 1)
+
+
+def _derived(events: list[StoredEvent], copy: int) -> dict[bytes, bytes]:
+    """The tokens of copy `copy`: new numbers and logins, and the ids derived from them."""
+    numbers = {n: f"C{copy:07d}{i}" for i, n in enumerate(NUMBERS)}
+    logins = {login: f"u{copy}{login[2:]}" for login in LOGINS}
+    found: dict[UUID, UUID] = {}
+    for old, new in numbers.items():
+        found[account_id(AccountKey("US", old))] = account_id(AccountKey("US", new))
+    for old, new in logins.items():
+        found[login_id(old)] = login_id(new)
+    for event in events:
+        if event.topic.endswith("Invoice.InvoiceIssued"):
+            issued = re.search(rb'"account":"US-(QQ[0-9])","invoice_number":"([^"]+)"', event.state)
+            assert issued is not None
+            number, invoice = issued.group(1).decode(), issued.group(2).decode()
+            found[UUID(str(event.originator_id))] = invoice_id(
+                AccountKey("US", numbers[number]), invoice
+            )
+    tokens = {str(k).encode(): str(v).encode() for k, v in found.items()}
+    tokens |= {k.encode(): v.encode() for k, v in (numbers | logins).items()}
+    return tokens
+
+
+def copies(events: list[StoredEvent], copy: int) -> list[StoredEvent]:
+    """Copy `copy` of the template: every id, number and login replaced consistently."""
+    tokens = _derived(events, copy)
+
+    def replaced(match: re.Match[bytes]) -> bytes:
+        token = match.group(0)
+        if token not in tokens:
+            fresh = uuid4()
+            tokens[token] = (fresh.hex if len(token) == HEX_UUID else str(fresh)).encode()
+        return tokens[token]
+
+    def new_id(old: UUID | str) -> UUID:
+        return UUID(replaced_text(str(old)).decode())
+
+    def replaced_text(text: str) -> bytes:
+        return _TOKENS.sub(replaced, text.encode())
+
+    return [
+        StoredEvent(new_id(e.originator_id), e.originator_version, e.topic,
+                    _TOKENS.sub(replaced, e.state))
+        for e in events
+    ]  # fmt: skip
+
+
+def pages(events: list[StoredEvent], total: int) -> Iterator[list[StoredEvent]]:
+    """About `total` events (whole companies), in pages of about PAGE_EVENTS."""
+    page: list[StoredEvent] = []
+    written, copy = 0, 0
+    while written < total:
+        page += copies(events, copy)
+        written, copy = written + len(events), copy + 1
+        if len(page) >= PAGE_EVENTS:
+            yield page
+            page = []
+    if page:
+        yield page
+
+
+def load(app: BillingCenter, total: int) -> int:
+    """Write about `total` events in bulk through the application recorder; how many."""
+    events = template()
+    written = 0
+    for page in pages(events, total):
+        app.recorder.insert_events(page)
+        written += len(page)
+    return written
+
+
+def _rss_mib() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+
+
+def catch_up(url: str) -> None:
+    """All five projections caught up from 0 by one fresh runner: events/s and peak RSS."""
+    app = billing_center(eventsourcing_env(url), FixedClock())
+    db = open_database(url)
+    ensure_schema(db)
+    head = app.head()
+    runner = Runner(db, app)
+    wall, cpu, done, early = time.perf_counter(), time.process_time(), 0, 0
+    while count := runner.step():
+        done += count
+        early = early or (_rss_mib() if done >= head // 10 else 0)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    print(
+        f"all five together (one runner) {done / wall:.0f} events/s wall ({wall:.1f} s), "
+        f"{done / cpu:.0f} events per CPU-second, peak RSS {_rss_mib()} MiB "
+        f"({early} MiB at 10%)"
+    )
+    db.close()
+    app.close()
+
+
+def main(total: int, measure: Callable[[str], None] | None = None) -> None:
+    server = start_server()
+    try:
+        url = server.create_database()
+        app = billing_center(eventsourcing_env(url), FixedClock())
+        started = time.perf_counter()
+        written = load(app, total)
+        elapsed = time.perf_counter() - started
+        print(f"wrote {written} events in bulk in {elapsed:.1f} s ({written / elapsed:.0f}/s)")
+        app.close()
+        sys.stdout.flush()
+        if measure is not None:
+            measure(url)
+        else:
+            subprocess.run([sys.executable, "-m", "benchmarks.bulk_load", "--catch-up", url],
+                           check=True)  # fmt: skip
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--catch-up"]:
+        catch_up(sys.argv[2])
+    else:
+        main(int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000)
