@@ -26,6 +26,8 @@ from tests.reliability.world import Caller, Company, enroll, expect
 pytestmark = pytest.mark.postgres
 
 LOAD_BEFORE_KILL_SECONDS = 1.5
+ACKNOWLEDGED_BEFORE_KILL = 10
+ACKNOWLEDGE_DEADLINE_SECONDS = 60
 CONVERGE_SECONDS = 20.0
 
 
@@ -70,6 +72,13 @@ def _converged(service: Service, head: int) -> dict[str, object]:
         time.sleep(0.2)
 
 
+def _until_acknowledged(writes: Writes, count: int) -> None:
+    """Kill mid-stream, not before the first answer, however slow the machine is."""
+    deadline = time.monotonic() + ACKNOWLEDGE_DEADLINE_SECONDS
+    while len(writes.acknowledged) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def test_kill_9_under_writes_loses_no_acknowledged_write_and_adds_none(
     postgres_url: str, tmp_path: Path
 ) -> None:
@@ -83,6 +92,7 @@ def test_kill_9_under_writes_loses_no_acknowledged_write_and_adds_none(
         request: Request = writes.request
         with Load(first.base_url, request, workers=6):
             time.sleep(LOAD_BEFORE_KILL_SECONDS)
+            _until_acknowledged(writes, ACKNOWLEDGED_BEFORE_KILL)
             first.kill()
     finally:
         first.kill()
