@@ -3,6 +3,7 @@ and its enrollment intervals per company, with their instants (A1-A6)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import ClassVar
 from uuid import UUID
@@ -11,6 +12,8 @@ from projections.base import Component
 from projections.db import Tx
 from projections.events import EventRecord
 from projections.queries import AccountView, AutopayView
+
+_CHANGES = {"AccountEnrolled", "AccountReenrolled", "AccountUnenrolled"}
 
 
 def instant(moment: datetime) -> str:
@@ -34,13 +37,24 @@ class Accounts(Component):
 
     def on_AccountRegistered(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         country, number = e.data["country"], e.data["number"]
-        self.x(
+        self.memo[str(e.aggregate_id)] = f"{country}-{number}"
+        self.later(
             tx,
             "INSERT INTO @accounts VALUES (?, ?, ?, ?, NULL, NULL, NULL, 0, NULL, NULL, NULL)",
             (str(e.aggregate_id), f"{country}-{number}", country, number),
         )
 
+    def prepare(self, tx: Tx, events: Sequence[EventRecord]) -> None:
+        """The page's accounts' numbers, in one query (writes are queued: see `later`)."""
+        ids = sorted({str(e.aggregate_id) for e in events if e.type in _CHANGES})
+        rows = self.all_in(
+            tx, "SELECT aggregate_id, account FROM @accounts WHERE aggregate_id IN", ids
+        )
+        self.memo |= {str(a): str(n) for a, n in rows}
+
     def _account(self, tx: Tx, e: EventRecord) -> str:
+        if (known := self.memo.get(str(e.aggregate_id))) is not None:
+            return known  # type: ignore[no-any-return]
         row = self.one(
             tx, "SELECT account FROM @accounts WHERE aggregate_id = ?", (str(e.aggregate_id),)
         )
@@ -48,7 +62,7 @@ class Accounts(Component):
         return str(row[0])
 
     def on_AccountEnrolled(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
-        self.x(
+        self.later(
             tx,
             "UPDATE @accounts SET line_of_business = ?, account_type = ? WHERE aggregate_id = ?",
             (e.data["line_of_business"], e.data["account_type"], str(e.aggregate_id)),
@@ -57,22 +71,22 @@ class Accounts(Component):
 
     def on_AccountReenrolled(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         cid = e.data["company_id"]
-        self.x(
+        self.later(
             tx,
             "UPDATE @accounts SET holder = ?, enrolled = 1 WHERE aggregate_id = ?",
             (cid, str(e.aggregate_id)),
         )
-        self.x(
+        self.later(
             tx,
             "INSERT INTO @intervals VALUES (?, ?, ?, NULL, ?, NULL)",
             (self._account(tx, e), e.version, cid, instant(e.recorded_at)),
         )
 
     def on_AccountUnenrolled(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
-        self.x(
+        self.later(
             tx, "UPDATE @accounts SET enrolled = 0 WHERE aggregate_id = ?", (str(e.aggregate_id),)
         )
-        self.x(
+        self.later(
             tx,
             "UPDATE @intervals SET end_version = ?, ended_at = ? "
             "WHERE account = ? AND end_version IS NULL",
@@ -80,7 +94,7 @@ class Accounts(Component):
         )
 
     def on_AutomaticPaymentSetUp(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
-        self.x(
+        self.later(
             tx,
             "UPDATE @accounts SET autopay_company = holder, autopay_days = ?, autopay_by = ? "
             "WHERE aggregate_id = ?",
@@ -88,7 +102,7 @@ class Accounts(Component):
         )
 
     def on_AutomaticPaymentCancelled(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
-        self.x(
+        self.later(
             tx,
             "UPDATE @accounts SET autopay_company = NULL, autopay_days = NULL, autopay_by = NULL "
             "WHERE aggregate_id = ?",

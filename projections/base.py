@@ -30,6 +30,7 @@ class Component:
         self.prefix = prefix
         # Lookups remembered for one transaction: a component lives for one page.
         self.memo: dict[Any, Any] = {}
+        self.queued: list[tuple[str, Params]] = []  # writes not sent yet (see `later`)
 
     def q(self, sql: str, tx: Tx | None = None) -> str:
         """The statement with its table prefix (and, given a transaction, its dialect's JSON)."""
@@ -55,6 +56,17 @@ class Component:
 
     def flush(self, tx: Tx) -> None:
         """Write what was buffered during the page (before its position is recorded)."""
+        self.settle(tx)
+
+    def later(self, tx: Tx, sql: str, params: Params = ()) -> None:
+        """A write no handler reads back at once: sent, in order, by `settle`."""
+        self.queued.append((self.q(sql, tx), params))
+
+    def settle(self, tx: Tx) -> None:
+        """Send the queued writes, in order, in one batch (before any read of this component)."""
+        if self.queued:
+            tx.batch(self.queued)
+            self.queued = []
 
     def handle(self, tx: Tx, event: EventRecord) -> None:
         """Apply one event (most components ignore most events)."""
@@ -64,15 +76,19 @@ class Component:
 
     # shorthands for handlers and views
     def x(self, tx: Tx, sql: str, params: Params = ()) -> None:
+        self.settle(tx)
         tx.execute(self.q(sql, tx), params)
 
     def executemany(self, tx: Tx, sql: str, rows: Sequence[Params]) -> None:
+        self.settle(tx)
         tx.executemany(self.q(sql, tx), rows)
 
     def one(self, tx: Tx, sql: str, params: Params = ()) -> Row | None:
+        self.settle(tx)
         return tx.one(self.q(sql, tx), params)
 
     def all(self, tx: Tx, sql: str, params: Params = ()) -> list[Row]:
+        self.settle(tx)
         return tx.all(self.q(sql, tx), params)
 
     def all_in(self, tx: Tx, sql: str, keys: Sequence[str]) -> list[Row]:

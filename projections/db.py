@@ -13,6 +13,8 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -39,6 +41,10 @@ class Tx(Protocol):
 
     def copy(self, table: str, columns: Sequence[str], rows: Sequence[Params]) -> None:
         """Append rows to a table in bulk (COPY on PostgreSQL)."""
+        ...
+
+    def batch(self, statements: Sequence[tuple[str, Params]]) -> None:
+        """Run writes in order, without waiting for each (one pipeline on PostgreSQL)."""
         ...
 
 
@@ -92,6 +98,10 @@ class _CursorTx:
         marks = ", ".join("?" for _ in columns)
         self.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
+    def batch(self, statements: Sequence[tuple[str, Params]]) -> None:
+        for sql, run in groupby(statements, key=itemgetter(0)):
+            self.executemany(sql, [params for _, params in run])
+
 
 class _PostgresTx(_CursorTx):
     """COPY for wide batches (the audit trail); executemany rides psycopg's own pipeline."""
@@ -103,6 +113,10 @@ class _PostgresTx(_CursorTx):
         with self.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
+
+    def batch(self, statements: Sequence[tuple[str, Params]]) -> None:
+        with self.cursor.connection.pipeline():
+            super().batch(statements)
 
 
 class Database(Protocol):

@@ -46,13 +46,15 @@ class Directory(Component):
 
     def on_CompanyEnrolled(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         cid, ga = str(e.aggregate_id), e.data["general_administrator"]
-        self.x(tx, "INSERT INTO @companies VALUES (?, ?, '', ?, NULL)", (cid, e.data["name"], ga))
+        self.later(
+            tx, "INSERT INTO @companies VALUES (?, ?, '', ?, NULL)", (cid, e.data["name"], ga)
+        )
         self._member(tx, cid, ga, ADMINISTRATOR)
         for account in e.data["accounts"]:
             self._account(tx, cid, account, e.position)
 
     def _member(self, tx: Tx, cid: str, login: str, role: str) -> None:
-        self.x(
+        self.later(
             tx,
             "INSERT INTO @members VALUES (?, ?, ?, 0) ON CONFLICT (company_id, login) "
             "DO UPDATE SET role = excluded.role, removed = 0",
@@ -60,14 +62,14 @@ class Directory(Component):
         )
 
     def _account(self, tx: Tx, cid: str, account: str, position: int) -> None:
-        self.x(
+        self.later(
             tx,
             "INSERT INTO @company_accounts VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             (cid, account, position),
         )
 
     def on_CompanyDetailsChanged(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
-        self.x(
+        self.later(
             tx,
             "UPDATE @companies SET name = ?, address = ? WHERE company_id = ?",
             (e.data["name"], e.data["address"], str(e.aggregate_id)),
@@ -76,19 +78,18 @@ class Directory(Component):
     def on_UserAdded(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         cid, login = str(e.aggregate_id), e.data["login"]
         self._member(tx, cid, login, e.data["role"])
-        self.x(tx, "DELETE FROM @grants WHERE company_id = ? AND login = ?", (cid, login))
+        self.later(tx, "DELETE FROM @grants WHERE company_id = ? AND login = ?", (cid, login))
         self._grant(tx, cid, login, e.data["accounts"])
 
     def _grant(self, tx: Tx, cid: str, login: str, accounts: list[str]) -> None:
-        tx.executemany(
-            self.q("INSERT INTO @grants VALUES (?, ?, ?) ON CONFLICT DO NOTHING", tx),
-            [(cid, login, account) for account in accounts],
-        )
+        for account in accounts:
+            self.later(tx, "INSERT INTO @grants VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                       (cid, login, account))  # fmt: skip
 
     def on_UserRemoved(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         key = (str(e.aggregate_id), e.data["login"])
-        self.x(tx, "UPDATE @members SET removed = 1 WHERE company_id = ? AND login = ?", key)
-        self.x(tx, "DELETE FROM @grants WHERE company_id = ? AND login = ?", key)
+        self.later(tx, "UPDATE @members SET removed = 1 WHERE company_id = ? AND login = ?", key)
+        self.later(tx, "DELETE FROM @grants WHERE company_id = ? AND login = ?", key)
 
     def on_RoleChanged(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         self._member(tx, str(e.aggregate_id), e.data["login"], e.data["role"])
@@ -97,14 +98,13 @@ class Directory(Component):
         self._grant(tx, str(e.aggregate_id), e.data["login"], e.data["accounts"])
 
     def on_AccountAccessRevoked(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
-        tx.executemany(
-            self.q("DELETE FROM @grants WHERE company_id = ? AND login = ? AND account = ?", tx),
-            [(str(e.aggregate_id), e.data["login"], a) for a in e.data["accounts"]],
-        )
+        for account in e.data["accounts"]:
+            self.later(tx, "DELETE FROM @grants WHERE company_id = ? AND login = ? AND account = ?",
+                       (str(e.aggregate_id), e.data["login"], account))  # fmt: skip
 
     def on_GeneralAdministratorHandedOver(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         cid, successor = str(e.aggregate_id), e.data["successor"]
-        self.x(
+        self.later(
             tx,
             "UPDATE @companies SET general_administrator = ? WHERE company_id = ?",
             (successor, cid),
@@ -116,7 +116,7 @@ class Directory(Component):
 
     def on_PaymentMethodAdded(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         cid, d = str(e.aggregate_id), e.data
-        self.x(
+        self.later(
             tx,
             "INSERT INTO @payment_methods VALUES (?, ?, ?, ?, ?, ?)",
             (cid, d["payment_method_id"], d["holder"], d["bank_code"], d["last4"], e.position),
@@ -125,7 +125,7 @@ class Directory(Component):
             self._default(tx, cid, d["payment_method_id"])
 
     def _default(self, tx: Tx, cid: str, method: str | None) -> None:
-        self.x(
+        self.later(
             tx,
             "UPDATE @companies SET default_payment_method = ? WHERE company_id = ?",
             (method, cid),
@@ -136,12 +136,12 @@ class Directory(Component):
 
     def on_PaymentMethodRemoved(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         cid, method = str(e.aggregate_id), e.data["payment_method_id"]
-        self.x(
+        self.later(
             tx,
             "DELETE FROM @payment_methods WHERE company_id = ? AND payment_method_id = ?",
             (cid, method),
         )
-        self.x(
+        self.later(
             tx,
             "UPDATE @companies SET default_payment_method = NULL "
             "WHERE company_id = ? AND default_payment_method = ?",
@@ -151,14 +151,14 @@ class Directory(Component):
     # --- User events ---
 
     def on_UserRegistered(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
-        self.x(
+        self.later(
             tx,
             "INSERT INTO @profiles VALUES (?, ?, NULL, '', '', 1, 1, 1)",
             (str(e.aggregate_id), e.data["login"]),
         )
 
     def on_UserJoinedCompany(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
-        self.x(
+        self.later(
             tx,
             "UPDATE @profiles SET company_id = ?, email = ?, name = ?, invoice_available = 1, "
             "payment_received = 1, adjustment_updated = 1 WHERE user_id = ?",
@@ -166,12 +166,12 @@ class Directory(Component):
         )
 
     def on_UserLeftCompany(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
-        self.x(
+        self.later(
             tx, "UPDATE @profiles SET company_id = NULL WHERE user_id = ?", (str(e.aggregate_id),)
         )
 
     def on_UserProfileChanged(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
-        self.x(
+        self.later(
             tx,
             "UPDATE @profiles SET email = ?, name = ? WHERE user_id = ?",
             (e.data["email"], e.data["name"], str(e.aggregate_id)),
@@ -180,7 +180,7 @@ class Directory(Component):
     def on_NotificationPreferencesChanged(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         prefs = e.data["preferences"]
         values = [int(bool(prefs.get(kind, True))) for kind in PREFS]
-        self.x(
+        self.later(
             tx,
             "UPDATE @profiles SET invoice_available = ?, payment_received = ?, "
             "adjustment_updated = ? WHERE user_id = ?",

@@ -11,6 +11,7 @@ from uuid import UUID
 from eventsourcing.persistence import Mapper, Notification
 
 _ENVELOPE = {"originator_id", "originator_version", "timestamp"}
+_PLAIN = {str, int, bool, float, type(None)}
 
 
 @dataclass(frozen=True)
@@ -48,15 +49,23 @@ def decode(notification: Notification, mapper: Mapper[UUID]) -> EventRecord:
         position=notification.id,
         type=name,
         aggregate_type=owner,
-        aggregate_id=UUID(str(notification.originator_id)),
+        aggregate_id=_uuid(notification.originator_id),
         version=notification.originator_version,
         recorded_at=event.timestamp,  # type: ignore[attr-defined]
         data=data,
     )
 
 
+def _uuid(value: Any) -> UUID:
+    if isinstance(value, UUID):
+        return value
+    return UUID(str(value))
+
+
 def jsonable(value: Any) -> Any:
     """Event data as JSON: decimals and dates as strings."""
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

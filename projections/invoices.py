@@ -41,6 +41,7 @@ _LATER = {
     "DocumentAttached",
 }
 """Events on an invoice issued earlier: `prepare` fetches those invoices per page."""
+_ENROLLMENT = {"AccountEnrolled", "AccountReenrolled", "AccountUnenrolled"}
 
 
 @dataclass
@@ -97,11 +98,31 @@ class Invoices(Component):
             self.page[UUID(r[0])] = _Invoice(
                 r[1], r[2], r[3], r[4], Decimal(r[5]), json.loads(r[6]), r[7]
             )
+        self._prepare_accounts(tx, events)
+
+    def _prepare_accounts(self, tx: Tx, events: Sequence[EventRecord]) -> None:
+        """The state of the page's accounts, by aggregate and by account, in two queries."""
+        select = "SELECT aggregate_id, account, holder, enrolled FROM @account_state WHERE"
+        ids = sorted({str(e.aggregate_id) for e in events if e.type in _ENROLLMENT})
+        accounts = sorted({e.data["account"] for e in events if e.type == "InvoiceIssued"})
+        rows = self.all_in(tx, f"{select} aggregate_id IN", ids)
+        rows += self.all_in(tx, f"{select} account IN", accounts)
+        for aggregate, account, holder, enrolled in rows:
+            self.memo["state", aggregate] = (account, holder)
+            self.memo["holding", account] = (holder, int(enrolled))
 
     def flush(self, tx: Tx) -> None:
         """The page's new invoices in one batch, then the changed ones in another."""
         inserted = [
-            (*row[:7], str(i.balance), i.status, *row[7:], json.dumps(i.detail))
+            (
+                *row[:7],
+                str(i.balance),
+                i.status,
+                *row[7:],
+                i.company,
+                i.section,
+                json.dumps(i.detail),
+            )
             for key, row in self.new.items()
             for i in (self.page[key],)
         ]
@@ -119,18 +140,24 @@ class Invoices(Component):
         )  # fmt: skip
         self.new, self.changed = {}, set()
 
-    def _settle(self, tx: Tx) -> None:
-        """Before a set-based UPDATE over the table: write the page so far, forget it."""
-        self.flush(tx)
-        self.page = {}
+    def _moved(self, account: str, company: str, to: tuple[str | None, str | None]) -> None:
+        """The set-based UPDATE below, on the page's invoices (those not written yet too);
+        the queued UPDATE runs before `flush` writes them, so it only meets older ones."""
+        for i in self.page.values():
+            if i.account == account and i.company == company and i.section == "HIDDEN":
+                i.company, i.section = to
 
     def on_AccountRegistered(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         account = f"{e.data['country']}-{e.data['number']}"
-        self.x(
+        self.memo["state", str(e.aggregate_id)] = (account, None)
+        self.memo["holding", account] = (None, 0)
+        self.later(
             tx, "INSERT INTO @account_state VALUES (?, ?, NULL, 0)", (str(e.aggregate_id), account)
         )
 
     def _state(self, tx: Tx, e: EventRecord) -> tuple[str, str | None]:
+        if (known := self.memo.get(("state", str(e.aggregate_id)))) is not None:
+            return known  # type: ignore[no-any-return]
         row = self.one(
             tx,
             "SELECT account, holder FROM @account_state WHERE aggregate_id = ?",
@@ -142,9 +169,9 @@ class Invoices(Component):
     def on_AccountEnrolled(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         account, former = self._state(tx, e)
         if former is not None and former != e.data["company_id"]:
-            self._settle(tx)
+            self._moved(account, former, (None, None))
             # I2: delivered between two companies' intervals: never visible to either.
-            self.x(
+            self.later(
                 tx,
                 "UPDATE @invoices SET company_id = NULL, section = NULL "
                 "WHERE account = ? AND company_id = ? AND section = 'HIDDEN'",
@@ -165,7 +192,8 @@ class Invoices(Component):
     def _enrolled(self, tx: Tx, e: EventRecord, enrolled: int) -> None:
         account, _ = self._state(tx, e)
         self.memo["holding", account] = (e.data["company_id"], enrolled)
-        self.x(
+        self.memo["state", str(e.aggregate_id)] = (account, e.data["company_id"])
+        self.later(
             tx,
             "UPDATE @account_state SET holder = ?, enrolled = ? WHERE aggregate_id = ?",
             (e.data["company_id"], enrolled, str(e.aggregate_id)),
@@ -176,9 +204,9 @@ class Invoices(Component):
 
     def on_AccountReenrolled(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         account, _ = self._state(tx, e)
-        self._settle(tx)
+        self._moved(account, e.data["company_id"], (e.data["company_id"], "ARCHIVE"))
         # A6: what was delivered during this company's gaps becomes its archive.
-        self.x(
+        self.later(
             tx,
             "UPDATE @invoices SET section = 'ARCHIVE' "
             "WHERE account = ? AND company_id = ? AND section = 'HIDDEN'",
@@ -204,8 +232,6 @@ class Invoices(Component):
             str(d["amount"]),
             d["account_sequence"],
             e.position,
-            holder,
-            section,
         )
 
     def _load(self, tx: Tx, e: EventRecord) -> tuple[Decimal, dict[str, Any]]:

@@ -79,9 +79,15 @@ class Outbox(Component):
         self.invoices.prepare(tx, events)
 
     def flush(self, tx: Tx) -> None:
+        self.directory.flush(tx)
         self.invoices.flush(tx)
         self.messages.add(tx, self.rows)
         self.rows = []
+
+    def settle(self, tx: Tx) -> None:
+        """Recipients are read from the directory: its queued writes go first."""
+        self.directory.settle(tx)
+        super().settle(tx)
 
     def _add(self, e: EventRecord, kind: str, recipients: list[str]) -> None:
         subject, created = str(e.aggregate_id), instant(e.recorded_at)

@@ -33,7 +33,8 @@ def _account_of(invoice_issued: EventRecord) -> str:
 
 def summary(e: EventRecord) -> str:
     """`alice: RoleChanged login=bob role=VIEW_ONLY` (secrets and long lists left out)."""
-    fields = " ".join(f"{k}={v}" for k, v in sorted(jsonable(e.data).items()) if k not in _HIDDEN)
+    shown = sorted((str(k), v) for k, v in e.data.items() if k not in _HIDDEN)
+    fields = " ".join(f"{k}={jsonable(v)}" for k, v in shown)
     return f"{e.actor}: {e.aggregate_type}.{e.type} {fields}".strip()[:500]
 
 
