@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import random
 import secrets
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from copy import deepcopy
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -19,7 +21,7 @@ from functools import wraps
 from typing import Any, ClassVar, Concatenate, Generic, ParamSpec, TypeVar
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
@@ -61,6 +63,9 @@ ATTEMPTS = 8
 
 BACKOFF_SECONDS = 0.002
 """The first retry waits up to this long; each further one up to twice as long."""
+
+READ_COPIES = 1000
+"""How many companies `read_company` keeps a shared read-only copy of."""
 
 
 @dataclass(frozen=True)
@@ -147,6 +152,8 @@ class BillingCenter(Application[UUID]):
         super().__init__(env)
         self.secret_box = secret_box
         self.clock = clock
+        self._read_copies: dict[UUID, Company] = {}
+        self._read_copies_lock = threading.Lock()
 
     # --- loading -------------------------------------------------------------------------
 
@@ -170,6 +177,35 @@ class BillingCenter(Application[UUID]):
     def company(self, company_id: UUID) -> Company:
         """A company, whoever asks (queries check membership themselves)."""
         return self._get(Company, company_id, "company", company_id)
+
+    def read_company(self, company_id: UUID) -> Company:
+        """The company as the store has it now, to decide who may see what: never change it.
+
+        Queries ask this on every request. The repository's own path would copy the whole
+        aggregate and fast-forward it under a per-aggregate lock, so every request for one
+        company queued behind the others' SELECT. Here each request still asks the store for
+        newer events (one SELECT: a removed user loses access at once, R5, whichever process
+        wrote it), but without a lock; the kept copy is shared while nothing is newer and
+        replaced, never changed, when something is.
+        """
+        kept = self._read_copies.get(company_id)
+        if kept is None:
+            return self._keep(self.company(company_id))
+        newer = list(self.repository.event_store.get(originator_id=company_id, gt=kept.version))
+        if not newer:
+            return kept
+        fresh = project_aggregate(deepcopy(kept), newer)
+        return self._keep(fresh) if isinstance(fresh, Company) else self.company(company_id)
+
+    def _keep(self, company: Company) -> Company:
+        with self._read_copies_lock:
+            kept = self._read_copies.get(company.id)
+            if kept is not None and kept.version >= company.version:
+                return kept
+            if len(self._read_copies) >= READ_COPIES:
+                del self._read_copies[next(iter(self._read_copies))]
+            self._read_copies[company.id] = company
+            return company
 
     def user(self, login: str) -> User:
         """A login's User aggregate."""

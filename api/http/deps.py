@@ -1,10 +1,16 @@
-"""`Annotated` dependencies shared by the routers: the caller, the services, paging."""
+"""`Annotated` dependencies shared by the routers: the caller, the services, paging.
+
+They are `async` because they do not block (only `min_position` waits, in a worker
+thread): FastAPI runs a plain `def` dependency in the thread pool, a hop per dependency
+per request.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Annotated, TypeVar
 
+from anyio import to_thread
 from fastapi import Depends, Header, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -21,7 +27,7 @@ T = TypeVar("T")
 _bearer = HTTPBearer(auto_error=False, description="`billing-center token LOGIN` prints one.")
 
 
-def current_caller(
+async def current_caller(
     request: Request,
     _: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     x_request_id: Annotated[str | None, Header(max_length=200)] = None,
@@ -31,13 +37,13 @@ def current_caller(
     return authenticate(request.headers.get("authorization"), secret, x_request_id)
 
 
-def billing_center(request: Request) -> BillingCenter:
+async def billing_center(request: Request) -> BillingCenter:
     """The application service (writes, and who-may-see-what decisions)."""
     app: BillingCenter = request.app.state.billing_center
     return app
 
 
-def read_models(
+async def read_models(
     request: Request,
     min_position: Annotated[
         int | None,
@@ -46,19 +52,17 @@ def read_models(
 ) -> ReadModels:
     """The read models, once they have reached `min_position` (503 after 5 s)."""
     reads: ReadModels = request.app.state.read_models
-    if min_position is not None and not reads.wait_for(min_position, MIN_POSITION_WAIT_SECONDS):
-        raise NotCaughtUp(min_position, reads.position())
+    if min_position is None:
+        return reads
+    if not await to_thread.run_sync(reads.wait_for, min_position, MIN_POSITION_WAIT_SECONDS):
+        raise NotCaughtUp(min_position, await to_thread.run_sync(reads.position))
     return reads
 
 
 class Paging:
     """`limit` (1..500, default 50) and `cursor` of a list."""
 
-    def __init__(
-        self,
-        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-        cursor: Annotated[str | None, Query(min_length=1, max_length=500)] = None,
-    ) -> None:
+    def __init__(self, limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> None:
         self.limit = limit
         self.cursor = cursor
 
@@ -78,7 +82,15 @@ def written(response: Response, position: int) -> int:
     return position
 
 
+async def paging(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(min_length=1, max_length=500)] = None,
+) -> Paging:
+    """The `limit` and `cursor` query parameters of a list."""
+    return Paging(limit, cursor)
+
+
 CurrentCaller = Annotated[Caller, Depends(current_caller)]
 App = Annotated[BillingCenter, Depends(billing_center)]
 Reads = Annotated[ReadModels, Depends(read_models)]
-Page = Annotated[Paging, Depends()]
+Page = Annotated[Paging, Depends(paging)]

@@ -41,7 +41,7 @@ def accounts(
 ) -> PageOf[AccountOut]:
     """The company's accounts you may see: all for Administrators, else your grants (R4)."""
     me = caller.as_person()
-    visible = set(app.company(cid).visible_accounts(me))
+    visible = set(app.read_company(cid).visible_accounts(me))
     rows = [a for a in reads.accounts(cid, visible_to=me) if f"{a.country}-{a.number}" in visible]
     items, after = in_pages([account_out(a) for a in rows], page)
     return PageOf[AccountOut](items=items, next=after)

@@ -36,7 +36,7 @@ def enroll(
 @router.get("/{cid}", responses=READ)
 def company(*, cid: UUID, caller: CurrentCaller, app: App, reads: Reads) -> CompanyOut:
     """The company: name, address, how many accounts you may see (R4)."""
-    aggregate = app.company(cid)
+    aggregate = app.read_company(cid)
     role = aggregate.role_of(caller.as_person())
     view = reads.company(cid)
     if view is None:
@@ -57,7 +57,7 @@ def change_details(
 ) -> CompanyChanged:
     """Keep the company's name and address up to date (Administrators, R10)."""
     receipt = app.change_company_details(caller, cid, body.name, body.address)
-    company = app.company(cid)
+    company = app.read_company(cid)
     return CompanyChanged(
         company_id=cid,
         name=company.name,

@@ -89,7 +89,7 @@ def invoices_csv(
 ) -> StreamingResponse:
     """The invoices you may see, as CSV (UTF-8 with BOM): the billing history, or the archive."""
     me = caller.as_person()
-    app.company(cid).require(me, Action.VIEW_INVOICES)
+    app.read_company(cid).require(me, Action.VIEW_INVOICES)
     section: SectionName = "ARCHIVE" if archive else "HISTORY"
     today = app.today()
     rows = all_pages(

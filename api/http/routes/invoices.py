@@ -65,7 +65,7 @@ def _listed(
     page: Page,
 ) -> PageOf[InvoiceOut]:
     me = caller.as_person()
-    app.company(cid).require(me, Action.VIEW_INVOICES)
+    app.read_company(cid).require(me, Action.VIEW_INVOICES)
     found = page.read(
         lambda: reads.invoices(
             cid, me, section, today=app.today(), cursor=page.cursor, limit=page.limit

@@ -18,7 +18,7 @@ def me(*, caller: CurrentCaller, app: App, reads: Reads) -> Me:
     if caller.scope is not None:
         return Me(login=caller.login, scope=caller.scope.value)
     cid = reads.company_of(caller.login)
-    company = app.company(cid) if cid is not None else None
+    company = app.read_company(cid) if cid is not None else None
     if cid is None or company is None or not company.is_member(caller.login):
         return Me(login=caller.login, email=caller.email or None, name=caller.name or None)
     view = reads.user(cid, caller.login)

@@ -33,7 +33,7 @@ def payment_methods(
     *, cid: UUID, caller: CurrentCaller, app: App, reads: Reads, page: Page
 ) -> PageOf[PaymentMethodOut]:
     """The company's payment methods, numbers masked (those who may pay: R11, I3)."""
-    app.company(cid).require(caller.as_person(), Action.PAY)
+    app.read_company(cid).require(caller.as_person(), Action.PAY)
     items, after = in_pages([method_out(m) for m in reads.payment_methods(cid)], page)
     return PageOf[PaymentMethodOut](items=items, next=after)
 

@@ -36,7 +36,7 @@ def users(
     *, cid: UUID, caller: CurrentCaller, app: App, reads: Reads, page: Page
 ) -> PageOf[UserOut]:
     """Users with their roles: all for Administrators, those R9 lets a Plan Manager manage (R7)."""
-    company = app.company(cid)
+    company = app.read_company(cid)
     me = caller.as_person()
     company.require(me, Action.SEE_USERS)
     managed = company.managed_users(me)
@@ -68,7 +68,7 @@ def add_user(
 @router.get("/{login}", responses=READ)
 def user(*, cid: UUID, login: LoginPath, caller: CurrentCaller, app: App, reads: Reads) -> UserOut:
     """A user's profile; with the role for those who manage them, without for oneself (R7)."""
-    company = app.company(cid)
+    company = app.read_company(cid)
     me = caller.as_person()
     with_role = company.manages(me, login)
     if not with_role and login != me:
@@ -141,7 +141,7 @@ def remove_user(
 
 def changed(app: BillingCenter, cid: UUID, login: str, position: int) -> UserChanged:
     """A user as a change left it (read from the records the change wrote)."""
-    company = app.company(cid)
+    company = app.read_company(cid)
     profile = app.user(login)
     return UserChanged(
         login=login,
