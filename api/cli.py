@@ -41,21 +41,35 @@ def _settings_and_secret() -> tuple[Settings, str]:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Worker processes (PostgreSQL only). Each also runs the projections and the "
+            "mail sender; they share the work through the database's locks and leases.",
+        ),
+    ] = 1,
 ) -> None:
-    """Serve the HTTP API (one worker process) with the projections running in-process."""
+    """Serve the HTTP API with the projections (and mail sender) running in each process."""
     settings, _ = _settings_and_secret()
     try:
         check_store(settings.database_url)
     except StoreStartupError as error:
         errors.print(f"[bold red]error:[/] {error}")
         raise typer.Exit(code=2) from None
-    app = create_app(settings)
+    if workers > 1 and not settings.database_url.lower().startswith(("postgres", "postgresql")):
+        errors.print("[bold red]error:[/] --workers above 1 needs PostgreSQL")
+        raise typer.Exit(code=2)
     errors.print(
         f"Billing Center on http://{host}:{port} (docs: /docs). Get a token with:\n"
         "  billing-center token LOGIN [--scope billing-system|auditor] [--email E --name N]\n"
         "(with the same BILLING_* environment, e.g. BILLING_ENV=development)"
     )
-    uvicorn.run(app, host=host, port=port, workers=1, server_header=False)
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, server_header=False)
+        return
+    factory = "api.http.app:app_from_environment"
+    uvicorn.run(factory, factory=True, host=host, port=port, workers=workers, server_header=False)
 
 
 @cli.command()

@@ -67,6 +67,11 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     return app
 
 
+def app_from_environment() -> FastAPI:
+    """`create_app` with the `BILLING_*` environment: each worker of `serve --workers N`."""
+    return create_app(Settings())
+
+
 def _store(app: FastAPI) -> IdempotencyStore:
     store: IdempotencyStore = app.state.idempotency
     return store
