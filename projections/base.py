@@ -83,6 +83,14 @@ class Component:
         self.settle(tx)
         tx.executemany(self.q(sql, tx), rows)
 
+    def columns(self, tx: Tx, sql: str, unnested: str, rows: Sequence[Params]) -> None:
+        """`sql` for each row; on PostgreSQL `unnested` once, `?` being each column as an
+        array (`unnest`): one statement for a page's rows instead of one per row."""
+        if tx.dialect.name != "postgres":
+            self.executemany(tx, sql, rows)
+        elif rows:
+            self.x(tx, unnested, [list(column) for column in zip(*rows, strict=True)])
+
     def one(self, tx: Tx, sql: str, params: Params = ()) -> Row | None:
         self.settle(tx)
         return tx.one(self.q(sql, tx), params)

@@ -57,6 +57,11 @@ class _Invoice:
     status: str = "OPEN"
 
 
+_INVOICE_COLUMNS = (
+    *("invoice_id", "invoice_number", "account", "issue_date", "due_date", "currency"),
+    *("amount", "balance", "status", "account_sequence", "position", "company_id", "section"),
+    "detail",
+)
 _COLUMNS = (
     "invoice_id, invoice_number, account, issue_date, due_date, currency, amount, balance, "
     "status, section"
@@ -126,18 +131,21 @@ class Invoices(Component):
             for key, row in self.new.items()
             for i in (self.page[key],)
         ]
-        self.executemany(
-            tx, "INSERT INTO @invoices VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", inserted
-        )
+        self.settle(tx)  # the queued set-based UPDATEs only meet the invoices of earlier pages
+        tx.copy(self.q("@invoices"), _INVOICE_COLUMNS, inserted)
         updated = [
             (str(i.balance), i.status, json.dumps(i.detail), str(key))
             for key in sorted(self.changed - self.new.keys())
             for i in (self.page[key],)
         ]
-        self.executemany(
-            tx, "UPDATE @invoices SET balance = ?, status = ?, detail = ? WHERE invoice_id = ?",
+        texts = ", ".join(["CAST(? AS TEXT[])"] * 4)
+        self.columns(
+            tx,
+            "UPDATE @invoices SET balance = ?, status = ?, detail = ? WHERE invoice_id = ?",
+            "UPDATE @invoices SET balance = v.b, status = v.s, detail = v.d "
+            f"FROM unnest({texts}) AS v(b, s, d, i) WHERE invoice_id = v.i",
             updated,
-        )  # fmt: skip
+        )
         self.new, self.changed = {}, set()
 
     def _moved(self, account: str, company: str, to: tuple[str | None, str | None]) -> None:

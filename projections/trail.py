@@ -26,6 +26,8 @@ _EVENT_COLUMNS = (
     *("company_id", "actor", "correlation_id", "payload", "summary"),
 )
 
+_TEXTS = "CAST(? AS TEXT[])"
+
 
 def _account_of(invoice_issued: EventRecord) -> str:
     return str(account_id(AccountKey.parse(invoice_issued.data["account"])))
@@ -62,11 +64,11 @@ class Audit(Component):
 
     def flush(self, tx: Tx) -> None:
         """One batch per page: the audit trail is the widest write of all."""
-        tx.executemany(
-            self.q(
-                "INSERT INTO @companies VALUES (?, ?) ON CONFLICT (aggregate_id) "
-                "DO UPDATE SET company_id = excluded.company_id"
-            ),
+        conflict = " ON CONFLICT (aggregate_id) DO UPDATE SET company_id = excluded.company_id"
+        self.columns(
+            tx,
+            f"INSERT INTO @companies VALUES (?, ?){conflict}",
+            f"INSERT INTO @companies SELECT * FROM unnest({_TEXTS}, {_TEXTS}){conflict}",
             list(self.remembered.items()),
         )
         tx.copy(self.q("@events"), _EVENT_COLUMNS, self.rows)
