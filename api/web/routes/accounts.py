@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from api.http.deps import Paging
 from api.http.routes import accounts
 from api.http.schemas import AccountOut, AutopayIn, NewAccount, Reenrollment, Unenrollment
 from api.web.errors import shown
@@ -15,6 +14,7 @@ from api.web.routes.common import (
     attempt,
     back,
     console_router,
+    every,
     member_of,
     refs,
     text,
@@ -23,21 +23,12 @@ from api.web.routes.common import (
 )
 from api.web.routes.enroll import account_body
 from api.web.templating import Console, render
-from projections.queries import MAX_LIMIT
 
 router = console_router()
 
 
 def _accounts(ctx: Console) -> list[AccountOut]:
-    member = member_of(ctx)
-    found = accounts.accounts(
-        cid=member.cid,
-        caller=ctx.person,
-        app=ctx.app,
-        reads=ctx.reads,
-        page=Paging(limit=MAX_LIMIT),
-    )
-    return list(found.items)
+    return every(accounts.accounts, ctx)
 
 
 def _page(

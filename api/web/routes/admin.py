@@ -6,7 +6,6 @@ from __future__ import annotations
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from api.http.deps import Paging
 from api.http.routes import companies, users
 from api.http.schemas import Grants, HandOver, NewUser, RoleIn, UserOut
 from api.web.errors import shown
@@ -16,6 +15,7 @@ from api.web.routes.common import (
     attempt,
     back,
     console_router,
+    every,
     member_of,
     refs,
     text,
@@ -26,21 +26,12 @@ from api.web.templating import Console, render
 from domain.errors import NotFound
 from domain.roles import TOP_ROLES, Action
 from domain.values import Role
-from projections.queries import MAX_LIMIT
 
 router = console_router()
 
 
 def _users(ctx: Console) -> list[UserOut]:
-    member = member_of(ctx)
-    found = users.users(
-        cid=member.cid,
-        caller=ctx.person,
-        app=ctx.app,
-        reads=ctx.reads,
-        page=Paging(limit=MAX_LIMIT),
-    )
-    return list(found.items)
+    return every(users.users, ctx)
 
 
 def _roles(ctx: Console) -> list[str]:

@@ -3,20 +3,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Any
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, Protocol, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
+from api.http.deps import Paging
 from api.http.schemas import AccountRef
 from api.web.errors import ConsoleRoute
 from api.web.session import CSRF_FIELD, check_csrf
 from api.web.templating import Console, Member, console, redirect
 from domain.errors import DomainError, NotFound
 from domain.values import AccountKey
+from projections.queries import MAX_LIMIT
 
 
 def console_router() -> APIRouter:
@@ -41,6 +43,29 @@ def member_of(ctx: Console) -> Member:
     if member is None:
         raise NotFound("company of", ctx.person.login)
     return member
+
+
+T_co = TypeVar("T_co", covariant=True)
+
+
+class Listing(Protocol[T_co]):
+    """A page of an API list route's answer."""
+
+    @property
+    def items(self) -> Sequence[T_co]: ...
+
+
+def every(route: Callable[..., Listing[T_co]], ctx: Console) -> list[T_co]:
+    """All items of one of the member's company's API list routes (one page of the most)."""
+    member = member_of(ctx)
+    page = route(
+        cid=member.cid,
+        caller=ctx.person,
+        app=ctx.app,
+        reads=ctx.reads,
+        page=Paging(limit=MAX_LIMIT),
+    )
+    return list(page.items)
 
 
 def text(form: FormData, name: str) -> str:

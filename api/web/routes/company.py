@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from api.http.deps import Paging
 from api.http.routes import companies, payment_methods
 from api.http.schemas import CompanyDetails, NewPaymentMethod, PaymentMethodOut
 from api.web.errors import shown
@@ -15,12 +14,12 @@ from api.web.routes.common import (
     attempt,
     back,
     console_router,
+    every,
     member_of,
     text,
     written,
 )
 from api.web.templating import Console, render
-from projections.queries import MAX_LIMIT
 
 router = console_router()
 
@@ -29,14 +28,7 @@ def _methods(ctx: Console) -> list[PaymentMethodOut]:
     member = member_of(ctx)
     if not member.can("PAY"):
         return []
-    found = payment_methods.payment_methods(
-        cid=member.cid,
-        caller=ctx.person,
-        app=ctx.app,
-        reads=ctx.reads,
-        page=Paging(limit=MAX_LIMIT),
-    )
-    return list(found.items)
+    return every(payment_methods.payment_methods, ctx)
 
 
 def _page(ctx: Console, error: Exception | None = None, form: FormData | None = None) -> Response:

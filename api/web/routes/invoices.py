@@ -11,7 +11,6 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from api.documents.csv_export import csv_chunks
-from api.http.deps import Paging
 from api.http.routes import documents, invoices, payment_methods
 from api.http.schemas import (
     AdjustmentIn,
@@ -26,6 +25,7 @@ from api.web.routes.common import (
     Posted,
     attempt,
     console_router,
+    every,
     member_of,
     text,
     texts,
@@ -43,7 +43,6 @@ from api.web.routes.history import (
     page_of,
 )
 from api.web.templating import Console, redirect, render, secured
-from projections.queries import MAX_LIMIT
 
 router = console_router()
 
@@ -146,15 +145,7 @@ def _page(
 
 
 def _methods(ctx: Console) -> list[PaymentMethodOut]:
-    member = member_of(ctx)
-    found = payment_methods.payment_methods(
-        cid=member.cid,
-        caller=ctx.person,
-        app=ctx.app,
-        reads=ctx.reads,
-        page=Paging(limit=MAX_LIMIT),
-    )
-    return list(found.items)
+    return every(payment_methods.payment_methods, ctx)
 
 
 @router.get("/console/invoices/{iid}")
