@@ -5,6 +5,7 @@ Pure ASGI (not `BaseHTTPMiddleware`) so the body is read once, bounded, and hand
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, MutableMapping
 from typing import Any
 
@@ -23,6 +24,18 @@ from api.http.idempotency import (
 from api.http.problems import PROBLEM_JSON, Problem, Unauthenticated
 
 MAX_BODY_BYTES = 1024 * 1024
+UPLOAD_BODY_BYTES = 10 * 1024 * 1024 + 64 * 1024
+"""I7: a document of up to 10 MB, with room for its multipart wrapping."""
+_UPLOAD = re.compile(r"^/v1/invoices/[^/]+/documents$")
+
+
+def body_limit(scope: Scope) -> int:
+    """The largest body a request may carry: documents are bigger than JSON (I7)."""
+    if scope.get("method") == "POST" and _UPLOAD.match(scope.get("path", "")):
+        return UPLOAD_BODY_BYTES
+    return MAX_BODY_BYTES
+
+
 MAX_JSON_DEPTH = 32
 MAX_KEY_CHARS = 255
 QUOTE, BACKSLASH, OPENERS, CLOSERS = 0x22, 0x5C, (0x5B, 0x7B), (0x5D, 0x7D)
@@ -122,15 +135,17 @@ class GuardMiddleware:
             await self.app(scope, receive, send)
             return
         send = self._secured(send, authenticated=_header(scope, b"authorization") is not None)
+        limit = max(self.max_body, body_limit(scope))
         length = _header(scope, b"content-length")
-        if length and (not length.isdigit() or int(length) > self.max_body):
-            await send_problem(send, 413, "Request too large", f"at most {self.max_body} bytes")
+        if length and (not length.isdigit() or int(length) > limit):
+            await send_problem(send, 413, "Request too large", f"at most {limit} bytes")
             return
-        body = await read_body(receive, self.max_body)
+        body = await read_body(receive, limit)
         if body is None:
-            await send_problem(send, 413, "Request too large", f"at most {self.max_body} bytes")
+            await send_problem(send, 413, "Request too large", f"at most {limit} bytes")
             return
-        if json_depth(body) > MAX_JSON_DEPTH:
+        multipart = (_header(scope, b"content-type") or "").startswith("multipart/")
+        if not multipart and json_depth(body) > MAX_JSON_DEPTH:
             detail = f"JSON nested deeper than {MAX_JSON_DEPTH} levels"
             await send_problem(send, 422, "Invalid input", detail)
             return
@@ -186,7 +201,7 @@ class IdempotencyMiddleware:
         return f"{caller.scope or 'person'}:{caller.login}"
 
     async def _once(self, scope: Scope, receive: Receive, send: Send, owner: str, key: str) -> None:
-        body = await read_body(receive, MAX_BODY_BYTES) or b""
+        body = await read_body(receive, body_limit(scope)) or b""
         query = scope.get("query_string", b"").decode("latin-1")
         print_ = fingerprint(scope["method"], scope["path"], query, body)
         store = self.store()

@@ -137,6 +137,17 @@ def test_i7_only_the_billing_system_attaches_documents(world: World) -> None:
     assert response.status_code == 403
 
 
+def test_i7_a_document_of_several_megabytes_is_attached_and_comes_back_whole(
+    world: World,
+) -> None:
+    iid = world.issue(world.accounts[0])
+    padded = brokerage_form() + b"%" + b"x" * (3 * 1024 * 1024)
+    status, body = upload(world, iid, padded)
+    assert status == 201, body
+    got = world.admin.get(f"/v1/invoices/{iid}/documents/{body['document_id']}")
+    assert got.content == padded
+
+
 def test_i7_a_document_over_ten_megabytes_is_too_large(world: World) -> None:
     iid = world.issue(world.accounts[0])
     padded = brokerage_form() + b"%" + b"x" * (10 * 1024 * 1024)
