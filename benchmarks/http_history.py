@@ -15,6 +15,8 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -24,11 +26,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx2 as httpx
-import uvicorn
 from pydantic import SecretStr
 
 from api.bootstrap import billing_center
-from api.http.app import create_app
 from api.settings import Settings
 from api.tokens import issue_token
 from domain.application import AccountRequest
@@ -72,13 +72,30 @@ def _bill(key: AccountKey, number: str, issued: object, amount: Decimal) -> Bill
                 (Line(f"T-{number}", "Ground", amount),))  # fmt: skip
 
 
-def serve(settings: Settings, port: int) -> uvicorn.Server:
-    config = uvicorn.Config(create_app(settings), port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.05)
-    return server
+def serve(settings: Settings, port: int, workers: int) -> subprocess.Popen[bytes]:
+    """`billing-center serve` in a process of its own, in production mode (no mail files):
+    the load generator's threads must not share the server's interpreter."""
+    env = {
+        **os.environ,
+        "BILLING_ENV": "production",
+        "BILLING_DATABASE_URL": settings.database_url,
+        "BILLING_JWT_SECRET": SECRET,
+        "BILLING_DATA_KEY": str(settings.data_key),
+        "BILLING_EXPORT_KEY": str(settings.export_key),
+    }
+    command = [str(Path(sys.executable).with_name("billing-center")), "serve", "--port", str(port)]
+    if workers > 1:
+        command += ["--workers", str(workers)]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).is_success:
+                return process
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("the server did not start")
 
 
 def load(url: str, tokens: list[str], rate: float, seconds: float) -> list[float]:
@@ -110,6 +127,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--invoices", type=int, default=10_000)
     parser.add_argument("--users", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
     url = os.environ.get("BILLING_DATABASE_URL")
     server = None if url else start_server()
@@ -122,7 +140,7 @@ def main() -> None:
     took = time.perf_counter() - began
     print(f"seeded {args.invoices} invoices, {args.users} users in {took:.1f}s", flush=True)
     port = free_port()
-    api = serve(settings, port)
+    api = serve(settings, port, args.workers)
     base = f"http://127.0.0.1:{port}"
     head = httpx.get(f"{base}/health").json()["store"]["head"]
     tokens = [issue_token(SECRET, "admin")] + [issue_token(SECRET, f"user{n}") for n in range(20)]
@@ -136,9 +154,8 @@ def main() -> None:
     print(f"GET billing history, {len(latencies)} requests at {args.rate:.0f}/s on PostgreSQL: "
           f"p50 {q[49] * 1000:.1f} ms, p90 {q[89] * 1000:.1f} ms, p99 {q[98] * 1000:.1f} ms, "
           f"max {latencies[-1] * 1000:.1f} ms")  # fmt: skip
-    api.should_exit = True
-    while api.started:  # the lifespan stops the projections before the database goes
-        time.sleep(0.1)
+    api.terminate()  # the lifespan stops the projections before the database goes
+    api.wait(timeout=30)
     if server:
         server.stop()
 
