@@ -169,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=200.0, help="requests per second")
     parser.add_argument("--seconds", type=float, default=60.0, help="how long")
     parser.add_argument("--max-rss-growth", type=float, default=0.15, help="e.g. 0.15 = 15%%")
+    parser.add_argument("--max-p99-ms", type=float, default=None, help="fail above this p99")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="soak-") as home:
         report = soak(args.rate, args.seconds, Path(home))
@@ -176,7 +177,10 @@ def main(argv: list[str] | None = None) -> int:
     print("median by kind:", report.kinds())
     for error in report.errors[:10]:
         print("error:", error)
-    ok = not report.errors and report.rss_growth() <= args.max_rss_growth
+    slow = args.max_p99_ms is not None and report.percentile(0.99) * 1000 > args.max_p99_ms
+    if slow:
+        print(f"error: p99 above {args.max_p99_ms:.0f} ms: the service did not keep the rate")
+    ok = not report.errors and report.rss_growth() <= args.max_rss_growth and not slow
     return 0 if ok else 1
 
 
