@@ -45,6 +45,8 @@ NAMES = (
     "4. HTTP billing history p99 @200 rps",
     "5. audit export + hash",
     "5. audit verify",
+    "5. time travel (company state as of)",
+    "5. explain-access",
 )
 
 
@@ -107,8 +109,8 @@ def _http(small: bool, seconds: float) -> Figure:
 
 
 def _audit(small: bool) -> list[Figure]:
-    events = "10000" if small else str(FULL_EVENTS)
-    lines = _script("audit", ["--events", events], 240 if small else 300)
+    events = "100000" if small else str(FULL_EVENTS)
+    lines = _script("audit", ["--events", events], 240 if small else 900)
     if isinstance(lines, str):
         return [Figure(n, "postgres", None, "", note=lines) for n in NAMES[2:]]
     export = _find(lines, r"export \+ hash: (\d+) records .*\(([\d,]+)/s\).*RSS (\d+) MiB")
@@ -122,4 +124,17 @@ def _audit(small: bool) -> list[Figure]:
                "; ".join(lines[-2:])),
         Figure(NAMES[3], "postgres", _number(verify.group(2)) if verify else None, "records/s",
                reference, "raw ordered scan"),
+        _latency(NAMES[4], _find(lines, r"state-as-of \(company, (\d+) events.*median ([\d.]+) ms,"
+                                 r" max ([\d.]+) ms"), "events in the company's own history"),
+        _latency(NAMES[5], _find(lines, r"explain-access on a store of (\d+) events: median"
+                                 r" ([\d.]+) ms, max ([\d.]+) ms"), "events in the store"),
     ]  # fmt: skip
+
+
+def _latency(name: str, found: re.Match[str] | None, of_what: str) -> Figure:
+    """A median latency line of the audit script: (size, median ms, max ms)."""
+    if found is None:
+        return Figure(name, "postgres", None, "", note="not printed by benchmarks/audit.py")
+    size, median, worst = found.groups()
+    note = f"median of 20, max {worst} ms; {int(size):,} {of_what}"
+    return Figure(name, "postgres", _number(median), "ms", note=note)
