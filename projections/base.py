@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -18,6 +19,7 @@ from projections.events import EventRecord
 from projections.queries import BadCursor
 
 IN_CHUNK = 500
+_WRITTEN = re.compile(r"(?:INSERT INTO|UPDATE|DELETE FROM) (\w+) ")
 
 
 class Component:
@@ -65,14 +67,14 @@ class Component:
     def settle(self, tx: Tx) -> None:
         """Send the queued writes, in order, in one batch (before any read of this component)."""
         if self.queued:
-            tx.batch(self.queued)
+            tx.batch(by_table(self.queued))
             self.queued = []
 
     def handle(self, tx: Tx, event: EventRecord) -> None:
         """Apply one event (most components ignore most events)."""
-        handler = getattr(self, f"on_{event.type}", None)
-        if handler is not None:
-            handler(tx, event)
+        name = handler_name(type(self), event.type)
+        if name is not None:
+            getattr(self, name)(tx, event)
 
     # shorthands for handlers and views
     def x(self, tx: Tx, sql: str, params: Params = ()) -> None:
@@ -106,6 +108,31 @@ class Component:
             chunk = keys[start : start + IN_CHUNK]
             rows += self.all(tx, f"{sql} ({', '.join('?' for _ in chunk)})", chunk)
         return rows
+
+
+_HANDLERS: dict[tuple[type, str], str | None] = {}  # bounded: components x event types
+
+
+def handler_name(component: type, event_type: str) -> str | None:
+    """`on_<EventType>` if the component handles that type: looked up once per type, not
+    once per event (a miss made `getattr` raise and catch an AttributeError; issue 4)."""
+    key = (component, event_type)
+    if key not in _HANDLERS:
+        name = f"on_{event_type}"
+        _HANDLERS[key] = name if hasattr(component, name) else None
+    return _HANDLERS[key]
+
+
+def by_table(statements: list[tuple[str, Params]]) -> list[tuple[str, Params]]:
+    """The writes grouped by table, in their order within each table (issue 4: a page's
+    events interleave their tables, and each run of one statement costs a round of the
+    driver). Writes to different tables commute: each queued write names one table and
+    reads no other, and the read models have no triggers and no foreign keys."""
+    tables = [m.group(1) for sql, _ in statements if (m := _WRITTEN.match(sql))]
+    if len(tables) < len(statements):
+        return statements  # a statement of another shape: keep the order as it is
+    order = sorted(range(len(statements)), key=tables.__getitem__)  # stable: order kept
+    return [statements[i] for i in order]
 
 
 def encode_cursor(*key: Any) -> str:

@@ -45,7 +45,7 @@ class Directory(Component):
     # --- Company events ---
 
     def on_CompanyEnrolled(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
-        cid, ga = str(e.aggregate_id), e.data["general_administrator"]
+        cid, ga = e.key, e.data["general_administrator"]
         self.later(
             tx, "INSERT INTO @companies VALUES (?, ?, '', ?, NULL)", (cid, e.data["name"], ga)
         )
@@ -72,11 +72,11 @@ class Directory(Component):
         self.later(
             tx,
             "UPDATE @companies SET name = ?, address = ? WHERE company_id = ?",
-            (e.data["name"], e.data["address"], str(e.aggregate_id)),
+            (e.data["name"], e.data["address"], e.key),
         )
 
     def on_UserAdded(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
-        cid, login = str(e.aggregate_id), e.data["login"]
+        cid, login = e.key, e.data["login"]
         self._member(tx, cid, login, e.data["role"])
         self.later(tx, "DELETE FROM @grants WHERE company_id = ? AND login = ?", (cid, login))
         self._grant(tx, cid, login, e.data["accounts"])
@@ -87,23 +87,23 @@ class Directory(Component):
                        (cid, login, account))  # fmt: skip
 
     def on_UserRemoved(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
-        key = (str(e.aggregate_id), e.data["login"])
+        key = (e.key, e.data["login"])
         self.later(tx, "UPDATE @members SET removed = 1 WHERE company_id = ? AND login = ?", key)
         self.later(tx, "DELETE FROM @grants WHERE company_id = ? AND login = ?", key)
 
     def on_RoleChanged(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
-        self._member(tx, str(e.aggregate_id), e.data["login"], e.data["role"])
+        self._member(tx, e.key, e.data["login"], e.data["role"])
 
     def on_AccountAccessGranted(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
-        self._grant(tx, str(e.aggregate_id), e.data["login"], e.data["accounts"])
+        self._grant(tx, e.key, e.data["login"], e.data["accounts"])
 
     def on_AccountAccessRevoked(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         for account in e.data["accounts"]:
             self.later(tx, "DELETE FROM @grants WHERE company_id = ? AND login = ? AND account = ?",
-                       (str(e.aggregate_id), e.data["login"], account))  # fmt: skip
+                       (e.key, e.data["login"], account))  # fmt: skip
 
     def on_GeneralAdministratorHandedOver(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
-        cid, successor = str(e.aggregate_id), e.data["successor"]
+        cid, successor = e.key, e.data["successor"]
         self.later(
             tx,
             "UPDATE @companies SET general_administrator = ? WHERE company_id = ?",
@@ -112,10 +112,10 @@ class Directory(Component):
         self._member(tx, cid, successor, ADMINISTRATOR)
 
     def on_AccountAdded(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
-        self._account(tx, str(e.aggregate_id), e.data["account"], e.position)
+        self._account(tx, e.key, e.data["account"], e.position)
 
     def on_PaymentMethodAdded(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
-        cid, d = str(e.aggregate_id), e.data
+        cid, d = e.key, e.data
         self.later(
             tx,
             "INSERT INTO @payment_methods VALUES (?, ?, ?, ?, ?, ?)",
@@ -132,10 +132,10 @@ class Directory(Component):
         )
 
     def on_DefaultPaymentMethodChanged(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
-        self._default(tx, str(e.aggregate_id), e.data["payment_method_id"])
+        self._default(tx, e.key, e.data["payment_method_id"])
 
     def on_PaymentMethodRemoved(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
-        cid, method = str(e.aggregate_id), e.data["payment_method_id"]
+        cid, method = e.key, e.data["payment_method_id"]
         self.later(
             tx,
             "DELETE FROM @payment_methods WHERE company_id = ? AND payment_method_id = ?",
@@ -154,7 +154,7 @@ class Directory(Component):
         self.later(
             tx,
             "INSERT INTO @profiles VALUES (?, ?, NULL, '', '', 1, 1, 1)",
-            (str(e.aggregate_id), e.data["login"]),
+            (e.key, e.data["login"]),
         )
 
     def on_UserJoinedCompany(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
@@ -162,19 +162,17 @@ class Directory(Component):
             tx,
             "UPDATE @profiles SET company_id = ?, email = ?, name = ?, invoice_available = 1, "
             "payment_received = 1, adjustment_updated = 1 WHERE user_id = ?",
-            (e.data["company_id"], e.data["email"], e.data["name"], str(e.aggregate_id)),
+            (e.data["company_id"], e.data["email"], e.data["name"], e.key),
         )
 
     def on_UserLeftCompany(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
-        self.later(
-            tx, "UPDATE @profiles SET company_id = NULL WHERE user_id = ?", (str(e.aggregate_id),)
-        )
+        self.later(tx, "UPDATE @profiles SET company_id = NULL WHERE user_id = ?", (e.key,))
 
     def on_UserProfileChanged(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         self.later(
             tx,
             "UPDATE @profiles SET email = ?, name = ? WHERE user_id = ?",
-            (e.data["email"], e.data["name"], str(e.aggregate_id)),
+            (e.data["email"], e.data["name"], e.key),
         )
 
     def on_NotificationPreferencesChanged(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
@@ -184,7 +182,7 @@ class Directory(Component):
             tx,
             "UPDATE @profiles SET invoice_available = ?, payment_received = ?, "
             "adjustment_updated = ? WHERE user_id = ?",
-            (*values, str(e.aggregate_id)),
+            (*values, e.key),
         )
 
     # --- queries ---

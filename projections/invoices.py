@@ -19,6 +19,8 @@ from decimal import Decimal
 from typing import Any, ClassVar
 from uuid import UUID
 
+import orjson
+
 from domain.visibility import history_cutoff
 from projections.base import Component, decode_cursor, encode_cursor
 from projections.db import Row, Tx
@@ -68,6 +70,11 @@ _COLUMNS = (
 )
 
 
+def _json(detail: dict[str, Any]) -> str:
+    """An invoice's detail as JSON text (orjson: the stdlib's encoder was a tenth of catch-up)."""
+    return orjson.dumps(detail).decode()
+
+
 class Invoices(Component):
     """Invoices with their placement, and the accounts' holder and enrollment state."""
 
@@ -92,7 +99,7 @@ class Invoices(Component):
         self.changed: set[UUID] = set()
 
     def prepare(self, tx: Tx, events: Sequence[EventRecord]) -> None:
-        ids = sorted({str(e.aggregate_id) for e in events if e.type in _LATER})
+        ids = sorted({e.key for e in events if e.type in _LATER})
         rows = self.all_in(
             tx,
             "SELECT invoice_id, account, company_id, section, issue_date, balance, detail, "
@@ -101,14 +108,14 @@ class Invoices(Component):
         )
         for r in rows:
             self.page[UUID(r[0])] = _Invoice(
-                r[1], r[2], r[3], r[4], Decimal(r[5]), json.loads(r[6]), r[7]
+                r[1], r[2], r[3], r[4], Decimal(r[5]), orjson.loads(r[6]), r[7]
             )
         self._prepare_accounts(tx, events)
 
     def _prepare_accounts(self, tx: Tx, events: Sequence[EventRecord]) -> None:
         """The state of the page's accounts, by aggregate and by account, in two queries."""
         select = "SELECT aggregate_id, account, holder, enrolled FROM @account_state WHERE"
-        ids = sorted({str(e.aggregate_id) for e in events if e.type in _ENROLLMENT})
+        ids = sorted({e.key for e in events if e.type in _ENROLLMENT})
         accounts = sorted({e.data["account"] for e in events if e.type == "InvoiceIssued"})
         rows = self.all_in(tx, f"{select} aggregate_id IN", ids)
         rows += self.all_in(tx, f"{select} account IN", accounts)
@@ -126,7 +133,7 @@ class Invoices(Component):
                 *row[7:],
                 i.company,
                 i.section,
-                json.dumps(i.detail),
+                _json(i.detail),
             )
             for key, row in self.new.items()
             for i in (self.page[key],)
@@ -134,7 +141,7 @@ class Invoices(Component):
         self.settle(tx)  # the queued set-based UPDATEs only meet the invoices of earlier pages
         tx.copy(self.q("@invoices"), _INVOICE_COLUMNS, inserted)
         updated = [
-            (str(i.balance), i.status, json.dumps(i.detail), str(key))
+            (str(i.balance), i.status, _json(i.detail), str(key))
             for key in sorted(self.changed - self.new.keys())
             for i in (self.page[key],)
         ]
@@ -157,19 +164,17 @@ class Invoices(Component):
 
     def on_AccountRegistered(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         account = f"{e.data['country']}-{e.data['number']}"
-        self.memo["state", str(e.aggregate_id)] = (account, None)
+        self.memo["state", e.key] = (account, None)
         self.memo["holding", account] = (None, 0)
-        self.later(
-            tx, "INSERT INTO @account_state VALUES (?, ?, NULL, 0)", (str(e.aggregate_id), account)
-        )
+        self.later(tx, "INSERT INTO @account_state VALUES (?, ?, NULL, 0)", (e.key, account))
 
     def _state(self, tx: Tx, e: EventRecord) -> tuple[str, str | None]:
-        if (known := self.memo.get(("state", str(e.aggregate_id)))) is not None:
+        if (known := self.memo.get(("state", e.key))) is not None:
             return known  # type: ignore[no-any-return]
         row = self.one(
             tx,
             "SELECT account, holder FROM @account_state WHERE aggregate_id = ?",
-            (str(e.aggregate_id),),
+            (e.key,),
         )
         assert row is not None, f"account {e.aggregate_id} was never registered"
         return str(row[0]), row[1]
@@ -200,11 +205,11 @@ class Invoices(Component):
     def _enrolled(self, tx: Tx, e: EventRecord, enrolled: int) -> None:
         account, _ = self._state(tx, e)
         self.memo["holding", account] = (e.data["company_id"], enrolled)
-        self.memo["state", str(e.aggregate_id)] = (account, e.data["company_id"])
+        self.memo["state", e.key] = (account, e.data["company_id"])
         self.later(
             tx,
             "UPDATE @account_state SET holder = ?, enrolled = ? WHERE aggregate_id = ?",
-            (e.data["company_id"], enrolled, str(e.aggregate_id)),
+            (e.data["company_id"], enrolled, e.key),
         )
 
     def on_AccountUnenrolled(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
@@ -231,7 +236,7 @@ class Invoices(Component):
             d["account"], holder, section, d["issue_date"], d["amount"], detail
         )
         self.new[e.aggregate_id] = (
-            str(e.aggregate_id),
+            e.key,
             d["invoice_number"],
             d["account"],
             d["issue_date"],
@@ -258,7 +263,7 @@ class Invoices(Component):
         )
         assert row is not None, f"invoice {invoice_id} was never issued"
         account, company, section, issued, balance, detail, status = row
-        found = _Invoice(account, company, section, issued, Decimal(balance), json.loads(detail))
+        found = _Invoice(account, company, section, issued, Decimal(balance), orjson.loads(detail))
         found.status = status
         self.page[invoice_id] = found
         return found

@@ -23,7 +23,7 @@ from typing import ClassVar
 
 from domain.visibility import in_window
 from projections.accounts import instant
-from projections.base import Component
+from projections.base import Component, handler_name
 from projections.db import Params, Tx
 from projections.directory import Directory
 from projections.events import EventRecord
@@ -90,7 +90,7 @@ class Outbox(Component):
         super().settle(tx)
 
     def _add(self, e: EventRecord, kind: str, recipients: list[str]) -> None:
-        subject, created = str(e.aggregate_id), instant(e.recorded_at)
+        subject, created = e.key, instant(e.recorded_at)
         self.rows += [(e.position, r, kind, subject, created) for r in recipients]
 
     def create(self, tx: Tx) -> None:
@@ -102,7 +102,7 @@ class Outbox(Component):
         self.invoices.drop(tx)
 
     def handle(self, tx: Tx, event: EventRecord) -> None:
-        if hasattr(self.directory, f"on_{event.type}"):
+        if handler_name(Directory, event.type) is not None:
             self.recipients.clear()  # who receives what may have changed
         self.directory.handle(tx, event)
         self.invoices.handle(tx, event)
@@ -135,12 +135,14 @@ class Outbox(Component):
             return
         detail = self.invoices.invoice(tx, e.aggregate_id).detail
         requester = detail["adjustments"][e.data["adjustment_id"]]["requested_by"]
-        wanted = self.one(
-            tx,
-            "SELECT 1 FROM @members m JOIN @profiles p ON p.login = m.login "
-            "AND p.company_id = m.company_id WHERE m.company_id = ? AND m.login = ? "
-            "AND m.removed = 0 AND p.adjustment_updated = 1",
-            (company, requester),
-        )
-        if wanted:
-            self._add(e, "ADJUSTMENT_UPDATED", [requester])
+        key = ("ADJUSTMENT_UPDATED", company, requester)
+        if key not in self.recipients:  # remembered until the directory changes
+            wanted = self.one(
+                tx,
+                "SELECT 1 FROM @members m JOIN @profiles p ON p.login = m.login "
+                "AND p.company_id = m.company_id WHERE m.company_id = ? AND m.login = ? "
+                "AND m.removed = 0 AND p.adjustment_updated = 1",
+                (company, requester),
+            )
+            self.recipients[key] = [requester] if wanted else []
+        self._add(e, "ADJUSTMENT_UPDATED", self.recipients[key])

@@ -4,6 +4,7 @@ filterable by company, actor, type and time (indexed), paged by position."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
@@ -27,16 +28,35 @@ _EVENT_COLUMNS = (
 )
 
 _TEXTS = "CAST(? AS TEXT[])"
+_PLAIN = frozenset((str, int, bool, float, type(None)))  # shown as they are (see `jsonable`)
 
 
 def _account_of(invoice_issued: EventRecord) -> str:
-    return str(account_id(AccountKey.parse(invoice_issued.data["account"])))
+    return _account_key(invoice_issued.data["account"])
+
+
+@functools.lru_cache(maxsize=4096)
+def _account_key(account: str) -> str:
+    """An account's aggregate id (a uuid5: worth remembering across a page's invoices)."""
+    return str(account_id(AccountKey.parse(account)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _shown(keys: tuple[str, ...]) -> tuple[str, ...]:
+    """The fields a summary shows, in order: the same few per event type, so made once."""
+    return tuple(sorted(k for k in keys if k not in _HIDDEN))
 
 
 def summary(e: EventRecord) -> str:
     """`alice: RoleChanged login=bob role=VIEW_ONLY` (secrets and long lists left out)."""
-    shown = sorted((str(k), v) for k, v in e.data.items() if k not in _HIDDEN)
-    fields = " ".join(f"{k}={jsonable(v)}" for k, v in shown)
+    data = e.data
+    fields = " ".join(
+        [
+            f"{k}={v if type(v) in _PLAIN else jsonable(v)}"
+            for k in _shown(tuple(data))
+            for v in (data[k],)
+        ]
+    )
     return f"{e.actor}: {e.aggregate_type}.{e.type} {fields}".strip()[:500]
 
 
@@ -76,7 +96,7 @@ class Audit(Component):
 
     def prepare(self, tx: Tx, events: Sequence[EventRecord]) -> None:
         """The companies of the page's aggregates (and invoices' accounts), in one query."""
-        keys = {str(e.aggregate_id) for e in events if e.aggregate_type != "Company"}
+        keys = {e.key for e in events if e.aggregate_type != "Company"}
         keys |= {_account_of(e) for e in events if e.type == "InvoiceIssued"}
         wanted = sorted(keys)
         self.memo |= dict.fromkeys(wanted)
@@ -93,7 +113,7 @@ class Audit(Component):
                 instant(event.recorded_at),
                 event.type,
                 event.aggregate_type,
-                str(event.aggregate_id),
+                event.key,
                 event.version,
                 company,
                 event.actor,
@@ -117,7 +137,7 @@ class Audit(Component):
 
     def _company(self, tx: Tx, e: EventRecord) -> str | None:
         """The company an event concerns: its own, its user's, its account's holder's."""
-        aggregate = str(e.aggregate_id)
+        aggregate = e.key
         if e.aggregate_type == "Company":
             return aggregate
         if e.type in {"UserJoinedCompany", "AccountEnrolled", "AccountReenrolled"}:
