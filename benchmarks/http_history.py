@@ -3,9 +3,14 @@
 Seeds one company with 100 users and 10,000 invoices through the application service,
 serves the API with uvicorn (projections in-process), waits for the read models to catch
 up, then sends GET /v1/companies/{cid}/invoices (limit 50) open-loop at 200 requests/s
-from several threads and reports p50/p90/p99/max.
+over 64 keep-alive connections and reports p50/p90/p99/max.
 
     .venv/bin/python benchmarks/http_history.py [--rate 200] [--seconds 20] [--invoices 10000]
+
+It also prints the server's CPU time per request (all its processes, from /proc): on a
+shared machine wall-clock latency is noisy, CPU per request much less so. `--py-spy FILE`
+records the server's stacks holding the GIL during the measured load (collapsed
+format): where its CPU goes.
 
 Without BILLING_DATABASE_URL it starts a throwaway PostgreSQL server (tests/postgres.py).
 """
@@ -13,17 +18,18 @@ Without BILLING_DATABASE_URL it starts a throwaway PostgreSQL server (tests/post
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
+import re
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import SplitResult, urlsplit
 
 import httpx2 as httpx
 from pydantic import SecretStr
@@ -98,27 +104,93 @@ def serve(settings: Settings, port: int, workers: int) -> subprocess.Popen[bytes
     raise RuntimeError("the server did not start")
 
 
+CONNECTIONS = 64
+"""Keep-alive connections of the load generator: requests wait for a free one (bounded)."""
+
+
 def load(url: str, tokens: list[str], rate: float, seconds: float) -> list[float]:
-    """Open loop: request i is sent at i/rate seconds, whatever the answers before it."""
-    total = int(rate * seconds)
-    latencies: list[float] = []
-    local = threading.local()
+    """Open loop: request i is due at i/rate seconds, whatever the answers before it; its
+    latency counts from then (waiting for a free connection included).
 
-    def one(i: int, start: float) -> None:
-        delay = start + i / rate - time.perf_counter()
-        if delay > 0:
-            time.sleep(delay)
-        client = getattr(local, "client", None) or httpx.Client(timeout=10)
-        local.client = client
-        sent = time.perf_counter()
-        response = client.get(url, headers={"Authorization": f"Bearer {tokens[i % len(tokens)]}"})
-        assert response.is_success, response.text
-        latencies.append(time.perf_counter() - sent)
+    A small asyncio client on raw keep-alive connections: on a 2-core machine a thread
+    pool of httpx clients spent more CPU per request than the server and so inflated its
+    latency (issue 5)."""
+    return asyncio.run(_load(urlsplit(url), tokens, rate, int(rate * seconds)))
 
-    start = time.perf_counter() + 0.5
-    with ThreadPoolExecutor(max_workers=32) as pool:
-        list(pool.map(lambda i: one(i, start), range(total)))
-    return latencies
+
+async def _load(url: SplitResult, tokens: list[str], rate: float, total: int) -> list[float]:
+    target = f"{url.path}?{url.query}" if url.query else url.path
+    requests = [
+        f"GET {target} HTTP/1.1\r\nHost: {url.netloc}\r\n"
+        f"Authorization: Bearer {token}\r\n\r\n".encode()
+        for token in tokens
+    ]
+    free: asyncio.Queue[Connection] = asyncio.Queue()
+    for _ in range(CONNECTIONS):
+        free.put_nowait(await asyncio.open_connection(url.hostname, url.port))
+    start = time.perf_counter() + 0.2
+    latencies = await asyncio.gather(
+        *(_one(free, requests[i % len(requests)], start + i / rate) for i in range(total))
+    )
+    while not free.empty():
+        free.get_nowait()[1].close()
+    return list(latencies)
+
+
+Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+
+
+async def _one(free: asyncio.Queue[Connection], request: bytes, due: float) -> float:
+    await asyncio.sleep(max(0.0, due - time.perf_counter()))
+    reader, writer = await free.get()
+    writer.write(request)
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = re.search(rb"(?i)\r\ncontent-length: *(\d+)", head)
+    if not head.startswith(b"HTTP/1.1 200 ") or length is None:
+        raise RuntimeError(f"unexpected answer: {head!r}")
+    await reader.readexactly(int(length[1]))
+    took = time.perf_counter() - due
+    free.put_nowait((reader, writer))
+    return took
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process `pid` and its descendants (uvicorn's workers)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, family = 0.0, {pid}
+    for stat in sorted(Path("/proc").glob("[0-9]*/stat"), key=lambda p: int(p.parent.name)):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(stat.parent.name) in family or int(fields[1]) in family:
+            family.add(int(stat.parent.name))
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def py_spy(pid: int, seconds: float, output: str) -> subprocess.Popen[bytes]:
+    """`py-spy record` on the server (and its workers) for `seconds`, collapsed stacks."""
+    command = [str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(pid),
+               "--subprocesses", "--gil", "--format", "raw", "--rate", "250", "--nonblocking",
+               "--duration", str(int(seconds)), "--output", output]  # fmt: skip
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL)
+
+
+def measure(history: str, tokens: list[str], args: argparse.Namespace, pid: int) -> None:
+    """The measured load: latency quantiles and the server's CPU per request."""
+    spy = py_spy(pid, args.seconds, args.py_spy) if args.py_spy else None
+    cpu, own = cpu_seconds(pid), time.process_time()
+    latencies = sorted(load(history, tokens, args.rate, args.seconds))
+    cpu, own = cpu_seconds(pid) - cpu, time.process_time() - own
+    q = statistics.quantiles(latencies, n=100)
+    print(f"GET billing history, {len(latencies)} requests at {args.rate:.0f}/s on PostgreSQL: "
+          f"p50 {q[49] * 1000:.1f} ms, p90 {q[89] * 1000:.1f} ms, p99 {q[98] * 1000:.1f} ms, "
+          f"max {latencies[-1] * 1000:.1f} ms; "
+          f"server CPU {cpu / len(latencies) * 1000:.2f} ms per request "
+          f"(load generator {own / len(latencies) * 1000:.2f} ms)")  # fmt: skip
+    if spy:
+        spy.wait()
 
 
 def main() -> None:
@@ -128,6 +200,7 @@ def main() -> None:
     parser.add_argument("--invoices", type=int, default=10_000)
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--py-spy", metavar="FILE", help="record the server's stacks to FILE")
     args = parser.parse_args()
     url = os.environ.get("BILLING_DATABASE_URL")
     server = None if url else start_server()
@@ -148,12 +221,7 @@ def main() -> None:
               headers={"Authorization": f"Bearer {tokens[0]}"}, timeout=120)  # fmt: skip
     print(f"read models caught up ({head} events) after {time.perf_counter() - began:.1f}s")
     load(f"{base}/v1/companies/{cid}/invoices?limit=50", tokens, args.rate, 2)  # warm up
-    history = f"{base}/v1/companies/{cid}/invoices?limit=50"
-    latencies = sorted(load(history, tokens, args.rate, args.seconds))
-    q = statistics.quantiles(latencies, n=100)
-    print(f"GET billing history, {len(latencies)} requests at {args.rate:.0f}/s on PostgreSQL: "
-          f"p50 {q[49] * 1000:.1f} ms, p90 {q[89] * 1000:.1f} ms, p99 {q[98] * 1000:.1f} ms, "
-          f"max {latencies[-1] * 1000:.1f} ms")  # fmt: skip
+    measure(f"{base}/v1/companies/{cid}/invoices?limit=50", tokens, args, api.pid)
     api.terminate()  # the lifespan stops the projections before the database goes
     api.wait(timeout=30)
     if server:
