@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
+
+import orjson
+from fastapi import Response
 
 from api.http.schemas import (
     AccountOut,
@@ -11,7 +15,6 @@ from api.http.schemas import (
     AutopayOut,
     DocumentOut,
     InvoiceDetailOut,
-    InvoiceOut,
     LineOut,
     NewAccount,
     PaymentMethodOut,
@@ -103,9 +106,29 @@ def _invoice_fields(view: InvoiceView) -> dict[str, object]:
     }
 
 
-def invoice_out(view: InvoiceView) -> InvoiceOut:
-    """An invoice list item."""
-    return InvoiceOut.model_validate(_invoice_fields(view))
+def invoice_item(view: InvoiceView) -> dict[str, object]:
+    """An invoice list item exactly as `InvoiceOut` serialises it (orjson writes UUIDs and
+    dates as pydantic does), without building and validating the model: the row is typed
+    already, and the models cost most of a list's CPU (issue 5)."""
+    country, _, number = view.account.partition("-")
+    return {
+        "invoice_id": view.invoice_id,
+        "invoice_number": view.invoice_number,
+        "account": {"country": country, "number": number},
+        "issue_date": view.issue_date,
+        "due_date": view.due_date,
+        "currency": view.currency,
+        "amount": amount_text(view.amount),
+        "balance": amount_text(view.balance),
+        "status": view.status,
+        "section": view.section,
+    }
+
+
+def invoice_page(items: Sequence[InvoiceView], next_cursor: str | None) -> Response:
+    """A `Page[InvoiceOut]` answer, the same bytes as FastAPI would send for the models."""
+    body = {"items": [invoice_item(view) for view in items], "next": next_cursor}
+    return Response(orjson.dumps(body), media_type="application/json")
 
 
 def invoice_detail_out(view: InvoiceDetail) -> InvoiceDetailOut:

@@ -23,7 +23,7 @@ from api.http.schemas import (
     PaymentIn,
 )
 from api.http.schemas import Page as PageOf
-from api.http.translate import invoice_detail_out, invoice_out
+from api.http.translate import invoice_detail_out, invoice_page
 from domain.application import BillingCenter
 from domain.caller import Caller
 from domain.errors import InvalidInput, NotFound
@@ -63,7 +63,7 @@ def _listed(
     app: BillingCenter,
     reads: ReadModels,
     page: Page,
-) -> PageOf[InvoiceOut]:
+) -> Response:
     me = caller.as_person()
     app.read_company(cid).require(me, Action.VIEW_INVOICES)
     found = page.read(
@@ -71,21 +71,19 @@ def _listed(
             cid, me, section, today=app.today(), cursor=page.cursor, limit=page.limit
         )
     )
-    return PageOf[InvoiceOut](items=[invoice_out(i) for i in found.items], next=found.next)
+    return invoice_page(found.items, found.next)
 
 
-@router.get("/v1/companies/{cid}/invoices", responses=READ)
-def history(
-    *, cid: UUID, caller: CurrentCaller, app: App, reads: Reads, page: Page
-) -> PageOf[InvoiceOut]:
+@router.get("/v1/companies/{cid}/invoices", responses=READ, response_model=PageOf[InvoiceOut])
+def history(*, cid: UUID, caller: CurrentCaller, app: App, reads: Reads, page: Page) -> Response:
     """Your billing history, newest first: the last 12 months of the accounts you see (R4, A7)."""
     return _listed(section="HISTORY", cid=cid, caller=caller, app=app, reads=reads, page=page)
 
 
-@router.get("/v1/companies/{cid}/invoices/archive", responses=READ)
-def archive(
-    *, cid: UUID, caller: CurrentCaller, app: App, reads: Reads, page: Page
-) -> PageOf[InvoiceOut]:
+@router.get(
+    "/v1/companies/{cid}/invoices/archive", responses=READ, response_model=PageOf[InvoiceOut]
+)
+def archive(*, cid: UUID, caller: CurrentCaller, app: App, reads: Reads, page: Page) -> Response:
     """Invoices issued while an account was unenrolled, after its re-enrollment (A6)."""
     return _listed(section="ARCHIVE", cid=cid, caller=caller, app=app, reads=reads, page=page)
 
