@@ -129,7 +129,8 @@ class Database(Protocol):
         ...
 
     def read(self) -> Any:
-        """A context manager: a read-only snapshot."""
+        """A context manager: read-only statements (a snapshot on SQLite; on PostgreSQL,
+        READ COMMITTED, each statement sees what was committed when it began)."""
         ...
 
     def close(self) -> None: ...
@@ -221,27 +222,46 @@ class PostgresDatabase:
             configure=self._configure,
             kwargs={"autocommit": False},
         )
+        # Reads run each statement on its own (autocommit), on connections that refuse
+        # writes: under READ COMMITTED a transaction made them no more consistent, only
+        # three round trips longer (BEGIN, SET TRANSACTION READ ONLY, COMMIT; issue 5).
+        self.readers = ConnectionPool(
+            self.conninfo,
+            min_size=1,
+            max_size=max_size,
+            open=True,
+            configure=self._configure_reader,
+            kwargs={"autocommit": True},
+        )
 
     def _configure(self, conn: psycopg.Connection[Any]) -> None:
         if self.schema:
             conn.execute(f'SET search_path TO "{self.schema}"')
             conn.commit()
 
+    def _configure_reader(self, conn: psycopg.Connection[Any]) -> None:
+        conn.execute("SET default_transaction_read_only = on")
+        if self.schema:
+            conn.execute(f'SET search_path TO "{self.schema}"')
+
     @contextmanager
-    def _tx(self, *, readonly: bool) -> Iterator[Tx]:
+    def _read(self) -> Iterator[Tx]:
+        with self.readers.connection() as conn, conn.cursor() as cursor:
+            yield _PostgresTx(cursor, self.dialect)
+
+    @contextmanager
+    def _tx(self) -> Iterator[Tx]:
         with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
-            if readonly:
-                cursor.execute("SET TRANSACTION READ ONLY")
             # No pipeline around the whole transaction: its per-statement bookkeeping cost
             # more than the round trips it saved, and it forbids COPY. Components batch a
             # page's writes instead (executemany pipelines them; the audit trail is COPYed).
             yield _PostgresTx(cursor, self.dialect)
 
     def write(self) -> Any:
-        return self._tx(readonly=False)
+        return self._tx()
 
     def read(self) -> Any:
-        return self._tx(readonly=True)
+        return self._read()
 
     def listen_connection(self) -> psycopg.Connection[Any]:
         """A separate autocommit connection for LISTEN."""
@@ -251,6 +271,7 @@ class PostgresDatabase:
         return conn
 
     def close(self) -> None:
+        self.readers.close()
         self.pool.close()
 
 
