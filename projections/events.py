@@ -10,7 +10,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import Mapper, Notification
 
-_ENVELOPE = {"originator_id", "originator_version", "timestamp"}
+_ENVELOPE = ("originator_id", "originator_version", "timestamp")
 _PLAIN = {str, int, bool, float, type(None)}
 
 
@@ -47,7 +47,9 @@ def decode(notification: Notification, mapper: Mapper[UUID]) -> EventRecord:
     """The event of a notification, upcast to its current class version by the mapper."""
     event = mapper.to_domain_event(notification)
     owner, name = _names(notification.topic)
-    data = {k: v for k, v in vars(event).items() if k not in _ENVELOPE}
+    data = dict(vars(event))  # a copy made in C, less the envelope (the record's own fields)
+    for key in _ENVELOPE:
+        data.pop(key, None)
     aggregate_id = _uuid(notification.originator_id)
     return EventRecord(
         notification.id,
