@@ -29,6 +29,7 @@ from projections.queries import (
     AdjustmentView,
     DocumentView,
     InvoiceDetail,
+    InvoiceRow,
     InvoiceView,
     LineView,
     Page,
@@ -404,6 +405,25 @@ class InvoicesView:
         limit: int,
     ) -> Page[InvoiceView]:
         """Newest first: issue date, then delivery (store position), keyset-paged."""
+        page = self.invoice_rows(
+            tx, company_id, login, section,
+            all_accounts=all_accounts, today=today, cursor=cursor, limit=limit,
+        )  # fmt: skip
+        return Page([_view(r) for r in page.items], page.next)
+
+    def invoice_rows(
+        self,
+        tx: Tx,
+        company_id: UUID,
+        login: str,
+        section: str,
+        *,
+        all_accounts: bool,
+        today: date,
+        cursor: str | None,
+        limit: int,
+    ) -> Page[InvoiceRow]:
+        """The page `invoices` answers, its items as stored (no conversions; issue 5)."""
         cid = str(company_id)
         params: list[Any] = [cid, section, history_cutoff(today).isoformat()]
         if not all_accounts:
@@ -420,7 +440,7 @@ class InvoicesView:
             "ORDER BY i.issue_date DESC, i.position DESC LIMIT ?",
             [*params, limit + 1],
         )
-        items = [_view(r) for r in rows[:limit]]
+        items = [InvoiceRow(*r[:10]) for r in rows[:limit]]
         last = rows[limit - 1] if len(rows) > limit else None
         return Page(items, encode_cursor(last[3], last[10]) if last else None)
 

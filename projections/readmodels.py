@@ -23,6 +23,7 @@ from projections.queries import (
     AuditEntry,
     CompanyView,
     InvoiceDetail,
+    InvoiceRow,
     InvoiceView,
     OutboxMessage,
     Page,
@@ -121,6 +122,31 @@ class SqlReadModels:
             if role is None:
                 return Page([], None)
             return self.invoices_view.invoices(
+                tx,
+                company_id,
+                login,
+                section,
+                all_accounts=role == ADMINISTRATOR,
+                today=today,
+                cursor=cursor,
+                limit=limit,
+            )
+
+    def invoice_rows(
+        self,
+        company_id: UUID,
+        login: str,
+        section: SectionName,
+        *,
+        today: date,
+        cursor: str | None = None,
+        limit: int = DEFAULT_LIMIT,
+    ) -> Page[InvoiceRow]:
+        with self.db.read() as tx:
+            role = self.directory.role(tx, company_id, login)
+            if role is None:
+                return Page([], None)
+            return self.invoices_view.invoice_rows(
                 tx,
                 company_id,
                 login,

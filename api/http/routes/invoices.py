@@ -67,7 +67,7 @@ def _listed(
     me = caller.as_person()
     app.read_company(cid).require(me, Action.VIEW_INVOICES)
     found = page.read(
-        lambda: reads.invoices(
+        lambda: reads.invoice_rows(
             cid, me, section, today=app.today(), cursor=page.cursor, limit=page.limit
         )
     )
