@@ -22,6 +22,10 @@ cli = typer.Typer(help="Billing Center: event-sourced billing for a carrier.", n
 cli.add_typer(audit, name="audit")
 cli.add_typer(privacy, name="privacy")
 errors = Console(stderr=True)
+KEEP_ALIVE_SECONDS = 30
+"""Idle keep-alive connections are closed after this (uvicorn's default is 5 s). Clients
+close theirs sooner (httpx after 5 s), so they never send on a connection the server is
+closing at the same instant: at 5 s on both sides the soak saw "Server disconnected"."""
 demo = typer.Typer(help="Demo data for trying the service and for benchmarks.")
 cli.add_typer(demo, name="demo")
 cli.add_typer(projections_cli, name="projections")
@@ -75,7 +79,8 @@ def serve(
     logged = settings.is_development if access_log is None else access_log
     app = "api.http.app:app_from_environment" if workers > 1 else create_app(settings)
     uvicorn.run(app, factory=workers > 1, workers=workers, host=host, port=port,
-                server_header=False, access_log=logged)  # fmt: skip
+                server_header=False, access_log=logged,
+                timeout_keep_alive=KEEP_ALIVE_SECONDS)  # fmt: skip
 
 
 @cli.command()
