@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import os
 import statistics
 import sys
 import tempfile
@@ -43,6 +44,7 @@ class Report:
     errors: list[str] = field(default_factory=list)
     rss_kb: list[tuple[float, int]] = field(default_factory=list)
     sent: int = 0
+    server_cpu: float = 0.0
 
     def percentile(self, q: float) -> float:
         ordered = sorted(self.latencies)
@@ -71,8 +73,15 @@ class Report:
             f"max {max(self.latencies, default=0) * ms:.1f} ms; "
             f"RSS {self.rss_kb[0][1] if self.rss_kb else 0} -> "
             f"{self.rss_kb[-1][1] if self.rss_kb else 0} kB "
-            f"({self.rss_growth():+.1%} after warm-up)"
+            f"({self.rss_growth():+.1%} after warm-up); "
+            f"server CPU {self.server_cpu / max(1, len(self.latencies)) * ms:.1f} ms per request"
         )
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process `pid`, from /proc (noise-free, unlike latency)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_kb(pid: int) -> int:
@@ -132,6 +141,7 @@ async def drive(service: Service, company: Company, rate: float, seconds: float)
     report, next_step = Report(), mix(company)
     assert service.process is not None
     limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+    cpu = cpu_seconds(service.process.pid)
     async with httpx.AsyncClient(base_url=service.base_url, timeout=30, limits=limits) as client:
         started, tasks = time.monotonic(), set()
         sampled = -RSS_EVERY_SECONDS
@@ -146,6 +156,7 @@ async def drive(service: Service, company: Company, rate: float, seconds: float)
             await asyncio.sleep(max(0.0, started + report.sent / rate - time.monotonic()))
         await asyncio.gather(*tasks)
     report.rss_kb.append((time.monotonic() - started, rss_kb(service.process.pid)))
+    report.server_cpu = cpu_seconds(service.process.pid) - cpu
     return report
 
 
