@@ -29,6 +29,7 @@ from api.http.routes import (
     payment_methods,
     users,
 )
+from api.http.shortcut import InvoiceListShortcut
 from api.settings import Settings, resolve_jwt_secret
 from api.web import install as install_console
 from domain.application import utc_now
@@ -69,6 +70,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
         app.include_router(module.router)
     app.add_api_route("/health", health, methods=["GET"], tags=["health"])
     install_console(app)  # the web console: pages, static files (issue 10)
+    app.add_middleware(InvoiceListShortcut)  # innermost: the guards above still apply
     app.add_middleware(IdempotencyMiddleware, store=lambda: _store(app), secret=lambda: secret)
     app.add_middleware(StoreGateMiddleware, gate=lambda: gate)
     app.add_middleware(GuardMiddleware)

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Path, Response
 
-from api.http.deps import App, CurrentCaller, Page, Reads, written
+from api.http.deps import App, CurrentCaller, Page, Paging, Reads, written
 from api.http.responses import COMMON, READ, WRITE
 from api.http.schemas import (
     AdjustmentCreated,
@@ -55,15 +55,16 @@ def issue(
     return InvoiceCreated(invoice_id=receipt.result, position=written(response, receipt.position))
 
 
-def _listed(
+def listed(
     *,
     section: SectionName,
     cid: UUID,
     caller: Caller,
     app: BillingCenter,
     reads: ReadModels,
-    page: Page,
+    page: Paging,
 ) -> Response:
+    """The billing history or archive page (R4, A6, A7); `api.http.shortcut` calls it too."""
     me = caller.as_person()
     app.read_company(cid).require(me, Action.VIEW_INVOICES)
     found = page.read(
@@ -77,7 +78,7 @@ def _listed(
 @router.get("/v1/companies/{cid}/invoices", responses=READ, response_model=PageOf[InvoiceOut])
 def history(*, cid: UUID, caller: CurrentCaller, app: App, reads: Reads, page: Page) -> Response:
     """Your billing history, newest first: the last 12 months of the accounts you see (R4, A7)."""
-    return _listed(section="HISTORY", cid=cid, caller=caller, app=app, reads=reads, page=page)
+    return listed(section="HISTORY", cid=cid, caller=caller, app=app, reads=reads, page=page)
 
 
 @router.get(
@@ -85,7 +86,7 @@ def history(*, cid: UUID, caller: CurrentCaller, app: App, reads: Reads, page: P
 )
 def archive(*, cid: UUID, caller: CurrentCaller, app: App, reads: Reads, page: Page) -> Response:
     """Invoices issued while an account was unenrolled, after its re-enrollment (A6)."""
-    return _listed(section="ARCHIVE", cid=cid, caller=caller, app=app, reads=reads, page=page)
+    return listed(section="ARCHIVE", cid=cid, caller=caller, app=app, reads=reads, page=page)
 
 
 @router.get("/v1/invoices/{iid}", responses=READ)
