@@ -3,9 +3,10 @@
 FastAPI's routing, dependency solving and parameter validation cost more CPU than the
 list itself. A request that plainly needs none of it (GET, a canonical company id, at
 most `limit` and `cursor` in their valid ranges, no `min_position`) is answered here by
-the route's own `listed`. Anything else, and any refusal, goes the ordinary way, so
-every error answer (401, 403, 404, 422) still comes from FastAPI and the one error table;
-a store error gets the same 503 the table gives.
+`listed_json`: the routes' page, written straight from the stored rows. Anything else,
+and any refusal, goes the ordinary way, so every error answer (401, 403, 404, 422) still
+comes from FastAPI and the one error table; a store error gets the same 503 the table
+gives.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api.http.auth import authenticate
 from api.http.deps import Paging
 from api.http.problems import STORE_ERRORS, store_unavailable_problem
-from api.http.routes.invoices import listed
+from api.http.routes.invoices import listed_json
 from projections.queries import DEFAULT_LIMIT, MAX_LIMIT, SectionName
 
 _LIST = re.compile(
@@ -93,5 +94,5 @@ def _answer(request: Request, plain: Plain) -> Response:
     state, headers = request.app.state, request.headers
     request_id = headers.get("x-request-id")
     caller = authenticate(headers.get("authorization"), state.jwt_secret, request_id)
-    return listed(section=section, cid=cid, caller=caller, app=state.billing_center,
-                  reads=state.read_models, page=page)  # fmt: skip
+    return listed_json(section=section, cid=cid, caller=caller, app=state.billing_center,
+                       reads=state.read_models, page=page)  # fmt: skip

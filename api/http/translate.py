@@ -16,6 +16,7 @@ from api.http.schemas import (
     AutopayOut,
     DocumentOut,
     InvoiceDetailOut,
+    InvoiceOut,
     LineOut,
     NewAccount,
     PaymentMethodOut,
@@ -106,6 +107,11 @@ def _invoice_fields(view: InvoiceView) -> dict[str, object]:
         "status": view.status,
         "section": view.section,
     }
+
+
+def invoice_out(view: InvoiceView) -> InvoiceOut:
+    """An invoice list item."""
+    return InvoiceOut.model_validate(_invoice_fields(view))
 
 
 _TWO_DECIMALS = re.compile(r"-?[0-9]+\.[0-9]{2}")
