@@ -47,6 +47,7 @@ class Accounts(Component):
             tx,
             "INSERT INTO @accounts VALUES (?, ?, ?, ?, NULL, NULL, NULL, 0, NULL, NULL, NULL)",
             (e.key, f"{country}-{number}", country, number),
+            key=e.key,
         )
 
     def prepare(self, tx: Tx, events: Sequence[EventRecord]) -> None:
@@ -69,6 +70,7 @@ class Accounts(Component):
             tx,
             "UPDATE @accounts SET line_of_business = ?, account_type = ? WHERE aggregate_id = ?",
             (e.data["line_of_business"], e.data["account_type"], e.key),
+            key=e.key,
         )
         self.on_AccountReenrolled(tx, e)
 
@@ -78,20 +80,25 @@ class Accounts(Component):
             tx,
             "UPDATE @accounts SET holder = ?, enrolled = 1 WHERE aggregate_id = ?",
             (cid, e.key),
+            key=e.key,
         )
         self.later(
             tx,
             "INSERT INTO @intervals VALUES (?, ?, ?, NULL, ?, NULL)",
             (self._account(tx, e), e.version, cid, instant(e.recorded_at)),
+            key=e.key,  # one account per aggregate
         )
 
     def on_AccountUnenrolled(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
-        self.later(tx, "UPDATE @accounts SET enrolled = 0 WHERE aggregate_id = ?", (e.key,))
+        self.later(
+            tx, "UPDATE @accounts SET enrolled = 0 WHERE aggregate_id = ?", (e.key,), key=e.key
+        )
         self.later(
             tx,
             "UPDATE @intervals SET end_version = ?, ended_at = ? "
             "WHERE account = ? AND end_version IS NULL",
             (e.version, instant(e.recorded_at), self._account(tx, e)),
+            key=e.key,  # one account per aggregate
         )
 
     def on_AutomaticPaymentSetUp(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
@@ -100,6 +107,7 @@ class Accounts(Component):
             "UPDATE @accounts SET autopay_company = holder, autopay_days = ?, autopay_by = ? "
             "WHERE aggregate_id = ?",
             (e.data["days_before_due"], e.data["set_up_by"], e.key),
+            key=e.key,
         )
 
     def on_AutomaticPaymentCancelled(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
@@ -108,6 +116,7 @@ class Accounts(Component):
             "UPDATE @accounts SET autopay_company = NULL, autopay_days = NULL, autopay_by = NULL "
             "WHERE aggregate_id = ?",
             (e.key,),
+            key=e.key,
         )
 
 

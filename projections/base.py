@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import Any, ClassVar
 
 from projections.db import Params, Row, Tx
@@ -33,6 +33,7 @@ class Component:
         # Lookups remembered for one transaction: a component lives for one page.
         self.memo: dict[Any, Any] = {}
         self.queued: list[tuple[str, Params]] = []  # writes not sent yet (see `later`)
+        self.keys: list[Hashable] = []  # the rows each queued write touches
 
     def q(self, sql: str, tx: Tx | None = None) -> str:
         """The statement with its table prefix (and, given a transaction, its dialect's JSON)."""
@@ -60,15 +61,19 @@ class Component:
         """Write what was buffered during the page (before its position is recorded)."""
         self.settle(tx)
 
-    def later(self, tx: Tx, sql: str, params: Params = ()) -> None:
-        """A write no handler reads back at once: sent, in order, by `settle`."""
+    def later(self, tx: Tx, sql: str, params: Params = (), *, key: Hashable = None) -> None:
+        """A write no handler reads back at once: sent by `settle`. `key` names the rows
+        it touches (a company, a login...): writes to one table under different keys
+        touch different rows and may go in any order; a write without a key keeps its place.
+        """
         self.queued.append((self.q(sql, tx), params))
+        self.keys.append(key)
 
     def settle(self, tx: Tx) -> None:
-        """Send the queued writes, in order, in one batch (before any read of this component)."""
+        """Send the queued writes in one batch (before any read of this component)."""
         if self.queued:
-            tx.batch(by_table(self.queued))
-            self.queued = []
+            tx.batch(in_runs(self.queued, self.keys))
+            self.queued, self.keys = [], []
 
     def handle(self, tx: Tx, event: EventRecord) -> None:
         """Apply one event (most components ignore most events)."""
@@ -123,16 +128,37 @@ def handler_name(component: type, event_type: str) -> str | None:
     return _HANDLERS[key]
 
 
-def by_table(statements: list[tuple[str, Params]]) -> list[tuple[str, Params]]:
-    """The writes grouped by table, in their order within each table (issue 4: a page's
-    events interleave their tables, and each run of one statement costs a round of the
-    driver). Writes to different tables commute: each queued write names one table and
-    reads no other, and the read models have no triggers and no foreign keys."""
+def in_runs(statements: list[tuple[str, Params]], keys: list[Hashable]) -> list[tuple[str, Params]]:
+    """The writes reordered into runs of one statement, each run one executemany (issue 4:
+    a page's events interleave their writes, so runs were about a row each). Only writes
+    that commute change places: writes to different tables (each names one table and reads
+    no other; the read models have no triggers or foreign keys) and writes to one table
+    under different keys. Each write keeps its place among those it must follow."""
     tables = [m.group(1) for sql, _ in statements if (m := _WRITTEN.match(sql))]
     if len(tables) < len(statements):
         return statements  # a statement of another shape: keep the order as it is
-    order = sorted(range(len(statements)), key=tables.__getitem__)  # stable: order kept
+    levels = _levels(tables, keys)
+    order = sorted(range(len(statements)), key=lambda i: (tables[i], levels[i], statements[i][0]))
     return [statements[i] for i in order]
+
+
+def _levels(tables: list[str], keys: list[Hashable]) -> list[int]:
+    """Each write's rank among the writes of its table it must follow: those under its key
+    and those before the table's last write without a key (which follows all before it)."""
+    last: dict[tuple[str, Hashable], int] = {}
+    top: dict[str, int] = {}  # the table's highest rank so far
+    floor: dict[str, int] = {}  # the rank after the table's last write without a key
+    levels: list[int] = []
+    for table, key in zip(tables, keys, strict=True):
+        if key is None:
+            level = top.get(table, -1) + 1
+            floor[table] = level + 1
+        else:
+            level = max(last.get((table, key), -1) + 1, floor.get(table, 0))
+            last[table, key] = level
+        top[table] = max(top.get(table, -1), level)
+        levels.append(level)
+    return levels
 
 
 def encode_cursor(*key: Any) -> str:

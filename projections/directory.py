@@ -47,7 +47,10 @@ class Directory(Component):
     def on_CompanyEnrolled(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         cid, ga = e.key, e.data["general_administrator"]
         self.later(
-            tx, "INSERT INTO @companies VALUES (?, ?, '', ?, NULL)", (cid, e.data["name"], ga)
+            tx,
+            "INSERT INTO @companies VALUES (?, ?, '', ?, NULL)",
+            (cid, e.data["name"], ga),
+            key=cid,
         )
         self._member(tx, cid, ga, ADMINISTRATOR)
         for account in e.data["accounts"]:
@@ -59,6 +62,7 @@ class Directory(Component):
             "INSERT INTO @members VALUES (?, ?, ?, 0) ON CONFLICT (company_id, login) "
             "DO UPDATE SET role = excluded.role, removed = 0",
             (cid, login, role),
+            key=(cid, login),
         )
 
     def _account(self, tx: Tx, cid: str, account: str, position: int) -> None:
@@ -66,6 +70,7 @@ class Directory(Component):
             tx,
             "INSERT INTO @company_accounts VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             (cid, account, position),
+            key=cid,
         )
 
     def on_CompanyDetailsChanged(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
@@ -73,23 +78,31 @@ class Directory(Component):
             tx,
             "UPDATE @companies SET name = ?, address = ? WHERE company_id = ?",
             (e.data["name"], e.data["address"], e.key),
+            key=e.key,
         )
 
     def on_UserAdded(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         cid, login = e.key, e.data["login"]
         self._member(tx, cid, login, e.data["role"])
-        self.later(tx, "DELETE FROM @grants WHERE company_id = ? AND login = ?", (cid, login))
+        self.later(
+            tx,
+            "DELETE FROM @grants WHERE company_id = ? AND login = ?",
+            (cid, login),
+            key=(cid, login),
+        )
         self._grant(tx, cid, login, e.data["accounts"])
 
     def _grant(self, tx: Tx, cid: str, login: str, accounts: list[str]) -> None:
         for account in accounts:
             self.later(tx, "INSERT INTO @grants VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                       (cid, login, account))  # fmt: skip
+                       (cid, login, account), key=(cid, login))  # fmt: skip
 
     def on_UserRemoved(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         key = (e.key, e.data["login"])
-        self.later(tx, "UPDATE @members SET removed = 1 WHERE company_id = ? AND login = ?", key)
-        self.later(tx, "DELETE FROM @grants WHERE company_id = ? AND login = ?", key)
+        self.later(
+            tx, "UPDATE @members SET removed = 1 WHERE company_id = ? AND login = ?", key, key=key
+        )
+        self.later(tx, "DELETE FROM @grants WHERE company_id = ? AND login = ?", key, key=key)
 
     def on_RoleChanged(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         self._member(tx, e.key, e.data["login"], e.data["role"])
@@ -100,7 +113,7 @@ class Directory(Component):
     def on_AccountAccessRevoked(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         for account in e.data["accounts"]:
             self.later(tx, "DELETE FROM @grants WHERE company_id = ? AND login = ? AND account = ?",
-                       (e.key, e.data["login"], account))  # fmt: skip
+                       (e.key, e.data["login"], account), key=(e.key, e.data["login"]))  # fmt: skip
 
     def on_GeneralAdministratorHandedOver(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         cid, successor = e.key, e.data["successor"]
@@ -108,6 +121,7 @@ class Directory(Component):
             tx,
             "UPDATE @companies SET general_administrator = ? WHERE company_id = ?",
             (successor, cid),
+            key=cid,
         )
         self._member(tx, cid, successor, ADMINISTRATOR)
 
@@ -120,6 +134,7 @@ class Directory(Component):
             tx,
             "INSERT INTO @payment_methods VALUES (?, ?, ?, ?, ?, ?)",
             (cid, d["payment_method_id"], d["holder"], d["bank_code"], d["last4"], e.position),
+            key=cid,
         )
         if d["default"]:
             self._default(tx, cid, d["payment_method_id"])
@@ -129,6 +144,7 @@ class Directory(Component):
             tx,
             "UPDATE @companies SET default_payment_method = ? WHERE company_id = ?",
             (method, cid),
+            key=cid,
         )
 
     def on_DefaultPaymentMethodChanged(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
@@ -140,12 +156,14 @@ class Directory(Component):
             tx,
             "DELETE FROM @payment_methods WHERE company_id = ? AND payment_method_id = ?",
             (cid, method),
+            key=cid,
         )
         self.later(
             tx,
             "UPDATE @companies SET default_payment_method = NULL "
             "WHERE company_id = ? AND default_payment_method = ?",
             (cid, method),
+            key=cid,
         )
 
     # --- User events ---
@@ -155,6 +173,7 @@ class Directory(Component):
             tx,
             "INSERT INTO @profiles VALUES (?, ?, NULL, '', '', 1, 1, 1)",
             (e.key, e.data["login"]),
+            key=e.key,
         )
 
     def on_UserJoinedCompany(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
@@ -163,16 +182,20 @@ class Directory(Component):
             "UPDATE @profiles SET company_id = ?, email = ?, name = ?, invoice_available = 1, "
             "payment_received = 1, adjustment_updated = 1 WHERE user_id = ?",
             (e.data["company_id"], e.data["email"], e.data["name"], e.key),
+            key=e.key,
         )
 
     def on_UserLeftCompany(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
-        self.later(tx, "UPDATE @profiles SET company_id = NULL WHERE user_id = ?", (e.key,))
+        self.later(
+            tx, "UPDATE @profiles SET company_id = NULL WHERE user_id = ?", (e.key,), key=e.key
+        )
 
     def on_UserProfileChanged(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         self.later(
             tx,
             "UPDATE @profiles SET email = ?, name = ? WHERE user_id = ?",
             (e.data["email"], e.data["name"], e.key),
+            key=e.key,
         )
 
     def on_NotificationPreferencesChanged(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
@@ -183,6 +206,7 @@ class Directory(Component):
             "UPDATE @profiles SET invoice_available = ?, payment_received = ?, "
             "adjustment_updated = ? WHERE user_id = ?",
             (*values, e.key),
+            key=e.key,
         )
 
     # --- queries ---

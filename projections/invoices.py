@@ -167,7 +167,9 @@ class Invoices(Component):
         account = f"{e.data['country']}-{e.data['number']}"
         self.memo["state", e.key] = (account, None)
         self.memo["holding", account] = (None, 0)
-        self.later(tx, "INSERT INTO @account_state VALUES (?, ?, NULL, 0)", (e.key, account))
+        self.later(
+            tx, "INSERT INTO @account_state VALUES (?, ?, NULL, 0)", (e.key, account), key=e.key
+        )
 
     def _state(self, tx: Tx, e: EventRecord) -> tuple[str, str | None]:
         if (known := self.memo.get(("state", e.key))) is not None:
@@ -190,6 +192,7 @@ class Invoices(Component):
                 "UPDATE @invoices SET company_id = NULL, section = NULL "
                 "WHERE account = ? AND company_id = ? AND section = 'HIDDEN'",
                 (account, former),
+                key=account,
             )
         self._enrolled(tx, e, 1)
 
@@ -211,6 +214,7 @@ class Invoices(Component):
             tx,
             "UPDATE @account_state SET holder = ?, enrolled = ? WHERE aggregate_id = ?",
             (e.data["company_id"], enrolled, e.key),
+            key=e.key,
         )
 
     def on_AccountUnenrolled(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
@@ -225,6 +229,7 @@ class Invoices(Component):
             "UPDATE @invoices SET section = 'ARCHIVE' "
             "WHERE account = ? AND company_id = ? AND section = 'HIDDEN'",
             (account, e.data["company_id"]),
+            key=account,
         )
         self._enrolled(tx, e, 1)
 

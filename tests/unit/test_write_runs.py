@@ -1,0 +1,38 @@
+"""Issue 4: a page's queued writes go in runs of one statement, reordering only what commutes."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+
+from projections.base import in_runs
+from projections.db import Params
+
+INSERT = "INSERT INTO p_profiles VALUES (?)"
+UPDATE = "UPDATE p_profiles SET name = ? WHERE user_id = ?"
+WIPE = "DELETE FROM p_profiles WHERE name = ?"
+GRANT = "INSERT INTO p_grants VALUES (?)"
+
+
+def _sent(writes: Sequence[tuple[str, Params, Hashable]]) -> list[tuple[str, Params]]:
+    return in_runs([(sql, params) for sql, params, _ in writes], [key for *_, key in writes])
+
+
+def test_writes_under_different_keys_are_grouped_into_runs() -> None:
+    writes = [(INSERT, ("u1",), "u1"), (UPDATE, ("a", "u1"), "u1"),
+              (INSERT, ("u2",), "u2"), (UPDATE, ("b", "u2"), "u2")]  # fmt: skip
+    assert [sql for sql, _ in _sent(writes)] == [INSERT, INSERT, UPDATE, UPDATE]
+
+
+def test_writes_under_one_key_keep_their_order() -> None:
+    writes = [(UPDATE, ("a", "u1"), "u1"), (INSERT, ("u1",), "u1")]
+    assert _sent(writes) == [(UPDATE, ("a", "u1")), (INSERT, ("u1",))]
+
+
+def test_a_write_without_a_key_stays_between_what_came_before_and_after() -> None:
+    writes = [(INSERT, ("u1",), "u1"), (WIPE, ("x",), None), (INSERT, ("u2",), "u2")]
+    assert [params for _, params in _sent(writes)] == [("u1",), ("x",), ("u2",)]
+
+
+def test_writes_to_other_tables_move_freely() -> None:
+    writes = [(INSERT, ("u1",), "u1"), (GRANT, ("g",), "u1"), (INSERT, ("u2",), "u2")]
+    assert [sql for sql, _ in _sent(writes)] == [GRANT, INSERT, INSERT]
