@@ -13,16 +13,23 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from contextvars import ContextVar
 from copy import deepcopy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from functools import wraps
+from functools import lru_cache, wraps
 from typing import Any, ClassVar, Concatenate, Generic, ParamSpec, TypeVar
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
-from eventsourcing.domain import Aggregate
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProjectorFunction,
+    Repository,
+    project_aggregate,
+)
+from eventsourcing.domain import Aggregate, Snapshot
 from eventsourcing.persistence import IntegrityError
 
 from domain.base import caused_by
@@ -57,6 +64,7 @@ from domain.visibility import in_window
 P = ParamSpec("P")
 R = TypeVar("R")
 T = TypeVar("T")
+A = TypeVar("A", bound=Aggregate)
 
 ATTEMPTS = 8
 """How often a command that lost a race is retried from a fresh load."""
@@ -105,29 +113,166 @@ class Visible:
     section: Section
 
 
+_user_id = lru_cache(maxsize=10_000)(login_id)
+"""Every command asks for its caller's User: its uuid5 once per login, not per command."""
+
+
 def utc_now() -> datetime:
     """The real clock."""
     return datetime.now(UTC)
 
 
+@dataclass
+class _Reads:
+    """What one attempt of a command took from the cache without asking the store."""
+
+    trusted: bool
+    unverified: dict[UUID, int] = field(default_factory=dict)
+
+
+_READS: ContextVar[_Reads | None] = ContextVar("reads", default=None)
+_SAVING: ContextVar[dict[UUID, Aggregate] | None] = ContextVar("saving", default=None)
+
+
+class _StaleRead(Exception):
+    """An aggregate the command only read changed after the cache copy it decided on."""
+
+
 def command(
     method: Callable[Concatenate[BillingCenter, Caller, P], R],
 ) -> Callable[Concatenate[BillingCenter, Caller, P], R]:
-    """Run a command under its caller's cause, retrying it after a lost race."""
+    """Run a command under its caller's cause, retrying it after a lost race.
+
+    The first attempt decides on the process's cached aggregates without asking the store
+    whether they are current (one SELECT per aggregate saved). That is safe: the insert
+    refuses an aggregate written from a stale copy (its version is taken), `_save` checks
+    the aggregates it only read, and a refusal is only ever answered from fresh state.
+    Every later attempt loads from the store.
+    """
 
     @wraps(method)
     def run(app: BillingCenter, caller: Caller, /, *args: P.args, **kwargs: P.kwargs) -> R:
         with caused_by(caller.cause):
             for attempt in range(ATTEMPTS):
+                reads = _Reads(trusted=attempt == 0)
+                token = _READS.set(reads)
                 try:
                     return method(app, caller, *args, **kwargs)
+                except _StaleRead:
+                    continue
+                except DomainError:
+                    if not reads.unverified:
+                        raise
                 except IntegrityError:
-                    # Back off a random while, longer each time, so that racing
-                    # commands do not collide again in lockstep and none is starved.
-                    time.sleep(random.uniform(0, BACKOFF_SECONDS * 2**attempt))
+                    if not reads.unverified:
+                        _back_off(attempt)
+                finally:
+                    _READS.reset(token)
         raise ConcurrentChange("another change to the same records won; retry")
 
     return run
+
+
+def _back_off(attempt: int) -> None:
+    """Wait a random while, longer each time, so that racing commands do not collide
+    again in lockstep and none is starved."""
+    time.sleep(random.uniform(0, BACKOFF_SECONDS * 2**attempt))
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None), Decimal, UUID, date, datetime})
+
+
+def copied(aggregate: A) -> A:
+    """A copy of `aggregate` to change: `deepcopy`, a few times faster.
+
+    Aggregates here hold plain data (strings, numbers, dates, dicts and lists of them), which
+    is copied directly; anything else goes through `deepcopy` (with one memo, so that
+    objects shared inside the aggregate stay shared).
+    """
+    memo: dict[int, Any] = {}
+    twin = object.__new__(type(aggregate))
+    vars(twin).update({name: _plain(value, memo) for name, value in vars(aggregate).items()})
+    return twin
+
+
+def _plain(value: Any, memo: dict[int, Any]) -> Any:
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is dict:
+        return {key: _plain(item, memo) for key, item in value.items()}
+    if kind is list:
+        return [_plain(item, memo) for item in value]
+    return deepcopy(value, memo)
+
+
+def _base_version(aggregate: Aggregate) -> int | None:
+    """The version the aggregate's pending events build on (None if it has none)."""
+    pending = aggregate.pending_events
+    return pending[0].originator_version - 1 if pending else None
+
+
+class CachedRepository(Repository[UUID]):
+    """The library's repository, except that a cached aggregate is never changed in place.
+
+    The library fast-forwards the cached object itself and copies it outside its lock, so
+    a command could copy it half-updated. Here a newer state replaces the cached object
+    (`remember`), so commands may copy cached objects without a lock. Reads still ask the
+    store for newer events (one SELECT), as the library's do.
+    """
+
+    def __init__(self, event_store: Any, snapshot_store: Any, cache_maxsize: int | None) -> None:
+        super().__init__(event_store, snapshot_store=snapshot_store, cache_maxsize=cache_maxsize)
+        self._remember_lock = threading.Lock()
+
+    def get(
+        self,
+        aggregate_id: UUID,
+        *,
+        version: int | None = None,
+        projector_func: ProjectorFunction[Any, Any] = project_aggregate,
+        **_options: Any,  # the library's cache options: the cache works as said above
+    ) -> Any:
+        """The aggregate as the store has it now (or at `version`), a copy of its own."""
+        if version is not None or self.cache is None:
+            return super().get(aggregate_id, version=version, projector_func=projector_func)
+        kept = self.cached(aggregate_id)
+        if kept is None:
+            kept = self._reconstruct_aggregate(aggregate_id, None, projector_func)
+        else:
+            newer = list(self.event_store.get(originator_id=aggregate_id, gt=kept.version))
+            if not newer:
+                return copied(kept)
+            kept = projector_func(copied(kept), newer)
+            if kept is None:
+                raise AggregateNotFoundError(aggregate_id)
+        self.remember(kept)
+        return copied(kept)
+
+    def __contains__(self, item: UUID) -> bool:
+        """Whether the aggregate exists: cached, or one event asked for (not all replayed)."""
+        if self.cached(item) is not None:
+            return True
+        return any(True for _ in self.event_store.get(originator_id=item, limit=1))
+
+    def cached(self, aggregate_id: UUID) -> Aggregate | None:
+        """The cached aggregate, shared: never change it."""
+        if self.cache is None:
+            return None
+        try:
+            kept: Aggregate = self.cache.get(aggregate_id)  # type: ignore[assignment]
+        except KeyError:
+            return None
+        return kept
+
+    def remember(self, aggregate: Aggregate) -> None:
+        """Cache `aggregate` (now shared: never change it) unless a newer one is cached."""
+        if self.cache is None:
+            return
+        with self._remember_lock:
+            kept = self.cached(aggregate.id)
+            if kept is None or kept.version < aggregate.version:
+                self.cache.put(aggregate.id, aggregate)
 
 
 class BillingCenter(Application[UUID]):
@@ -155,6 +300,25 @@ class BillingCenter(Application[UUID]):
         self._read_copies: dict[UUID, Company] = {}
         self._read_copies_lock = threading.Lock()
 
+    def construct_repository(self) -> Repository[UUID]:
+        """The library's repository, with cached aggregates replaced rather than changed."""
+        maxsize = self.env.get(self.AGGREGATE_CACHE_MAXSIZE)
+        return CachedRepository(self.events, self.snapshots, int(maxsize) if maxsize else None)
+
+    def take_snapshot(
+        self,
+        aggregate_id: UUID,
+        version: int | None = None,
+        projector_func: ProjectorFunction[Any, Any] = project_aggregate,
+    ) -> None:
+        """Snapshot the aggregate `_save` has in hand, instead of replaying it from the store."""
+        aggregate = (_SAVING.get() or {}).get(aggregate_id)
+        if aggregate is None or aggregate.version != version or self.snapshots is None:
+            super().take_snapshot(aggregate_id, version, projector_func)
+            return
+        snapshot_class = getattr(type(aggregate), "Snapshot", type(self).snapshot_class)
+        self.snapshots.put([(snapshot_class or Snapshot).take(aggregate)])
+
     # --- loading -------------------------------------------------------------------------
 
     def today(self) -> date:
@@ -166,13 +330,27 @@ class BillingCenter(Application[UUID]):
         return self.recorder.max_notification_id() or 0
 
     def _get(self, kind: type[T], aggregate_id: UUID, what: str, key: object) -> T:
-        try:
-            found: object = self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            raise NotFound(what, key) from None
+        found: object = self._trusted(aggregate_id)
+        if found is None:
+            try:
+                found = self.repository.get(aggregate_id)
+            except AggregateNotFoundError:
+                raise NotFound(what, key) from None
         if not isinstance(found, kind):
             raise NotFound(what, key)
         return found
+
+    def _trusted(self, aggregate_id: UUID) -> Aggregate | None:
+        """A copy of the cached aggregate, unasked, on a command's first attempt (see @command)."""
+        reads = _READS.get()
+        if reads is None or not reads.trusted or not isinstance(self.repository, CachedRepository):
+            return None
+        kept = self.repository.cached(aggregate_id)
+        if kept is None:
+            return None
+        read = reads.unverified.get(aggregate_id, kept.version)
+        reads.unverified[aggregate_id] = min(read, kept.version)
+        return copied(kept)
 
     def company(self, company_id: UUID) -> Company:
         """A company, whoever asks (queries check membership themselves)."""
@@ -209,7 +387,7 @@ class BillingCenter(Application[UUID]):
 
     def user(self, login: str) -> User:
         """A login's User aggregate."""
-        return self._get(User, login_id(login), "user", login)
+        return self._get(User, _user_id(login), "user", login)
 
     def account(self, account: AccountKey) -> AccountEnrollment:
         """An account's enrollment record."""
@@ -232,8 +410,32 @@ class BillingCenter(Application[UUID]):
         return self.company(UUID(user.company_id))
 
     def _save(self, *aggregates: Aggregate | None) -> int:
-        recordings = self.save(*aggregates)
+        saved = {a.id: a for a in aggregates if a is not None}
+        self._verify_reads(saved)
+        token = _SAVING.set(saved)
+        try:
+            recordings = self.save(*aggregates)
+        finally:
+            _SAVING.reset(token)
+        if isinstance(self.repository, CachedRepository):
+            for aggregate in saved.values():
+                self.repository.remember(aggregate)
         return recordings[-1].notification.id if recordings else self.head()
+
+    def _verify_reads(self, saved: dict[UUID, Aggregate]) -> None:
+        """Raise _StaleRead if a cached aggregate the command decided on has changed since.
+
+        An aggregate saved on top of the version read needs no check: the insert refuses it
+        if that version is no longer the last.
+        """
+        reads = _READS.get()
+        for aggregate_id, version in (reads.unverified if reads else {}).items():
+            aggregate = saved.get(aggregate_id)
+            if aggregate is not None and _base_version(aggregate) == version:
+                continue
+            newer = self.repository.event_store.get(aggregate_id, gt=version, limit=1)
+            if any(True for _ in newer):
+                raise _StaleRead(aggregate_id)
 
     # --- companies and users (R1, R3-R10) -----------------------------------------------
 
