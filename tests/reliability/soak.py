@@ -45,6 +45,7 @@ class Report:
     rss_kb: list[tuple[float, int]] = field(default_factory=list)
     sent: int = 0
     server_cpu: float = 0.0
+    took: float = 0.0
 
     def percentile(self, q: float) -> float:
         ordered = sorted(self.latencies)
@@ -68,7 +69,8 @@ class Report:
     def summary(self) -> str:
         ms = 1000
         return (
-            f"sent {self.sent}, answered {len(self.latencies)}, errors {len(self.errors)}; "
+            f"sent {self.sent} ({self.sent / max(self.took, 1e-9):.0f}/s), "
+            f"answered {len(self.latencies)}, errors {len(self.errors)}; "
             f"p50 {self.percentile(0.5) * ms:.1f} ms, p99 {self.percentile(0.99) * ms:.1f} ms, "
             f"max {max(self.latencies, default=0) * ms:.1f} ms; "
             f"RSS {self.rss_kb[0][1] if self.rss_kb else 0} -> "
@@ -154,6 +156,7 @@ async def drive(service: Service, company: Company, rate: float, seconds: float)
             task.add_done_callback(tasks.discard)
             report.sent += 1
             await asyncio.sleep(max(0.0, started + report.sent / rate - time.monotonic()))
+        report.took = time.monotonic() - started
         await asyncio.gather(*tasks)
     report.rss_kb.append((time.monotonic() - started, rss_kb(service.process.pid)))
     report.server_cpu = cpu_seconds(service.process.pid) - cpu
