@@ -98,7 +98,7 @@ def _http(small: bool, seconds: float) -> Figure:
     name = NAMES[1]
     args = ["--rate", "200", "--seconds", f"{seconds:.0f}", "--users", "100"]
     args += ["--invoices", "500" if small else "10000"]
-    lines = _script("http_history", args, 240 if small else 300)
+    lines = _script("http_history", args, 120 if small else 180)  # full: about 75 s
     if isinstance(lines, str):
         return Figure(name, "postgres", None, "", note=lines)
     found = _find(lines, r"(\d+) requests at (\d+)/s.*p50 ([\d.]+) ms.*p99 ([\d.]+) ms")
