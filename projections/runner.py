@@ -271,6 +271,8 @@ def rebuild(
             position = apply_page(tx, projection, generation, events)
         if progress:
             progress(position, store.recorder.max_notification_id() or 0)
+    with db.write() as tx:
+        tx.execute("ANALYZE")  # the fresh copy's statistics, so readers get good plans at once
     _switch(db, runner, projection, generation, events)
     if progress:
         head = store.recorder.max_notification_id() or 0
