@@ -58,12 +58,14 @@ test-deep: check $(CHROMIUM)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
-# Never part of `test`: its own PostgreSQL and `billing-center serve` on 127.0.0.1, mixed reads
-# and writes at SOAK_RATE requests/s for SOAK_SECONDS; fails on any error, RSS growth > 15% or
-# a p99 above SOAK_P99_MS (a service that queues is not keeping the rate).
+# Never part of `test`: its own PostgreSQL and `billing-center serve` on 127.0.0.1 deployed as in
+# production (SOAK_WORKERS processes), mixed reads and writes at SOAK_RATE requests/s for
+# SOAK_SECONDS; fails on any error, RSS growth > 15% or a p99 above SOAK_P99_MS (a service that
+# queues is not keeping the rate).
 SOAK_RATE ?= 200
 SOAK_SECONDS ?= 60
 SOAK_P99_MS ?= 250
+SOAK_WORKERS ?= 2
 soak: $(STAMP)
 	$(BIN)/python -m tests.reliability.soak --rate $(SOAK_RATE) --seconds $(SOAK_SECONDS) \
-		--max-p99-ms $(SOAK_P99_MS)
+		--max-p99-ms $(SOAK_P99_MS) --workers $(SOAK_WORKERS)

@@ -21,7 +21,9 @@ from typing import Any
 import httpx2 as httpx
 import psycopg
 
+from api.keys import load_or_create_data_key, load_or_create_export_key
 from api.tokens import Scope, issue_token
+from projections.audit.chain import new_private_pem
 from tests.postgres import PostgresServer, free_port
 
 SECRET = "reliability-secret-of-at-least-thirty-two-bytes"
@@ -29,11 +31,11 @@ READY_SECONDS = 60.0
 EXECUTABLE = Path(sys.executable).parent / "billing-center"
 
 
-def service_env(store_url: str, home: Path) -> dict[str, str]:
+def service_env(store_url: str, home: Path, env: str = "development") -> dict[str, str]:
     """The BILLING_* environment of a service on `store_url` with keys under `home`."""
     return {
         **os.environ,
-        "BILLING_ENV": "development",
+        "BILLING_ENV": env,
         "BILLING_DATABASE_URL": store_url,
         "BILLING_JWT_SECRET": SECRET,
         "BILLING_DATA_KEY": str(home / "keys" / "data.key"),
@@ -64,6 +66,8 @@ class Service:
     home: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    env: str = "development"
+    workers: int = 1
 
     @property
     def base_url(self) -> str:
@@ -76,10 +80,23 @@ class Service:
     def start(self) -> Service:
         """Start the process and wait until `/health` answers 200."""
         self.home.mkdir(parents=True, exist_ok=True)
+        if self.env != "development":  # outside development an operator provisions the keys
+            keys = self.home / "keys"
+            load_or_create_data_key(keys / "data.key", create=True)
+            load_or_create_export_key(keys / "export.pem", True, new_private_pem)
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [str(EXECUTABLE), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-                env=service_env(self.store_url, self.home),
+                [
+                    str(EXECUTABLE),
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--workers",
+                    str(self.workers),
+                ],
+                env=service_env(self.store_url, self.home, self.env),
                 cwd=self.home,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -1,7 +1,8 @@
 """A bounded load generator on loopback: mixed reads and writes at a fixed rate (issue 9).
 
-`python -m tests.reliability.soak --rate 200 --seconds 60` (what `make soak` runs) starts
-its own PostgreSQL and `billing-center serve` on 127.0.0.1, enrolls a company, then sends
+`python -m tests.reliability.soak --rate 200 --seconds 60 --workers 2` (what `make soak`
+runs) starts its own PostgreSQL and `billing-center serve` on 127.0.0.1 in production mode
+(keys provisioned beforehand, `--workers` processes), enrolls a company, then sends
 `rate` requests per second (open loop: a request starts on schedule whether or not earlier
 ones have answered) for `seconds`: invoice lists and details, company and account reads,
 profile updates and invoices issued. It reports p50/p99/max latency and the server's RSS
@@ -13,13 +14,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import os
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +29,7 @@ import httpx2 as httpx
 
 from tests.e2e.http import invoice_body
 from tests.postgres import start_server
+from tests.reliability.rawhttp import Pool, Request, encode
 from tests.reliability.service import Service, bearer
 from tests.reliability.world import Company, enroll
 
@@ -80,94 +83,124 @@ class Report:
         )
 
 
+def family(pid: int) -> list[int]:
+    """`pid` and its children (uvicorn's workers under `serve --workers N`)."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rpartition(")")[2].split()[1])
+        except (OSError, ValueError):
+            continue
+        if parent == pid:
+            children.append(int(stat.parent.name))
+    return [pid, *children]
+
+
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process `pid`, from /proc (noise-free, unlike latency)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time of the server's processes, from /proc (noise-free, unlike
+    latency)."""
+    total = 0
+    for member in family(pid):
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{member}/stat").read_text().rpartition(")")[2].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def rss_kb(pid: int) -> int:
-    """The resident set size of process `pid`, from /proc."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
+    """The resident set size of the server's processes, from /proc."""
+    total = 0
+    for member in family(pid):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{member}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+    return total
 
 
-Step = Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]
-
-
-def mix(company: Company) -> Callable[[], Step]:
-    """Three reads for each write: lists, details, a profile update, a new invoice."""
+def mix(company: Company) -> Callable[[], Request]:
+    """Five reads for three writes: lists, details, a profile update, new invoices."""
     cid, admin, billing = company.cid, bearer("alice"), bearer("ledger", company.billing.scope)
     account = company.accounts[0]
     numbers = itertools.count(1)
 
-    def new_invoice(c: httpx.AsyncClient) -> Awaitable[httpx.Response]:
-        body = invoice_body(account, invoice_number=f"S-{next(numbers)}")
-        return c.post("/v1/invoices", json=body, headers=billing)
+    def get(kind: str, path: str) -> Request:
+        return Request(kind, encode("GET", path, admin))
 
-    steps: list[Step] = [
-        lambda c: c.get(f"/v1/companies/{cid}/invoices", headers=admin),
-        lambda c: c.get(f"/v1/companies/{cid}", headers=admin),
-        lambda c: c.get(f"/v1/companies/{cid}/accounts", headers=admin),
+    profile = {"name": "Acme", "address": "1 Main"}
+
+    def new_invoice() -> Request:
+        body = invoice_body(account, invoice_number=f"S-{next(numbers)}")
+        return Request("POST invoices", encode("POST", "/v1/invoices", billing, body))
+
+    steps: list[Callable[[], Request]] = [
+        lambda: get("GET invoices", f"/v1/companies/{cid}/invoices"),
+        lambda: get("GET company", f"/v1/companies/{cid}"),
+        lambda: get("GET accounts", f"/v1/companies/{cid}/accounts"),
         new_invoice,
-        lambda c: c.get("/v1/me", headers=admin),
-        lambda c: c.get(f"/v1/companies/{cid}/users", headers=admin),
-        lambda c: c.put(
-            f"/v1/companies/{cid}", json={"name": "Acme", "address": "1 Main"}, headers=admin
-        ),
+        lambda: get("GET me", "/v1/me"),
+        lambda: get("GET users", f"/v1/companies/{cid}/users"),
+        lambda: Request("PUT company", encode("PUT", f"/v1/companies/{cid}", admin, profile)),
         new_invoice,
     ]
+
     cycle = itertools.cycle(steps)
-    return lambda: next(cycle)
+
+    def next_request() -> Request:
+        return next(cycle)()
+
+    return next_request
 
 
-async def one(client: httpx.AsyncClient, step: Step, report: Report) -> None:
-    started = time.monotonic()
+async def one(pool: Pool, request: Request, due: float, report: Report) -> None:
+    """Send `request` at `due`; its latency counts from then (waiting for a connection too)."""
+    await asyncio.sleep(max(0.0, due - time.monotonic()))
     try:
-        response = await step(client)
-    except httpx.HTTPError as error:
-        report.errors.append(repr(error))
+        status = await pool.send(request.data)
+    except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as error:
+        report.errors.append(f"{request.kind}: {error!r}")
         return
-    took = time.monotonic() - started
+    took = time.monotonic() - due
     report.latencies.append(took)
-    kind = f"{response.request.method} {response.request.url.path.split('/')[-1][:12]}"
-    report.by_kind.setdefault(kind, []).append(took)
-    if not 200 <= response.status_code < 300:
-        report.errors.append(f"{response.status_code} {response.request.url.path}")
+    report.by_kind.setdefault(request.kind, []).append(took)
+    if not 200 <= status < 300:
+        report.errors.append(f"{status} {request.kind}")
+
+
+async def sample_rss(pid: int, report: Report, started: float) -> None:
+    while True:
+        report.rss_kb.append((time.monotonic() - started, rss_kb(pid)))
+        await asyncio.sleep(RSS_EVERY_SECONDS)
 
 
 async def drive(service: Service, company: Company, rate: float, seconds: float) -> Report:
     """Open-loop load at `rate` requests/s for `seconds`, sampling the server's RSS."""
-    report, next_step = Report(), mix(company)
+    report, next_request = Report(), mix(company)
     assert service.process is not None
-    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
-    cpu = cpu_seconds(service.process.pid)
-    async with httpx.AsyncClient(base_url=service.base_url, timeout=30, limits=limits) as client:
-        started, tasks = time.monotonic(), set()
-        sampled = -RSS_EVERY_SECONDS
-        while (elapsed := time.monotonic() - started) < seconds:
-            if elapsed - sampled >= RSS_EVERY_SECONDS:
-                sampled = elapsed
-                report.rss_kb.append((elapsed, rss_kb(service.process.pid)))
-            task = asyncio.create_task(one(client, next_step(), report))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
-            report.sent += 1
-            await asyncio.sleep(max(0.0, started + report.sent / rate - time.monotonic()))
-        report.took = time.monotonic() - started
-        await asyncio.gather(*tasks)
-    report.rss_kb.append((time.monotonic() - started, rss_kb(service.process.pid)))
-    report.server_cpu = cpu_seconds(service.process.pid) - cpu
+    pid = service.process.pid
+    pool = await Pool(service.port).open()
+    cpu, started = cpu_seconds(pid), time.monotonic() + 0.2
+    report.sent = total = int(rate * seconds)
+    sampler = asyncio.create_task(sample_rss(pid, report, started))
+    await asyncio.gather(
+        *(one(pool, next_request(), started + i / rate, report) for i in range(total))
+    )
+    report.took = time.monotonic() - started
+    sampler.cancel()
+    pool.close()
+    report.rss_kb.append((report.took, rss_kb(pid)))
+    report.server_cpu = cpu_seconds(pid) - cpu
     return report
 
 
-def soak(rate: float, seconds: float, home: Path, url: str | None = None) -> Report:
-    """Run the load against a fresh service (on `url`, else a PostgreSQL of its own)."""
+def soak(
+    rate: float, seconds: float, home: Path, url: str | None = None, workers: int = 1
+) -> Report:
+    """Run the load against a fresh service (on `url`, else a PostgreSQL of its own),
+    deployed as in production: production mode, `workers` processes."""
     server = None if url else start_server()
     store = url or (server.create_database() if server else "")
-    service = Service(store, home).start()
+    service = Service(store, home, env="production", workers=workers).start()
     try:
         with httpx.Client(base_url=service.base_url, timeout=30) as client:
             company = enroll(client)
@@ -184,9 +217,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=60.0, help="how long")
     parser.add_argument("--max-rss-growth", type=float, default=0.15, help="e.g. 0.15 = 15%%")
     parser.add_argument("--max-p99-ms", type=float, default=None, help="fail above this p99")
+    parser.add_argument("--workers", type=int, default=1, help="serve --workers N")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="soak-") as home:
-        report = soak(args.rate, args.seconds, Path(home))
+        report = soak(args.rate, args.seconds, Path(home), workers=args.workers)
     print(report.summary())
     print("median by kind:", report.kinds())
     for error in report.errors[:10]:
