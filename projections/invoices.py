@@ -338,7 +338,8 @@ class Invoices(Component):
         return found.account, found.company, found.section, found.issued
 
 
-def _view(row: Row) -> InvoiceView:
+def as_view(row: Row) -> InvoiceView:
+    """An invoice list row (as stored) as the typed view the routes answer."""
     return InvoiceView(
         UUID(row[0]),
         row[1],
@@ -354,7 +355,7 @@ def _view(row: Row) -> InvoiceView:
 
 
 def _detail(row: Row, detail: dict[str, Any]) -> InvoiceDetail:
-    base = vars(_view(row))
+    base = vars(as_view(row))
     return InvoiceDetail(
         **base,
         lines=tuple(
@@ -397,25 +398,6 @@ class InvoicesView:
             "WHERE g.company_id = ? AND g.login = ?) "
         )
 
-    def invoices(
-        self,
-        tx: Tx,
-        company_id: UUID,
-        login: str,
-        section: str,
-        *,
-        all_accounts: bool,
-        today: date,
-        cursor: str | None,
-        limit: int,
-    ) -> Page[InvoiceView]:
-        """Newest first: issue date, then delivery (store position), keyset-paged."""
-        page = self.invoice_rows(
-            tx, company_id, login, section,
-            all_accounts=all_accounts, today=today, cursor=cursor, limit=limit,
-        )  # fmt: skip
-        return Page([_view(r) for r in page.items], page.next)
-
     def invoice_rows(
         self,
         tx: Tx,
@@ -428,7 +410,8 @@ class InvoicesView:
         cursor: str | None,
         limit: int,
     ) -> Page[InvoiceRow]:
-        """The page `invoices` answers, its items as stored (no conversions; issue 5)."""
+        """Newest first: issue date, then delivery (store position), keyset-paged; the items as
+        stored (no conversions; issue 5)."""
         cid = str(company_id)
         params: list[Any] = [cid, section, history_cutoff(today).isoformat()]
         if not all_accounts:

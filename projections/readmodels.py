@@ -16,7 +16,7 @@ from eventsourcing.application import Application
 from projections.accounts import AccountsView
 from projections.db import Database, open_database
 from projections.directory import ADMINISTRATOR, DirectoryView
-from projections.invoices import InvoicesView
+from projections.invoices import InvoicesView, as_view
 from projections.queries import (
     DEFAULT_LIMIT,
     AccountView,
@@ -117,20 +117,10 @@ class SqlReadModels:
         cursor: str | None = None,
         limit: int = DEFAULT_LIMIT,
     ) -> Page[InvoiceView]:
-        with self.db.read() as tx:
-            role = self.directory.role(tx, company_id, login)
-            if role is None:
-                return Page([], None)
-            return self.invoices_view.invoices(
-                tx,
-                company_id,
-                login,
-                section,
-                all_accounts=role == ADMINISTRATOR,
-                today=today,
-                cursor=cursor,
-                limit=limit,
-            )
+        page = self.invoice_rows(
+            company_id, login, section, today=today, cursor=cursor, limit=limit
+        )
+        return Page([as_view(row) for row in page.items], page.next)
 
     def invoice_rows(
         self,
