@@ -60,11 +60,13 @@ bench: $(STAMP)
 
 # Never part of `test`: its own PostgreSQL and `billing-center serve` on 127.0.0.1 deployed as in
 # production (SOAK_WORKERS processes), mixed reads and writes at SOAK_RATE requests/s for
-# SOAK_SECONDS; fails on any error, RSS growth > 15% or a p99 above SOAK_P99_MS (a service that
-# queues is not keeping the rate).
+# SOAK_SECONDS; fails on any error, RSS growth > 15% or a p99 above SOAK_P99_MS. That bound
+# tells "keeps the rate" from "queues": a service that cannot keep up builds a backlog of
+# seconds within the minute; one that keeps up answers in tens of ms, with tails from the shared
+# 2 cores (p99 238 ms measured on the quiet machine, so 250 would fail on noise).
 SOAK_RATE ?= 200
 SOAK_SECONDS ?= 60
-SOAK_P99_MS ?= 250
+SOAK_P99_MS ?= 1000
 SOAK_WORKERS ?= 2
 soak: $(STAMP)
 	$(BIN)/python -m tests.reliability.soak --rate $(SOAK_RATE) --seconds $(SOAK_SECONDS) \
