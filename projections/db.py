@@ -13,6 +13,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
@@ -214,33 +215,30 @@ class PostgresDatabase:
 
     def __init__(self, url: str, *, max_size: int = 4) -> None:
         self.conninfo, self.schema = postgres_conninfo(url)
-        self.pool = ConnectionPool(
-            self.conninfo,
-            min_size=1,
-            max_size=max_size,
-            open=True,
-            configure=self._configure,
-            kwargs={"autocommit": False},
-        )
+        self.pool = self._pool(max_size, reader=False)
         # Reads run each statement on its own (autocommit), on connections that refuse
         # writes: under READ COMMITTED a transaction made them no more consistent, only
         # three round trips longer (BEGIN, SET TRANSACTION READ ONLY, COMMIT; issue 5).
-        self.readers = ConnectionPool(
+        self.readers = self._pool(max_size, reader=True)
+
+    def _pool(self, max_size: int, *, reader: bool) -> ConnectionPool[Any]:
+        return ConnectionPool(
             self.conninfo,
             min_size=1,
             max_size=max_size,
             open=True,
-            configure=self._configure_reader,
-            kwargs={"autocommit": True},
+            configure=partial(self._configure, reader=reader),
+            kwargs={"autocommit": reader},
         )
 
-    def _configure(self, conn: psycopg.Connection[Any]) -> None:
-        if self.schema:
-            conn.execute(f'SET search_path TO "{self.schema}"')
+    def _configure(self, conn: psycopg.Connection[Any], *, reader: bool) -> None:
+        if reader:
+            conn.execute("SET default_transaction_read_only = on")
+        self._use_schema(conn)
+        if not reader:
             conn.commit()
 
-    def _configure_reader(self, conn: psycopg.Connection[Any]) -> None:
-        conn.execute("SET default_transaction_read_only = on")
+    def _use_schema(self, conn: psycopg.Connection[Any]) -> None:
         if self.schema:
             conn.execute(f'SET search_path TO "{self.schema}"')
 
@@ -266,8 +264,7 @@ class PostgresDatabase:
     def listen_connection(self) -> psycopg.Connection[Any]:
         """A separate autocommit connection for LISTEN."""
         conn = psycopg.connect(self.conninfo, autocommit=True)
-        if self.schema:
-            conn.execute(f'SET search_path TO "{self.schema}"')
+        self._use_schema(conn)
         return conn
 
     def close(self) -> None:
