@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -44,6 +43,8 @@ from domain.enrollment import Proof
 from domain.invoice import Bill, Line
 from domain.values import AccountKey, AccountType, LineOfBusiness, Role
 from tests.postgres import free_port, start_server
+from tests.reliability.procstat import cpu_seconds
+from tests.reliability.rawhttp import Pool, encode
 
 SECRET = "benchmark-secret-of-at-least-thirty-two-bytes"
 ACCOUNTS = 10
@@ -121,53 +122,22 @@ def load(url: str, tokens: list[str], rate: float, seconds: float) -> list[float
 
 async def _load(url: SplitResult, tokens: list[str], rate: float, total: int) -> list[float]:
     target = f"{url.path}?{url.query}" if url.query else url.path
-    requests = [
-        f"GET {target} HTTP/1.1\r\nHost: {url.netloc}\r\n"
-        f"Authorization: Bearer {token}\r\n\r\n".encode()
-        for token in tokens
-    ]
-    free: asyncio.Queue[Connection] = asyncio.Queue()
-    for _ in range(CONNECTIONS):
-        free.put_nowait(await asyncio.open_connection(url.hostname, url.port))
+    requests = [encode("GET", target, {"Authorization": f"Bearer {token}"}) for token in tokens]
+    pool = await Pool(url.port or 80, CONNECTIONS).open()
     start = time.perf_counter() + 0.2
     latencies = await asyncio.gather(
-        *(_one(free, requests[i % len(requests)], start + i / rate) for i in range(total))
+        *(_one(pool, requests[i % len(requests)], start + i / rate) for i in range(total))
     )
-    while not free.empty():
-        free.get_nowait()[1].close()
+    pool.close()
     return list(latencies)
 
 
-Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
-
-
-async def _one(free: asyncio.Queue[Connection], request: bytes, due: float) -> float:
+async def _one(pool: Pool, request: bytes, due: float) -> float:
     await asyncio.sleep(max(0.0, due - time.perf_counter()))
-    reader, writer = await free.get()
-    writer.write(request)
-    head = await reader.readuntil(b"\r\n\r\n")
-    length = re.search(rb"(?i)\r\ncontent-length: *(\d+)", head)
-    if not head.startswith(b"HTTP/1.1 200 ") or length is None:
-        raise RuntimeError(f"unexpected answer: {head!r}")
-    await reader.readexactly(int(length[1]))
-    took = time.perf_counter() - due
-    free.put_nowait((reader, writer))
-    return took
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process `pid` and its descendants (uvicorn's workers)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total, family = 0.0, {pid}
-    for stat in sorted(Path("/proc").glob("[0-9]*/stat"), key=lambda p: int(p.parent.name)):
-        try:
-            fields = stat.read_text().rpartition(")")[2].split()
-        except OSError:
-            continue
-        if int(stat.parent.name) in family or int(fields[1]) in family:
-            family.add(int(stat.parent.name))
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+    status = await pool.send(request)
+    if status != 200:  # noqa: PLR2004
+        raise RuntimeError(f"unexpected answer: {status}")
+    return time.perf_counter() - due
 
 
 def py_spy(pid: int, seconds: float, output: str) -> subprocess.Popen[bytes]:

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import itertools
-import os
 import statistics
 import sys
 import tempfile
@@ -29,6 +27,7 @@ import httpx2 as httpx
 
 from tests.e2e.http import invoice_body
 from tests.postgres import start_server
+from tests.reliability.procstat import cpu_seconds, rss_kb
 from tests.reliability.rawhttp import Pool, Request, encode
 from tests.reliability.service import Service, bearer
 from tests.reliability.world import Company, enroll
@@ -81,41 +80,6 @@ class Report:
             f"({self.rss_growth():+.1%} after warm-up); "
             f"server CPU {self.server_cpu / max(1, len(self.latencies)) * ms:.1f} ms per request"
         )
-
-
-def family(pid: int) -> list[int]:
-    """`pid` and its children (uvicorn's workers under `serve --workers N`)."""
-    children = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parent = int(stat.read_text().rpartition(")")[2].split()[1])
-        except (OSError, ValueError):
-            continue
-        if parent == pid:
-            children.append(int(stat.parent.name))
-    return [pid, *children]
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of the server's processes, from /proc (noise-free, unlike
-    latency)."""
-    total = 0
-    for member in family(pid):
-        with contextlib.suppress(OSError):
-            fields = Path(f"/proc/{member}/stat").read_text().rpartition(")")[2].split()
-            total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
-
-
-def rss_kb(pid: int) -> int:
-    """The resident set size of the server's processes, from /proc."""
-    total = 0
-    for member in family(pid):
-        with contextlib.suppress(OSError):
-            for line in Path(f"/proc/{member}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-    return total
 
 
 def mix(company: Company) -> Callable[[], Request]:
