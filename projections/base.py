@@ -26,7 +26,10 @@ class Component:
     """Tables (name -> column definitions), indexes, and `on_<EventType>` handlers."""
 
     tables: ClassVar[dict[str, str]] = {}
-    indexes: ClassVar[dict[str, str]] = {}  # index name -> "table (columns)"
+    indexes: ClassVar[dict[str, str]] = {}  # index name -> "table (columns)": handlers use them
+    # Indexes only queries use: a fresh copy gets them once it has caught up (issue 4: a
+    # sorted build at the end costs less than keeping them through a million inserts).
+    reader_indexes: ClassVar[dict[str, str]] = {}
 
     def __init__(self, prefix: str) -> None:
         self.prefix = prefix
@@ -41,11 +44,18 @@ class Component:
         return sql.replace("$json", tx.dialect.json_param) if tx else sql
 
     def create(self, tx: Tx) -> None:
-        """Create this component's tables and indexes (idempotent)."""
+        """Create this component's tables and the indexes its handlers use (idempotent)."""
         for name, columns in self.tables.items():
             typed = columns.replace("$json", tx.dialect.json_type)
             tx.execute(f"CREATE TABLE IF NOT EXISTS {self.prefix}{name} ({typed})")
-        for name, spec in self.indexes.items():
+        self._index(tx, self.indexes)
+
+    def index_for_readers(self, tx: Tx) -> None:
+        """Create the indexes only queries use (idempotent): when the copy has caught up."""
+        self._index(tx, self.reader_indexes)
+
+    def _index(self, tx: Tx, indexes: dict[str, str]) -> None:
+        for name, spec in indexes.items():
             tx.execute(f"CREATE INDEX IF NOT EXISTS {self.prefix}{name} ON {self.prefix}{spec}")
 
     def drop(self, tx: Tx) -> None:

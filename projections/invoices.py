@@ -89,8 +89,10 @@ class Invoices(Component):
         "company_id TEXT, section TEXT, detail TEXT NOT NULL",
     }
     indexes: ClassVar[dict[str, str]] = {
-        "invoices_by_section": "invoices (company_id, section, issue_date, position)",
-        "invoices_by_account": "invoices (account, company_id, section)",
+        "invoices_by_account": "invoices (account, company_id, section)"
+    }
+    reader_indexes: ClassVar[dict[str, str]] = {
+        "invoices_by_section": "invoices (company_id, section, issue_date, position)"
     }
 
     def __init__(self, prefix: str) -> None:

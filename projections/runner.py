@@ -182,6 +182,7 @@ class Runner:
     ) -> None:
         self.db, self.store, self.page_size = db, store, page_size
         self.projections = [PROJECTIONS[n] for n in (names or PROJECTIONS)]
+        self.indexed: set[str] = set()  # projections whose live copy has its reader indexes
 
     def read(self, after: int) -> list[EventRecord]:
         notes = self.store.recorder.select_notifications(after + 1, self.page_size)
@@ -197,7 +198,19 @@ class Runner:
                 for projection in self.projections:
                     generation = live_generation(tx, projection.name, lock=True)
                     apply_page(tx, projection, generation, events)
+        if len(events) < self.page_size:
+            self._index_for_readers()
         return len(events)
+
+    def _index_for_readers(self) -> None:
+        """Caught up: the live copies get the indexes only queries use (checked once)."""
+        missing = [p for p in self.projections if p.name not in self.indexed]
+        if missing:
+            with self.db.write() as tx:
+                for projection in missing:
+                    generation = live_generation(tx, projection.name)
+                    projection.component(generation).index_for_readers(tx)
+            self.indexed |= {p.name for p in missing}
 
     def catch_up(self) -> int:
         total = 0
@@ -272,6 +285,7 @@ def rebuild(
         if progress:
             progress(position, store.recorder.max_notification_id() or 0)
     with db.write() as tx:
+        projection.component(generation).index_for_readers(tx)
         tx.execute("ANALYZE")  # the fresh copy's statistics, so readers get good plans at once
     _switch(db, runner, projection, generation, events)
     if progress:

@@ -70,7 +70,7 @@ class Audit(Component):
         "payload $json NOT NULL, summary TEXT NOT NULL",
         "companies": "aggregate_id TEXT PRIMARY KEY, company_id TEXT",
     }
-    indexes: ClassVar[dict[str, str]] = {
+    reader_indexes: ClassVar[dict[str, str]] = {
         "events_by_company": "events (company_id, position)",
         "events_by_actor": "events (actor, position)",
         "events_by_type": "events (type, position)",

@@ -84,6 +84,32 @@ def test_a_runner_killed_mid_stream_and_restarted_equals_a_clean_build(
     assert SqlReadModels(db, app.head).position() == head
 
 
+def _indexes(db: Database) -> set[str]:
+    with db.read() as tx:
+        if tx.dialect.name == "postgres":
+            rows = tx.all("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()")
+        else:
+            rows = tx.all("SELECT name FROM sqlite_master WHERE type = 'index'")
+    return {str(r[0]) for r in rows}
+
+
+def test_a_fresh_copy_gets_the_indexes_only_queries_use_once_it_has_caught_up(
+    app: BillingCenter, db: Database
+) -> None:
+    """Issue 4: building them at the end of a catch-up costs less than keeping them up."""
+    History(app).play(STEPS[:40])
+    runner = Runner(db, app, page_size=5)
+    assert runner.step() == 5
+    for_readers = {"audit_g1_events_by_company", "invoices_g1_invoices_by_section"}
+    assert not for_readers & _indexes(db)
+    assert "invoices_g1_invoices_by_account" in _indexes(db), "the handlers' own index"
+    runner.catch_up()
+    assert for_readers <= _indexes(db)
+    assert "outbox_g1_invoices_by_section" not in _indexes(db), "nobody queries the outbox copy"
+    generation = rebuild(db, app, "audit", page_size=7)
+    assert f"audit_g{generation}_events_by_actor" in _indexes(db)
+
+
 def test_replaying_the_whole_store_adds_no_outbox_row(app: BillingCenter, db: Database) -> None:
     """I5: exactly one e-mail, even after rebuilds (which replay every event)."""
     History(app).play(STEPS)
