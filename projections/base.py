@@ -118,6 +118,8 @@ class Component:
 
     def all_in(self, tx: Tx, sql: str, keys: Sequence[str]) -> list[Row]:
         """Rows for many keys: `sql` ends with `IN`, the keys go in chunks of 500."""
+        if tx.dialect.name == "postgres":
+            return self.all(tx, f"{sql.removesuffix('IN')}= ANY(?)", [list(keys)]) if keys else []
         rows: list[Row] = []
         for start in range(0, len(keys), IN_CHUNK):
             chunk = keys[start : start + IN_CHUNK]
