@@ -39,7 +39,7 @@ SCALES = {
     "small": Scale("small", 3.0, 6, 100_000, 100_000),
     # Full scale fits in 20 minutes: per backend figure 1 takes 9 x seconds, figure 2
     # 8 x seconds, the references about 6 x seconds plus the million-row fill; figures 3-5
-    # (PostgreSQL) about 11 minutes (issue 8: timed at a tenth of their size).
+    # (PostgreSQL) about 16 minutes, of which each projection's rebuild alone about 6.
     "full": Scale("full", 8.0, 8, 1_000_000, 1_000_000),
 }
 

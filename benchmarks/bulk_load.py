@@ -8,9 +8,12 @@ users, a payment method, invoices, payments, an adjustment, a role change, a gra
 unenroll/re-enroll cycle) and replicated with new identities — fresh account numbers,
 logins and ids, the derived ids (accounts, users, invoices) derived again — into pages of
 thousands of events, each one `app.recorder.insert_events` call on a throwaway PostgreSQL.
-Then a fresh runner, in its own process, catches all five projections up from 0 and prints
+Then a fresh runner, in its own process, catches all five projections up from 0, and each
+projection is rebuilt alone from 0 (`projections rebuild NAME`: a fresh copy catching up);
+it prints
 
     all five together (one runner) N events/s wall (T s), peak RSS M MiB (R MiB at 10%)
+    audit alone (rebuild from 0) N events/s wall (T s), ...
 
 which `benchmarks.optional` reads into the table. Not part of `make test`.
 """
@@ -36,7 +39,7 @@ from domain.invoice import invoice_id
 from domain.user import login_id
 from domain.values import AccountKey, Role
 from projections.db import open_database
-from projections.runner import Runner, ensure_schema
+from projections.runner import PROJECTIONS, Runner, ensure_schema, rebuild
 from tests.builders import (
     BILLING,
     TODAY,
@@ -189,8 +192,18 @@ def catch_up(url: str) -> None:
     print(
         f"all five together (one runner) {done / wall:.0f} events/s wall ({wall:.1f} s), "
         f"{done / cpu:.0f} events per CPU-second, peak RSS {_rss_mib()} MiB "
-        f"({early} MiB at 10%)"
+        f"({early} MiB at 10%)",
+        flush=True,
     )
+    for name in PROJECTIONS:
+        wall, cpu = time.perf_counter(), time.process_time()
+        rebuild(db, app, name)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        print(
+            f"{name} alone (rebuild from 0) {head / wall:.0f} events/s wall ({wall:.1f} s), "
+            f"{head / cpu:.0f} events per CPU-second, peak RSS {_rss_mib()} MiB",
+            flush=True,
+        )
     db.close()
     app.close()
 

@@ -117,7 +117,8 @@ class Component:
         return tx.all(self.q(sql, tx), params)
 
     def all_in(self, tx: Tx, sql: str, keys: Sequence[str]) -> list[Row]:
-        """Rows for many keys: `sql` ends with `IN`, the keys go in chunks of 500."""
+        """Rows for many keys: `sql` ends with `IN`. PostgreSQL gets the keys as one array
+        (`= ANY(?)`: one statement, one plan); SQLite, in `IN` lists of 500."""
         if tx.dialect.name == "postgres":
             return self.all(tx, f"{sql.removesuffix('IN')}= ANY(?)", [list(keys)]) if keys else []
         rows: list[Row] = []
