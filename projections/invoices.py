@@ -24,7 +24,7 @@ import orjson
 from domain.visibility import history_cutoff
 from projections.base import Component, decode_cursor, encode_cursor
 from projections.db import Row, Tx
-from projections.events import EventRecord, jsonable
+from projections.events import EventRecord
 from projections.queries import (
     AdjustmentView,
     DocumentView,
@@ -72,8 +72,10 @@ _COLUMNS = (
 
 
 def _json(detail: dict[str, Any]) -> str:
-    """An invoice's detail as JSON text (orjson: the stdlib's encoder was a tenth of catch-up)."""
-    return orjson.dumps(detail).decode()
+    """An invoice's detail as JSON text (orjson: the stdlib's encoder was a tenth of catch-up).
+    The lines keep the event's own values until here: orjson writes dates and uuids as
+    `jsonable` does, and `str` writes the decimals (converting every line first was 6%)."""
+    return orjson.dumps(detail, default=str).decode()
 
 
 class Invoices(Component):
@@ -239,7 +241,7 @@ class Invoices(Component):
         d = e.data
         holder, enrolled = self._holding(tx, d["account"])
         section = None if holder is None else ("HISTORY" if enrolled else "HIDDEN")
-        detail = {"lines": jsonable(d["lines"]), "payments": [], "adjustments": {}, "documents": []}
+        detail = {"lines": d["lines"], "payments": [], "adjustments": {}, "documents": []}
         self.page[e.aggregate_id] = _Invoice(
             d["account"], holder, section, d["issue_date"], d["amount"], detail
         )
@@ -313,7 +315,7 @@ class Invoices(Component):
         d = e.data
         detail["adjustments"][d["adjustment_id"]] = {
             "reason": d["reason"],
-            "lines": jsonable(d["lines"]),
+            "lines": d["lines"],
             "requested_by": d["requested_by"],
             "status": "OPEN",
             "comment": "",
