@@ -121,8 +121,7 @@ def _tables(component: Component) -> list[str]:
 def ensure_schema(db: Database) -> None:
     """Create the tracking tables, the outbox and generation 1 of each projection (once)."""
     with db.write() as tx:
-        if tx.dialect.name == "postgres":
-            tx.execute("SELECT pg_advisory_xact_lock(4711)")
+        _one_at_a_time(tx)
         tx.execute(
             "CREATE TABLE IF NOT EXISTS projection_tracking (name TEXT, generation INTEGER, "
             "position BIGINT NOT NULL, PRIMARY KEY (name, generation))"
@@ -139,6 +138,13 @@ def ensure_schema(db: Database) -> None:
             tx.execute("INSERT INTO projection_live VALUES (?, 1)", (projection.name,))
             if projection.viewed:
                 _views(tx, projection, 1)
+
+
+def _one_at_a_time(tx: Tx) -> None:
+    """Schema changes wait for each other (two processes starting on one store would race
+    on the catalog: CREATE ... IF NOT EXISTS is not safe against a concurrent create)."""
+    if tx.dialect.name == "postgres":
+        tx.execute("SELECT pg_advisory_xact_lock(4711)")
 
 
 def _new_generation(tx: Tx, projection: Projection, generation: int) -> None:
@@ -207,6 +213,7 @@ class Runner:
         missing = [p for p in self.projections if p.name not in self.indexed]
         if missing:
             with self.db.write() as tx:
+                _one_at_a_time(tx)
                 for projection in missing:
                     generation = live_generation(tx, projection.name)
                     projection.component(generation).index_for_readers(tx)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -108,6 +109,18 @@ def test_a_fresh_copy_gets_the_indexes_only_queries_use_once_it_has_caught_up(
     assert "outbox_g1_invoices_by_section" not in _indexes(db), "nobody queries the outbox copy"
     generation = rebuild(db, app, "audit", page_size=7)
     assert f"audit_g{generation}_events_by_actor" in _indexes(db)
+
+
+def test_two_runners_reaching_the_head_together_both_build_the_indexes(
+    app: BillingCenter, db: Database
+) -> None:
+    """The API's runner and a `projections run` process: the second one waits, then finds
+    the indexes there (two concurrent CREATE INDEX IF NOT EXISTS collide in the catalog)."""
+    History(app).play(STEPS[:20])
+    runners = [Runner(db, app) for _ in range(4)]
+    with ThreadPoolExecutor(len(runners)) as pool:
+        list(pool.map(Runner.catch_up, runners))
+    assert "audit_g1_events_by_type" in _indexes(db)
 
 
 def test_replaying_the_whole_store_adds_no_outbox_row(app: BillingCenter, db: Database) -> None:
