@@ -44,9 +44,17 @@ class OrjsonTranscoder(JSONTranscoder):
 
     def _revived(self, value: Any) -> Any:
         if type(value) is dict:
-            for key, item in value.items():
-                if type(item) is dict or type(item) is list:
-                    value[key] = self._revived(item)  # same keys: safe while iterating
+            names = self.names
+            for key, item in value.items():  # same keys: safe while iterating
+                if type(item) is dict:
+                    # A marker around text (a timestamp, a decimal, a date, a uuid: most of
+                    # them) is decoded here; anything else, recursively.
+                    data = item.get("_data_")
+                    plain = type(data) is str and len(item) == _MARKER_KEYS
+                    transcoding = names.get(item.get("_type_", "")) if plain else None
+                    value[key] = transcoding.decode(data) if transcoding else self._revived(item)
+                elif type(item) is list:
+                    value[key] = self._revived(item)
             return self._decode_obj(value) if len(value) == _MARKER_KEYS else value
         if type(value) is list:
             return [self._revived(item) for item in value]
