@@ -18,7 +18,8 @@ INSERT, or rolls everything back if a statement fails (a lost optimistic-concurr
 is a unique violation, raised as the library's `IntegrityError`). The query goes straight
 to libpq (`PQexec`, which waits without the GIL), with values escaped by libpq for this
 connection: psycopg's cursor machinery cost twice the CPU of the round trip itself.
-`select_events` uses statements built once, with plain tuple rows.
+`select_events` uses statements built once, with plain tuple rows, and `notification_rows`
+reads the notification log the same way for the projections.
 It is selected with `APPLICATION_RECORDER_TOPIC` (a public setting of the library).
 """
 
@@ -41,6 +42,7 @@ from psycopg.sql import SQL, Identifier
 
 _IN_TRANSACTION = {TransactionStatus.INTRANS, TransactionStatus.INERROR}
 _COLUMNS = "originator_id, originator_version, topic, state"
+NotificationRow = tuple[int, UUID, int, str, bytes]
 
 
 class LeanPostgresApplicationRecorder(PostgresApplicationRecorder):
@@ -66,6 +68,10 @@ class LeanPostgresApplicationRecorder(PostgresApplicationRecorder):
         self._insert = insert.as_string().encode()
         self._select_events: dict[tuple[bool, bool, bool, bool], str] = {}
         self._table = table
+        self._select_notifications = SQL(
+            "SELECT notification_id, " + _COLUMNS + " FROM {table} WHERE notification_id > %s "
+            "ORDER BY notification_id LIMIT %s"
+        ).format(table=table)
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(
@@ -114,6 +120,18 @@ class LeanPostgresApplicationRecorder(PostgresApplicationRecorder):
         ):
             curs.execute(statement, params, prepare=True)
             return [StoredEvent(i, v, t, bytes(s)) for i, v, t, s in curs.fetchall()]
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def notification_rows(self, after: int, limit: int) -> list[NotificationRow]:
+        """The notification log after `after`, as plain tuples (position, originator id,
+        version, topic, state): what the projections read, without building a dict and a
+        frozen dataclass per row (a tenth of a projection's catch-up; issue 4)."""
+        with (
+            self.datastore.get_connection() as conn,
+            conn.cursor(row_factory=tuple_row) as curs,
+        ):
+            curs.execute(self._select_notifications, (after, limit), prepare=True)
+            return [(n, i, v, t, bytes(s)) for n, i, v, t, s in curs.fetchall()]
 
     def _select_statement(self, shape: tuple[bool, bool, bool, bool]) -> str:
         has_gt, has_lte, desc, has_limit = shape

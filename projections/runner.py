@@ -24,7 +24,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 from uuid import UUID
 
 from eventsourcing.application import Application
@@ -33,7 +33,7 @@ from projections.accounts import Accounts
 from projections.base import Component
 from projections.db import Database, PostgresDatabase, Tx
 from projections.directory import Directory
-from projections.events import EventRecord, decode
+from projections.events import Decoder, EventRecord, Row
 from projections.invoices import Invoices
 from projections.outbox import Outbox, OutboxMessages
 from projections.trail import Audit
@@ -66,6 +66,13 @@ PROJECTIONS: dict[str, Projection] = {
         Projection("outbox", lambda prefix: Outbox(prefix, MESSAGES), viewed=False),
     )
 }
+
+
+@runtime_checkable
+class RowsRecorder(Protocol):
+    """A recorder that reads the notification log as plain rows."""
+
+    def notification_rows(self, after: int, limit: int) -> list[Row]: ...
 
 
 class StoreReader(Application[UUID]):
@@ -188,11 +195,19 @@ class Runner:
     ) -> None:
         self.db, self.store, self.page_size = db, store, page_size
         self.projections = [PROJECTIONS[n] for n in (names or PROJECTIONS)]
+        self.decoder = Decoder(store.mapper)
         self.indexed: set[str] = set()  # projections whose live copy has its reader indexes
 
     def read(self, after: int) -> list[EventRecord]:
-        notes = self.store.recorder.select_notifications(after + 1, self.page_size)
-        return [decode(n, self.store.mapper) for n in notes]
+        """The page of events after position `after`, decoded."""
+        return [self.decoder(row) for row in self._rows(after)]
+
+    def _rows(self, after: int) -> list[Row]:
+        recorder = self.store.recorder
+        if isinstance(recorder, RowsRecorder):  # api.recorders: plain tuples, no dataclasses
+            return recorder.notification_rows(after, self.page_size)
+        notes = recorder.select_notifications(after + 1, self.page_size)
+        return [(n.id, n.originator_id, n.originator_version, n.topic, n.state) for n in notes]
 
     def step(self) -> int:
         """Apply the next page; the number of events read (0: caught up)."""

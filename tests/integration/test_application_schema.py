@@ -10,7 +10,20 @@ from api.storage import eventsourcing_env
 from domain.application import BillingCenter
 from domain.company import Company
 from domain.values import Role
-from tests.builders import ADMIN, add_user, billing_center, enrolled_company
+from projections.db import open_database
+from projections.events import decode
+from projections.runner import RowsRecorder, Runner
+from tests.builders import (
+    ACCOUNT,
+    ADMIN,
+    add_payment_method,
+    add_user,
+    bill,
+    billing_center,
+    enrolled_company,
+    issue,
+    person,
+)
 
 
 def as_version_1(app: BillingCenter, stored: StoredEvent) -> StoredEvent:
@@ -59,3 +72,35 @@ def test_a_company_with_a_version_1_user_added_takes_new_commands(durable_store_
         assert reader.company(company).grants == {ADMIN: [], "bob": [], "carol": []}
     finally:
         reader.close()
+
+
+def test_the_projections_decode_every_event_as_the_library_mapper_does(
+    durable_store_url: str,
+) -> None:
+    """Issue 4: the runner's own reading (plain rows, records made from the transcoded
+    state) gives the records the library's mapper gives, a version 1 UserAdded upcast."""
+    env = eventsourcing_env(durable_store_url)
+    app, db = billing_center(env), open_database(durable_store_url)
+    try:
+        company = enrolled_company(app)
+        aggregate = app.company(company)
+        aggregate.add_user(ADMIN, "bob", Role.VIEW_ONLY)
+        app.recorder.insert_events(
+            [as_version_1(app, app.mapper.to_stored_event(aggregate.collect_events()[0]))]
+        )
+        add_user(app, company, "carol", Role.VIEW_PAY, (ACCOUNT,))
+        add_payment_method(app, company)
+        app.pay_invoice(person(ADMIN), issue(app, bill()))
+        if durable_store_url.startswith("postgres"):
+            assert isinstance(app.recorder, RowsRecorder), "PostgreSQL reads plain rows"
+        records = Runner(db, app).read(0)
+        notes = app.recorder.select_notifications(1, 1000)
+        assert records == [decode(n, app.mapper) for n in notes]
+        assert {r.data["login"]: r.data["accounts"] for r in records if r.type == "UserAdded"} == {
+            "bob": [],
+            "carol": [str(ACCOUNT)],
+        }
+        assert {r.type for r in records} >= {"InvoiceIssued", "PaymentMade", "CompanyEnrolled"}
+    finally:
+        db.close()
+        app.close()
