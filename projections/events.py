@@ -11,6 +11,8 @@ from uuid import UUID
 from eventsourcing.persistence import Mapper, Notification
 from eventsourcing.utils import resolve_topic
 
+from projections.audit.privacy import PERSONAL_FIELDS, SNAPSHOT_TOPIC, PersonalDataMapper
+
 _ENVELOPE = ("originator_id", "originator_version", "timestamp")
 _PLAIN = {str, int, bool, float, type(None)}
 
@@ -49,19 +51,24 @@ Row = tuple[int, Any, int, str, bytes]  # position, originator id, version, topi
 
 class Decoder:
     """Stored events as records. The library's mapper makes a domain event object, which
-    the record then copies; for an event class at version 1 on a store without cipher or
-    compression the record is made straight from the transcoded state, which is all the
-    mapper's object would have held (issue 4: reading and decoding was half of a single
-    projection's catch-up). Upcast classes and sealed stores take the mapper's way."""
+    the record then copied; for most events the record is now made straight from the
+    transcoded state, which is all that object would have held (issue 4: reading and
+    decoding was half of a single projection's catch-up). The mapper's way is kept for
+    what it does more: upcasting (a class past version 1), opening personal data (the
+    events `PersonalDataMapper` rewrites), a cipher or a compressor, any other mapper."""
 
     def __init__(self, mapper: Mapper[UUID]) -> None:
         self.mapper = mapper
-        self.plain = mapper.cipher is None and mapper.compressor is None
+        self.plain = (
+            type(mapper) in (Mapper, PersonalDataMapper)
+            and mapper.cipher is None
+            and mapper.compressor is None
+        )
 
     def __call__(self, row: Row) -> EventRecord:
         position, originator_id, version, topic, state = row
-        owner, name, current = _kind(topic)
-        if not (self.plain and current == 1):
+        owner, name, as_stored = _kind(topic)
+        if not (self.plain and as_stored):
             return decode(Notification(originator_id, version, topic, state, position), self.mapper)
         data: dict[str, Any] = self.mapper.transcoder.decode(state)
         recorded_at = data.pop("timestamp")
@@ -72,10 +79,13 @@ class Decoder:
 
 
 @functools.lru_cache(maxsize=256)
-def _kind(topic: str) -> tuple[str, str, int]:
-    """The event type's owner and name, and its class's current version."""
+def _kind(topic: str) -> tuple[str, str, bool]:
+    """The event type's owner and name, and whether its state is read as stored (no
+    upcast, no personal data to open)."""
     owner, name = _names(topic)
-    return owner, name, int(getattr(resolve_topic(topic), "class_version", 1))
+    current = getattr(resolve_topic(topic), "class_version", 1)
+    personal = topic in PERSONAL_FIELDS or topic == SNAPSHOT_TOPIC
+    return owner, name, current == 1 and not personal
 
 
 def decode(notification: Notification, mapper: Mapper[UUID]) -> EventRecord:

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
+import pytest
 from eventsourcing.persistence import StoredEvent
 
+from api.bootstrap import billing_center as service
+from api.settings import Settings
 from api.storage import eventsourcing_env
 from domain.application import BillingCenter
 from domain.company import Company
 from domain.values import Role
+from projections.audit.privacy import PersonalDataMapper
 from projections.db import open_database
 from projections.events import decode
 from projections.runner import RowsRecorder, Runner
 from tests.builders import (
     ACCOUNT,
     ADMIN,
+    FixedClock,
     add_payment_method,
     add_user,
     bill,
@@ -101,6 +107,29 @@ def test_the_projections_decode_every_event_as_the_library_mapper_does(
             "carol": [str(ACCOUNT)],
         }
         assert {r.type for r in records} >= {"InvoiceIssued", "PaymentMade", "CompanyEnrolled"}
+    finally:
+        db.close()
+        app.close()
+
+
+def test_the_projections_read_personal_data_opened_as_the_service_mapper_does(
+    durable_store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """C4 and issue 4: the service's mapper seals e-mails and names in the store; the
+    projections' own decoding leaves those events to it, so the read models get them open."""
+    monkeypatch.setenv("BILLING_ENV", "development")
+    monkeypatch.setenv("BILLING_DATABASE_URL", durable_store_url)
+    monkeypatch.setenv("BILLING_DATA_KEY", str(tmp_path / "data.key"))
+    app, db = service(Settings(), clock=FixedClock()), open_database(durable_store_url)
+    try:
+        add_user(app, enrolled_company(app), "carol", Role.VIEW_PAY, (ACCOUNT,))
+        assert isinstance(app.mapper, PersonalDataMapper)
+        records = Runner(db, app).read(0)
+        assert records == [decode(n, app.mapper) for n in app.recorder.select_notifications(1, 99)]
+        emails = [r.data["email"] for r in records if r.type == "UserJoinedCompany"]
+        assert "carol@example.com" in emails
+        stored = app.recorder.select_notifications(1, 99)
+        assert any(b"pii:v1:" in n.state for n in stored), "sealed in the store"
     finally:
         db.close()
         app.close()
