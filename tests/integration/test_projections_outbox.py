@@ -1,0 +1,89 @@
+"""Who the outbox writes to (R4, R8, I4, I5): decided from the directory as of each event,
+however the events fall into pages."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from api.storage import eventsourcing_env
+from domain.application import BillingCenter
+from domain.values import Notification, Role
+from projections.db import Database, open_database
+from projections.runner import Runner, ensure_schema
+from tests.builders import (
+    ACCOUNT,
+    BILLING,
+    OTHER_ACCOUNT,
+    FixedClock,
+    add_payment_method,
+    add_user,
+    bill,
+    billing_center,
+    enrolled_company,
+    issue,
+    person,
+)
+
+# Events carry the real time of day: invoices dated today are in A7's window.
+TODAY = datetime.now(UTC).date()
+
+
+def history(app: BillingCenter) -> None:
+    """alice administers; bob sees ACCOUNT, carol OTHER_ACCOUNT, dave ACCOUNT but wants no
+    invoice mail, erin sees ACCOUNT until removed; carol is granted ACCOUNT half-way."""
+    company = enrolled_company(app, "alice", (ACCOUNT, OTHER_ACCOUNT))
+    add_payment_method(app, company)
+    for login, accounts in (("bob", (ACCOUNT,)), ("carol", (OTHER_ACCOUNT,))):
+        add_user(app, company, login, Role.VIEW_PAY, accounts)
+    add_user(app, company, "dave", Role.VIEW_ONLY, (ACCOUNT,))
+    add_user(app, company, "erin", Role.VIEW_ONLY, (ACCOUNT,))
+    app.set_notification_preferences(person("dave"), {Notification.INVOICE_AVAILABLE: False})
+    first = issue(app, bill(ACCOUNT, "FIRST", issued=TODAY))
+    app.remove_user(person("alice"), company, "erin", confirmed=True)
+    app.set_user_accounts(person("alice"), company, "carol", (ACCOUNT, OTHER_ACCOUNT))
+    second = issue(app, bill(ACCOUNT, "SECOND", issued=TODAY))
+    issue(app, bill(OTHER_ACCOUNT, "THIRD", issued=TODAY))
+    app.pay_invoice(person("bob"), second)
+    adjustment = app.request_adjustment(
+        person("alice"), first, "wrong weight", {"TRK-1": Decimal("1.00")}
+    ).result
+    app.decide_adjustment(BILLING, first, adjustment, approved=True)
+
+
+def messages(db: Database) -> dict[tuple[str, str], set[str]]:
+    """(kind, invoice number) -> recipients."""
+    found: dict[tuple[str, str], set[str]] = defaultdict(set)
+    with db.read() as tx:
+        rows = tx.all(
+            "SELECT m.kind, i.invoice_number, m.recipient FROM outbox_messages m "
+            "JOIN invoices_invoices i ON i.invoice_id = m.subject_id"
+        )
+    for kind, number, recipient in rows:
+        found[kind, number].add(recipient)
+    return dict(found)
+
+
+@pytest.mark.parametrize("page_size", [1, 3, 500])
+def test_the_outbox_writes_to_who_sees_the_invoice_and_wants_the_mail_then(
+    durable_store_url: str, page_size: int
+) -> None:
+    app = billing_center(eventsourcing_env(durable_store_url), FixedClock())
+    db = open_database(durable_store_url)
+    try:
+        history(app)
+        ensure_schema(db)
+        Runner(db, app, ["invoices", "outbox"], page_size=page_size).catch_up()
+        assert messages(db) == {
+            ("INVOICE_AVAILABLE", "FIRST"): {"alice", "bob", "erin"},
+            ("INVOICE_AVAILABLE", "SECOND"): {"alice", "bob", "carol"},
+            ("INVOICE_AVAILABLE", "THIRD"): {"alice", "carol"},
+            ("PAYMENT_RECEIVED", "SECOND"): {"alice", "bob", "carol", "dave"},
+            ("ADJUSTMENT_UPDATED", "FIRST"): {"alice"},
+        }
+    finally:
+        db.close()
+        app.close()
