@@ -211,14 +211,15 @@ class Directory(Component):
 
     # --- queries ---
 
-    def recipients_sql(self, kind: str) -> str:
-        """Current members of company ? who see account ? (R4) and want `kind` (R8)."""
+    def members_sql(self) -> str:
+        """Current members of company ?: login, role, each of PREFS (0/1), one granted
+        account per row (NULL: none). The outbox derives its recipients from these rows."""
+        prefs = ", ".join(f"p.{column}" for column in PREFS.values())
         return (
-            "SELECT m.login FROM @members m JOIN @profiles p ON p.login = m.login "
-            f"AND p.company_id = m.company_id WHERE m.company_id = ? AND m.removed = 0 "
-            f"AND p.{PREFS[kind]} = 1 AND (m.role = 'ADMINISTRATOR' OR EXISTS ("
-            "SELECT 1 FROM @grants g WHERE g.company_id = m.company_id AND g.login = m.login "
-            "AND g.account = ?)) ORDER BY m.login"
+            f"SELECT m.login, m.role, {prefs}, g.account FROM @members m JOIN @profiles p "
+            "ON p.login = m.login AND p.company_id = m.company_id LEFT JOIN @grants g "
+            "ON g.company_id = m.company_id AND g.login = m.login "
+            "WHERE m.company_id = ? AND m.removed = 0"
         )
 
 

@@ -18,6 +18,7 @@ insert nothing new (ON CONFLICT DO NOTHING). Delivery is another issue's.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
@@ -25,10 +26,23 @@ from domain.visibility import in_window
 from projections.accounts import instant
 from projections.base import Component, handler_name
 from projections.db import Params, Tx
-from projections.directory import Directory
+from projections.directory import ADMINISTRATOR, PREFS, Directory
 from projections.events import EventRecord
 from projections.invoices import Invoices
 from projections.queries import OutboxMessage
+
+
+@dataclass
+class Member:
+    """A current member of a company, as the outbox needs them (R4, R8)."""
+
+    role: str
+    wants: frozenset[str]  # the kinds of message they want (PREFS)
+    accounts: set[str]  # granted
+
+    def receives(self, kind: str, account: str) -> bool:
+        """Wants `kind` and sees the account: an administrator sees all of them (R4)."""
+        return kind in self.wants and (self.role == ADMINISTRATOR or account in self.accounts)
 
 
 class OutboxMessages(Component):
@@ -73,7 +87,7 @@ class Outbox(Component):
         self.invoices = Invoices(prefix)
         self.messages = messages
         self.rows: list[Params] = []  # the page's messages, written by `flush`
-        self.recipients: dict[tuple[str, str, str], list[str]] = {}
+        self.members: dict[str, dict[str, Member]] = {}  # by company, until the directory changes
 
     def prepare(self, tx: Tx, events: Sequence[EventRecord]) -> None:
         self.invoices.prepare(tx, events)
@@ -103,7 +117,7 @@ class Outbox(Component):
 
     def handle(self, tx: Tx, event: EventRecord) -> None:
         if handler_name(Directory, event.type) is not None:
-            self.recipients.clear()  # who receives what may have changed
+            self.members.clear()  # who receives what may have changed
         self.directory.handle(tx, event)
         self.invoices.handle(tx, event)
         super().handle(tx, event)
@@ -114,11 +128,23 @@ class Outbox(Component):
             return
         if not in_window(datetime.fromisoformat(issued).date(), e.day):
             return
-        key = (kind, company, account)
-        if key not in self.recipients:
-            rows = self.all(tx, self.directory.recipients_sql(kind), (company, account))
-            self.recipients[key] = [r[0] for r in rows]
-        self._add(e, kind, self.recipients[key])
+        members = self._members(tx, company)
+        self._add(e, kind, sorted(n for n, m in members.items() if m.receives(kind, account)))
+
+    def _members(self, tx: Tx, company: str) -> dict[str, Member]:
+        """The company's current members as of the event: one query per company until the
+        directory changes (one per account and kind before: a tenth of catch-up; issue 4)."""
+        if company not in self.members:
+            found: dict[str, Member] = {}
+            rows = self.all(tx, self.directory.members_sql(), (company,))
+            for login, role, *wants, account in rows:  # a row per granted account
+                if login not in found:
+                    kinds = frozenset(k for k, w in zip(PREFS, wants, strict=True) if w)
+                    found[login] = Member(role, kinds, set())
+                if account is not None:
+                    found[login].accounts.add(account)
+            self.members[company] = found
+        return self.members[company]
 
     def on_InvoiceIssued(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         self._seeing(tx, e, "INVOICE_AVAILABLE", {"HISTORY"})
@@ -135,14 +161,6 @@ class Outbox(Component):
             return
         detail = self.invoices.invoice(tx, e.aggregate_id).detail
         requester = detail["adjustments"][e.data["adjustment_id"]]["requested_by"]
-        key = ("ADJUSTMENT_UPDATED", company, requester)
-        if key not in self.recipients:  # remembered until the directory changes
-            wanted = self.one(
-                tx,
-                "SELECT 1 FROM @members m JOIN @profiles p ON p.login = m.login "
-                "AND p.company_id = m.company_id WHERE m.company_id = ? AND m.login = ? "
-                "AND m.removed = 0 AND p.adjustment_updated = 1",
-                (company, requester),
-            )
-            self.recipients[key] = [requester] if wanted else []
-        self._add(e, "ADJUSTMENT_UPDATED", self.recipients[key])
+        member = self._members(tx, company).get(requester)
+        wanted = member is not None and "ADJUSTMENT_UPDATED" in member.wants
+        self._add(e, "ADJUSTMENT_UPDATED", [requester] if wanted else [])
