@@ -56,9 +56,15 @@ class OutboxMessages(Component):
     indexes: ClassVar[dict[str, str]] = {"messages_unsent": "messages (sent_at, position)"}
 
     def add(self, tx: Tx, rows: Sequence[Params]) -> None:
-        """(position, recipient, kind, subject, created at) rows; replays add nothing."""
-        tx.executemany(
-            self.q("INSERT INTO @messages VALUES (?, ?, ?, ?, ?, NULL) ON CONFLICT DO NOTHING"),
+        """(position, recipient, kind, subject, created at) rows; replays add nothing. On
+        PostgreSQL a page's messages are one statement (an insert each was 40% of the
+        outbox's catch-up once every invoice sent its mail; issue 4)."""
+        texts = ", ".join(["CAST(? AS TEXT[])"] * 4)
+        self.columns(
+            tx,
+            "INSERT INTO @messages VALUES (?, ?, ?, ?, ?, NULL) ON CONFLICT DO NOTHING",
+            "INSERT INTO @messages SELECT *, NULL FROM unnest(CAST(? AS BIGINT[]), "
+            f"{texts}) ON CONFLICT DO NOTHING",
             rows,
         )
 
