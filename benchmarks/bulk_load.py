@@ -26,7 +26,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID, uuid4
 
@@ -42,16 +42,15 @@ from projections.db import open_database
 from projections.runner import PROJECTIONS, Runner, ensure_schema, rebuild
 from tests.builders import (
     BILLING,
-    TODAY,
     FixedClock,
     add_payment_method,
     add_user,
     bill,
     billing_center,
-    enrolled_company,
     issue,
     person,
     reenroll,
+    request,
     unenroll,
 )
 from tests.postgres import start_server
@@ -69,33 +68,41 @@ _TOKENS = re.compile(
 
 
 def template() -> list[StoredEvent]:
-    """One company's history, written through the domain on an in-memory store."""
-    app = billing_center(clock=FixedClock())
+    """One company's history, written through the domain on an in-memory store. Its
+    invoices are dated within A7's window of the day the events are recorded (today), so
+    the outbox sends what it would in service: every invoice's and payment's mail."""
+    today = datetime.now(UTC).date()
+    app = billing_center(clock=FixedClock(datetime.now(UTC)))
     accounts = tuple(AccountKey("US", n) for n in NUMBERS)
     admin = LOGINS[0]
-    company = enrolled_company(app, admin, accounts)
+    proofs = [bill(a, "PROOF-1", issued=today - timedelta(days=10)) for a in accounts]
+    for proof in proofs:
+        issue(app, proof)
+    company = app.enroll_company(person(admin), "Acme", [request(p) for p in proofs]).result
     add_payment_method(app, company, by=admin)
     roles = (Role.VIEW_PAY, Role.VIEW_ONLY, Role.VIEW_PAY)
     for login, role, granted in zip(LOGINS[1:], roles, ((0, 2), (1, 3), (2, 4)), strict=True):
         add_user(app, company, login, role, accounts[slice(*granted)], by=admin)
-    _invoices(app, accounts, admin)
+    _invoices(app, accounts, admin, today)
     app.change_role(person(admin), company, LOGINS[2], Role.VIEW_PAY)
     app.set_user_accounts(person(admin), company, LOGINS[1], accounts)
     unenroll(app, company, accounts[3], by=admin)
-    issue(app, bill(accounts[3], "GAP-1", issued=TODAY))
+    issue(app, bill(accounts[3], "GAP-1", issued=today))
     reenroll(app, company, accounts[3], by=admin)
     notes = app.recorder.select_notifications(1, 1_000_000)
     return [StoredEvent(n.originator_id, n.originator_version, n.topic, n.state) for n in notes]
 
 
-def _invoices(app: BillingCenter, accounts: tuple[AccountKey, ...], admin: str) -> None:
+def _invoices(
+    app: BillingCenter, accounts: tuple[AccountKey, ...], admin: str, today: date
+) -> None:
     for n in range(INVOICES_PER_COMPANY):
-        issued = TODAY - timedelta(days=n % 300)
-        invoice = issue(app, bill(accounts[n % 4], f"X-{n}", issued=issued, due=TODAY))
+        issued = today - timedelta(days=n % 300)
+        invoice = issue(app, bill(accounts[n % 4], f"X-{n}", issued=issued, due=today))
         if n % 2 == 0:
             app.pay_invoice(person(admin), invoice)
         elif n % 5 == 1:
-            app.pay_invoice(person(admin), invoice, pay_on=TODAY)
+            app.pay_invoice(person(admin), invoice, pay_on=today)
         elif n % 7 == ADJUSTED:
             adjustment = app.request_adjustment(
                 person(admin), invoice, "wrong weight", {"TRK-1": Decimal("1.00")}
