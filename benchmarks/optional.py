@@ -49,6 +49,7 @@ NAMES = (
     "5. time travel (company state as of)",
     "5. explain-access",
 )
+CATCH_UP_ALONE, CATCH_UP_TOGETHER, HTTP, EXPORT, VERIFY, TIME_TRAVEL, EXPLAIN = NAMES
 
 
 def _script(module: str, args: list[str], timeout: float) -> list[str] | str:
@@ -81,7 +82,7 @@ def _number(text: str) -> float:
 def _catch_up(small: bool) -> list[Figure]:
     """Each projection's fresh copy catching up alone (the issue's figure: its slowest), and
     all five caught up together by one runner."""
-    alone, together = NAMES[:2]
+    alone, together = CATCH_UP_ALONE, CATCH_UP_TOGETHER
     events = "100000" if small else str(FULL_EVENTS)
     lines = _script("bulk_load", [events], 300 if small else 1000)
     if isinstance(lines, str):
@@ -109,7 +110,7 @@ def _catch_up(small: bool) -> list[Figure]:
 
 
 def _http(small: bool, seconds: float) -> Figure:
-    name = NAMES[1]
+    name = HTTP
     args = ["--rate", "200", "--seconds", f"{seconds:.0f}", "--users", "100"]
     args += ["--invoices", "500" if small else "10000"]
     lines = _script("http_history", args, 120 if small else 180)  # full: about 75 s
@@ -126,21 +127,25 @@ def _audit(small: bool) -> list[Figure]:
     events = "100000" if small else str(FULL_EVENTS)
     lines = _script("audit", ["--events", events], 240 if small else 900)
     if isinstance(lines, str):
-        return [Figure(n, "postgres", None, "", note=lines) for n in NAMES[2:]]
+        return [
+            Figure(n, "postgres", None, "", note=lines)
+            for n in (EXPORT, VERIFY, TIME_TRAVEL, EXPLAIN)
+        ]
     export = _find(lines, r"export \+ hash: (\d+) records .*\(([\d,]+)/s\).*RSS (\d+) MiB")
     verify = _find(lines, r"verify: (\d+) records .*\(([\d,]+)/s\)")
     scan = _find(lines, r"raw ordered psycopg scan: .*\(([\d,]+)/s\)")
     reference = _number(scan.group(1)) if scan else None
     return [
-        Figure(NAMES[2], "postgres", _number(export.group(2)) if export else None, "records/s",
+        Figure(EXPORT, "postgres", _number(export.group(2)) if export else None, "records/s",
                reference, "raw ordered scan",
                f"{export.group(1)} records, peak RSS {export.group(3)} MiB" if export else
                "; ".join(lines[-2:])),
-        Figure(NAMES[3], "postgres", _number(verify.group(2)) if verify else None, "records/s",
+        Figure(VERIFY, "postgres", _number(verify.group(2)) if verify else None, "records/s",
                reference, "raw ordered scan"),
-        _latency(NAMES[4], _find(lines, r"state-as-of \(company, (\d+) events.*median ([\d.]+) ms,"
-                                 r" max ([\d.]+) ms"), "events in the company's own history"),
-        _latency(NAMES[5], _find(lines, r"explain-access on a store of (\d+) events: median"
+        _latency(TIME_TRAVEL, _find(lines, r"state-as-of \(company, (\d+) events.*median"
+                                    r" ([\d.]+) ms, max ([\d.]+) ms"),
+                 "events in the company's own history"),
+        _latency(EXPLAIN, _find(lines, r"explain-access on a store of (\d+) events: median"
                                  r" ([\d.]+) ms, max ([\d.]+) ms"), "events in the store"),
     ]  # fmt: skip
 

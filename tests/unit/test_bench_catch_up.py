@@ -30,3 +30,35 @@ def test_the_slowest_projection_alone_and_all_five_together_are_read(
 def test_a_script_that_failed_says_why_in_both_rows(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(optional, "_script", lambda *_: "timed out after 1000 s")
     assert [f.note for f in optional._catch_up(small=True)] == ["timed out after 1000 s"] * 2
+
+
+PRINTED_BY = {
+    "bulk_load": PRINTED,
+    "http_history": [
+        "GET billing history, 1600 requests at 200/s on PostgreSQL: p50 3.3 ms, p90 4.1 ms, "
+        "p99 6.9 ms, max 9.0 ms; server CPU 2.10 ms per request (load generator 0.40 ms)"
+    ],
+    "audit": [
+        "raw ordered psycopg scan: 1000000 rows in 5.76 s (173,634/s)",
+        "export + hash: 1000012 records in 27.91 s (35,831/s), 21% of the raw scan's rate; "
+        "child peak RSS 70 MiB",
+        "verify: 1000012 records in 3.41 s (293,019/s) ok=True",
+        "state-as-of (company, 1000000 events, instant mid-history): median 10.8 ms, max 19.0 ms",
+        "explain-access on a store of 1000012 events: median 18.0 ms, max 190.4 ms",
+    ],
+}
+
+
+def test_every_postgres_figure_carries_its_own_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new row once shifted every name after it onto its neighbour's value."""
+    monkeypatch.setattr(optional, "_script", lambda module, *_: PRINTED_BY[module])
+    found = {f.name: (f.value, f.unit) for f in optional.figures("postgres", str, 10**6, 8.0)}
+    assert found == {
+        optional.CATCH_UP_ALONE: (11310, "events/s"),
+        optional.CATCH_UP_TOGETHER: (6038, "events/s"),
+        optional.HTTP: (6.9, "ms"),
+        optional.EXPORT: (35831, "records/s"),
+        optional.VERIFY: (293019, "records/s"),
+        optional.TIME_TRAVEL: (10.8, "ms"),
+        optional.EXPLAIN: (18.0, "ms"),
+    }
