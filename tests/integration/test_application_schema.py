@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 from eventsourcing.persistence import StoredEvent
@@ -40,6 +41,17 @@ def as_version_1(app: BillingCenter, stored: StoredEvent) -> StoredEvent:
     return replace(stored, state=app.mapper.transcoder.encode(fields))
 
 
+def with_version_1_bob(app: BillingCenter) -> UUID:
+    """A company whose user bob was added by a version 1 UserAdded, as stored back then."""
+    company = enrolled_company(app)
+    aggregate = app.company(company)
+    aggregate.add_user(ADMIN, "bob", Role.VIEW_ONLY)
+    app.recorder.insert_events(
+        [as_version_1(app, app.mapper.to_stored_event(aggregate.collect_events()[0]))]
+    )
+    return company
+
+
 def test_a_version_1_user_added_replays_with_no_accounts(store_url: str) -> None:
     """R5: UserAdded v1 carried no grants; upcast to v2 it grants nothing."""
     env = eventsourcing_env(store_url)
@@ -64,12 +76,7 @@ def test_a_company_with_a_version_1_user_added_takes_new_commands(durable_store_
     env = eventsourcing_env(durable_store_url)
     writer = billing_center(env)
     try:
-        company = enrolled_company(writer)
-        aggregate = writer.company(company)
-        aggregate.add_user(ADMIN, "bob", Role.VIEW_ONLY)
-        writer.recorder.insert_events(
-            [as_version_1(writer, writer.mapper.to_stored_event(aggregate.collect_events()[0]))]
-        )
+        company = with_version_1_bob(writer)
     finally:
         writer.close()
     reader = billing_center(env)
@@ -88,12 +95,7 @@ def test_the_projections_decode_every_event_as_the_library_mapper_does(
     env = eventsourcing_env(durable_store_url)
     app, db = billing_center(env), open_database(durable_store_url)
     try:
-        company = enrolled_company(app)
-        aggregate = app.company(company)
-        aggregate.add_user(ADMIN, "bob", Role.VIEW_ONLY)
-        app.recorder.insert_events(
-            [as_version_1(app, app.mapper.to_stored_event(aggregate.collect_events()[0]))]
-        )
+        company = with_version_1_bob(app)
         add_user(app, company, "carol", Role.VIEW_PAY, (ACCOUNT,))
         add_payment_method(app, company)
         app.pay_invoice(person(ADMIN), issue(app, bill()))
