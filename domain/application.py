@@ -584,10 +584,10 @@ class BillingCenter(Application[UUID]):
         cancelled = []
         for account in self._company_accounts(company):
             plan = account.autopay
-            if plan is None or plan["set_up_by"] != login:
-                continue
+            if plan is None or (plan["company_id"], plan["set_up_by"]) != (str(company.id), login):
+                continue  # A2: another company's automatic payment is none of this one's
             if not self._may_pay(company, login, str(account.key)):
-                account.cancel_autopay("USER_LOST_RIGHT_TO_PAY")
+                account.cancel_autopay(company.id, "USER_LOST_RIGHT_TO_PAY")
                 cancelled.append(account)
         return cancelled
 
@@ -713,8 +713,9 @@ class BillingCenter(Application[UUID]):
         """I6: who may pay an account pays its future invoices automatically."""
         company = self._member_company(caller.as_person(), company_id)
         company.require(caller.login, Action.PAY, [str(key)])
-        company.payment_method_for(method_id)
         account = self._company_account(company, key)
+        account.require_holder(company_id)  # 404 before anything else is said of it (A2)
+        company.payment_method_for(method_id)
         account.set_up_autopay(company_id, days_before_due, method_id, caller.login)
         company.exercise(caller.login, Action.PAY, str(key))
         return Receipt(self._save(company, account), None)
@@ -725,7 +726,7 @@ class BillingCenter(Application[UUID]):
         company = self._member_company(caller.as_person(), company_id)
         company.require(caller.login, Action.PAY, [str(key)])
         account = self._company_account(company, key)
-        account.cancel_autopay("CANCELLED")
+        account.cancel_autopay(company_id, "CANCELLED")
         company.exercise(caller.login, Action.PAY, str(key))
         return Receipt(self._save(company, account), None)
 

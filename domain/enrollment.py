@@ -118,6 +118,12 @@ class AccountEnrollment(BillingAggregate):
         """Whether the account is enrolled in `company_id` now."""
         return self.enrolled and self.holder == str(company_id)
 
+    def require_holder(self, company_id: UUID) -> None:
+        """A2: only the company that holds the account now (enrolled or last unenrolled by it)
+        acts on it; to any other, even a former holder, it "does not exist" (API.md: 404)."""
+        if self.holder != str(company_id):
+            raise NotFound("account", self.key)
+
     def enroll(self, company_id: UUID, line: LineOfBusiness, kind: AccountType | None) -> None:
         """A1/A2: a company adds the account (its proof already checked)."""
         lob, account_type = business(line, kind)
@@ -137,6 +143,7 @@ class AccountEnrollment(BillingAggregate):
 
     def unenroll(self, company_id: UUID, reason: UnenrollmentReason, comment: str) -> None:
         """A3: leave the billing center; with OTHER, a comment says why."""
+        self.require_holder(company_id)
         if not self.enrolled_in(company_id):
             raise AccountNotEnrolled(f"{self.key} is not enrolled in this company")
         comment = comment.strip()
@@ -207,6 +214,7 @@ class AccountEnrollment(BillingAggregate):
         self, company_id: UUID, days_before_due: int, method_id: str | None, by: str
     ) -> None:
         """I6: pay every invoice issued from now on in full, some days before it is due."""
+        self.require_holder(company_id)
         if not self.enrolled_in(company_id):
             raise AccountNotEnrolled(f"{self.key} is not enrolled in this company", rule="I6")
         if not 0 <= days_before_due <= MAX_DAYS_BEFORE_DUE:
@@ -225,8 +233,10 @@ class AccountEnrollment(BillingAggregate):
             "since": self.version + 1,
         }
 
-    def cancel_autopay(self, reason: str) -> None:
-        """I6: cancelled by its user, or because that user may no longer pay the account."""
+    def cancel_autopay(self, company_id: UUID, reason: str) -> None:
+        """I6: cancelled by its user, or because that user may no longer pay the account;
+        only the holder's own automatic payment (A2: a former holder's hand stops at 404)."""
+        self.require_holder(company_id)
         if self.autopay is None:
             raise AutomaticPaymentMissing(f"{self.key} has no automatic payment")
         self._autopay_cancelled(reason=reason)
