@@ -1,5 +1,6 @@
 """What an outbox row is about, read from the event store: the event itself, the invoice,
-and the recipient's own address. A recipient who has left the company since gets nothing.
+and the recipient's own address. A recipient who may no longer see the invoice when the
+e-mail is sent (removed, moved to another company, grant revoked; R4, R5) gets nothing.
 """
 
 from __future__ import annotations
@@ -31,13 +32,16 @@ class StoreFacts:
         self.app = app
 
     def facts(self, row: OutboxMessage) -> Facts | None:
+        """Asked at send time, from the store as it is now: the row was queued from state
+        that may have changed since (a removal, a move, a revoked grant, an erasure)."""
         try:
             user = self.app.user(row.recipient)
-            invoice = self.app.invoice(UUID(row.subject_id))
+            seen = self.app.visible_invoice(row.recipient, UUID(row.subject_id))
         except NotFound:
+            return None  # R4, R5, I5: who may no longer see the invoice is told nothing of it
+        if not user.email:
             return None
-        if user.company_id is None or not user.email:
-            return None  # R5: a removed user loses access at once, e-mails included
+        invoice = seen.invoice
         headline, details = _about(row.kind, self._event(row.position), invoice)
         return Facts(user.email, user.name or row.recipient, _invoice(invoice), headline, details)
 
