@@ -20,8 +20,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from api.bootstrap import billing_center
+from api.http.idempotency import idempotency_store
 from api.keys import KeyFileError, load_or_create_export_key
 from api.settings import Settings
+from domain.errors import NotFound
 from projections.audit.chain import Signer, new_private_pem
 from projections.audit.checkpoints import seal, verify_store
 from projections.audit.explain import explain
@@ -32,10 +34,7 @@ from projections.audit.replay import replay
 from projections.audit.timetravel import company_as_of
 from projections.audit.verify import verify_export
 from projections.db import open_database
-from projections.runner import rebuild
-
-PERSONAL_READ_MODELS = ("directory", "audit")
-"""The read models that copy names and e-mails out of events: rebuilt after an erasure."""
+from projections.runner import Runner, ensure_schema
 
 audit = typer.Typer(help="Auditors: replay, explain, export and verify (C1-C4).")
 privacy = typer.Typer(help="Personal data: erasure without rewriting history (C4).")
@@ -231,16 +230,42 @@ def _print_json(value: Any) -> None:
 
 @privacy.command("forget")
 def forget_command(login: Annotated[str, typer.Argument(help="The person's login.")]) -> None:
-    """C4: destroy LOGIN's key: their names and e-mails read as erased, history intact."""
+    """C4: erase LOGIN's names and e-mails everywhere; the events stay, sealed.
+
+    Their keys are destroyed (the events' copies read as erased) and `PersonalDataErased`
+    is recorded: running services drop their cached copy when they read it, and every read
+    model (the directory, the outbox's copy of it, the audit trail) erases them. Kept
+    idempotency answers are redacted here; the read models are brought up to date here too.
+    """
     with service() as (settings, app):
-        destroyed = app.forget(login)
-        db = open_database(settings.database_url)
         try:
-            for name in PERSONAL_READ_MODELS:
-                rebuild(db, app, name)
-        finally:
-            db.close()
+            values = app.personal_values(login)
+            forgotten = app.forget(login)
+        except NotFound:
+            errors.print(f"[bold red]error:[/] no person with the login {login!r}")
+            raise typer.Exit(code=1) from None
+        redacted = _redact_answers(settings, values)
+        _catch_up(settings, app)
     out.print(
-        f"forgot {login}: {destroyed} key(s) destroyed; events unchanged; "
-        f"read models {', '.join(PERSONAL_READ_MODELS)} rebuilt without their data"
+        f"forgot {login} at position {forgotten.position}: {forgotten.keys} key(s) destroyed, "
+        f"{redacted} kept answer(s) redacted; events unchanged, read models erased"
     )
+
+
+def _redact_answers(settings: Settings, values: set[str]) -> int:
+    store = idempotency_store(settings.database_url)
+    try:
+        return store.redact(values)
+    finally:
+        store.close()
+
+
+def _catch_up(settings: Settings, app: PrivateBillingCenter) -> None:
+    """Apply the erasure to every read model now (a running service's runner would too;
+    the runners' position lock keeps each event applied once)."""
+    db = open_database(settings.database_url)
+    try:
+        ensure_schema(db)
+        Runner(db, app).catch_up()
+    finally:
+        db.close()

@@ -579,6 +579,15 @@ class BillingCenter(Application[UUID]):
         user.set_preferences(preferences)
         return Receipt(self._save(user), None)
 
+    @command
+    def erase_personal_data(self, caller: Caller, login: str) -> Receipt[None]:  # noqa: ARG002
+        """C4: record that a person's name and e-mail are erased (the keys that sealed them
+        are destroyed beside the store): every process's cache and read model follows it.
+        The caller is the operator who ran the erasure: `@command` names it in the event."""
+        user = self.user(login)
+        user.erase_personal_data()
+        return Receipt(self._save(user), None)
+
     def _cancel_lost_autopays(self, company: Company, login: str) -> list[AccountEnrollment]:
         """I6: an automatic payment ends when its user may no longer pay the account."""
         cancelled = []

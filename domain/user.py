@@ -19,6 +19,9 @@ from domain.values import Notification
 _LOGIN = re.compile(r"^[^\s\x00-\x1f\x7f]{1,128}$")
 _EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
 
+ERASED = "[erased]"
+"""C4: what an erased name reads as (an erased e-mail reads as no address at all)."""
+
 EMAIL_LIMIT = 254
 NAME_LIMIT = 200
 
@@ -98,6 +101,16 @@ class User(BillingAggregate):
     def _profile_changed(self, email: str, name: str) -> None:
         self.email = email
         self.name = name
+
+    def erase_personal_data(self) -> None:
+        """C4: the person's name and e-mail are erased, here and in every copy that follows
+        this event (caches, read models); the events that carried them stay, sealed."""
+        self._personal_data_erased()
+
+    @event("PersonalDataErased")
+    def _personal_data_erased(self) -> None:
+        self.email = ""  # no address: nothing is ever mailed to an erased person
+        self.name = ERASED
 
     def set_preferences(self, preferences: dict[Notification, bool]) -> None:
         """R8: each user sets their own e-mail notifications."""

@@ -8,6 +8,7 @@ from collections.abc import Collection
 from typing import ClassVar
 from uuid import UUID
 
+from domain.user import ERASED
 from projections.base import Component, decode_cursor, encode_cursor
 from projections.db import Tx
 from projections.events import EventRecord
@@ -195,6 +196,16 @@ class Directory(Component):
             tx,
             "UPDATE @profiles SET email = ?, name = ? WHERE user_id = ?",
             (e.data["email"], e.data["name"], e.key),
+            key=e.key,
+        )
+
+    def on_PersonalDataErased(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        """C4: the profile keeps no name or e-mail of an erased person (nor does the outbox's
+        own copy of the directory, which is this component under another prefix)."""
+        self.later(
+            tx,
+            "UPDATE @profiles SET email = '', name = ? WHERE user_id = ?",
+            (ERASED, e.key),
             key=e.key,
         )
 

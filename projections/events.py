@@ -11,7 +11,12 @@ from uuid import UUID
 from eventsourcing.persistence import Mapper, Notification
 from eventsourcing.utils import resolve_topic
 
-from projections.audit.privacy import PERSONAL_FIELDS, SNAPSHOT_TOPIC, PersonalDataMapper
+from projections.audit.privacy import (
+    ERASURE_TOPIC,
+    PERSONAL_FIELDS,
+    SNAPSHOT_TOPIC,
+    PersonalDataMapper,
+)
 
 _ENVELOPE = ("originator_id", "originator_version", "timestamp")
 _PLAIN = {str, int, bool, float, type(None)}
@@ -81,10 +86,10 @@ class Decoder:
 @functools.lru_cache(maxsize=256)
 def _kind(topic: str) -> tuple[str, str, bool]:
     """The event type's owner and name, and whether its state is read as stored (no
-    upcast, no personal data to open)."""
+    upcast, no personal data to open, no erasure for the mapper to tell this process of)."""
     owner, name = _names(topic)
     current = getattr(resolve_topic(topic), "class_version", 1)
-    personal = topic in PERSONAL_FIELDS or topic == SNAPSHOT_TOPIC
+    personal = topic in PERSONAL_FIELDS or topic in (SNAPSHOT_TOPIC, ERASURE_TOPIC)
     return owner, name, current == 1 and not personal
 
 

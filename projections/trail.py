@@ -14,8 +14,10 @@ from uuid import UUID
 import orjson
 
 from domain.enrollment import account_id
+from domain.user import ERASED
 from domain.values import AccountKey
 from projections.accounts import instant
+from projections.audit.privacy import PERSONAL_EVENT_FIELDS
 from projections.base import Component
 from projections.db import Tx
 from projections.events import EventRecord, jsonable
@@ -49,7 +51,10 @@ def _shown(keys: tuple[str, ...]) -> tuple[str, ...]:
 
 def summary(e: EventRecord) -> str:
     """`alice: RoleChanged login=bob role=VIEW_ONLY` (secrets and long lists left out)."""
-    data = e.data
+    return _summary(e.actor, e.aggregate_type, e.type, e.data)
+
+
+def _summary(actor: str, aggregate_type: str, kind: str, data: dict[str, Any]) -> str:
     fields = " ".join(
         [
             f"{k}={v if type(v) in _PLAIN else jsonable(v)}"
@@ -57,7 +62,13 @@ def summary(e: EventRecord) -> str:
             for v in (data[k],)
         ]
     )
-    return f"{e.actor}: {e.aggregate_type}.{e.type} {fields}".strip()[:500]
+    return f"{actor}: {aggregate_type}.{kind} {fields}".strip()[:500]
+
+
+def erased(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    """C4: an event's data with its personal fields (if it has any) shown as erased."""
+    fields = PERSONAL_EVENT_FIELDS.get(kind, ())
+    return {k: ERASED if k in fields else v for k, v in data.items()}
 
 
 class Audit(Component):
@@ -106,6 +117,8 @@ class Audit(Component):
         self.memo |= {str(a): c for a, c in rows}
 
     def handle(self, tx: Tx, event: EventRecord) -> None:
+        if event.type == "PersonalDataErased":
+            self._erase(tx, event.key)
         company = self._company(tx, event)
         self.rows.append(
             (
@@ -118,10 +131,29 @@ class Audit(Component):
                 company,
                 event.actor,
                 event.correlation_id,
-                orjson.dumps(event.data, default=str).decode(),
+                _json(event.data),
                 summary(event),
             )
         )
+
+    def _erase(self, tx: Tx, person: str) -> None:
+        """C4: the trail keeps the person's earlier events, their names and e-mails erased:
+        those of this page still in hand, and those already written."""
+        self.rows = [_erased_row(r) if r[4] == person else r for r in self.rows]
+        kinds = sorted(PERSONAL_EVENT_FIELDS)
+        written = self.all(
+            tx,
+            "SELECT position, type, aggregate_type, payload FROM @events "
+            f"WHERE aggregate_id = ? AND type IN ({', '.join('?' for _ in kinds)})",
+            (person, *kinds),
+        )
+        for position, kind, owner, payload in written:
+            data = erased(kind, payload if isinstance(payload, dict) else json.loads(payload))
+            self.x(
+                tx,
+                "UPDATE @events SET payload = $json, summary = ? WHERE position = ?",
+                (_json(data), _summary(str(data.get("actor", "")), owner, kind, data), position),
+            )
 
     def _remember(self, aggregate_id: str, company: str | None) -> None:
         self.memo[aggregate_id] = self.remembered[aggregate_id] = company
@@ -150,6 +182,19 @@ class Audit(Component):
             self._remember(aggregate, holder)
             return holder
         return self._recalled(tx, aggregate)
+
+
+def _json(data: dict[str, Any]) -> str:
+    return orjson.dumps(data, default=str).decode()
+
+
+def _erased_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A trail row not yet written (see `Audit.handle`), its personal fields erased."""
+    kind, owner, actor = row[2], row[3], row[7]
+    if kind not in PERSONAL_EVENT_FIELDS:
+        return row
+    data = erased(kind, json.loads(row[9]))
+    return (*row[:9], _json(data), _summary(actor, owner, kind, data))
 
 
 class AuditView:

@@ -14,6 +14,7 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -23,6 +24,7 @@ from psycopg.rows import TupleRow
 from psycopg_pool import ConnectionPool
 
 from api.storage import eventsourcing_env
+from domain.user import ERASED
 
 PENDING_TAKEOVER_SECONDS = 60
 """A reservation left by a crashed request is taken over after this long."""
@@ -82,6 +84,33 @@ class IdempotencyStore(Protocol):
         """Release connections."""
         ...
 
+    def redact(self, values: Collection[str]) -> int:
+        """C4: replace `values` (an erased person's names and e-mails) wherever a kept answer
+        holds them, so a replay never shows them again; how many answers changed."""
+        ...
+
+
+def redacted(body: bytes, values: Collection[str]) -> bytes:
+    """`body` with every occurrence of `values` replaced by ERASED: as UTF-8 text, and as a
+    JSON string holds it (escaped quotes, `\\uXXXX`), so a JSON answer stays valid JSON."""
+    for value in sorted(values, key=len, reverse=True):  # "Bob Smith" before "Bob"
+        forms = {value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
+        for form in forms:
+            body = body.replace(form.encode(), ERASED.encode())
+    return body
+
+
+def _changes(
+    rows: list[tuple[str, str, bytes]], values: Collection[str]
+) -> list[tuple[bytes, str, str]]:
+    """(new body, scope, key) of each kept answer that holds one of `values`."""
+    changes = []
+    for scope, key, body in rows:
+        new = redacted(bytes(body), values)
+        if new != bytes(body):
+            changes.append((new, scope, key))
+    return changes
+
 
 def _outcome(row: tuple[str, int | None, str | None, bytes | None], print_: str) -> Outcome:
     stored_print, status, headers, body = row
@@ -120,6 +149,14 @@ class MemoryIdempotencyStore:
 
     def close(self) -> None:
         """Nothing to release."""
+
+    def redact(self, values: Collection[str]) -> int:
+        with self._lock:
+            kept = [(scope, key, row[3]) for (scope, key), row in self._rows.items() if row[3]]
+            changes = _changes(kept, values)
+            for body, scope, key in changes:
+                self._rows[(scope, key)] = (*self._rows[(scope, key)][:3], body)
+        return len(changes)
 
 
 SQLITE_SCHEMA = """
@@ -192,6 +229,17 @@ class SqliteIdempotencyStore:
         with self._lock:
             self._db.close()
 
+    def redact(self, values: Collection[str]) -> int:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT scope, key, body FROM idempotency_keys WHERE body IS NOT NULL"
+            ).fetchall()
+            changes = _changes(rows, values)
+            self._db.executemany(
+                "UPDATE idempotency_keys SET body = ? WHERE scope = ? AND key = ?", changes
+            )
+        return len(changes)
+
 
 class PostgresIdempotencyStore:
     """Keys in the PostgreSQL database (and schema) of the events."""
@@ -252,6 +300,18 @@ class PostgresIdempotencyStore:
 
     def close(self) -> None:
         self._pool.close()
+
+    def redact(self, values: Collection[str]) -> int:
+        with self._pool.connection() as db, db.transaction():
+            rows = db.execute(
+                f"SELECT scope, key, body FROM {self._table} WHERE body IS NOT NULL FOR UPDATE"
+            ).fetchall()
+            changes = _changes(rows, values)
+            with db.cursor() as cursor:
+                cursor.executemany(
+                    f"UPDATE {self._table} SET body = %s WHERE scope = %s AND key = %s", changes
+                )
+        return len(changes)
 
 
 def idempotency_store(database_url: str) -> IdempotencyStore:

@@ -16,7 +16,8 @@ import contextlib
 import secrets
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -29,10 +30,14 @@ from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
 from eventsourcing.utils import get_topic
 
 from domain.application import BillingCenter
-from domain.user import User, login_id
+from domain.caller import Caller
+from domain.user import ERASED, User, login_id
 from projections.audit.sidestore import SideStore
 
-ERASED = "[erased]"
+__all__ = ["ERASED", "PersonalDataMapper", "PrivateBillingCenter", "Sealer"]
+
+ERASER = Caller("privacy-forget")
+"""Who the erasure event names: the operator's `billing-center privacy forget`."""
 PREFIX = "pii:v1:"
 NONCE_BYTES = 12
 KEY_CACHE_SECONDS = 2.0
@@ -44,6 +49,14 @@ PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     get_topic(User.UserProfileChanged): ("email", "name"),  # type: ignore[attr-defined]
 }
 """The fields of each event topic that hold personal data."""
+
+PERSONAL_EVENT_FIELDS = {
+    topic.rpartition(".")[2]: fields for topic, fields in PERSONAL_FIELDS.items()
+}
+"""The same, by event name (`UserJoinedCompany`), as the read models know events."""
+
+ERASURE_TOPIC = get_topic(User.PersonalDataErased)  # type: ignore[attr-defined]
+"""The event that tells every process a person's data is erased (C4)."""
 
 USER_TOPIC = get_topic(User)
 SNAPSHOT_TOPIC = get_topic(Snapshot)
@@ -57,6 +70,7 @@ class PersonKeys:
         self._store = store
         self._cache: dict[str, tuple[float, bytes | None]] = {}
         self._lock = threading.Lock()
+        self._last_destroyed: str | None = None
 
     def key_for_writing(self, subject: str) -> tuple[str, bytes]:
         """The person's live key, created on first use."""
@@ -87,6 +101,22 @@ class PersonKeys:
         with self._lock:
             self._cache[key_id] = (time.monotonic(), secret)
         return secret
+
+    def refresh(self) -> None:
+        """Before reading personal data for an answer: if any key was destroyed since the
+        cached ones were read (by any process), ask the key table afresh. One indexed query,
+        so an erasure takes effect at once, not within KEY_CACHE_SECONDS."""
+        rows = self._store.query("SELECT MAX(destroyed_at) FROM audit_person_keys")
+        last = rows[0][0] if rows else None
+        with self._lock:
+            if last != self._last_destroyed:
+                self._cache.clear()
+                self._last_destroyed = last
+
+    def forget_cached(self) -> None:
+        """Ask the key table afresh: a key may have been destroyed by another process."""
+        with self._lock:
+            self._cache.clear()
 
     def forget(self, subject: str) -> int:
         """Destroy every key of the person; how many were live."""
@@ -171,17 +201,32 @@ def personal_fields(topic: str, state: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 class PersonalDataMapper(Mapper[UUID]):
-    """A mapper that seals personal fields on the way in and opens them on the way out."""
+    """A mapper that seals personal fields on the way in and opens them on the way out.
 
-    def __init__(self, transcoder: Transcoder, sealer: Sealer) -> None:
+    Decoding an erasure (`PersonalDataErased`, however this process reads it: a projection
+    following the store, a repository catching up) calls `erased` with the person's id,
+    so this process drops what it kept of them: its cached keys, its cached aggregate.
+    """
+
+    def __init__(
+        self,
+        transcoder: Transcoder,
+        sealer: Sealer,
+        erased: Callable[[UUID], None] | None = None,
+    ) -> None:
         super().__init__(transcoder)
         self.sealer = sealer
+        self.erased = erased
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
         return super().to_stored_event(self._rewritten(domain_event, self._seal))
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         event = super().to_domain_event(stored_event)
+        if stored_event.topic == ERASURE_TOPIC:
+            self.sealer.keys.forget_cached()
+            if self.erased is not None:
+                self.erased(event.originator_id)
         opened: DomainEventProtocol[UUID] = self._rewritten(event, self._open)
         return opened
 
@@ -228,20 +273,27 @@ class SealsPersonalData(Application[UUID]):
         self.side_store = SideStore.for_env(self.env)
         self.person_keys = PersonKeys(self.side_store)
         self.sealer = Sealer(self.person_keys)
-        return PersonalDataMapper(self.construct_transcoder(), self.sealer)
+        return PersonalDataMapper(self.construct_transcoder(), self.sealer, self._evict)
 
-    def forget(self, login: str) -> int:
-        """C4: destroy the person's keys; this process stops showing their data at once."""
-        destroyed = self.person_keys.forget(str(login_id(login)))
-        if self.repository.cache is not None:
+    def _evict(self, aggregate_id: UUID) -> None:
+        """Drop the cached copy of an erased person (the repository exists by then)."""
+        cache = getattr(getattr(self, "repository", None), "cache", None)
+        if cache is not None:
             with contextlib.suppress(KeyError):
-                self.repository.cache.get(login_id(login), evict=True)
-        return destroyed
+                cache.get(aggregate_id, evict=True)
 
     def close(self) -> None:
         """Close the event store and the side store."""
         super().close()
         self.side_store.close()
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    """What `forget` did: keys destroyed, and the position of the erasure event."""
+
+    keys: int
+    position: int
 
 
 class PrivateBillingCenter(SealsPersonalData, BillingCenter):
@@ -252,3 +304,21 @@ class PrivateBillingCenter(SealsPersonalData, BillingCenter):
     """
 
     name = BillingCenter.name
+
+    def personal_values(self, login: str) -> set[str]:
+        """Every name and e-mail the person's events hold, opened: what copies outside the
+        store (idempotency answers) must be searched for before the keys are destroyed."""
+        values: set[str] = set()
+        for event in self.events.get(login_id(login)):
+            state = vars(event)
+            values |= {state[f] for f in PERSONAL_FIELDS.get(get_topic(type(event)), ())}
+        return {v for v in values if isinstance(v, str) and v and v != ERASED}
+
+    def forget(self, login: str) -> Forgotten:
+        """C4: destroy the person's keys, then record `PersonalDataErased`, which every
+        process observes (its cache and read models drop the person's name and e-mail)."""
+        user = self.user(login)  # an unknown login is refused before anything is destroyed
+        destroyed = self.person_keys.forget(str(user.id))
+        self._evict(user.id)
+        receipt = self.erase_personal_data(ERASER, login)
+        return Forgotten(destroyed, receipt.position)

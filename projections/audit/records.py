@@ -297,6 +297,8 @@ class AuditLog:
         since: datetime | None,
         before: datetime | None,
     ) -> Iterator[dict[str, Any]]:
+        if self.sealer is not None:
+            self.sealer.keys.refresh()  # C4: a key destroyed a moment ago opens nothing
         attribution = self.attribution_at(after)
         timed = since is not None or before is not None
         for row in rows(self.recorder, after, until):

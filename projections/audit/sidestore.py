@@ -20,6 +20,7 @@ SCHEMA = (
         key_id TEXT PRIMARY KEY, subject TEXT NOT NULL, secret TEXT,
         created_at TEXT NOT NULL, destroyed_at TEXT)""",
     "CREATE INDEX IF NOT EXISTS audit_person_keys_subject ON audit_person_keys (subject)",
+    "CREATE INDEX IF NOT EXISTS audit_person_keys_destroyed ON audit_person_keys (destroyed_at)",
     """CREATE TABLE IF NOT EXISTS audit_chain (
         position BIGINT PRIMARY KEY, row_hash TEXT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS audit_checkpoints (

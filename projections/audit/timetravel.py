@@ -82,7 +82,10 @@ def state(aggregate: object) -> dict[str, Any]:
 
 
 def user_as_of(app: BillingCenter, login: str, at: datetime) -> User | None:
-    """A login's User as it was at `at`."""
+    """A login's User as it was at `at` (C4: its personal data as erased, if it is now)."""
+    sealer = getattr(app, "sealer", None)
+    if sealer is not None:
+        sealer.keys.refresh()
     return as_of(app, User, login_id(login), at=at)
 
 
