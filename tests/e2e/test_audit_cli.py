@@ -86,3 +86,16 @@ def test_replay_copies_the_store_into_another(env: dict[str, str], tmp_path: Pat
     assert code == 0, output
     assert "copied 12 events" in output
     assert center(into).user("bob").email == "bob@example.com"
+
+
+def test_forget_of_an_unknown_login_is_refused_and_changes_nothing(env: dict[str, str]) -> None:
+    """C4: a mistyped login destroys no key and records nothing."""
+    before = center(env["BILLING_DATABASE_URL"])
+    head = before.head()
+    before.close()
+    code, output = _run(env, "privacy", "forget", "nobody")
+    assert code == 1
+    assert "no person with the login 'nobody'" in output
+    after = center(env["BILLING_DATABASE_URL"])
+    assert after.head() == head
+    assert after.user("bob").email == "bob@example.com"

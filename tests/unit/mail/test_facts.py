@@ -9,6 +9,7 @@ from uuid import UUID
 
 from api.mail.facts import StoreFacts
 from domain.application import BillingCenter
+from domain.caller import Caller
 from domain.values import Role
 from projections.queries import OutboxMessage
 from tests.builders import (
@@ -60,4 +61,10 @@ def test_r5_a_user_moved_to_another_company_gets_nothing_of_the_former_one() -> 
 def test_r4_a_user_whose_grant_was_revoked_gets_nothing_of_that_account() -> None:
     app, company, row = _queued_for_bob()
     app.set_user_accounts(person(ADMIN), company, "bob", [])
+    assert StoreFacts(app).facts(row) is None
+
+
+def test_c4_an_erased_person_gets_nothing_queued_before_the_erasure() -> None:
+    app, _, row = _queued_for_bob()
+    app.erase_personal_data(Caller("privacy-forget"), "bob")
     assert StoreFacts(app).facts(row) is None
