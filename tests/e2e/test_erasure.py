@@ -30,9 +30,9 @@ from tests.e2e.http import SECRET, As, World, enroll, settings_for
 from tests.integration.mail.smtp import SmtpServer, eventually
 
 LOGIN = "robert"
-EMAIL = "robert.erasable@acme.test"
-NAME = "Robert Erasable"
-PLAINTEXT = (EMAIL, NAME)
+EMAIL, FORMER_EMAIL = "robert.erasable@acme.test", "bobby.erasable@acme.test"
+NAME, FORMER_NAME = "Robert Erasable", "Bobby Erasable"
+PLAINTEXT = (EMAIL, NAME, FORMER_EMAIL, FORMER_NAME)
 
 
 @pytest.fixture
@@ -71,10 +71,16 @@ def _users_path(world: World, *rest: str) -> str:
 
 
 def _known_to_the_service(world: World, smtp: SmtpServer) -> dict[str, Any]:
-    """robert is added, his role changed with an Idempotency-Key, and he is mailed once."""
-    body = {"login": LOGIN, "email": EMAIL, "name": NAME, "role": "VIEW_ONLY",
+    """robert is added, his profile then his role changed with Idempotency-Keys (both
+    answers are kept for replays), and he is mailed once."""
+    body = {"login": LOGIN, "email": FORMER_EMAIL, "name": FORMER_NAME, "role": "VIEW_ONLY",
             "accounts": [world.accounts[0]]}  # fmt: skip
     assert world.admin.post(_users_path(world), json=body).status_code == 201
+    profile = {"email": EMAIL, "name": NAME}
+    renamed = world.admin.put(
+        _users_path(world, LOGIN), headers={"Idempotency-Key": "profile-1"}, json=profile
+    )
+    assert renamed.status_code == 200, renamed.text
     replayable = {"headers": {"Idempotency-Key": "role-1"}, "json": {"role": "VIEW_PAY"}}
     changed = world.admin.put(_users_path(world, LOGIN, "role"), **replayable)
     assert changed.status_code == 200, changed.text
