@@ -34,9 +34,7 @@ from domain.caller import Caller
 from domain.user import ERASED, User, login_id
 from projections.audit.sidestore import SideStore
 
-__all__ = ["ERASED", "PersonalDataMapper", "PrivateBillingCenter", "Sealer"]
-
-ERASER = Caller("privacy-forget")
+ERASER = "privacy-forget"
 """Who the erasure event names: the operator's `billing-center privacy forget`."""
 PREFIX = "pii:v1:"
 NONCE_BYTES = 12
@@ -320,7 +318,7 @@ class PrivateBillingCenter(SealsPersonalData, BillingCenter):
         user = self.user(login)  # an unknown login is refused before anything is destroyed
         destroyed = self.person_keys.forget(str(user.id))
         self._evict(user.id)
-        receipt = self.erase_personal_data(ERASER, login)
+        receipt = self.erase_personal_data(Caller(ERASER), login)
         # A profile change that raced the erasure was sealed with a key made after the
         # first destruction: that one goes too, so nothing written before the event opens.
         destroyed += self.person_keys.forget(str(user.id))

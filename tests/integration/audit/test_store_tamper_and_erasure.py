@@ -10,11 +10,12 @@ from typing import Any
 import psycopg
 import pytest
 
+from domain.user import ERASED
 from domain.values import Role
 from projections.audit.chain import Signer, new_private_pem
 from projections.audit.checkpoints import seal, verify_store
 from projections.audit.export import write_export
-from projections.audit.privacy import ERASED, PrivateBillingCenter
+from projections.audit.privacy import PrivateBillingCenter
 from projections.audit.records import AuditLog
 from projections.audit.verify import verify_export
 from tests.audit_world import ACCOUNT, add_user, center, company, issue
