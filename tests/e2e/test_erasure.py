@@ -15,6 +15,7 @@ import json
 import sqlite3
 import zipfile
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +88,8 @@ def _known_to_the_service(world: World, smtp: SmtpServer) -> dict[str, Any]:
     assert changed.json()["email"] == EMAIL  # the answer kept for replays holds it
     world.issue(world.accounts[0], invoice_number="INV-BEFORE")
     eventually(lambda: any(EMAIL in str(m["To"]) for m in smtp.inbox.messages))
-    assert EMAIL in _answers(world, replayable)  # the routes showed it before the erasure
+    shown = _answers(world, replayable, datetime.now(UTC))
+    assert _holds_plaintext(shown) == list(PLAINTEXT)  # the routes showed it before
     return replayable
 
 
@@ -99,8 +101,9 @@ def _forget(world: World, env: dict[str, str]) -> int:
     return head
 
 
-def _answers(world: World, replayable: dict[str, Any]) -> str:
-    """Every answer that may show the person: user routes, audit routes, exports, a replay."""
+def _answers(world: World, replayable: dict[str, Any], as_of: datetime) -> str:
+    """Every answer that may show the person: user routes, audit routes (the company now,
+    and `as_of` an instant before the erasure: C1 replays it), exports, a replay."""
     auditor = As(world.client, "inspector", Scope.AUDITOR, seen=world.admin.seen)
     robert = world.person(LOGIN)
     answers = [
@@ -111,6 +114,7 @@ def _answers(world: World, replayable: dict[str, Any]) -> str:
         robert.get(_users_path(world, LOGIN)),
         auditor.get("/v1/audit/events", params={"limit": 500}),
         auditor.get(f"/v1/audit/companies/{world.cid}"),
+        auditor.get(f"/v1/audit/companies/{world.cid}", params={"as_of": as_of.isoformat()}),
     ]
     texts = [a.text for a in answers if a.status_code == 200 or pytest.fail(a.text)]
     for fmt in ("jsonl", "csv"):
@@ -159,8 +163,9 @@ def test_c4_after_forget_no_answer_of_the_running_service_shows_the_person(
     world: World, smtp: SmtpServer, settings_env: dict[str, str]
 ) -> None:
     replayable = _known_to_the_service(world, smtp)
+    known_at = datetime.now(UTC)
     world.admin.seen.append(_forget(world, settings_env))
-    assert _holds_plaintext(_answers(world, replayable)) == []
+    assert _holds_plaintext(_answers(world, replayable, known_at)) == []
     demoted = world.admin.put(_users_path(world, LOGIN, "role"), json={"role": "VIEW_ONLY"})
     assert demoted.status_code == 200, demoted.text
     assert (demoted.json()["email"], demoted.json()["name"]) == ("", "[erased]")
