@@ -195,7 +195,7 @@ class Runner:
     ) -> None:
         self.db, self.store, self.page_size = db, store, page_size
         self.projections = [PROJECTIONS[n] for n in (names or PROJECTIONS)]
-        self.decoder = Decoder(store.mapper)
+        self.decoder = Decoder(store.mapper, db.dialect.unholdable)
         self.indexed: set[str] = set()  # projections whose live copy has its reader indexes
 
     def read(self, after: int) -> list[EventRecord]:
