@@ -21,9 +21,13 @@ it LISTENs on the channel the event recorder NOTIFYs after each insert, with a p
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 from uuid import UUID
 
@@ -36,12 +40,16 @@ from projections.directory import Directory
 from projections.events import Decoder, EventRecord, Row
 from projections.invoices import Invoices
 from projections.outbox import Outbox, OutboxMessages
+from projections.queries import ProjectionFailure
 from projections.trail import Audit
 
 PAGE_SIZE = 2000
 POLL_SECONDS = 0.05
 LISTEN_TIMEOUT_SECONDS = 0.5
 MESSAGES = OutboxMessages("outbox_")
+ERROR_LIMIT = 500
+"""Characters of an error kept in `projection_failures` (a message may quote a whole row)."""
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -111,6 +119,84 @@ def live_positions(tx: Tx) -> dict[str, int]:
     return {str(n): int(p) for n, p in rows}
 
 
+# --- failures (issue 17) ---------------------------------------------------------------------
+# A projection that cannot apply an event stops there alone: the runner records why in
+# `projection_failures`, a table rather than the runner's memory, so that `/health` in any
+# worker and `projections status` in another process read the same, and it survives a
+# restart of the runner. The row goes once the projection has applied that event.
+
+
+def record_failure(tx: Tx, name: str, generation: int, failure: ProjectionFailure) -> None:
+    """Record (or update) why the projection's copy `generation` stopped."""
+    tx.execute("DELETE FROM projection_failures WHERE name = ?", (name,))
+    tx.execute(
+        "INSERT INTO projection_failures VALUES (?, ?, ?, ?, ?, ?)",
+        (name, generation, failure.event_position, failure.error, failure.attempts,
+         failure.failed_at),
+    )  # fmt: skip
+
+
+def clear_failure(tx: Tx, name: str, position: int) -> None:
+    """The projection has applied every event up to `position`: forget a failure before it."""
+    tx.execute(
+        "DELETE FROM projection_failures WHERE name = ? AND event_position <= ?", (name, position)
+    )
+
+
+def live_failures(tx: Tx) -> dict[str, ProjectionFailure]:
+    """The failures of the live copies (a rebuilt copy does not inherit its old one's)."""
+    rows = tx.all(
+        "SELECT f.name, f.event_position, f.error, f.attempts, f.failed_at "
+        "FROM projection_failures f JOIN projection_live l "
+        "ON l.name = f.name AND l.generation = f.generation"
+    )
+    return {str(r[0]): ProjectionFailure(int(r[1]), str(r[2]), int(r[3]), str(r[4])) for r in rows}
+
+
+def described(error: BaseException, unholdable: str) -> str:
+    """`DataError: ...`: one line, bounded, holdable by the database that records it."""
+    text = f"{type(error).__name__}: {error}".splitlines()[0][:ERROR_LIMIT]
+    return text.translate(dict.fromkeys(map(ord, unholdable), "\ufffd"))
+
+
+@contextmanager
+def savepoint(tx: Tx, name: str) -> Iterator[None]:
+    """A nested transaction: what fails inside rolls back alone, and `tx` goes on (on
+    PostgreSQL a failed statement otherwise aborts the whole transaction)."""
+    tx.execute(f"SAVEPOINT {name}")
+    try:
+        yield
+    except BaseException:
+        tx.execute(f"ROLLBACK TO SAVEPOINT {name}")
+        tx.execute(f"RELEASE SAVEPOINT {name}")
+        raise
+    tx.execute(f"RELEASE SAVEPOINT {name}")
+
+
+@dataclass
+class Backoff:
+    """When each failing projection may try again: `first` seconds, doubling, at most `cap`."""
+
+    first: float = 1.0
+    cap: float = 30.0
+    clock: Callable[[], float] = time.monotonic
+    attempts: dict[str, int] = field(default_factory=dict)
+    until: dict[str, float] = field(default_factory=dict)
+
+    def failed(self, name: str) -> int:
+        """One more failed attempt; how many in a row."""
+        attempts = self.attempts[name] = self.attempts.get(name, 0) + 1
+        self.until[name] = self.clock() + min(self.cap, self.first * 2 ** (attempts - 1))
+        return attempts
+
+    def cleared(self, name: str) -> None:
+        self.attempts.pop(name, None)
+        self.until.pop(name, None)
+
+    def due(self, name: str) -> bool:
+        return self.until.get(name, 0.0) <= self.clock()
+
+
 def _views(tx: Tx, projection: Projection, generation: int) -> None:
     component = projection.component(generation)
     for table in _tables(component):
@@ -136,6 +222,11 @@ def ensure_schema(db: Database) -> None:
         tx.execute(
             "CREATE TABLE IF NOT EXISTS projection_live "
             "(name TEXT PRIMARY KEY, generation INTEGER NOT NULL)"
+        )
+        tx.execute(
+            "CREATE TABLE IF NOT EXISTS projection_failures (name TEXT PRIMARY KEY, "
+            "generation INTEGER NOT NULL, event_position BIGINT NOT NULL, error TEXT NOT NULL, "
+            "attempts INTEGER NOT NULL, failed_at TEXT NOT NULL)"
         )
         MESSAGES.create(tx)
         for projection in PROJECTIONS.values():
@@ -183,7 +274,8 @@ def apply_page(
 
 
 class Runner:
-    """Follows the store for some projections, a page per transaction."""
+    """Follows the store for some projections, a page per transaction; each projection's
+    part of the page in a savepoint, so one that cannot apply an event stops alone."""
 
     def __init__(
         self,
@@ -192,11 +284,15 @@ class Runner:
         names: Iterable[str] = (),
         *,
         page_size: int = PAGE_SIZE,
+        backoff: Backoff | None = None,
     ) -> None:
         self.db, self.store, self.page_size = db, store, page_size
         self.projections = [PROJECTIONS[n] for n in (names or PROJECTIONS)]
         self.decoder = Decoder(store.mapper, db.dialect.unholdable)
         self.indexed: set[str] = set()  # projections whose live copy has its reader indexes
+        self.backoff = backoff or Backoff()
+        # The projections with a failure row, and its event (None: the table not read yet).
+        self.failing: dict[str, int] | None = None
 
     def read(self, after: int) -> list[EventRecord]:
         """The page of events after position `after`, decoded."""
@@ -210,18 +306,80 @@ class Runner:
         return [(n.id, n.originator_id, n.originator_version, n.topic, n.state) for n in notes]
 
     def step(self) -> int:
-        """Apply the next page; the number of events read (0: caught up)."""
+        """Apply the next page to the projections not waiting out a backoff; the number of
+        events read (0: caught up)."""
+        due = [p for p in self.projections if self.backoff.due(p.name)]
+        if not due:
+            return 0
         with self.db.read() as tx:
             positions = live_positions(tx)
-        events = self.read(min(positions.get(p.name, 0) for p in self.projections))
+            if self.failing is None:  # another runner's, or before a restart
+                self.failing = {n: f.event_position for n, f in live_failures(tx).items()}
+        events = self.read(min(positions.get(p.name, 0) for p in due))
         if events:
             with self.db.write() as tx:
-                for projection in self.projections:
-                    generation = live_generation(tx, projection.name, lock=True)
-                    apply_page(tx, projection, generation, events)
+                for projection in due:
+                    self._apply(tx, projection, events)
         if len(events) < self.page_size:
             self._index_for_readers()
         return len(events)
+
+    def _apply(self, tx: Tx, projection: Projection, events: Sequence[EventRecord]) -> None:
+        """The page for one projection, or its failure recorded (the others go on)."""
+        generation = live_generation(tx, projection.name, lock=True)
+        try:
+            with savepoint(tx, "projection"):
+                position = apply_page(tx, projection, generation, events)
+        except Exception as error:  # any error: that projection stops alone
+            self._stopped(tx, projection, generation, events, error)
+            return
+        self._applied(tx, projection.name, position)
+
+    def _applied(self, tx: Tx, name: str, position: int) -> None:
+        self.backoff.cleared(name)
+        if self.failing and self.failing.get(name, position + 1) <= position:
+            clear_failure(tx, name, position)
+            del self.failing[name]
+            log.warning("projection %s resumed: it is at position %d", name, position)
+
+    def _stopped(
+        self,
+        tx: Tx,
+        projection: Projection,
+        generation: int,
+        events: Sequence[EventRecord],
+        error: Exception,
+    ) -> None:
+        """Apply the page event by event up to the one that fails, and record why."""
+        for event in events:
+            try:
+                with savepoint(tx, "projection"):
+                    position = apply_page(tx, projection, generation, [event])
+            except Exception as culprit:
+                self._record(tx, projection.name, generation, event.position, culprit)
+                return
+        # The page failed but no event of it alone does: applied, one at a time.
+        log.warning("projection %s: page failed (%s), its events did not", projection.name, error)
+        self._applied(tx, projection.name, position)
+
+    def _record(self, tx: Tx, name: str, generation: int, event: int, error: Exception) -> None:
+        attempts = self.backoff.failed(name)
+        failed_at = datetime.now(UTC).isoformat(timespec="seconds")
+        failure = ProjectionFailure(event, described(error, tx.dialect.unholdable), attempts,
+                                    failed_at)  # fmt: skip
+        record_failure(tx, name, generation, failure)
+        self.failing = (self.failing or {}) | {name: event}
+        log.error(
+            "projection %s cannot apply event %d (attempt %d; retrying in %.0f s): %s",
+            *(
+                name,
+                event,
+                attempts,
+                self.backoff.until[name] - self.backoff.clock(),
+                failure.error,
+            ),
+            exc_info=error if attempts == 1 else None,  # the traceback once, not every retry
+        )
 
     def _index_for_readers(self) -> None:
         """Caught up: the live copies get the indexes only queries use (checked once)."""
@@ -334,5 +492,9 @@ def _switch(
         projection.component(old).drop(tx)
         tx.execute(
             "DELETE FROM projection_tracking WHERE name = ? AND generation = ?",
+            (projection.name, old),
+        )
+        tx.execute(
+            "DELETE FROM projection_failures WHERE name = ? AND generation = ?",
             (projection.name, old),
         )
