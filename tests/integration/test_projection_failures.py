@@ -5,6 +5,8 @@ cause is gone; the event is never skipped."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -176,3 +178,17 @@ def test_a_write_the_database_refuses_stops_that_projection_alone(
     status = {s.name: s for s in SqlReadModels(db, app.head).status()}
     assert (status[name].position, status[name].failure is not None) == (0, True)
     assert all(s.position == app.head() for n, s in status.items() if n != name)
+
+
+def test_projections_status_in_another_process_shows_the_stalled_projection(
+    app: BillingCenter, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    poison = _poisoned_write(app, monkeypatch)
+    Runner(db, app, backoff=Backoff(clock=Clock())).catch_up()
+    command = [sys.executable, "-m", "api.projections_cli", "status"]
+    shown = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert shown.returncode == 1, shown.stderr
+    line = f"directory: stalled at position {poison - 1}, cannot apply event {poison}"
+    assert line in shown.stdout
+    assert f"Poisoned: cannot apply event {poison}" in shown.stdout
+    assert shown.stdout.count("stalled") == 2, "in the table and in the line, once"
