@@ -315,17 +315,40 @@ class Runner:
             positions = live_positions(tx)
             if self.failing is None:  # another runner's, or before a restart
                 self.failing = {n: f.event_position for n, f in live_failures(tx).items()}
-        events = self.read(min(positions.get(p.name, 0) for p in due))
-        if events:
+        events, undecodable = self._page(min(positions.get(p.name, 0) for p in due))
+        if events or undecodable:
             with self.db.write() as tx:
                 for projection in due:
                     self._apply(tx, projection, events)
+                    if undecodable:
+                        self._stop_before(tx, projection, *undecodable)
         if len(events) < self.page_size:
             self._index_for_readers()
         return len(events)
 
+    def _page(self, after: int) -> tuple[list[EventRecord], tuple[int, Exception] | None]:
+        """The page after `after`, decoded up to an event that cannot be (a topic this
+        version does not know, a state its mapper refuses), with that event's position and
+        error. (`read` raises instead: a rebuild must not switch to a copy that stops short.)
+        """
+        events: list[EventRecord] = []
+        for row in self._rows(after):
+            try:
+                events.append(self.decoder(row))
+            except Exception as error:  # nothing can apply it: every projection stops there
+                return events, (row[0], error)
+        return events, None
+
+    def _stop_before(self, tx: Tx, projection: Projection, event: int, error: Exception) -> None:
+        """The projection has applied what came before an event nobody can decode."""
+        generation = live_generation(tx, projection.name)
+        if self.backoff.due(projection.name) and tracked(tx, projection.name, generation) < event:
+            self._record(tx, projection.name, generation, event, error)
+
     def _apply(self, tx: Tx, projection: Projection, events: Sequence[EventRecord]) -> None:
         """The page for one projection, or its failure recorded (the others go on)."""
+        if not events:
+            return
         generation = live_generation(tx, projection.name, lock=True)
         try:
             with savepoint(tx, "projection"):

@@ -10,8 +10,10 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import pytest
+from eventsourcing.persistence import StoredEvent
 
 from api.bootstrap import billing_center
 from api.settings import Settings
@@ -192,3 +194,20 @@ def test_projections_status_in_another_process_shows_the_stalled_projection(
     assert line in shown.stdout
     assert f"Poisoned: cannot apply event {poison}" in shown.stdout
     assert shown.stdout.count("stalled") == 2, "in the table and in the line, once"
+
+
+def test_an_event_no_class_decodes_stops_every_projection_before_it_and_says_why(
+    app: BillingCenter, db: Database
+) -> None:
+    """A topic this version does not know (written by a newer one, or a class removed):
+    nothing can apply it, so each projection stops there, visibly, and none skips it."""
+    enrolled_company(app)
+    vanished = StoredEvent(uuid4(), 1, "domain.company:Company.Vanished", b"{}")
+    app.recorder.insert_events([vanished])
+    poison = app.head()
+    Runner(db, app, backoff=Backoff(clock=Clock())).catch_up()
+    status = SqlReadModels(db, app.head).status()
+    assert {(s.position, s.failure and s.failure.event_position) for s in status} == {
+        (poison - 1, poison)
+    }
+    assert all(s.failure and s.failure.error.startswith("TopicError") for s in status)
