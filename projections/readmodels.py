@@ -16,6 +16,7 @@ from eventsourcing.application import Application
 from projections.accounts import AccountsView
 from projections.db import Database, open_database
 from projections.directory import ADMINISTRATOR, DirectoryView
+from projections.failures import live_failures
 from projections.invoices import InvoicesView, as_view
 from projections.queries import (
     DEFAULT_LIMIT,
@@ -33,14 +34,7 @@ from projections.queries import (
     StoreSettings,
     UserView,
 )
-from projections.runner import (
-    MESSAGES,
-    PROJECTIONS,
-    Runner,
-    ensure_schema,
-    live_failures,
-    live_positions,
-)
+from projections.runner import MESSAGES, PROJECTIONS, Runner, ensure_schema, live_positions
 from projections.trail import AuditView
 
 WAIT_STEP_SECONDS = 0.01

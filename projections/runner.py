@@ -23,10 +23,8 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 from uuid import UUID
@@ -38,6 +36,16 @@ from projections.base import Component
 from projections.db import Database, PostgresDatabase, Tx
 from projections.directory import Directory
 from projections.events import Decoder, EventRecord, Row
+from projections.failures import (
+    Backoff,
+    clear_failure,
+    create_failures,
+    described,
+    forget_failure,
+    live_failures,
+    record_failure,
+    savepoint,
+)
 from projections.invoices import Invoices
 from projections.outbox import Outbox, OutboxMessages
 from projections.queries import ProjectionFailure
@@ -47,8 +55,6 @@ PAGE_SIZE = 2000
 POLL_SECONDS = 0.05
 LISTEN_TIMEOUT_SECONDS = 0.5
 MESSAGES = OutboxMessages("outbox_")
-ERROR_LIMIT = 500
-"""Characters of an error kept in `projection_failures` (a message may quote a whole row)."""
 log = logging.getLogger(__name__)
 
 
@@ -119,84 +125,6 @@ def live_positions(tx: Tx) -> dict[str, int]:
     return {str(n): int(p) for n, p in rows}
 
 
-# --- failures (issue 17) ---------------------------------------------------------------------
-# A projection that cannot apply an event stops there alone: the runner records why in
-# `projection_failures`, a table rather than the runner's memory, so that `/health` in any
-# worker and `projections status` in another process read the same, and it survives a
-# restart of the runner. The row goes once the projection has applied that event.
-
-
-def record_failure(tx: Tx, name: str, generation: int, failure: ProjectionFailure) -> None:
-    """Record (or update) why the projection's copy `generation` stopped."""
-    tx.execute("DELETE FROM projection_failures WHERE name = ?", (name,))
-    tx.execute(
-        "INSERT INTO projection_failures VALUES (?, ?, ?, ?, ?, ?)",
-        (name, generation, failure.event_position, failure.error, failure.attempts,
-         failure.failed_at),
-    )  # fmt: skip
-
-
-def clear_failure(tx: Tx, name: str, position: int) -> None:
-    """The projection has applied every event up to `position`: forget a failure before it."""
-    tx.execute(
-        "DELETE FROM projection_failures WHERE name = ? AND event_position <= ?", (name, position)
-    )
-
-
-def live_failures(tx: Tx) -> dict[str, ProjectionFailure]:
-    """The failures of the live copies (a rebuilt copy does not inherit its old one's)."""
-    rows = tx.all(
-        "SELECT f.name, f.event_position, f.error, f.attempts, f.failed_at "
-        "FROM projection_failures f JOIN projection_live l "
-        "ON l.name = f.name AND l.generation = f.generation"
-    )
-    return {str(r[0]): ProjectionFailure(int(r[1]), str(r[2]), int(r[3]), str(r[4])) for r in rows}
-
-
-def described(error: BaseException, unholdable: str) -> str:
-    """`DataError: ...`: one line, bounded, holdable by the database that records it."""
-    text = f"{type(error).__name__}: {error}".splitlines()[0][:ERROR_LIMIT]
-    return text.translate(dict.fromkeys(map(ord, unholdable), "\ufffd"))
-
-
-@contextmanager
-def savepoint(tx: Tx, name: str) -> Iterator[None]:
-    """A nested transaction: what fails inside rolls back alone, and `tx` goes on (on
-    PostgreSQL a failed statement otherwise aborts the whole transaction)."""
-    tx.execute(f"SAVEPOINT {name}")
-    try:
-        yield
-    except BaseException:
-        tx.execute(f"ROLLBACK TO SAVEPOINT {name}")
-        tx.execute(f"RELEASE SAVEPOINT {name}")
-        raise
-    tx.execute(f"RELEASE SAVEPOINT {name}")
-
-
-@dataclass
-class Backoff:
-    """When each failing projection may try again: `first` seconds, doubling, at most `cap`."""
-
-    first: float = 1.0
-    cap: float = 30.0
-    clock: Callable[[], float] = time.monotonic
-    attempts: dict[str, int] = field(default_factory=dict)
-    until: dict[str, float] = field(default_factory=dict)
-
-    def failed(self, name: str) -> int:
-        """One more failed attempt; how many in a row."""
-        attempts = self.attempts[name] = self.attempts.get(name, 0) + 1
-        self.until[name] = self.clock() + min(self.cap, self.first * 2 ** (attempts - 1))
-        return attempts
-
-    def cleared(self, name: str) -> None:
-        self.attempts.pop(name, None)
-        self.until.pop(name, None)
-
-    def due(self, name: str) -> bool:
-        return self.until.get(name, 0.0) <= self.clock()
-
-
 def _views(tx: Tx, projection: Projection, generation: int) -> None:
     component = projection.component(generation)
     for table in _tables(component):
@@ -223,11 +151,7 @@ def ensure_schema(db: Database) -> None:
             "CREATE TABLE IF NOT EXISTS projection_live "
             "(name TEXT PRIMARY KEY, generation INTEGER NOT NULL)"
         )
-        tx.execute(
-            "CREATE TABLE IF NOT EXISTS projection_failures (name TEXT PRIMARY KEY, "
-            "generation INTEGER NOT NULL, event_position BIGINT NOT NULL, error TEXT NOT NULL, "
-            "attempts INTEGER NOT NULL, failed_at TEXT NOT NULL)"
-        )
+        create_failures(tx)
         MESSAGES.create(tx)
         for projection in PROJECTIONS.values():
             if tx.one("SELECT 1 FROM projection_live WHERE name = ?", (projection.name,)):
@@ -377,13 +301,13 @@ class Runner:
         for event in events:
             try:
                 with savepoint(tx, "projection"):
-                    position = apply_page(tx, projection, generation, [event])
+                    apply_page(tx, projection, generation, [event])
             except Exception as culprit:
                 self._record(tx, projection.name, generation, event.position, culprit)
                 return
         # The page failed but no event of it alone does: applied, one at a time.
         log.warning("projection %s: page failed (%s), its events did not", projection.name, error)
-        self._applied(tx, projection.name, position)
+        self._applied(tx, projection.name, events[-1].position)
 
     def _record(self, tx: Tx, name: str, generation: int, event: int, error: Exception) -> None:
         attempts = self.backoff.failed(name)
@@ -392,15 +316,10 @@ class Runner:
                                     failed_at)  # fmt: skip
         record_failure(tx, name, generation, failure)
         self.failing = (self.failing or {}) | {name: event}
+        wait = self.backoff.until[name] - self.backoff.clock()
         log.error(
-            "projection %s cannot apply event %d (attempt %d; retrying in %.0f s): %s",
-            *(
-                name,
-                event,
-                attempts,
-                self.backoff.until[name] - self.backoff.clock(),
-                failure.error,
-            ),
+            "projection %s cannot apply event %d (attempt %d; next in %.0f s): %s",
+            *(name, event, attempts, wait, failure.error),
             exc_info=error if attempts == 1 else None,  # the traceback once, not every retry
         )
 
@@ -517,7 +436,4 @@ def _switch(
             "DELETE FROM projection_tracking WHERE name = ? AND generation = ?",
             (projection.name, old),
         )
-        tx.execute(
-            "DELETE FROM projection_failures WHERE name = ? AND generation = ?",
-            (projection.name, old),
-        )
+        forget_failure(tx, projection.name, old)

@@ -23,8 +23,9 @@ from projections.base import Component
 from projections.db import Database, Tx, open_database
 from projections.directory import Directory
 from projections.events import EventRecord
+from projections.failures import Backoff
 from projections.readmodels import SqlReadModels
-from projections.runner import PROJECTIONS, Backoff, Runner, ensure_schema, rebuild
+from projections.runner import PROJECTIONS, Runner, ensure_schema, rebuild
 from tests.builders import FixedClock, add_user, enrolled_company, person
 
 
