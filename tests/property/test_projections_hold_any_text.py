@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain.values import Role
+from projections.runner import PROJECTIONS, rebuild
 from tests.builders import add_user, enrolled_company, person
 from tests.integration.projections_support import Stack, stack
 from tests.old_versions import MARK, storing_as_an_old_version
@@ -56,3 +57,16 @@ def test_any_stored_name_projects_as_the_database_can_hold_it(
     bob = s.reads.user(company, "bob")
     assert bob is not None
     assert bob.name == _held(text) + new
+
+
+def test_a_rebuild_goes_past_a_stored_nul(on_postgres: tuple[Stack, UUID]) -> None:
+    """A rebuild from 0 used to stop at the same event as the live copy."""
+    s, company = on_postgres
+    with storing_as_an_old_version(s.app):
+        s.app.change_company_details(person("alice"), company, f"A{MARK}", "1 Road")
+    for name in PROJECTIONS:
+        rebuild(s.db, s.app, name)
+    shown = s.reads.company(company)
+    assert shown is not None
+    assert shown.name == "A\ufffd"
+    assert {p.position for p in s.reads.status()} == {s.app.head()}
