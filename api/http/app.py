@@ -70,9 +70,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     problems.install(app)
     for module in ROUTERS:
         app.include_router(module.router)
-    app.add_api_route(
-        "/health", health, methods=["GET"], tags=["health"], responses=HEALTH_RESPONSES
-    )
+    app.add_api_route("/health", health, **HEALTH_ROUTE)
     install_console(app)  # the web console: pages, static files (issue 10)
     app.add_middleware(InvoiceListShortcut)  # innermost: the guards above still apply
     app.add_middleware(IdempotencyMiddleware, store=lambda: _store(app), secret=lambda: secret)
@@ -122,11 +120,15 @@ def _lifespan(settings: Settings, clock: Clock) -> Any:
     return lifespan
 
 
-HEALTH_RESPONSES: dict[int | str, dict[str, Any]] = {
-    503: {
-        "description": "`unavailable`: the store is unreachable; `degraded`: a projection "
-        "stopped at an event it cannot apply (its `stalled` says which and why)."
-    }
+HEALTH_ROUTE: dict[str, Any] = {
+    "methods": ["GET"],
+    "tags": ["health"],
+    "responses": {
+        503: {
+            "description": "`unavailable`: the store is unreachable; `degraded`: a projection "
+            "stopped at an event it cannot apply (its `stalled` says which and why)."
+        }
+    },
 }
 
 
