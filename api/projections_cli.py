@@ -1,5 +1,7 @@
 """`billing-center projections run|rebuild|status`: the read models' runner as its own
-process, a rebuild beside the live copy, and each projection's position and lag.
+process, a rebuild beside the live copy, and each projection's position and lag (and, for
+one stopped at an event it cannot apply, which event and why: the runner records it in
+the database, so this process sees what the server's runner met).
 
 `python -m api.projections_cli ...` is the same command (the tests run it as a process).
 """
@@ -25,6 +27,7 @@ from rich.table import Table
 from api.bootstrap import billing_center
 from api.settings import Settings
 from projections.db import open_database
+from projections.queries import ProjectionStatus
 from projections.readmodels import SqlReadModels
 from projections.runner import PAGE_SIZE, PROJECTIONS, Runner, ensure_schema, rebuild
 
@@ -92,18 +95,34 @@ def rebuild_command(
 
 @projections_cli.command()
 def status() -> None:
-    """Print each projection's position, the store's head and the lag."""
+    """Print each projection's position, the store's head and the lag, and why a projection
+    stopped, if one did (exit status 1: one cannot apply an event)."""
     settings = Settings()
     app, db = billing_center(settings), open_database(settings.database_url)
     try:
         ensure_schema(db)
-        table = Table("projection", "position", "head", "lag")
-        for row in SqlReadModels(db, app.head).status():
-            table.add_row(row.name, str(row.position), str(row.head), str(row.lag))
-        console.print(table)
+        rows = SqlReadModels(db, app.head).status()
     finally:
         db.close()
         app.close()
+    _print_status(rows)
+    if any(row.failure for row in rows):
+        raise typer.Exit(1)
+
+
+def _print_status(rows: list[ProjectionStatus]) -> None:
+    table = Table("projection", "position", "head", "lag", "state")
+    for row in rows:
+        state = "ok" if row.failure is None else "stalled"
+        table.add_row(row.name, str(row.position), str(row.head), str(row.lag), state)
+    console.print(table)
+    for row in rows:
+        if row.failure is not None:  # plain lines: a table would wrap the error
+            typer.echo(
+                f"{row.name}: stalled at position {row.position}, cannot apply event "
+                f"{row.failure.event_position} (attempt {row.failure.attempts}, "
+                f"{row.failure.failed_at}): {row.failure.error}"
+            )
 
 
 if __name__ == "__main__":

@@ -55,6 +55,8 @@ class Dialect:
     name = "sqlite"
     json_type = "TEXT"
     json_param = "?"
+    unholdable = ""
+    """Characters its text and JSON columns refuse: the read models get U+FFFD instead."""
 
     def sql(self, text: str) -> str:
         """The statement in this driver's placeholder style."""
@@ -62,11 +64,12 @@ class Dialect:
 
 
 class PostgresDialect(Dialect):
-    """PostgreSQL: `%s` placeholders, JSONB payloads."""
+    """PostgreSQL: `%s` placeholders, JSONB payloads, no NUL in text."""
 
     name = "postgres"
     json_type = "JSONB"
     json_param = "CAST(? AS JSONB)"
+    unholdable = "\x00"  # TEXT refuses the byte, JSONB the escape `\u0000` (issue 17)
 
     def sql(self, text: str) -> str:
         return text.replace("?", "%s")

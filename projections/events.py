@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 from uuid import UUID
 
+import orjson
 from eventsourcing.persistence import Mapper, Notification
 from eventsourcing.utils import resolve_topic
 
@@ -20,6 +21,7 @@ from projections.audit.privacy import (
 
 _ENVELOPE = ("originator_id", "originator_version", "timestamp")
 _PLAIN = {str, int, bool, float, type(None)}
+REPLACEMENT = "\ufffd"
 
 
 class EventRecord(NamedTuple):
@@ -54,33 +56,74 @@ class EventRecord(NamedTuple):
 Row = tuple[int, Any, int, str, bytes]  # position, originator id, version, topic, state
 
 
+class Holdable:
+    """Event data as a read model's database can hold it: each character it refuses (a NUL
+    on PostgreSQL) becomes U+FFFD. Issue 17: events stored before the text rule may hold
+    one, and copying it stopped the projection; the stored event itself is never changed
+    (audit exports read the store and carry it exactly)."""
+
+    def __init__(self, unholdable: str) -> None:
+        self.table = {ord(c): REPLACEMENT for c in unholdable}
+        # How a JSON state spells them (`\u0000`): most events are let through unread.
+        self.marks = tuple(orjson.dumps(c)[1:-1] for c in unholdable)
+
+    def in_state(self, state: bytes) -> bool:
+        """Whether a JSON state may hold a refused character."""
+        return any(mark in state for mark in self.marks)
+
+    def __call__(self, value: Any) -> Any:
+        """`value` with every refused character replaced, through dicts and lists."""
+        if isinstance(value, str):
+            return value.translate(self.table)
+        if isinstance(value, dict):
+            return {self(k): self(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self(v) for v in value]
+        if type(value) is tuple:
+            return tuple(self(v) for v in value)
+        return value
+
+
 class Decoder:
     """Stored events as records. The library's mapper makes a domain event object, which
     the record then copied; for most events the record is now made straight from the
     transcoded state, which is all that object would have held (issue 4: reading and
     decoding was half of a single projection's catch-up). The mapper's way is kept for
     what it does more: upcasting (a class past version 1), opening personal data (the
-    events `PersonalDataMapper` rewrites), a cipher or a compressor, any other mapper."""
+    events `PersonalDataMapper` rewrites), a cipher or a compressor, any other mapper.
+    Text the read models' database cannot hold is replaced (`Holdable`)."""
 
-    def __init__(self, mapper: Mapper[UUID]) -> None:
+    def __init__(self, mapper: Mapper[UUID], unholdable: str = "") -> None:
         self.mapper = mapper
         self.plain = (
             type(mapper) in (Mapper, PersonalDataMapper)
             and mapper.cipher is None
             and mapper.compressor is None
         )
+        self.holdable = Holdable(unholdable) if unholdable else None
 
     def __call__(self, row: Row) -> EventRecord:
         position, originator_id, version, topic, state = row
         owner, name, as_stored = _kind(topic)
         if not (self.plain and as_stored):
-            return decode(Notification(originator_id, version, topic, state, position), self.mapper)
+            record = decode(
+                Notification(originator_id, version, topic, state, position), self.mapper
+            )
+            return self._held(record)
         data: dict[str, Any] = self.mapper.transcoder.decode(state)
+        if self.holdable is not None and self.holdable.in_state(state):
+            data = self.holdable(data)
         recorded_at = data.pop("timestamp")
         data.pop("class_version", None)  # as the mapper does: version 1 needs no upcast
         aggregate_id = _uuid(originator_id)
         key = str(aggregate_id)
         return EventRecord(position, name, owner, aggregate_id, version, recorded_at, data, key)
+
+    def _held(self, record: EventRecord) -> EventRecord:
+        """A record the mapper made: its state may have been sealed, so every string is read."""
+        if self.holdable is None:
+            return record
+        return record._replace(data=self.holdable(record.data))
 
 
 @functools.lru_cache(maxsize=256)

@@ -190,13 +190,26 @@ class PaymentMethodView:
 
 
 @dataclass(frozen=True)
+class ProjectionFailure:
+    """Why a projection stopped (issue 17): the event it cannot apply, the error, how many
+    attempts in a row failed and when the last one did (ISO 8601, UTC)."""
+
+    event_position: int
+    error: str
+    attempts: int
+    failed_at: str
+
+
+@dataclass(frozen=True)
 class ProjectionStatus:
-    """How far one projection has read the store (for `/health` and `projections status`)."""
+    """How far one projection has read the store (for `/health` and `projections status`),
+    and why it stopped, if it did."""
 
     name: str
     position: int
     head: int
     lag: int
+    failure: ProjectionFailure | None = None
 
 
 @dataclass(frozen=True)

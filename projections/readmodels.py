@@ -16,6 +16,7 @@ from eventsourcing.application import Application
 from projections.accounts import AccountsView
 from projections.db import Database, open_database
 from projections.directory import ADMINISTRATOR, DirectoryView
+from projections.failures import live_failures
 from projections.invoices import InvoicesView, as_view
 from projections.queries import (
     DEFAULT_LIMIT,
@@ -59,15 +60,29 @@ class SqlReadModels:
     def wait_for(self, position: int, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
         while self.position() < position:
-            if time.monotonic() >= deadline:
+            if time.monotonic() >= deadline or self._stalled_at_or_before(position):
                 return False
             time.sleep(WAIT_STEP_SECONDS)
         return True
 
+    def _stalled_at_or_before(self, position: int) -> bool:
+        """A projection has stopped at an event up to `position`: waiting cannot help, so
+        the caller hears it at once instead of holding a waiting thread (issue 17)."""
+        with self.db.read() as tx:
+            return any(f.event_position <= position for f in live_failures(tx).values())
+
     def status(self) -> list[ProjectionStatus]:
-        head, positions = self.head(), self._positions()
+        head = self.head()
+        with self.db.read() as tx:
+            positions, failures = live_positions(tx), live_failures(tx)
         return [
-            ProjectionStatus(name, positions.get(name, 0), head, head - positions.get(name, 0))
+            ProjectionStatus(
+                name,
+                positions.get(name, 0),
+                head,
+                head - positions.get(name, 0),
+                failures.get(name),
+            )
             for name in PROJECTIONS
         ]
 

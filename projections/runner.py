@@ -21,9 +21,11 @@ it LISTENs on the channel the event recorder NOTIFYs after each insert, with a p
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 from uuid import UUID
 
@@ -34,14 +36,26 @@ from projections.base import Component
 from projections.db import Database, PostgresDatabase, Tx
 from projections.directory import Directory
 from projections.events import Decoder, EventRecord, Row
+from projections.failures import (
+    Backoff,
+    clear_failure,
+    create_failures,
+    described,
+    forget_failure,
+    live_failures,
+    record_failure,
+    savepoint,
+)
 from projections.invoices import Invoices
 from projections.outbox import Outbox, OutboxMessages
+from projections.queries import ProjectionFailure
 from projections.trail import Audit
 
 PAGE_SIZE = 2000
 POLL_SECONDS = 0.05
 LISTEN_TIMEOUT_SECONDS = 0.5
 MESSAGES = OutboxMessages("outbox_")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -137,6 +151,7 @@ def ensure_schema(db: Database) -> None:
             "CREATE TABLE IF NOT EXISTS projection_live "
             "(name TEXT PRIMARY KEY, generation INTEGER NOT NULL)"
         )
+        create_failures(tx)
         MESSAGES.create(tx)
         for projection in PROJECTIONS.values():
             if tx.one("SELECT 1 FROM projection_live WHERE name = ?", (projection.name,)):
@@ -183,7 +198,8 @@ def apply_page(
 
 
 class Runner:
-    """Follows the store for some projections, a page per transaction."""
+    """Follows the store for some projections, a page per transaction; each projection's
+    part of the page in a savepoint, so one that cannot apply an event stops alone."""
 
     def __init__(
         self,
@@ -192,11 +208,15 @@ class Runner:
         names: Iterable[str] = (),
         *,
         page_size: int = PAGE_SIZE,
+        backoff: Backoff | None = None,
     ) -> None:
         self.db, self.store, self.page_size = db, store, page_size
         self.projections = [PROJECTIONS[n] for n in (names or PROJECTIONS)]
-        self.decoder = Decoder(store.mapper)
+        self.decoder = Decoder(store.mapper, db.dialect.unholdable)
         self.indexed: set[str] = set()  # projections whose live copy has its reader indexes
+        self.backoff = backoff or Backoff()
+        # The projections with a failure row, and its event (None: the table not read yet).
+        self.failing: dict[str, int] | None = None
 
     def read(self, after: int) -> list[EventRecord]:
         """The page of events after position `after`, decoded."""
@@ -210,18 +230,98 @@ class Runner:
         return [(n.id, n.originator_id, n.originator_version, n.topic, n.state) for n in notes]
 
     def step(self) -> int:
-        """Apply the next page; the number of events read (0: caught up)."""
+        """Apply the next page to the projections not waiting out a backoff; the number of
+        events read (0: caught up)."""
+        due = [p for p in self.projections if self.backoff.due(p.name)]
+        if not due:
+            return 0
         with self.db.read() as tx:
             positions = live_positions(tx)
-        events = self.read(min(positions.get(p.name, 0) for p in self.projections))
-        if events:
+            if self.failing is None:  # another runner's, or before a restart
+                self.failing = {n: f.event_position for n, f in live_failures(tx).items()}
+        events, undecodable = self._page(min(positions.get(p.name, 0) for p in due))
+        if events or undecodable:
             with self.db.write() as tx:
-                for projection in self.projections:
-                    generation = live_generation(tx, projection.name, lock=True)
-                    apply_page(tx, projection, generation, events)
+                for projection in due:
+                    self._apply(tx, projection, events)
+                    if undecodable:
+                        self._stop_before(tx, projection, *undecodable)
         if len(events) < self.page_size:
             self._index_for_readers()
         return len(events)
+
+    def _page(self, after: int) -> tuple[list[EventRecord], tuple[int, Exception] | None]:
+        """The page after `after`, decoded up to an event that cannot be (a topic this
+        version does not know, a state its mapper refuses), with that event's position and
+        error. (`read` raises instead: a rebuild must not switch to a copy that stops short.)
+        """
+        events: list[EventRecord] = []
+        for row in self._rows(after):
+            try:
+                events.append(self.decoder(row))
+            except Exception as error:  # nothing can apply it: every projection stops there
+                return events, (row[0], error)
+        return events, None
+
+    def _stop_before(self, tx: Tx, projection: Projection, event: int, error: Exception) -> None:
+        """The projection has applied what came before an event nobody can decode."""
+        generation = live_generation(tx, projection.name)
+        if self.backoff.due(projection.name) and tracked(tx, projection.name, generation) < event:
+            self._record(tx, projection.name, generation, event, error)
+
+    def _apply(self, tx: Tx, projection: Projection, events: Sequence[EventRecord]) -> None:
+        """The page for one projection, or its failure recorded (the others go on)."""
+        if not events:
+            return
+        generation = live_generation(tx, projection.name, lock=True)
+        try:
+            with savepoint(tx, "projection"):
+                position = apply_page(tx, projection, generation, events)
+        except Exception as error:  # any error: that projection stops alone
+            self._stopped(tx, projection, generation, events, error)
+            return
+        self._applied(tx, projection.name, position)
+
+    def _applied(self, tx: Tx, name: str, position: int) -> None:
+        self.backoff.cleared(name)
+        if self.failing and self.failing.get(name, position + 1) <= position:
+            clear_failure(tx, name, position)
+            del self.failing[name]
+            log.warning("projection %s resumed: it is at position %d", name, position)
+
+    def _stopped(
+        self,
+        tx: Tx,
+        projection: Projection,
+        generation: int,
+        events: Sequence[EventRecord],
+        error: Exception,
+    ) -> None:
+        """Apply the page event by event up to the one that fails, and record why."""
+        for event in events:
+            try:
+                with savepoint(tx, "projection"):
+                    apply_page(tx, projection, generation, [event])
+            except Exception as culprit:
+                self._record(tx, projection.name, generation, event.position, culprit)
+                return
+        # The page failed but no event of it alone does: applied, one at a time.
+        log.warning("projection %s: page failed (%s), its events did not", projection.name, error)
+        self._applied(tx, projection.name, events[-1].position)
+
+    def _record(self, tx: Tx, name: str, generation: int, event: int, error: Exception) -> None:
+        attempts = self.backoff.failed(name)
+        failed_at = datetime.now(UTC).isoformat(timespec="seconds")
+        failure = ProjectionFailure(event, described(error, tx.dialect.unholdable), attempts,
+                                    failed_at)  # fmt: skip
+        record_failure(tx, name, generation, failure)
+        self.failing = (self.failing or {}) | {name: event}
+        wait = self.backoff.until[name] - self.backoff.clock()
+        log.error(
+            "projection %s cannot apply event %d (attempt %d; next in %.0f s): %s",
+            *(name, event, attempts, wait, failure.error),
+            exc_info=error if attempts == 1 else None,  # the traceback once, not every retry
+        )
 
     def _index_for_readers(self) -> None:
         """Caught up: the live copies get the indexes only queries use (checked once)."""
@@ -336,3 +436,4 @@ def _switch(
             "DELETE FROM projection_tracking WHERE name = ? AND generation = ?",
             (projection.name, old),
         )
+        forget_failure(tx, projection.name, old)

@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from anyio import CapacityLimiter, to_thread
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 
 from api.bootstrap import billing_center
 from api.http import problems
@@ -35,6 +35,7 @@ from api.settings import Settings, resolve_jwt_secret
 from api.web import install as install_console
 from domain.application import utc_now
 from domain.ports import Clock
+from projections.queries import ProjectionStatus
 
 DESCRIPTION = """
 The billing center of a carrier: companies enroll their shipper accounts, manage users,
@@ -69,7 +70,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     problems.install(app)
     for module in ROUTERS:
         app.include_router(module.router)
-    app.add_api_route("/health", health, methods=["GET"], tags=["health"])
+    app.add_api_route("/health", health, **HEALTH_ROUTE)
     install_console(app)  # the web console: pages, static files (issue 10)
     app.add_middleware(InvoiceListShortcut)  # innermost: the guards above still apply
     app.add_middleware(IdempotencyMiddleware, store=lambda: _store(app), secret=lambda: secret)
@@ -119,15 +120,42 @@ def _lifespan(settings: Settings, clock: Clock) -> Any:
     return lifespan
 
 
-def health(request: Request) -> dict[str, Any]:
-    """Liveness: the store is reachable; each projection's position and lag."""
+HEALTH_ROUTE: dict[str, Any] = {
+    "methods": ["GET"],
+    "tags": ["health"],
+    "responses": {
+        503: {
+            "description": "`unavailable`: the store is unreachable; `degraded`: a projection "
+            "stopped at an event it cannot apply (its `stalled` says which and why)."
+        }
+    },
+}
+
+
+def health(request: Request, response: Response) -> dict[str, Any]:
+    """Liveness: the store is reachable; each projection's position and lag (503 `degraded`
+    naming a projection stopped at an event it cannot apply)."""
     state = request.app.state
     head = state.billing_center.head()
+    projections = state.read_models.status()
+    degraded = any(p.failure for p in projections)
+    if degraded:
+        response.status_code = 503
+        response.headers["Retry-After"] = str(problems.RETRY_AFTER_SECONDS)
     return {
-        "status": "ok",
+        "status": "degraded" if degraded else "ok",
         "store": {"reachable": True, "head": head},
-        "projections": [
-            {"name": p.name, "position": p.position, "lag": p.lag}
-            for p in state.read_models.status()
-        ],
+        "projections": [_projection(p) for p in projections],
     }
+
+
+def _projection(p: ProjectionStatus) -> dict[str, Any]:
+    shown: dict[str, Any] = {"name": p.name, "position": p.position, "lag": p.lag}
+    if p.failure is not None:
+        shown["stalled"] = {
+            "event_position": p.failure.event_position,
+            "error": p.failure.error,
+            "attempts": p.failure.attempts,
+            "failed_at": p.failure.failed_at,
+        }
+    return shown

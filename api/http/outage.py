@@ -4,7 +4,9 @@ A request that meets a store error (the database stopped, a connection cut, no p
 connection in time) trips the gate; until a direct probe reaches the database again (at
 most one probe per `PROBE_INTERVAL_SECONDS`), every request is answered 503 without
 touching the connection pools, so no request waits on a database that is not there.
-`/health` always probes and says whether the store is reachable.
+`/health` says whether the store is reachable from a probe at most
+`HEALTH_PROBE_MAX_AGE_SECONDS` old: anyone may call it, and a probe opens a connection of
+its own, so calling it in a loop must not open connections at will (issue 17).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from api.http.problems import PROBLEM_JSON, RETRY_AFTER_SECONDS, STORE_ERRORS, P
 from projections.db import postgres_conninfo
 
 PROBE_INTERVAL_SECONDS = 0.5
+HEALTH_PROBE_MAX_AGE_SECONDS = 1.0
 PROBE_CONNECT_TIMEOUT_SECONDS = 2
 HEALTH_PATH = "/health"
 
@@ -58,11 +61,13 @@ class StoreGate:
         with self._lock:
             self.down, self.reason, self._probed = True, reason, self.clock()
 
-    def due(self, *, force: bool = False) -> bool:
-        """Whether to probe now: always when forced, else while down, once per interval."""
+    def due(self, *, health: bool = False) -> bool:
+        """Whether to probe now (one caller is told so, the others use its answer): while
+        down, once per interval; for `/health`, when the last probe is over a second old."""
         with self._lock:
-            recent = self.clock() - self._probed < PROBE_INTERVAL_SECONDS
-            if not force and (not self.down or recent):
+            interval = HEALTH_PROBE_MAX_AGE_SECONDS if health else PROBE_INTERVAL_SECONDS
+            fresh = self.clock() - self._probed < interval
+            if fresh or not (health or self.down):
                 return False
             self._probed = self.clock()
             return True
@@ -119,7 +124,7 @@ class StoreGateMiddleware:
             return
         gate = self.gate()
         health = scope["path"] == HEALTH_PATH
-        if gate.due(force=health):
+        if gate.due(health=health):
             await to_thread.run_sync(gate.check)
         if gate.down:
             reason = f"the store is unreachable: {gate.reason}"
