@@ -203,7 +203,8 @@ class IdempotencyMiddleware:
     async def _once(self, scope: Scope, receive: Receive, send: Send, owner: str, key: str) -> None:
         body = await read_body(receive, body_limit(scope)) or b""
         query = scope.get("query_string", b"").decode("latin-1")
-        print_ = fingerprint(scope["method"], scope["path"], query, body)
+        kind = _header(scope, b"content-type") or ""
+        print_ = fingerprint(scope["method"], scope["path"], query, body, kind)
         store = self.store()
         outcome = await to_thread.run_sync(store.reserve, owner, key, print_)
         if isinstance(outcome, Mismatch):
