@@ -74,7 +74,8 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     app.add_middleware(InvoiceListShortcut)  # innermost: the guards above still apply
     app.add_middleware(IdempotencyMiddleware, store=lambda: _store(app), secret=lambda: secret)
     app.add_middleware(StoreGateMiddleware, gate=lambda: gate)
-    app.add_middleware(GuardMiddleware)
+    sign_in = "/console/sign-in" if settings.is_development else "/console/signed-out"
+    app.add_middleware(GuardMiddleware, secret=lambda: secret, sign_in=sign_in)
     return app
 
 
