@@ -15,7 +15,7 @@ from api.http.deps import Paging
 from api.http.schemas import AccountRef
 from api.web.errors import ConsoleRoute
 from api.web.session import CSRF_FIELD, check_csrf
-from api.web.templating import Console, Member, console, redirect
+from api.web.templating import Console, Member, console_reading, redirect
 from domain.errors import DomainError, NotFound
 from domain.values import AccountKey
 from projections.queries import MAX_LIMIT
@@ -33,7 +33,7 @@ async def posted(request: Request) -> FormData:
     return form
 
 
-Ctx = Annotated[Console, Depends(console)]
+Ctx = Annotated[Console, Depends(console_reading)]
 Posted = Annotated[FormData, Depends(posted)]
 
 
