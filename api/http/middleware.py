@@ -15,7 +15,7 @@ from starlette.requests import Request, cookie_parser
 from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.http.auth import authenticate, caller_from, verify
+from api.http.auth import SESSION_COOKIE, authenticate, caller_from, verify
 from api.http.idempotency import (
     Answer,
     IdempotencyStore,
@@ -31,7 +31,6 @@ from api.http.problems import (
     domain_problem,
     unauthenticated_problem,
 )
-from api.web.session import SESSION_COOKIE
 from domain.caller import Caller
 from domain.caller import Scope as CallerScope
 from domain.errors import DomainError
@@ -124,6 +123,14 @@ async def too_deep(body: bytes) -> bool:
     return await to_thread.run_sync(json_depth, body) > MAX_JSON_DEPTH
 
 
+def holder(scope: Scope, secret: str) -> Caller | None:
+    """Who a request comes from: a valid bearer token's caller, else the console session's."""
+    try:
+        return authenticate(_header(scope, b"authorization"), secret)
+    except Unauthenticated:
+        return session_caller(scope, secret)
+
+
 def session_caller(scope: Scope, secret: str) -> Caller | None:
     """The caller of the console's session cookie, or None (absent, bad or expired)."""
     token = cookie_parser(_header(scope, b"cookie") or "").get(SESSION_COOKIE)
@@ -183,9 +190,39 @@ def replaying(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
+class SecurityHeadersMiddleware:
+    """Outermost: every answer, refusals of the other guards included, says `nosniff`, no
+    framing, no referrer and names no server; an authenticated one is `no-store`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        authenticated = _header(scope, b"authorization") is not None
+        await self.app(scope, receive, self._secured(send, authenticated=authenticated))
+
+    @staticmethod
+    def _secured(send: Send, *, authenticated: bool) -> Send:
+        async def secured(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"server"]
+                headers.append((b"x-content-type-options", b"nosniff"))
+                headers.append((b"x-frame-options", b"DENY"))
+                headers.append((b"referrer-policy", b"no-referrer"))
+                if authenticated:
+                    headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        return secured
+
+
 class GuardMiddleware:
     """Decides who asks before reading the body (401/403), bounds the body by route (413),
-    refuses deeply nested JSON (422), adds security headers.
+    refuses deeply nested JSON (422).
 
     Only the headers are looked at until the caller may send a body: an unauthenticated
     10 MB body is refused without a byte of it read (issue 17).
@@ -200,7 +237,6 @@ class GuardMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        send = self._secured(send, authenticated=_header(scope, b"authorization") is not None)
         refusal = self._refusal(scope)
         if refusal is not None:
             await refusal(scope, receive, send)
@@ -235,21 +271,6 @@ class GuardMiddleware:
         if session_caller(scope, self.secret()) is not None:
             return None
         return RedirectResponse(self.sign_in, status_code=303)
-
-    @staticmethod
-    def _secured(send: Send, *, authenticated: bool) -> Send:
-        async def secured(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"server"]
-                headers.append((b"x-content-type-options", b"nosniff"))
-                headers.append((b"x-frame-options", b"DENY"))
-                headers.append((b"referrer-policy", b"no-referrer"))
-                if authenticated:
-                    headers.append((b"cache-control", b"no-store"))
-                message = {**message, "headers": headers}
-            await send(message)
-
-        return secured
 
 
 class IdempotencyMiddleware:
