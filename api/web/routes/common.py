@@ -74,6 +74,17 @@ def text(form: FormData, name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+def number(value: object, digits: int) -> int | None:
+    """A whole number typed in a form or a URL, of at most `digits` ASCII digits; else None.
+
+    `str.isdigit` alone lets "²" through (and `int` refuses it) or 5,000 digits (over
+    Python's limit): both were 500s (issue 17).
+    """
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= digits:
+        return int(value)
+    return None
+
+
 def texts(form: FormData, name: str) -> list[str]:
     """Every value of a repeated field (checkboxes)."""
     return [v for v in form.getlist(name) if isinstance(v, str) and v]
