@@ -47,6 +47,8 @@ PUBLIC = frozenset({"/", "/health", "/docs", "/docs/oauth2-redirect", "/redoc", 
 SESSION_OPENERS = frozenset({"/console/sign-in", "/console/session"})
 """Console forms that open a session, so are posted without one."""
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
+LENGTH_DIGITS = 12
+"""A `Content-Length` longer than this is over every limit (and `int` refuses 4,300 digits)."""
 
 
 def is_upload(scope: Scope) -> bool:
@@ -160,6 +162,30 @@ async def read_body(receive: Receive, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
+async def bounded_body(scope: Scope, receive: Receive, send: Send) -> bytes | None:
+    """The body, within its route's limit (413) and nesting depth (422); None once refused."""
+    limit = body_limit(scope)
+    if _declared_over(scope, limit):
+        await send_problem(send, 413, "Request too large", f"at most {limit} bytes")
+        return None
+    body = await read_body(receive, limit)
+    if body is None:
+        await send_problem(send, 413, "Request too large", f"at most {limit} bytes")
+        return None
+    if not is_upload(scope) and await too_deep(body):
+        detail = f"JSON nested deeper than {MAX_JSON_DEPTH} levels"
+        await send_problem(send, 422, "Invalid input", detail)
+        return None
+    return body
+
+
+def _declared_over(scope: Scope, limit: int) -> bool:
+    """Whether `Content-Length` already says the body is over `limit` (or is no number)."""
+    length = _header(scope, b"content-length") or "0"
+    well_formed = length.isascii() and length.isdigit() and len(length) <= LENGTH_DIGITS
+    return not well_formed or int(length) > limit
+
+
 def api_refusal(scope: Scope, secret: str) -> Response | None:
     """401 without a valid bearer token; 403 for a document from anyone but the billing
     system (I7), which alone may send 10 MB."""
@@ -241,20 +267,9 @@ class GuardMiddleware:
         if refusal is not None:
             await refusal(scope, receive, send)
             return
-        limit = body_limit(scope)
-        length = _header(scope, b"content-length")
-        if length and (not length.isdigit() or int(length) > limit):
-            await send_problem(send, 413, "Request too large", f"at most {limit} bytes")
-            return
-        body = await read_body(receive, limit)
-        if body is None:
-            await send_problem(send, 413, "Request too large", f"at most {limit} bytes")
-            return
-        if not is_upload(scope) and await too_deep(body):
-            detail = f"JSON nested deeper than {MAX_JSON_DEPTH} levels"
-            await send_problem(send, 422, "Invalid input", detail)
-            return
-        await self.app(scope, replaying(body, receive), send)
+        body = await bounded_body(scope, receive, send)
+        if body is not None:
+            await self.app(scope, replaying(body, receive), send)
 
     def _refusal(self, scope: Scope) -> Response | None:
         """401/403 for the API, the sign-in page for a console form without a session."""
