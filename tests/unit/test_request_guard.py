@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from starlette.types import Message, Scope
 
+from api.http import middleware
 from api.http.middleware import GuardMiddleware, json_depth
 from api.tokens import Scope as Principal
 from api.tokens import issue_token
@@ -30,12 +32,14 @@ class Body:
     """A request body handed out in chunks; `read` counts the bytes the app took."""
 
     size: int
+    fill: bytes = b"{"
     read: int = 0
 
     async def receive(self) -> Message:
         chunk = min(CHUNK, self.size - self.read)
         self.read += chunk
-        return {"type": "http.request", "body": b"{" * chunk, "more_body": self.read < self.size}
+        body = self.fill * chunk
+        return {"type": "http.request", "body": body, "more_body": self.read < self.size}
 
 
 @dataclass
@@ -102,12 +106,15 @@ def test_a_json_body_over_64_kib_with_a_valid_token_is_413() -> None:
     assert "65536" in problem["detail"]
 
 
-def test_a_json_body_of_64_kib_reaches_the_route() -> None:
-    status, _, downstream = _call("/v1/companies", Body(CHUNK), _bearer(), method="PUT")
-    assert status == 422  # 64 KiB of "{": read, then refused as nested too deeply
-    assert downstream.bodies == []
-    status, _, downstream = _call("/v1/companies", Body(0), _bearer())
-    assert (status, downstream.bodies) == (200, [b""])
+def test_a_body_of_64_kib_reaches_the_route() -> None:
+    status, _, downstream = _call("/v1/companies", Body(CHUNK, fill=b" "), _bearer(), method="PUT")
+    assert (status, [len(b) for b in downstream.bodies]) == (200, [CHUNK])
+
+
+def test_json_nested_deeper_than_32_levels_is_422_and_never_reaches_the_route() -> None:
+    status, problem, downstream = _call("/v1/companies", Body(CHUNK), _bearer())
+    assert (status, downstream.bodies) == (422, [])
+    assert "nested" in problem["detail"]
 
 
 def test_the_upload_refuses_a_person_before_reading_the_document() -> None:
@@ -136,3 +143,24 @@ def test_the_depth_scan_ignores_brackets_inside_strings() -> None:
     assert json_depth(b'["\\"[[", [[]]]') == 3
     assert json_depth(b'"unterminated [[[') == 0
     assert json_depth(b"]]][") == 0
+
+
+def test_the_depth_scan_runs_off_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many brackets are scanned in a worker thread: the loop keeps answering others."""
+    threads: list[threading.Thread] = []
+
+    def scan(_: bytes) -> int:
+        threads.append(threading.current_thread())
+        return 0
+
+    monkeypatch.setattr(middleware, "json_depth", scan)
+    status, _, _ = _call("/v1/companies", Body(CHUNK), _bearer())
+    assert status == 200
+    assert threads
+    assert threads[0] is not threading.main_thread()
+
+
+def test_a_few_brackets_are_not_scanned_at_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(middleware, "json_depth", lambda _: pytest.fail("scanned"))
+    status, _, _ = _call("/v1/companies", Body(32, fill=b"["), _bearer())
+    assert status == 200
