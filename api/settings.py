@@ -10,7 +10,8 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr
+from limits import parse
+from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.keys import read_or_create_secret_file
@@ -34,6 +35,22 @@ class Settings(BaseSettings):
     data_key: Path = Path("./var/keys/data-aes256.key")
     export_key: Path = Path("./var/keys/export-ed25519.pem")
     smtp_url: str | None = None
+    # Rate limits (issue 17), in the `limits` notation ("N/minute", "N per 15 minutes"),
+    # counted in each process's memory: with `serve --workers W` a client gets up to W times.
+    rate_limit_token_less: str = "300/minute"
+    """Requests without a valid token or console session, per client address (`/health`,
+    which monitors poll, is not counted)."""
+    rate_limit_sign_ins: str = "30/minute"
+    """Console sign-ins (`POST /console/sign-in`, `/console/session`), per client address."""
+    rate_limit_proofs: str = "10 per 15 minutes"
+    """Refused account proofs (A1) when enrolling or adding an account, per login and,
+    separately, per client address; a proof that matches is not counted."""
+
+    @field_validator("rate_limit_token_less", "rate_limit_sign_ins", "rate_limit_proofs")
+    @classmethod
+    def _a_rate_limit(cls, value: str) -> str:
+        parse(value)  # ValueError names the setting: the service refuses to start
+        return value
 
     @property
     def is_development(self) -> bool:

@@ -18,8 +18,9 @@ from fastapi import FastAPI, Request, Response
 from api.bootstrap import billing_center
 from api.http import problems
 from api.http.idempotency import IdempotencyStore, idempotency_store
-from api.http.middleware import GuardMiddleware, IdempotencyMiddleware
+from api.http.middleware import GuardMiddleware, IdempotencyMiddleware, SecurityHeadersMiddleware
 from api.http.outage import StoreGate, StoreGateMiddleware, probe_for
+from api.http.ratelimit import ProofLimitMiddleware, RateLimitMiddleware, RateLimits
 from api.http.routes import (
     accounts,
     audit,
@@ -72,10 +73,15 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
         app.include_router(module.router)
     app.add_api_route("/health", health, **HEALTH_ROUTE)
     install_console(app)  # the web console: pages, static files (issue 10)
+    app.state.rate_limits = limits = RateLimits(settings)
     app.add_middleware(InvoiceListShortcut)  # innermost: the guards above still apply
+    app.add_middleware(ProofLimitMiddleware, limits=limits, secret=lambda: secret)
     app.add_middleware(IdempotencyMiddleware, store=lambda: _store(app), secret=lambda: secret)
     app.add_middleware(StoreGateMiddleware, gate=lambda: gate)
-    app.add_middleware(GuardMiddleware)
+    sign_in = "/console/sign-in" if settings.is_development else "/console/signed-out"
+    app.add_middleware(GuardMiddleware, secret=lambda: secret, sign_in=sign_in)
+    app.add_middleware(RateLimitMiddleware, limits=limits, secret=lambda: secret)
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: on every answer
     return app
 
 

@@ -24,6 +24,8 @@ MAX_SUB_CHARS = 128
 MAX_EMAIL_CHARS = 254
 MAX_NAME_CHARS = 200
 ALGORITHMS = ["HS256"]
+SESSION_COOKIE = "bc_session"
+"""The console's cookie holding the caller's token (api/web/session.py)."""
 VERIFIED_TOKENS = 4096
 """Tokens whose signature was checked, kept (LRU) so a client's next requests skip it."""
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")

@@ -18,6 +18,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Protocol
 
+import orjson
 from psycopg import Connection
 from psycopg.conninfo import make_conninfo
 from psycopg.rows import TupleRow
@@ -57,12 +58,23 @@ class Mismatch:
 Outcome = Answer | Reserved | InProgress | Mismatch
 
 
-def fingerprint(method: str, path: str, query: str, body: bytes) -> str:
-    """What makes two requests "the same" for a key."""
+def fingerprint(method: str, path: str, query: str, body: bytes, content_type: str = "") -> str:
+    """What makes two requests "the same" for a key: a JSON body counts by its parsed value."""
     digest = hashlib.sha256()
-    for part in (method.encode(), path.encode(), query.encode(), body):
+    for part in (method.encode(), path.encode(), query.encode(), canonical(body, content_type)):
         digest.update(len(part).to_bytes(8, "big") + part)
     return digest.hexdigest()
+
+
+def canonical(body: bytes, content_type: str) -> bytes:
+    """A JSON body with sorted keys and no whitespace, so a client's re-serialised retry
+    (other key order, other spacing) is the same request; anything else as sent."""
+    if not content_type.lower().startswith("application/json"):
+        return body
+    try:
+        return orjson.dumps(orjson.loads(body), option=orjson.OPT_SORT_KEYS)
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError):
+        return body  # the route refuses it; the bytes still tell two attempts apart
 
 
 class IdempotencyStore(Protocol):

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, MutableMapping
+from itertools import accumulate
 from typing import Any
 
 from anyio import to_thread
+from starlette.requests import Request, cookie_parser
+from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.http.auth import authenticate
+from api.http.auth import SESSION_COOKIE, authenticate, caller_from, verify
 from api.http.idempotency import (
     Answer,
     IdempotencyStore,
@@ -21,28 +24,59 @@ from api.http.idempotency import (
     Reserved,
     fingerprint,
 )
-from api.http.problems import PROBLEM_JSON, Problem, Unauthenticated
+from api.http.problems import (
+    PROBLEM_JSON,
+    Problem,
+    Unauthenticated,
+    domain_problem,
+    unauthenticated_problem,
+)
+from domain.caller import Caller
+from domain.caller import Scope as CallerScope
+from domain.errors import DomainError
 
-MAX_BODY_BYTES = 1024 * 1024
+Secret = Callable[[], str]
+
+JSON_BODY_BYTES = 64 * 1024
+"""API.md, Values: a JSON body (and a console form) is at most 64 KiB."""
 UPLOAD_BODY_BYTES = 10 * 1024 * 1024 + 64 * 1024
 """I7: a document of up to 10 MB, with room for its multipart wrapping."""
 _UPLOAD = re.compile(r"^/v1/invoices/[^/]+/documents$")
+PUBLIC = frozenset({"/", "/health", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+"""Routes anyone may call; `/console` pages decide about their session themselves."""
+SESSION_OPENERS = frozenset({"/console/sign-in", "/console/session"})
+"""Console forms that open a session, so are posted without one."""
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
+LENGTH_DIGITS = 12
+"""A `Content-Length` longer than this is over every limit (and `int` refuses 4,300 digits)."""
+
+
+def is_upload(scope: Scope) -> bool:
+    """The one route that takes more than a JSON body: a document (I7)."""
+    return scope.get("method") == "POST" and bool(_UPLOAD.match(scope.get("path", "")))
 
 
 def body_limit(scope: Scope) -> int:
     """The largest body a request may carry: documents are bigger than JSON (I7)."""
-    if scope.get("method") == "POST" and _UPLOAD.match(scope.get("path", "")):
-        return UPLOAD_BODY_BYTES
-    return MAX_BODY_BYTES
+    return UPLOAD_BODY_BYTES if is_upload(scope) else JSON_BODY_BYTES
+
+
+def is_console(path: str) -> bool:
+    """A page or form of the web console (it keeps its caller in a session cookie)."""
+    return path == "/console" or path.startswith("/console/")
 
 
 MAX_JSON_DEPTH = 32
 MAX_KEY_CHARS = 255
-QUOTE, BACKSLASH, OPENERS, CLOSERS = 0x22, 0x5C, (0x5B, 0x7B), (0x5D, 0x7D)
 NOT_REPLAYED = frozenset({401, 408, 409, 429})
 FIRST_SERVER_ERROR = 500
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 REPLAYED_HEADERS = frozenset({"content-type", "x-position", "location"})
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"?', re.DOTALL)
+"""A JSON string, or an unterminated one to the end: always matches where it starts, so the
+scan stays linear (no backtracking) whatever the bytes."""
+_NOT_BRACKETS = bytes(range(256)).translate(None, b"[]{}")
+_STEP = {0x5B: 1, 0x7B: 1, 0x5D: -1, 0x7D: -1}
 
 
 def problem_message(status: int, title: str, detail: str) -> tuple[Message, Message]:
@@ -75,20 +109,39 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 def json_depth(body: bytes) -> int:
-    """How deeply a JSON text nests (brackets outside strings), without parsing it."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for byte in body:
-        if in_string:
-            escaped, in_string = (False, True) if escaped else (byte == BACKSLASH, byte != QUOTE)
-        elif byte == QUOTE:
-            in_string = True
-        elif byte in OPENERS:
-            depth += 1
-            deepest = max(deepest, depth)
-        elif byte in CLOSERS:
-            depth -= 1
-    return deepest
+    """How deeply a JSON text nests (brackets outside strings), without parsing it.
+
+    C-speed passes (a regex drops the strings, `translate` keeps the brackets): 64 KiB of
+    brackets take about 2 ms where a byte-by-byte loop took 10 ms (issue 17).
+    """
+    brackets = _STRING.sub(b"", body).translate(None, _NOT_BRACKETS)
+    return max(0, max(accumulate(map(_STEP.__getitem__, brackets)), default=0))
+
+
+async def too_deep(body: bytes) -> bool:
+    """Whether a JSON body nests deeper than `MAX_JSON_DEPTH`; never scanned on the loop."""
+    if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
+        return False  # so few brackets cannot nest deeper: the common case, in microseconds
+    return await to_thread.run_sync(json_depth, body) > MAX_JSON_DEPTH
+
+
+def holder(scope: Scope, secret: str) -> Caller | None:
+    """Who a request comes from: a valid bearer token's caller, else the console session's."""
+    try:
+        return authenticate(_header(scope, b"authorization"), secret)
+    except Unauthenticated:
+        return session_caller(scope, secret)
+
+
+def session_caller(scope: Scope, secret: str) -> Caller | None:
+    """The caller of the console's session cookie, or None (absent, bad or expired)."""
+    token = cookie_parser(_header(scope, b"cookie") or "").get(SESSION_COOKIE)
+    if not token:
+        return None
+    try:
+        return caller_from(verify(token, secret))
+    except Unauthenticated:
+        return None
 
 
 async def read_body(receive: Receive, limit: int) -> bytes | None:
@@ -109,6 +162,46 @@ async def read_body(receive: Receive, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
+async def bounded_body(scope: Scope, receive: Receive, send: Send) -> bytes | None:
+    """The body, within its route's limit (413) and nesting depth (422); None once refused."""
+    limit = body_limit(scope)
+    if _declared_over(scope, limit):
+        await send_problem(send, 413, "Request too large", f"at most {limit} bytes")
+        return None
+    body = await read_body(receive, limit)
+    if body is None:
+        await send_problem(send, 413, "Request too large", f"at most {limit} bytes")
+        return None
+    if not is_upload(scope) and await too_deep(body):
+        detail = f"JSON nested deeper than {MAX_JSON_DEPTH} levels"
+        await send_problem(send, 422, "Invalid input", detail)
+        return None
+    return body
+
+
+def _declared_over(scope: Scope, limit: int) -> bool:
+    """Whether `Content-Length` already says the body is over `limit` (or is no number)."""
+    length = _header(scope, b"content-length") or "0"
+    well_formed = length.isascii() and length.isdigit() and len(length) <= LENGTH_DIGITS
+    return not well_formed or int(length) > limit
+
+
+def api_refusal(scope: Scope, secret: str) -> Response | None:
+    """401 without a valid bearer token; 403 for a document from anyone but the billing
+    system (I7), which alone may send 10 MB."""
+    request = Request(scope)
+    try:
+        caller = authenticate(_header(scope, b"authorization"), secret)
+    except Unauthenticated as error:
+        return unauthenticated_problem(request, error)
+    if is_upload(scope):
+        try:
+            caller.require_scope(CallerScope.BILLING_SYSTEM, "I7")
+        except DomainError as error:
+            return domain_problem(request, error)
+    return None
+
+
 def replaying(body: bytes, receive: Receive) -> Receive:
     """A `receive` that hands the buffered body on once, then waits for the disconnect."""
     sent = False
@@ -123,33 +216,19 @@ def replaying(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-class GuardMiddleware:
-    """Bounds the body (413), refuses deeply nested JSON (422), adds security headers."""
+class SecurityHeadersMiddleware:
+    """Outermost: every answer, refusals of the other guards included, says `nosniff`, no
+    framing, no referrer and names no server; an authenticated one is `no-store`."""
 
-    def __init__(self, app: ASGIApp, max_body: int = MAX_BODY_BYTES) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.max_body = max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        send = self._secured(send, authenticated=_header(scope, b"authorization") is not None)
-        limit = max(self.max_body, body_limit(scope))
-        length = _header(scope, b"content-length")
-        if length and (not length.isdigit() or int(length) > limit):
-            await send_problem(send, 413, "Request too large", f"at most {limit} bytes")
-            return
-        body = await read_body(receive, limit)
-        if body is None:
-            await send_problem(send, 413, "Request too large", f"at most {limit} bytes")
-            return
-        multipart = (_header(scope, b"content-type") or "").startswith("multipart/")
-        if not multipart and json_depth(body) > MAX_JSON_DEPTH:
-            detail = f"JSON nested deeper than {MAX_JSON_DEPTH} levels"
-            await send_problem(send, 422, "Invalid input", detail)
-            return
-        await self.app(scope, replaying(body, receive), send)
+        authenticated = _header(scope, b"authorization") is not None
+        await self.app(scope, receive, self._secured(send, authenticated=authenticated))
 
     @staticmethod
     def _secured(send: Send, *, authenticated: bool) -> Send:
@@ -167,7 +246,46 @@ class GuardMiddleware:
         return secured
 
 
-Secret = Callable[[], str]
+class GuardMiddleware:
+    """Decides who asks before reading the body (401/403), bounds the body by route (413),
+    refuses deeply nested JSON (422).
+
+    Only the headers are looked at until the caller may send a body: an unauthenticated
+    10 MB body is refused without a byte of it read (issue 17).
+    """
+
+    def __init__(self, app: ASGIApp, secret: Secret, sign_in: str = "/console/sign-in") -> None:
+        self.app = app
+        self.secret = secret
+        self.sign_in = sign_in
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        refusal = self._refusal(scope)
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
+        body = await bounded_body(scope, receive, send)
+        if body is not None:
+            await self.app(scope, replaying(body, receive), send)
+
+    def _refusal(self, scope: Scope) -> Response | None:
+        """401/403 for the API, the sign-in page for a console form without a session."""
+        path = scope.get("path", "")
+        if path in PUBLIC:
+            return None
+        if is_console(path):
+            return self._console_refusal(scope)
+        return api_refusal(scope, self.secret())
+
+    def _console_refusal(self, scope: Scope) -> Response | None:
+        if scope.get("method") in READS or scope.get("path") in SESSION_OPENERS:
+            return None  # pages answer a missing session themselves
+        if session_caller(scope, self.secret()) is not None:
+            return None
+        return RedirectResponse(self.sign_in, status_code=303)
 
 
 class IdempotencyMiddleware:
@@ -203,7 +321,8 @@ class IdempotencyMiddleware:
     async def _once(self, scope: Scope, receive: Receive, send: Send, owner: str, key: str) -> None:
         body = await read_body(receive, body_limit(scope)) or b""
         query = scope.get("query_string", b"").decode("latin-1")
-        print_ = fingerprint(scope["method"], scope["path"], query, body)
+        kind = _header(scope, b"content-type") or ""
+        print_ = fingerprint(scope["method"], scope["path"], query, body, kind)
         store = self.store()
         outcome = await to_thread.run_sync(store.reserve, owner, key, print_)
         if isinstance(outcome, Mismatch):

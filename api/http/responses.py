@@ -13,7 +13,10 @@ _MEANING = {
     409: "The current state forbids it (the rule is named), or a concurrent change won.",
     413: "The request body is too large.",
     422: "Malformed input, with field-level details, or a rule's refusal of a value.",
-    503: "The read models have not reached `min_position` within 5 s; retry after a second.",
+    429: "Too many requests from this client (without a token, or refused proofs, A1); "
+    "retry after `Retry-After` seconds.",
+    503: "The read models have not reached `min_position` within 5 s (at once for a position "
+    "the store has not reached); retry after a second.",
 }
 
 
@@ -29,8 +32,9 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-COMMON = responses(401, 403, 404, 422)
-"""Errors any authenticated route may answer (403: a service principal, or a member's role)."""
+COMMON = responses(401, 403, 404, 422, 429)
+"""Errors any authenticated route may answer (403: a service principal, or a member's role;
+429: the rate limits of api/http/ratelimit.py)."""
 
 WRITE = responses(409, 413)
 """What a write may answer besides: a state that forbids it, a body too large."""

@@ -9,11 +9,10 @@ import secrets
 
 from fastapi import Request, Response
 
-from api.http.auth import caller_from, verify
+from api.http.auth import SESSION_COOKIE, caller_from, verify
 from api.http.problems import Unauthenticated
 from domain.caller import Caller
 
-SESSION_COOKIE = "bc_session"
 NONCE_COOKIE = "bc_nonce"
 LANG_COOKIE = "bc_lang"
 CSRF_FIELD = "csrf_token"

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
+from anyio import CapacityLimiter, to_thread
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -36,6 +37,7 @@ from projections.queries import ReadModels
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
 READ_WAIT_SECONDS = 5.0
+POSITION_DIGITS = 18
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; connect-src 'self'"
@@ -135,7 +137,7 @@ class Console:
 
 
 def console(request: Request) -> Console:
-    """The console's view of a request; waits for `seen` (the last write) to be readable."""
+    """The console's view of a request: who asks, in which language (no waiting)."""
     nonce, new = nonce_of(request)
     chosen = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
     ctx = Console(
@@ -147,10 +149,35 @@ def console(request: Request) -> Console:
     )
     if request.query_params.get("lang") in LOCALES:
         ctx.cookies[LANG_COOKIE] = ctx.lang
-    seen = request.query_params.get("seen", "")
-    if seen.isdigit() and len(seen) < 19:  # noqa: PLR2004
-        ctx.reads.wait_for(int(seen), READ_WAIT_SECONDS)
     return ctx
+
+
+async def console_reading(request: Request) -> Console:
+    """`console`, once the read models show the caller's last write (`seen`).
+
+    The wait sleeps in the waiting threads (`app.state.waiting`), never in the few threads
+    every route shares, and only for a position the store has reached: a larger one was
+    never written, so nobody waits for it (issue 17: 8 such pages stopped the service).
+    """
+    ctx = console(request)
+    seen = seen_position(request)
+    if seen is not None:
+        waiting: CapacityLimiter = request.app.state.waiting
+        await to_thread.run_sync(_wait_for_write, ctx, seen, limiter=waiting)
+    return ctx
+
+
+def seen_position(request: Request) -> int | None:
+    """The `seen` parameter: a store position of at most 18 ASCII digits, else ignored."""
+    seen = request.query_params.get("seen", "")
+    if seen.isascii() and seen.isdigit() and len(seen) <= POSITION_DIGITS:
+        return int(seen)
+    return None
+
+
+def _wait_for_write(ctx: Console, seen: int) -> None:
+    if seen <= ctx.app.head():
+        ctx.reads.wait_for(seen, READ_WAIT_SECONDS)
 
 
 def secured(ctx: Console, response: Response) -> Response:

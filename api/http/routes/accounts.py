@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Response
 
 from api.http.deps import App, CurrentCaller, Page, Reads, written
 from api.http.paging import in_pages
+from api.http.ratelimit import counted_proof
 from api.http.responses import COMMON, READ, WRITE
 from api.http.schemas import (
     AccountAdded,
@@ -52,7 +53,8 @@ def add_account(
     *, cid: UUID, body: NewAccount, caller: CurrentCaller, app: App, response: Response
 ) -> AccountAdded:
     """Add an account, proven with one of its latest invoices (Administrators: A1, A2)."""
-    receipt = app.add_account(caller, cid, account_request(body))
+    with counted_proof():  # a refused proof (A1) counts towards the rate limit
+        receipt = app.add_account(caller, cid, account_request(body))
     return AccountAdded(
         account=AccountRef.of(receipt.result), position=written(response, receipt.position)
     )

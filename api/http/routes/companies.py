@@ -7,6 +7,7 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 
 from api.http.deps import App, CurrentCaller, Reads, written
+from api.http.ratelimit import counted_proof
 from api.http.responses import COMMON, READ, WRITE
 from api.http.schemas import (
     CompanyChanged,
@@ -29,7 +30,8 @@ def enroll(
     *, body: Enrollment, caller: CurrentCaller, app: App, response: Response
 ) -> CompanyCreated:
     """Enroll a company with its first proven accounts; you become its general admin (R1)."""
-    receipt = app.enroll_company(caller, body.name, [account_request(a) for a in body.accounts])
+    with counted_proof():  # a refused proof (A1) counts towards the rate limit
+        receipt = app.enroll_company(caller, body.name, [account_request(a) for a in body.accounts])
     return CompanyCreated(company_id=receipt.result, position=written(response, receipt.position))
 
 

@@ -16,6 +16,7 @@ from api.web.routes.common import (
     console_router,
     every,
     member_of,
+    number,
     refs,
     text,
     texts,
@@ -113,6 +114,12 @@ def reenroll(ctx: Ctx, form: Posted) -> Response:
     )
 
 
+def _days(days: str) -> int:
+    """Days before the due date as typed; anything but a small number is refused (-1)."""
+    typed = number(days, 3)
+    return -1 if typed is None else typed
+
+
 @router.post("/console/accounts/{acct}/autopay")
 def autopay(ctx: Ctx, acct: str, form: Posted) -> Response:
     """I6: set up (or cancel) the account's automatic payment."""
@@ -126,7 +133,7 @@ def autopay(ctx: Ctx, acct: str, form: Posted) -> Response:
             )
             return int(answer.headers["X-Position"])
         days = text(form, "days")
-        body = AutopayIn.model_validate({"days_before_due": int(days) if days.isdigit() else -1})
+        body = AutopayIn.model_validate({"days_before_due": _days(days)})
         return accounts.set_up_autopay(
             cid=member.cid, acct=acct, body=body, caller=ctx.person, app=ctx.app, response=written()
         ).position

@@ -10,7 +10,7 @@ from uuid import UUID
 from fastapi.responses import Response, StreamingResponse
 
 from api.keys import load_or_create_export_key
-from api.web.routes.common import Ctx, console_router
+from api.web.routes.common import Ctx, console_router, number
 from api.web.templating import Console, render, secured
 from domain.caller import Scope
 from domain.errors import InvalidInput, NotFound
@@ -63,7 +63,7 @@ def event_log(ctx: Ctx) -> Response:
         types=kinds or None,
         since=_instant(ctx, "from"),
         until=_instant(ctx, "to"),
-        after=int(after) if after.isdigit() and len(after) <= POSITION_DIGITS else 0,
+        after=number(after, POSITION_DIGITS) or 0,
         limit=PAGE_SIZE,
     )
     keep = {k: v for k, v in query.items() if k != "after"}

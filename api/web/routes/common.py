@@ -15,7 +15,7 @@ from api.http.deps import Paging
 from api.http.schemas import AccountRef
 from api.web.errors import ConsoleRoute
 from api.web.session import CSRF_FIELD, check_csrf
-from api.web.templating import Console, Member, console, redirect
+from api.web.templating import Console, Member, console_reading, redirect
 from domain.errors import DomainError, NotFound
 from domain.values import AccountKey
 from projections.queries import MAX_LIMIT
@@ -33,7 +33,7 @@ async def posted(request: Request) -> FormData:
     return form
 
 
-Ctx = Annotated[Console, Depends(console)]
+Ctx = Annotated[Console, Depends(console_reading)]
 Posted = Annotated[FormData, Depends(posted)]
 
 
@@ -72,6 +72,17 @@ def text(form: FormData, name: str) -> str:
     """A text field ('' when absent)."""
     value = form.get(name)
     return value.strip() if isinstance(value, str) else ""
+
+
+def number(value: object, digits: int) -> int | None:
+    """A whole number typed in a form or a URL, of at most `digits` ASCII digits; else None.
+
+    `str.isdigit` alone lets "²" through (and `int` refuses it) or 5,000 digits (over
+    Python's limit): both were 500s (issue 17).
+    """
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= digits:
+        return int(value)
+    return None
 
 
 def texts(form: FormData, name: str) -> list[str]:

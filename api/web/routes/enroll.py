@@ -9,7 +9,16 @@ from starlette.datastructures import FormData
 
 from api.http.routes import companies
 from api.http.schemas import Enrollment
-from api.web.routes.common import Ctx, Posted, attempt, back, console_router, text, written
+from api.web.routes.common import (
+    Ctx,
+    Posted,
+    attempt,
+    back,
+    console_router,
+    number,
+    text,
+    written,
+)
 from api.web.templating import Console, redirect, render
 
 router = console_router()
@@ -18,7 +27,7 @@ MAX_ROWS = 10
 
 def _rows(ctx: Console, form: FormData | None) -> int:
     asked = (form.get("rows") if form else None) or ctx.request.query_params.get("rows", "1")
-    count = int(asked) if isinstance(asked, str) and asked.isdigit() else 1
+    count = number(asked, 2) or 1
     return max(1, min(count, MAX_ROWS))
 
 

@@ -14,6 +14,7 @@ from starlette.datastructures import QueryParams
 from api.http.deps import Paging
 from api.http.routes import invoices
 from api.http.schemas import InvoiceOut
+from api.web.routes.common import number
 from api.web.templating import Console
 from projections.queries import MAX_LIMIT, InvoiceView
 
@@ -73,7 +74,7 @@ class Filters:
         f.sort = sort if sort in SORTABLE else "issue_date"
         f.descending = query.get("dir", "desc") != "asc"
         page = query.get("page", "1")
-        f.page = int(page) if page.isdigit() and 0 < len(page) < 7 else 1  # noqa: PLR2004
+        f.page = number(page, 6) or 1
         return f
 
     def _day(self, query: QueryParams, name: str) -> date | None:
