@@ -19,11 +19,10 @@ from api.documents.pdf import render
 from api.documents.sheet import sheet_of
 from api.documents.store import DocumentStore, document_store
 from api.documents.upload import DocumentTooLarge, check_pdf, read_limited
-from api.http.deps import App, CurrentCaller, Reads, written
+from api.http.deps import App, CurrentCaller, Reads, invoice_reader, written
 from api.http.responses import COMMON, READ, WRITE
 from domain.caller import Scope
 from domain.errors import NotFound
-from domain.roles import Action
 from projections.queries import MAX_LIMIT, SectionName
 
 router = APIRouter(tags=["documents"], responses=COMMON)
@@ -88,12 +87,13 @@ def invoices_csv(
     archive: Annotated[bool, Query(description="The archive history (A6) instead.")] = False,
 ) -> StreamingResponse:
     """The invoices you may see, as CSV (UTF-8 with BOM): the billing history, or the archive."""
-    me = caller.as_person()
-    app.read_company(cid).require(me, Action.VIEW_INVOICES)
+    access = invoice_reader(app, cid, caller)
     section: SectionName = "ARCHIVE" if archive else "HISTORY"
     today = app.today()
     rows = all_pages(
-        lambda cursor: reads.invoices(cid, me, section, today=today, cursor=cursor, limit=MAX_LIMIT)
+        lambda cursor: reads.invoices(
+            cid, access.login, section, today=today, cursor=cursor, limit=MAX_LIMIT, access=access
+        )
     )
     name = f"{'archive' if archive else 'invoices'}-{cid}.csv"
     headers = _disposition("attachment", name)
