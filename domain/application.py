@@ -104,6 +104,32 @@ class BankAccount:
 
 
 @dataclass(frozen=True)
+class Membership:
+    """A user of a company as a command left them (R3, R4, R6, R10): what its answer says,
+    even if another change (a removal) commits before it is written out (issue 18)."""
+
+    login: str
+    email: str
+    name: str
+    role: Role
+    accounts: tuple[str, ...]
+    general_administrator: bool
+
+    @classmethod
+    def of(cls, company: Company, user: User) -> Membership:
+        """`user` (a member of `company`) as both aggregates have them."""
+        login = user.login
+        return cls(
+            login,
+            user.email,
+            user.name,
+            company.role_of(login),
+            tuple(company.grants[login]),
+            login == company.general_administrator,
+        )
+
+
+@dataclass(frozen=True)
 class Visible:
     """An invoice as one caller may see it, with what the checks loaded."""
 
@@ -531,27 +557,29 @@ class BillingCenter(Application[UUID]):
     @command
     def change_role(
         self, caller: Caller, company_id: UUID, login: str, role: Role
-    ) -> Receipt[None]:
+    ) -> Receipt[Membership]:
         """R3/R9: change a user's role (R6 keeps the general administrator's)."""
         company = self._member_company(caller.as_person(), company_id)
         company.change_role(caller.login, login, role)
         cancelled = self._cancel_lost_autopays(company, login)
-        return Receipt(self._save(company, *cancelled), None)
+        user = self.user(login)
+        return Receipt(self._save(company, *cancelled), Membership.of(company, user))
 
     @command
     def set_user_accounts(
         self, caller: Caller, company_id: UUID, login: str, accounts: Iterable[AccountKey]
-    ) -> Receipt[None]:
+    ) -> Receipt[Membership]:
         """R4/R9: grant exactly these accounts to a user (revoking the others)."""
         company = self._member_company(caller.as_person(), company_id)
         company.set_accounts(caller.login, login, [str(a) for a in accounts])
         cancelled = self._cancel_lost_autopays(company, login)
-        return Receipt(self._save(company, *cancelled), None)
+        user = self.user(login)
+        return Receipt(self._save(company, *cancelled), Membership.of(company, user))
 
     @command
     def change_user_profile(
         self, caller: Caller, company_id: UUID, login: str, email: str, name: str
-    ) -> Receipt[None]:
+    ) -> Receipt[Membership]:
         """R10: Administrators (and Plan Managers, R9) keep users' profiles up to date."""
         company = self._member_company(caller.as_person(), company_id)
         company.require(caller.login, Action.MANAGE_USERS)
@@ -559,7 +587,7 @@ class BillingCenter(Application[UUID]):
             raise NotFound("user", login)
         user = self.user(login)
         user.change_profile(email, name)
-        return Receipt(self._save(user), None)
+        return Receipt(self._save(user), Membership.of(company, user))
 
     @command
     def hand_over(self, caller: Caller, company_id: UUID, login: str) -> Receipt[None]:
