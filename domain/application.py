@@ -437,7 +437,13 @@ class BillingCenter(Application[UUID]):
 
     def _save(self, *aggregates: Aggregate | None) -> int:
         saved = {a.id: a for a in aggregates if a is not None}
+        unchanged = not any(a.pending_events for a in saved.values())
+        # A change that changes nothing answers the head, read before checking that what it
+        # decided on is still the last word there: a later head may hold a racing change.
+        head = self.head() if unchanged else 0
         self._verify_reads(saved)
+        if unchanged:
+            self._verify_unchanged(saved)
         token = _SAVING.set(saved)
         try:
             recordings = self.save(*aggregates)
@@ -446,7 +452,14 @@ class BillingCenter(Application[UUID]):
         if isinstance(self.repository, CachedRepository):
             for aggregate in saved.values():
                 self.repository.remember(aggregate)
-        return recordings[-1].notification.id if recordings else self.head()
+        return recordings[-1].notification.id if recordings else head
+
+    def _verify_unchanged(self, saved: dict[UUID, Aggregate]) -> None:
+        """Raise _StaleRead if an aggregate a no-op decided on has newer events."""
+        for aggregate_id, aggregate in saved.items():
+            newer = self.repository.event_store.get(aggregate_id, gt=aggregate.version, limit=1)
+            if any(True for _ in newer):
+                raise _StaleRead(aggregate_id)
 
     def _verify_reads(self, saved: dict[UUID, Aggregate]) -> None:
         """Raise _StaleRead if a cached aggregate the command decided on has changed since.
