@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     data_key: Path = Path("./var/keys/data-aes256.key")
     export_key: Path = Path("./var/keys/export-ed25519.pem")
     smtp_url: str | None = None
+    identity_provider_origins: str = ""
+    """Origins (comma-separated, e.g. `https://idp.example.com`) that may post a token to
+    `/console/session` besides the console itself; every other console form only the console."""
 
     @property
     def is_development(self) -> bool:

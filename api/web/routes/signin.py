@@ -13,7 +13,13 @@ from api.http.problems import Unauthenticated
 from api.tokens import Scope, issue_token
 from api.web.errors import shown
 from api.web.routes.common import Ctx, Posted, console_router, text
-from api.web.session import SESSION_SECONDS, end_session, secret_of, start_session
+from api.web.session import (
+    SESSION_SECONDS,
+    check_origin,
+    end_session,
+    secret_of,
+    start_session,
+)
 from api.web.templating import Console, redirect, render
 from domain.caller import Scope as CallerScope
 from domain.errors import InvalidInput, NotFound
@@ -80,7 +86,15 @@ def _mint(request: Request, form: FormData) -> str:
     )
 
 
+def _identity_providers(request: Request) -> list[str]:
+    configured: str = request.app.state.settings.identity_provider_origins
+    return [o.strip().rstrip("/") for o in configured.split(",") if o.strip()]
+
+
 async def _token_field(request: Request) -> str:
+    """The posted token, once the form is known to come from the console or the configured
+    identity provider (login CSRF: another site must not sign a browser in as someone)."""
+    check_origin(request, _identity_providers(request))
     form = await request.form()
     value = form.get("token")
     return value if isinstance(value, str) else ""
