@@ -10,7 +10,7 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.keys import read_or_create_secret_file
@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     data_key: Path = Path("./var/keys/data-aes256.key")
     export_key: Path = Path("./var/keys/export-ed25519.pem")
     smtp_url: str | None = None
+    token_max_lifetime_seconds: int = Field(default=24 * 3600, ge=60)
+    """A token whose `exp` is further ahead than this is refused (issue 18)."""
+    jwt_issuer: str | None = None
+    """When set, a token's `iss` must be exactly this."""
+    jwt_audience: str | None = None
+    """When set, a token's `aud` must be or contain this."""
     identity_provider_origins: str = ""
     """Origins (comma-separated, e.g. `https://idp.example.com`) that may post a token to
     `/console/session` besides the console itself; every other console form only the console."""

@@ -47,8 +47,9 @@ class BearerCaller(SecurityBase):
         request: Request,
         x_request_id: Annotated[str | None, Header(max_length=200)] = None,
     ) -> Caller:
-        secret: str = request.app.state.jwt_secret
-        return authenticate(request.headers.get("authorization"), secret, x_request_id)
+        state = request.app.state
+        header = request.headers.get("authorization")
+        return authenticate(header, state.jwt_secret, x_request_id, state.token_rules)
 
 
 current_caller = BearerCaller()

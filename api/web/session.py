@@ -42,7 +42,7 @@ def session_caller(request: Request) -> Caller | None:
     if not token:
         return None
     try:
-        claims = verify(token, secret_of(request))
+        claims = verify(token, secret_of(request), request.app.state.token_rules)
     except Unauthenticated:
         return None
     return caller_from(claims, request.headers.get("x-request-id"))

@@ -106,7 +106,7 @@ def session_from_identity_provider(
 ) -> Response:
     """Outside development: the identity provider posts its token (form field `token`)."""
     try:
-        verify(token, secret_of(ctx.request))
+        verify(token, secret_of(ctx.request), ctx.request.app.state.token_rules)
     except Unauthenticated:
         return render(ctx, "signed_out.html", status=401)
     response = redirect(ctx, "/console")
