@@ -43,3 +43,12 @@ def test_a_token_valid_for_more_than_a_day_is_refused(client: TestClient) -> Non
     listed = f"/v1/companies/{'0' * 8}-0000-0000-0000-{'0' * 12}/invoices"  # the shortcut too
     response = client.get(listed, headers={"Authorization": f"Bearer {week}"})
     assert response.status_code == 401
+
+
+def test_the_development_sign_in_mints_a_token_the_service_accepts(client: TestClient) -> None:
+    page = client.get("/console/sign-in")
+    csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    form = {"csrf_token": csrf, "login": "alice"}
+    signed = client.post("/console/sign-in", data=form, headers={"Origin": "http://testserver"})
+    assert signed.status_code == 200
+    assert signed.url.path == "/console/enroll"  # signed in: a person in no company enrolls

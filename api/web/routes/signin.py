@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from api.http.auth import verify
+from api.http.auth import TokenRules, verify
 from api.http.problems import Unauthenticated
 from api.tokens import Scope, issue_token
 from api.web.errors import shown
@@ -76,13 +76,16 @@ def _mint(request: Request, form: FormData) -> str:
     if not 0 < len(login) <= 128 or any(c.isspace() for c in login):  # noqa: PLR2004
         raise InvalidInput("login", "a login id of 1 to 128 characters without spaces")
     scope = {s.value: s for s in Scope}.get(text(form, "scope"))
+    rules: TokenRules = request.app.state.token_rules  # a token the service accepts
     return issue_token(
         secret_of(request),
         login,
         scope=scope,
-        ttl_seconds=SESSION_SECONDS,
+        ttl_seconds=min(SESSION_SECONDS, rules.max_lifetime_seconds),
         email=text(form, "email") or f"{login}@example.test",
         name=text(form, "name") or login,
+        issuer=rules.issuer,
+        audience=rules.audience,
     )
 
 
