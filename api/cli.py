@@ -95,9 +95,14 @@ def token(
         str | None, typer.Option(help="The name claim (profile at enrollment).")
     ] = None,
 ) -> None:
-    """Print a bearer token for LOGIN signed with the configured secret."""
-    _, secret = _settings_and_secret()
-    typer.echo(issue_token(secret, login, scope=scope, ttl_seconds=ttl, email=email, name=name))
+    """Print a bearer token for LOGIN signed with the configured secret (and the configured
+    issuer and audience), valid for at most the configured longest lifetime."""
+    settings, secret = _settings_and_secret()
+    if ttl > settings.token_max_lifetime_seconds:
+        errors.print(f"[bold red]error:[/] --ttl is at most {settings.token_max_lifetime_seconds}")
+        raise typer.Exit(code=2)
+    typer.echo(issue_token(secret, login, scope=scope, ttl_seconds=ttl, email=email, name=name,
+                           issuer=settings.jwt_issuer, audience=settings.jwt_audience))  # fmt: skip
 
 
 @demo.command("seed")

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 from limits import parse
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.keys import read_or_create_secret_file
@@ -51,6 +51,16 @@ class Settings(BaseSettings):
     def _a_rate_limit(cls, value: str) -> str:
         parse(value)  # ValueError names the setting: the service refuses to start
         return value
+
+    token_max_lifetime_seconds: int = Field(default=24 * 3600, ge=60)
+    """A token whose `exp` is further ahead than this is refused (issue 18)."""
+    jwt_issuer: str | None = None
+    """When set, a token's `iss` must be exactly this."""
+    jwt_audience: str | None = None
+    """When set, a token's `aud` must be or contain this."""
+    identity_provider_origins: str = ""
+    """Origins (comma-separated, e.g. `https://idp.example.com`) that may post a token to
+    `/console/session` besides the console itself; every other console form only the console."""
 
     @property
     def is_development(self) -> bool:

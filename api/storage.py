@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -85,12 +87,20 @@ def _sqlite_env(url: str) -> dict[str, str]:
     if not url.lower().startswith(prefix) or len(url) == len(prefix):
         raise StorageUrlError(f"a SQLite URL is sqlite:///PATH, got {url!r}")
     path = Path(unquote(url[len(prefix) :])).resolve()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _create_private(path)
     return {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "SQLITE_DBNAME": str(path),
         "SQLITE_LOCK_TIMEOUT": str(SQLITE_LOCK_TIMEOUT_SECONDS),
     }
+
+
+def _create_private(path: Path) -> None:
+    """Create the SQLite file 0600 (in a new folder 0700) before SQLite does: it holds
+    personal data, and SQLite gives its -wal and -shm files the database file's mode."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):  # made earlier, or by a concurrent start
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _postgres_env(url: str) -> dict[str, str]:

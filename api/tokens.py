@@ -20,8 +20,11 @@ def issue_token(
     now: datetime | None = None,
     email: str | None = None,
     name: str | None = None,
+    issuer: str | None = None,
+    audience: str | None = None,
 ) -> str:
-    """A JWT with ``sub``, ``iat``, ``exp`` and, when given, ``scope``, ``email``, ``name``."""
+    """A JWT with ``sub``, ``iat``, ``exp`` and, when given, ``scope``, ``email``, ``name``,
+    ``iss`` and ``aud``."""
     issued = now or datetime.now(UTC)
     claims: dict[str, object] = {
         "sub": login,
@@ -34,4 +37,8 @@ def issue_token(
         claims["email"] = email
     if name:
         claims["name"] = name
+    if issuer:
+        claims["iss"] = issuer
+    if audience:
+        claims["aud"] = audience
     return jwt.encode(claims, secret, algorithm="HS256")

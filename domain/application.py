@@ -104,6 +104,32 @@ class BankAccount:
 
 
 @dataclass(frozen=True)
+class Membership:
+    """A user of a company as a command left them (R3, R4, R6, R10): what its answer says,
+    even if another change (a removal) commits before it is written out (issue 18)."""
+
+    login: str
+    email: str
+    name: str
+    role: Role
+    accounts: tuple[str, ...]
+    general_administrator: bool
+
+    @classmethod
+    def of(cls, company: Company, user: User) -> Membership:
+        """`user` (a member of `company`) as both aggregates have them."""
+        login = user.login
+        return cls(
+            login,
+            user.email,
+            user.name,
+            company.role_of(login),
+            tuple(company.grants[login]),
+            login == company.general_administrator,
+        )
+
+
+@dataclass(frozen=True)
 class Visible:
     """An invoice as one caller may see it, with what the checks loaded."""
 
@@ -411,7 +437,13 @@ class BillingCenter(Application[UUID]):
 
     def _save(self, *aggregates: Aggregate | None) -> int:
         saved = {a.id: a for a in aggregates if a is not None}
+        unchanged = not any(a.pending_events for a in saved.values())
+        # A change that changes nothing answers the head, read before checking that what it
+        # decided on is still the last word there: a later head may hold a racing change.
+        head = self.head() if unchanged else 0
         self._verify_reads(saved)
+        if unchanged:
+            self._verify_unchanged(saved)
         token = _SAVING.set(saved)
         try:
             recordings = self.save(*aggregates)
@@ -420,7 +452,14 @@ class BillingCenter(Application[UUID]):
         if isinstance(self.repository, CachedRepository):
             for aggregate in saved.values():
                 self.repository.remember(aggregate)
-        return recordings[-1].notification.id if recordings else self.head()
+        return recordings[-1].notification.id if recordings else head
+
+    def _verify_unchanged(self, saved: dict[UUID, Aggregate]) -> None:
+        """Raise _StaleRead if an aggregate a no-op decided on has newer events."""
+        for aggregate_id, aggregate in saved.items():
+            newer = self.repository.event_store.get(aggregate_id, gt=aggregate.version, limit=1)
+            if any(True for _ in newer):
+                raise _StaleRead(aggregate_id)
 
     def _verify_reads(self, saved: dict[UUID, Aggregate]) -> None:
         """Raise _StaleRead if a cached aggregate the command decided on has changed since.
@@ -531,27 +570,29 @@ class BillingCenter(Application[UUID]):
     @command
     def change_role(
         self, caller: Caller, company_id: UUID, login: str, role: Role
-    ) -> Receipt[None]:
+    ) -> Receipt[Membership]:
         """R3/R9: change a user's role (R6 keeps the general administrator's)."""
         company = self._member_company(caller.as_person(), company_id)
         company.change_role(caller.login, login, role)
         cancelled = self._cancel_lost_autopays(company, login)
-        return Receipt(self._save(company, *cancelled), None)
+        user = self.user(login)
+        return Receipt(self._save(company, *cancelled), Membership.of(company, user))
 
     @command
     def set_user_accounts(
         self, caller: Caller, company_id: UUID, login: str, accounts: Iterable[AccountKey]
-    ) -> Receipt[None]:
+    ) -> Receipt[Membership]:
         """R4/R9: grant exactly these accounts to a user (revoking the others)."""
         company = self._member_company(caller.as_person(), company_id)
         company.set_accounts(caller.login, login, [str(a) for a in accounts])
         cancelled = self._cancel_lost_autopays(company, login)
-        return Receipt(self._save(company, *cancelled), None)
+        user = self.user(login)
+        return Receipt(self._save(company, *cancelled), Membership.of(company, user))
 
     @command
     def change_user_profile(
         self, caller: Caller, company_id: UUID, login: str, email: str, name: str
-    ) -> Receipt[None]:
+    ) -> Receipt[Membership]:
         """R10: Administrators (and Plan Managers, R9) keep users' profiles up to date."""
         company = self._member_company(caller.as_person(), company_id)
         company.require(caller.login, Action.MANAGE_USERS)
@@ -559,7 +600,7 @@ class BillingCenter(Application[UUID]):
             raise NotFound("user", login)
         user = self.user(login)
         user.change_profile(email, name)
-        return Receipt(self._save(user), None)
+        return Receipt(self._save(user), Membership.of(company, user))
 
     @command
     def hand_over(self, caller: Caller, company_id: UUID, login: str) -> Receipt[None]:

@@ -394,32 +394,39 @@ class InvoicesView:
         self.c = Invoices(prefix)
         self.directory = directory
 
-    def _granted(self, all_accounts: bool) -> str:
-        if all_accounts:
-            return ""
-        return (
-            f"AND i.account IN (SELECT g.account FROM {self.directory}grants g "
-            "WHERE g.company_id = ? AND g.login = ?) "
+    def grants(self, tx: Tx, company_id: UUID, login: str) -> frozenset[str]:
+        """The accounts granted to `login` as the directory read model has them."""
+        rows = tx.all(
+            f"SELECT account FROM {self.directory}grants WHERE company_id = ? AND login = ?",
+            [str(company_id), login],
         )
+        return frozenset(str(r[0]) for r in rows)
+
+    @staticmethod
+    def _granted(accounts: frozenset[str] | None) -> tuple[str, list[Any]]:
+        """R4's filter: none for every account, else the accounts given (none: no rows)."""
+        if accounts is None:
+            return "", []
+        if not accounts:
+            return "AND 1 = 0 ", []
+        marks = ", ".join("?" * len(accounts))
+        return f"AND i.account IN ({marks}) ", sorted(accounts)
 
     def invoice_rows(
         self,
         tx: Tx,
         company_id: UUID,
-        login: str,
         section: str,
         *,
-        all_accounts: bool,
+        accounts: frozenset[str] | None,
         today: date,
         cursor: str | None,
         limit: int,
     ) -> Page[InvoiceRow]:
         """Newest first: issue date, then delivery (store position), keyset-paged; the items as
-        stored (no conversions; issue 5)."""
-        cid = str(company_id)
-        params: list[Any] = [cid, section, history_cutoff(today).isoformat()]
-        if not all_accounts:
-            params += [cid, login]
+        stored (no conversions; issue 5). `accounts`: R4's, None for every account."""
+        granted, grants = self._granted(accounts)
+        params: list[Any] = [str(company_id), section, history_cutoff(today).isoformat(), *grants]
         after = ""
         if cursor:
             day, position = decode_cursor(cursor, 2)
@@ -428,7 +435,7 @@ class InvoicesView:
         rows = self.c.all(
             tx,
             f"SELECT {_COLUMNS}, position FROM @invoices i WHERE i.company_id = ? "
-            f"AND i.section = ? AND i.issue_date > ? {self._granted(all_accounts)}{after}"
+            f"AND i.section = ? AND i.issue_date > ? {granted}{after}"
             "ORDER BY i.issue_date DESC, i.position DESC LIMIT ?",
             [*params, limit + 1],
         )
@@ -441,21 +448,20 @@ class InvoicesView:
         tx: Tx,
         invoice_id: UUID,
         company_id: UUID,
-        login: str,
         *,
-        all_accounts: bool,
+        accounts: frozenset[str] | None,
         today: date,
     ) -> InvoiceDetail | None:
-        """The invoice if it is in the company's history or archive, in A7's window, granted."""
-        cid = str(company_id)
-        params: list[Any] = [str(invoice_id), cid, history_cutoff(today).isoformat()]
-        if not all_accounts:
-            params += [cid, login]
+        """The invoice if it is in the company's history or archive, in A7's window, granted
+        (`accounts` as for `invoice_rows`)."""
+        granted, grants = self._granted(accounts)
+        cutoff = history_cutoff(today).isoformat()
+        params: list[Any] = [str(invoice_id), str(company_id), cutoff, *grants]
         row = self.c.one(
             tx,
             f"SELECT {_COLUMNS}, detail FROM @invoices i WHERE i.invoice_id = ? "
             "AND i.company_id = ? AND i.section IN ('HISTORY', 'ARCHIVE') AND i.issue_date > ? "
-            f"{self._granted(all_accounts)}",
+            f"{granted}",
             params,
         )
         return None if row is None else _detail(row, json.loads(row[10]))

@@ -63,6 +63,20 @@ class InvoiceRow(NamedTuple):
 
 
 @dataclass(frozen=True)
+class Access:
+    """What `login` may see in a company as the write model says when the request is
+    answered (R4): every account of the company (`accounts` None, Administrators) or these.
+
+    The API passes it to every invoice query so that a revoked grant or a demotion takes
+    effect at once, however far the directory read model trails (issue 18).
+    """
+
+    company_id: UUID
+    login: str
+    accounts: frozenset[str] | None
+
+
+@dataclass(frozen=True)
 class InvoiceView:
     """An invoice as a list item (API.md Shapes)."""
 
@@ -301,8 +315,12 @@ class ReadModels(Protocol):
         today: date,
         cursor: str | None = None,
         limit: int = DEFAULT_LIMIT,
+        access: Access | None = None,
     ) -> Page[InvoiceView]:
-        """The invoices `login` may see in the section, newest first (issue date, delivery)."""
+        """The invoices `login` may see in the section, newest first (issue date, delivery).
+
+        `access` decides what `login` may see; without it the directory read model does
+        (for checks of the read side against itself only: it trails the store)."""
         ...
 
     def invoice_rows(
@@ -314,12 +332,16 @@ class ReadModels(Protocol):
         today: date,
         cursor: str | None = None,
         limit: int = DEFAULT_LIMIT,
+        access: Access | None = None,
     ) -> Page[InvoiceRow]:
         """The same page as `invoices`, its items as stored."""
         ...
 
-    def invoice(self, invoice_id: UUID, *, login: str, today: date) -> InvoiceDetail | None:
-        """The invoice in detail if `login` may see it now (any section but HIDDEN), else None."""
+    def invoice(
+        self, invoice_id: UUID, *, login: str, today: date, access: Access | None = None
+    ) -> InvoiceDetail | None:
+        """The invoice in detail if `login` may see it now (any section but HIDDEN), else None
+        (`access` as for `invoices`)."""
         ...
 
     # --- audit and outbox ---

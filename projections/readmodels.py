@@ -14,12 +14,13 @@ from uuid import UUID
 from eventsourcing.application import Application
 
 from projections.accounts import AccountsView
-from projections.db import Database, open_database
+from projections.db import Database, Tx, open_database
 from projections.directory import ADMINISTRATOR, DirectoryView
 from projections.failures import live_failures
 from projections.invoices import InvoicesView, as_view
 from projections.queries import (
     DEFAULT_LIMIT,
+    Access,
     AccountView,
     AuditEntry,
     CompanyView,
@@ -131,9 +132,10 @@ class SqlReadModels:
         today: date,
         cursor: str | None = None,
         limit: int = DEFAULT_LIMIT,
+        access: Access | None = None,
     ) -> Page[InvoiceView]:
         page = self.invoice_rows(
-            company_id, login, section, today=today, cursor=cursor, limit=limit
+            company_id, login, section, today=today, cursor=cursor, limit=limit, access=access
         )
         return Page([as_view(row) for row in page.items], page.next)
 
@@ -146,31 +148,45 @@ class SqlReadModels:
         today: date,
         cursor: str | None = None,
         limit: int = DEFAULT_LIMIT,
+        access: Access | None = None,
     ) -> Page[InvoiceRow]:
         with self.db.read() as tx:
-            role = self.directory.role(tx, company_id, login)
-            if role is None:
+            access = access or self._access(tx, company_id, login)
+            if access is None or access.company_id != company_id:
                 return Page([], None)
             return self.invoices_view.invoice_rows(
                 tx,
                 company_id,
-                login,
                 section,
-                all_accounts=role == ADMINISTRATOR,
+                accounts=access.accounts,
                 today=today,
                 cursor=cursor,
                 limit=limit,
             )
 
-    def invoice(self, invoice_id: UUID, *, login: str, today: date) -> InvoiceDetail | None:
+    def invoice(
+        self, invoice_id: UUID, *, login: str, today: date, access: Access | None = None
+    ) -> InvoiceDetail | None:
         with self.db.read() as tx:
-            company = self.directory.company_of(tx, login)
-            role = company and self.directory.role(tx, company, login)
-            if company is None or role is None:
+            access = access or self._own_access(tx, login)
+            if access is None:
                 return None
             return self.invoices_view.invoice(
-                tx, invoice_id, company, login, all_accounts=role == ADMINISTRATOR, today=today
+                tx, invoice_id, access.company_id, accounts=access.accounts, today=today
             )
+
+    def _own_access(self, tx: Tx, login: str) -> Access | None:
+        company = self.directory.company_of(tx, login)
+        return None if company is None else self._access(tx, company, login)
+
+    def _access(self, tx: Tx, company_id: UUID, login: str) -> Access | None:
+        """What the directory read model says `login` may see (it trails the store)."""
+        role = self.directory.role(tx, company_id, login)
+        if role is None:
+            return None
+        if role == ADMINISTRATOR:
+            return Access(company_id, login, None)
+        return Access(company_id, login, self.invoices_view.grants(tx, company_id, login))
 
     def audit_events(
         self,

@@ -1,5 +1,6 @@
 """The billing history as CSV for spreadsheets: UTF-8 with a BOM, a header row, ISO dates,
-plain decimal amounts (a dot, two decimals, no grouping), one invoice per row.
+plain decimal amounts (a dot, two decimals, no grouping), one invoice per row. Text a
+spreadsheet would run as a formula is prefixed with `'` (`projections.spreadsheet`).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import io
 from collections.abc import Callable, Iterable, Iterator
 
 from projections.queries import InvoiceView, Page
+from projections.spreadsheet import neutralised
 
 BOM = "\ufeff"
 COLUMNS = (
@@ -40,8 +42,8 @@ def all_pages(read: PageReader) -> Iterator[InvoiceView]:
 
 
 def row(invoice: InvoiceView) -> tuple[str, ...]:
-    """One invoice as CSV cells."""
-    return (
+    """One invoice as CSV cells, none of them a formula."""
+    cells = (
         str(invoice.invoice_id),
         invoice.invoice_number,
         invoice.account,
@@ -53,6 +55,7 @@ def row(invoice: InvoiceView) -> tuple[str, ...]:
         invoice.status,
         invoice.section,
     )
+    return tuple(neutralised(cell) for cell in cells)
 
 
 def csv_chunks(invoices: Iterable[InvoiceView], rows_per_chunk: int = 200) -> Iterator[bytes]:

@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request, Response
 
 from api.bootstrap import billing_center
 from api.http import problems
+from api.http.auth import TokenRules
 from api.http.idempotency import IdempotencyStore, idempotency_store
 from api.http.middleware import GuardMiddleware, IdempotencyMiddleware, SecurityHeadersMiddleware
 from api.http.outage import StoreGate, StoreGateMiddleware, probe_for
@@ -67,6 +68,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     )
     app.state.settings = settings
     app.state.jwt_secret = secret
+    app.state.token_rules = TokenRules.of(settings)
     app.state.store_gate = gate = StoreGate(probe_for(settings.database_url))
     problems.install(app)
     for module in ROUTERS:

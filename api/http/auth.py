@@ -1,15 +1,18 @@
 """Bearer tokens to callers (API.md, Identity): HS256 only, with the configured secret.
 
 No token, a malformed one, another algorithm (`none` included), another secret, an
-expired one, one without `sub` or `exp`, a `sub` over 128 characters, or a token over
-8 KB: all refused alike (401). `scope` counts only when it is exactly one of the two
-service principals; any other value is no scope.
+expired one, one without `sub` or `exp`, one whose `exp` is further ahead than the longest
+lifetime (24 h unless `BILLING_TOKEN_MAX_LIFETIME_SECONDS`), another `iss` or `aud` than
+configured (`BILLING_JWT_ISSUER`, `BILLING_JWT_AUDIENCE`; not checked when not configured),
+a `sub` over 128 characters, or a token over 8 KB: all refused alike (401). `scope` counts
+only when it is exactly one of the two service principals; any other value is no scope.
 """
 
 from __future__ import annotations
 
 import re
 import time
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 from uuid import uuid4
@@ -17,6 +20,7 @@ from uuid import uuid4
 import jwt
 
 from api.http.problems import Unauthenticated
+from api.settings import Settings
 from domain.caller import Caller, Scope
 
 MAX_TOKEN_BYTES = 8 * 1024
@@ -28,8 +32,41 @@ SESSION_COOKIE = "bc_session"
 """The console's cookie holding the caller's token (api/web/session.py)."""
 VERIFIED_TOKENS = 4096
 """Tokens whose signature was checked, kept (LRU) so a client's next requests skip it."""
+DEFAULT_MAX_LIFETIME_SECONDS = 24 * 3600
+"""A token valid for longer is refused: a leaked one must not work for weeks (issue 18)."""
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _SCOPES = {scope.value: scope for scope in Scope}
+
+
+@dataclass(frozen=True)
+class TokenRules:
+    """What a token's claims must say beyond its signature (issue 18)."""
+
+    max_lifetime_seconds: int = DEFAULT_MAX_LIFETIME_SECONDS
+    issuer: str | None = None
+    audience: str | None = None
+
+    @classmethod
+    def of(cls, settings: Settings) -> TokenRules:
+        """The rules the settings configure."""
+        return cls(settings.token_max_lifetime_seconds, settings.jwt_issuer, settings.jwt_audience)
+
+    def check(self, claims: dict[str, Any], now: float) -> None:
+        """Refuse claims that expire, have expired, or name another issuer or audience."""
+        exp = int(claims["exp"])
+        if not now < exp <= now + self.max_lifetime_seconds:
+            raise Unauthenticated("the token is invalid, expired or valid for too long")
+        if self.issuer is not None and claims.get("iss") != self.issuer:
+            raise Unauthenticated("the token is from another issuer")
+        if self.audience is not None and self.audience not in _audiences(claims.get("aud")):
+            raise Unauthenticated("the token is for another audience")
+
+
+DEFAULT_RULES = TokenRules()
+
+
+def _audiences(aud: object) -> list[object]:
+    return aud if isinstance(aud, list) else [aud]
 
 
 def bearer_token(authorization: str | None) -> str:
@@ -44,17 +81,18 @@ def bearer_token(authorization: str | None) -> str:
     return token.strip()
 
 
-def verify(token: str, secret: str) -> dict[str, Any]:
-    """The claims of a token signed with `secret` under HS256, or Unauthenticated.
+def verify(token: str, secret: str, rules: TokenRules = DEFAULT_RULES) -> dict[str, Any]:
+    """The claims of a token signed with `secret` under HS256 that `rules` accept, or
+    Unauthenticated.
 
-    The signature and claims are checked once per token (issue 5: decoding cost a tenth of
-    a request's CPU); a remembered token is still refused once it expires, as PyJWT would.
+    The signature is checked once per token (issue 5: decoding cost a tenth of a request's
+    CPU); `rules` (expiry included) are checked on every use, so a remembered token is still
+    refused once it expires, as PyJWT would.
     """
     if len(token.encode()) > MAX_TOKEN_BYTES:
         raise Unauthenticated("the token is too large")
     claims = _verified(token, secret)
-    if int(claims["exp"]) <= time.time():
-        raise Unauthenticated("the token is invalid or expired")
+    rules.check(claims, time.time())
     return dict(claims)
 
 
@@ -63,7 +101,11 @@ def _verified(token: str, secret: str) -> dict[str, Any]:
     """Refusals raise, so only good tokens are remembered; callers get a copy."""
     try:
         claims: dict[str, Any] = jwt.decode(
-            token, secret, algorithms=ALGORITHMS, options={"require": ["sub", "exp"]}
+            token,
+            secret,
+            algorithms=ALGORITHMS,
+            # `aud` is TokenRules' to judge: PyJWT refuses any `aud` it is not told to expect.
+            options={"require": ["sub", "exp"], "verify_aud": False},
         )
     except (jwt.PyJWTError, ValueError, TypeError):
         raise Unauthenticated("the token is invalid or expired") from None
@@ -85,9 +127,14 @@ def caller_from(claims: dict[str, Any], request_id: str | None = None) -> Caller
     )
 
 
-def authenticate(authorization: str | None, secret: str, request_id: str | None = None) -> Caller:
+def authenticate(
+    authorization: str | None,
+    secret: str,
+    request_id: str | None = None,
+    rules: TokenRules = DEFAULT_RULES,
+) -> Caller:
     """The caller of a request, from its Authorization header."""
-    return caller_from(verify(bearer_token(authorization), secret), request_id)
+    return caller_from(verify(bearer_token(authorization), secret, rules), request_id)
 
 
 def _text(value: object, limit: int) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 from typing import Annotated, TypeVar
+from uuid import UUID
 
 from anyio import CapacityLimiter, to_thread
 from fastapi import Depends, Header, Query, Request, Response
@@ -20,8 +21,10 @@ from api.http.auth import authenticate
 from api.http.problems import NotCaughtUp
 from domain.application import BillingCenter
 from domain.caller import Caller
+from domain.company import Company
 from domain.errors import InvalidInput
-from projections.queries import DEFAULT_LIMIT, MAX_LIMIT, ReadModels
+from domain.roles import Action
+from projections.queries import DEFAULT_LIMIT, MAX_LIMIT, Access, ReadModels
 
 MIN_POSITION_WAIT_SECONDS = 5.0
 T = TypeVar("T")
@@ -44,8 +47,9 @@ class BearerCaller(SecurityBase):
         request: Request,
         x_request_id: Annotated[str | None, Header(max_length=200)] = None,
     ) -> Caller:
-        secret: str = request.app.state.jwt_secret
-        return authenticate(request.headers.get("authorization"), secret, x_request_id)
+        state = request.app.state
+        header = request.headers.get("authorization")
+        return authenticate(header, state.jwt_secret, x_request_id, state.token_rules)
 
 
 current_caller = BearerCaller()
@@ -81,6 +85,21 @@ def _caught_up(center: BillingCenter, reads: ReadModels, position: int) -> bool:
     if position > center.head():
         return False
     return reads.wait_for(position, MIN_POSITION_WAIT_SECONDS)
+
+
+def access_of(company: Company, login: str) -> Access:
+    """R4 as the store has it when the request is answered: what `login` may see in
+    `company` (issue 18: never the read models' copy, which trails the store)."""
+    every = company.sees_all_accounts(login)
+    return Access(company.id, login, None if every else frozenset(company.visible_accounts(login)))
+
+
+def invoice_reader(app: BillingCenter, cid: UUID, caller: Caller) -> Access:
+    """The caller's access to the company's invoices, once the store says they may view them."""
+    me = caller.as_person()
+    company = app.read_company(cid)
+    company.require(me, Action.VIEW_INVOICES)
+    return access_of(company, me)
 
 
 class Paging:

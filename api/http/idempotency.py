@@ -5,6 +5,10 @@ headers) and changes nothing; the same key with another request is 422; a key wh
 first request is still running is 409. The answers live in a small table beside the
 events (SQLite or PostgreSQL), so a retry after a timeout or a restart still replays.
 `memory://` stores keep them in a dict, like their events.
+
+A key lives 24 hours from its first request, as Stripe's do: a retry after that is a new
+request (it runs again), and expired keys are purged, at most once a minute, by the next
+request that brings a key (issue 18: answers must not be kept, nor replayed, for ever).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -29,6 +33,27 @@ from domain.user import ERASED
 
 PENDING_TAKEOVER_SECONDS = 60
 """A reservation left by a crashed request is taken over after this long."""
+KEY_LIFETIME_SECONDS = 24 * 3600
+"""A key is forgotten this long after its first request."""
+PURGE_EVERY_SECONDS = 60
+"""Expired keys are deleted at most this often (by a request that brings a key)."""
+
+Clock = Callable[[], float]
+
+
+class Purging:
+    """Says when expired keys are due for deletion: at most once per PURGE_EVERY_SECONDS."""
+
+    def __init__(self) -> None:
+        self._last = float("-inf")
+        self._lock = threading.Lock()
+
+    def due(self, now: float) -> bool:
+        with self._lock:
+            if now - self._last < PURGE_EVERY_SECONDS:
+                return False
+            self._last = now
+            return True
 
 
 @dataclass(frozen=True)
@@ -92,6 +117,10 @@ class IdempotencyStore(Protocol):
         """Forget a reservation whose answer is not to be replayed (e.g. a 5xx)."""
         ...
 
+    def count(self) -> int:
+        """How many keys are kept (expired ones until the next purge)."""
+        ...
+
     def close(self) -> None:
         """Release connections."""
         ...
@@ -137,17 +166,27 @@ def _outcome(row: tuple[str, int | None, str | None, bytes | None], print_: str)
 class MemoryIdempotencyStore:
     """Keys in a dict, for `memory://` stores (their events do not survive either)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock = time.time) -> None:
         self._rows: dict[tuple[str, str], tuple[str, int | None, str | None, bytes | None]] = {}
+        self._reserved_at: dict[tuple[str, str], float] = {}
         self._lock = threading.Lock()
+        self._clock = clock
 
     def reserve(self, scope: str, key: str, print_: str) -> Outcome:
+        now = self._clock()
         with self._lock:
+            self._purge(now)
             row = self._rows.get((scope, key))
             if row is None:
                 self._rows[(scope, key)] = (print_, None, None, None)
+                self._reserved_at[(scope, key)] = now
                 return Reserved()
             return _outcome(row, print_)
+
+    def _purge(self, now: float) -> None:
+        expired = [k for k, at in self._reserved_at.items() if at < now - KEY_LIFETIME_SECONDS]
+        for k in expired:
+            del self._rows[k], self._reserved_at[k]
 
     def complete(self, scope: str, key: str, answer: Answer) -> None:
         with self._lock:
@@ -158,6 +197,11 @@ class MemoryIdempotencyStore:
     def release(self, scope: str, key: str) -> None:
         with self._lock:
             self._rows.pop((scope, key), None)
+            self._reserved_at.pop((scope, key), None)
+
+    def count(self) -> int:
+        with self._lock:
+            return len(self._rows)
 
     def close(self) -> None:
         """Nothing to release."""
@@ -170,6 +214,11 @@ class MemoryIdempotencyStore:
                 self._rows[(scope, key)] = (*self._rows[(scope, key)][:3], body)
         return len(changes)
 
+
+_RENEWED = "fingerprint = %s, status = NULL, headers = NULL, body = NULL, reserved_at = %s"
+_STALE = "((fingerprint = %s AND status IS NULL AND reserved_at < %s) OR reserved_at < %s)"
+"""A row to take over: its request crashed before answering, or the key has expired (then
+the retry is a new request, whatever its fingerprint)."""
 
 SQLITE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS idempotency_keys (
@@ -188,15 +237,21 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
 class SqliteIdempotencyStore:
     """Keys in the SQLite file of the events."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, clock: Clock = time.time) -> None:
         self._db = sqlite3.connect(path, timeout=10, check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
+        self._clock, self._purging = clock, Purging()
         with self._lock:
             self._db.execute(SQLITE_SCHEMA)
 
     def reserve(self, scope: str, key: str, print_: str) -> Outcome:
-        now = time.time()
+        now = self._clock()
         with self._lock:
+            if self._purging.due(now):
+                self._db.execute(
+                    "DELETE FROM idempotency_keys WHERE reserved_at < ?",
+                    (now - KEY_LIFETIME_SECONDS,),
+                )
             inserted = self._db.execute(
                 "INSERT INTO idempotency_keys (scope, key, fingerprint, reserved_at) "
                 "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -216,11 +271,17 @@ class SqliteIdempotencyStore:
     def _take_over(self, scope: str, key: str, print_: str, now: float) -> bool:
         return bool(
             self._db.execute(
-                "UPDATE idempotency_keys SET reserved_at = ? WHERE scope = ? AND key = ? "
-                "AND fingerprint = ? AND status IS NULL AND reserved_at < ?",
-                (now, scope, key, print_, now - PENDING_TAKEOVER_SECONDS),
+                f"UPDATE idempotency_keys SET {_RENEWED.replace('%s', '?')} "
+                f"WHERE scope = ? AND key = ? AND {_STALE.replace('%s', '?')}",
+                (print_, now, scope, key, print_, now - PENDING_TAKEOVER_SECONDS,
+                 now - KEY_LIFETIME_SECONDS),
             ).rowcount
-        )
+        )  # fmt: skip
+
+    def count(self) -> int:
+        with self._lock:
+            row = self._db.execute("SELECT count(*) FROM idempotency_keys").fetchone()
+        return int(row[0])
 
     def complete(self, scope: str, key: str, answer: Answer) -> None:
         with self._lock:
@@ -256,7 +317,8 @@ class SqliteIdempotencyStore:
 class PostgresIdempotencyStore:
     """Keys in the PostgreSQL database (and schema) of the events."""
 
-    def __init__(self, conninfo: str, schema: str | None = None) -> None:
+    def __init__(self, conninfo: str, schema: str | None = None, clock: Clock = time.time) -> None:
+        self._clock, self._purging = clock, Purging()
         self._table = f'"{schema}".idempotency_keys' if schema else "idempotency_keys"
         self._pool: ConnectionPool[Connection[TupleRow]] = ConnectionPool(
             conninfo, min_size=1, max_size=4, open=True, kwargs={"autocommit": True}
@@ -271,8 +333,13 @@ class PostgresIdempotencyStore:
             )
 
     def reserve(self, scope: str, key: str, print_: str) -> Outcome:
-        now = time.time()
+        now = self._clock()
         with self._pool.connection() as db:
+            if self._purging.due(now):
+                db.execute(
+                    f"DELETE FROM {self._table} WHERE reserved_at < %s",
+                    (now - KEY_LIFETIME_SECONDS,),
+                )
             inserted = db.execute(
                 f"INSERT INTO {self._table} (scope, key, fingerprint, reserved_at) "
                 "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
@@ -281,11 +348,12 @@ class PostgresIdempotencyStore:
             taken = (
                 inserted
                 or db.execute(
-                    f"UPDATE {self._table} SET reserved_at = %s WHERE scope = %s AND key = %s "
-                    "AND fingerprint = %s AND status IS NULL AND reserved_at < %s",
-                    (now, scope, key, print_, now - PENDING_TAKEOVER_SECONDS),
+                    f"UPDATE {self._table} SET {_RENEWED} WHERE scope = %s AND key = %s "
+                    f"AND {_STALE}",
+                    (print_, now, scope, key, print_, now - PENDING_TAKEOVER_SECONDS,
+                     now - KEY_LIFETIME_SECONDS),
                 ).rowcount
-            )
+            )  # fmt: skip
             if taken:
                 return Reserved()
             row = db.execute(
@@ -310,6 +378,11 @@ class PostgresIdempotencyStore:
                 (scope, key),
             )
 
+    def count(self) -> int:
+        with self._pool.connection() as db:
+            row = db.execute(f"SELECT count(*) FROM {self._table}").fetchone()
+        return int(row[0]) if row else 0
+
     def close(self) -> None:
         self._pool.close()
 
@@ -326,12 +399,12 @@ class PostgresIdempotencyStore:
         return len(changes)
 
 
-def idempotency_store(database_url: str) -> IdempotencyStore:
-    """The store beside the events named by `database_url`."""
+def idempotency_store(database_url: str, clock: Clock = time.time) -> IdempotencyStore:
+    """The store beside the events named by `database_url` (`clock`: for tests)."""
     env = eventsourcing_env(database_url)
     module = env["PERSISTENCE_MODULE"]
     if module == "eventsourcing.sqlite":
-        return SqliteIdempotencyStore(env["SQLITE_DBNAME"])
+        return SqliteIdempotencyStore(env["SQLITE_DBNAME"], clock)
     if module == "eventsourcing.postgres":
         conninfo = make_conninfo(
             host=env["POSTGRES_HOST"],
@@ -341,5 +414,5 @@ def idempotency_store(database_url: str) -> IdempotencyStore:
             password=env["POSTGRES_PASSWORD"],
             connect_timeout=10,
         )
-        return PostgresIdempotencyStore(conninfo, env.get("POSTGRES_SCHEMA"))
-    return MemoryIdempotencyStore()
+        return PostgresIdempotencyStore(conninfo, env.get("POSTGRES_SCHEMA"), clock)
+    return MemoryIdempotencyStore(clock)

@@ -313,7 +313,8 @@ class IdempotencyMiddleware:
 
     def _owner(self, scope: Scope) -> str | None:
         try:
-            caller = authenticate(_header(scope, b"authorization"), self.secret())
+            rules = scope["app"].state.token_rules
+            caller = authenticate(_header(scope, b"authorization"), self.secret(), rules=rules)
         except Unauthenticated:
             return None
         return f"{caller.scope or 'person'}:{caller.login}"

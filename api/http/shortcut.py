@@ -93,6 +93,7 @@ def _answer(request: Request, plain: Plain) -> Response:
     cid, section, page = plain
     state, headers = request.app.state, request.headers
     request_id = headers.get("x-request-id")
-    caller = authenticate(headers.get("authorization"), state.jwt_secret, request_id)
+    caller = authenticate(headers.get("authorization"), state.jwt_secret, request_id,
+                          state.token_rules)  # fmt: skip
     return listed_json(section=section, cid=cid, caller=caller, app=state.billing_center,
                        reads=state.read_models, page=page)  # fmt: skip

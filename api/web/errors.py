@@ -55,6 +55,9 @@ HINTS: dict[str, str] = {
     "AutomaticPaymentMissing": N_("There is no automatic payment to cancel."),
     "ValidationError": N_("Correct the fields named below and send the form again."),
     "CsrfRefused": N_("This form has expired. Reload the page and send it again."),
+    "ForeignOrigin": N_(
+        "This form was sent from another site. Open the console and send it there."
+    ),
 }
 
 TITLES: dict[int, str] = {

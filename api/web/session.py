@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Collection
+from urllib.parse import urlsplit
 
 from fastapi import Request, Response
 
@@ -23,6 +25,10 @@ class CsrfRefused(Exception):
     """A form came without the CSRF token this browser was given (403)."""
 
 
+class ForeignOrigin(CsrfRefused):
+    """A form came from another site, or with nothing saying where it came from (403)."""
+
+
 def secret_of(request: Request) -> str:
     """The configured HS256 secret (the one the API verifies with)."""
     secret: str = request.app.state.jwt_secret
@@ -35,7 +41,7 @@ def session_caller(request: Request) -> Caller | None:
     if not token:
         return None
     try:
-        claims = verify(token, secret_of(request))
+        claims = verify(token, secret_of(request), request.app.state.token_rules)
     except Unauthenticated:
         return None
     return caller_from(claims, request.headers.get("x-request-id"))
@@ -63,6 +69,30 @@ def check_csrf(request: Request, sent: object) -> None:
         raise CsrfRefused
     if not hmac.compare_digest(sent, csrf_token(request, nonce)):
         raise CsrfRefused
+
+
+def posted_from(request: Request) -> str | None:
+    """The origin a form says it was posted from: `Origin`, else `Referer`'s (None: neither;
+    `Origin: null` counts as neither, a browser sends it under `Referrer-Policy: no-referrer`)."""
+    origin = request.headers.get("origin", "")
+    if origin and origin != "null":
+        return origin
+    referer = urlsplit(request.headers.get("referer", ""))
+    return f"{referer.scheme}://{referer.netloc}" if referer.scheme and referer.netloc else None
+
+
+def check_origin(request: Request, trusted: Collection[str] = ()) -> None:
+    """Refuse a form from another site than the console (or `trusted`), and one that says
+    nothing of its origin unless the browser itself vouches it is same-origin (OWASP: a
+    browser sends `Origin` or `Sec-Fetch-Site` on every POST; only other clients send
+    neither, and they have no session cookie to abuse, so nothing is lost)."""
+    origin = posted_from(request)
+    if origin is None:
+        if request.headers.get("sec-fetch-site") != "same-origin":
+            raise ForeignOrigin
+        return
+    if urlsplit(origin).netloc != request.headers.get("host") and origin not in trusted:
+        raise ForeignOrigin
 
 
 def _secure(request: Request) -> bool:

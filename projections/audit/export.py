@@ -6,7 +6,9 @@ An export is a folder (or, over HTTP, a zip of the same three files):
 verifier names the first record that does not fit; the manifest holds the count, the
 first and last position, the chain's head and the events file's digest, signed with the
 export key. The canonical bytes of a record are the same whatever the format, so JSONL and
-CSV exports of the same events have the same chain.
+CSV exports of the same events have the same chain. CSV cells a spreadsheet would run as a
+formula (a login such as `=cmd`) start with `'` (`projections.spreadsheet`, reversed by the
+verifier); the JSONL export keeps every value exact.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import orjson
 
 from projections.audit.chain import GENESIS, Signer, canonical, fingerprint
 from projections.audit.records import AuditRecord, Canonical
+from projections.spreadsheet import neutralised
 
 Format = Literal["jsonl", "csv"]
 COLUMNS = (
@@ -104,7 +107,7 @@ class ChainedWriter:
         row = [fields[c] for c in COLUMNS[:-3]]
         payload = canonical(fields["payload"]).decode()
         row = [*row, payload, previous.hex(), self.head.hex()]
-        return _csv_line(["" if v is None else v for v in row])
+        return _csv_line([_cell(v) for v in row])
 
     def _digested(self, data: bytes) -> bytes:
         self._digest.update(data)
@@ -130,6 +133,13 @@ class ChainedWriter:
             "public_key_sha256": fingerprint(signer.public_pem()),
         }
         return {**body, "signature": signer.sign(canonical(body))}
+
+
+def _cell(value: Any) -> Any:
+    """A CSV cell: nothing for None, text never a formula."""
+    if value is None:
+        return ""
+    return neutralised(value) if isinstance(value, str) else value
 
 
 def _csv_line(values: Iterable[Any]) -> bytes:

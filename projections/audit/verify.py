@@ -20,6 +20,7 @@ import orjson
 
 from projections.audit.chain import GENESIS, canonical, fingerprint, link, signature_holds
 from projections.audit.export import COLUMNS, MANIFEST, PUBLIC_KEY
+from projections.spreadsheet import restored
 
 
 @dataclass
@@ -229,7 +230,7 @@ def _csv_lines(raw: Any, digest: Any) -> Iterator[Line]:
 
 def _csv_line(number: int, row: list[str]) -> Line:
     try:
-        values = dict(zip(COLUMNS, row, strict=True))
+        values = dict(zip(COLUMNS, map(restored, row), strict=True))
         fields: dict[str, Any] = {k: values[k] for k in COLUMNS[:-3]}
         fields["position"] = int(values["position"])
         fields["version"] = int(values["version"])

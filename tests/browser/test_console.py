@@ -254,6 +254,7 @@ def test_console_pages_carry_the_security_headers(server: Server) -> None:
     signed = httpx.post(
         server.base + "/console/sign-in",
         cookies={"bc_nonce": nonce},
+        headers={"Origin": server.base},  # as a browser sends it on every POST (issue 18)
         data={"csrf_token": token, "login": "hal"},
         follow_redirects=False,
     )

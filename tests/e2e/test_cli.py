@@ -66,3 +66,22 @@ def test_token_in_development_is_signed_with_the_kept_generated_secret(
     assert result.exit_code == 0, result.output
     kept = (tmp_path / "var" / "keys" / "jwt-secret").read_text()
     assert _decode(result.stdout.strip(), kept)["sub"] == "alice"
+
+
+def test_token_carries_the_configured_issuer_and_audience(runner: CliRunner) -> None:
+    """Issue 18: `billing-center token` mints tokens the configured service accepts."""
+    env = {"BILLING_JWT_SECRET": SECRET, "BILLING_JWT_ISSUER": "https://idp.test",
+           "BILLING_JWT_AUDIENCE": "billing-center"}  # fmt: skip
+    result = runner.invoke(cli, ["token", "alice"], env=env)
+    assert result.exit_code == 0, result.output
+    token = result.stdout.strip()
+    claims = jwt.decode(token, SECRET, algorithms=["HS256"], audience="billing-center")
+    assert claims["iss"] == "https://idp.test"
+
+
+def test_token_refuses_a_lifetime_over_the_configured_maximum(runner: CliRunner) -> None:
+    """Issue 18: a token the service would refuse is not minted."""
+    env = {"BILLING_JWT_SECRET": SECRET, "BILLING_TOKEN_MAX_LIFETIME_SECONDS": "600"}
+    result = runner.invoke(cli, ["token", "alice", "--ttl", "601"], env=env)
+    assert result.exit_code == 2
+    assert "600" in result.stderr

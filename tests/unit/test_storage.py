@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
+from api.http.app import create_app
 from api.storage import StorageUrlError, eventsourcing_env
+from tests.e2e.http import settings_for
 
 
 def test_memory_url_selects_the_in_process_store() -> None:
@@ -92,3 +98,26 @@ def test_refusal_does_not_echo_the_password() -> None:
 def test_unknown_scheme_is_refused_with_the_supported_ones(url: str) -> None:
     with pytest.raises(StorageUrlError, match="memory://, sqlite:///PATH or postgresql://"):
         eventsourcing_env(url)
+
+
+@pytest.fixture
+def usual_umask() -> Iterator[None]:
+    """The usual umask (022), under which files are created world-readable by default."""
+    before = os.umask(0o022)
+    yield
+    os.umask(before)
+
+
+@pytest.mark.usefixtures("usual_umask")
+def test_the_sqlite_file_and_its_journals_are_private(tmp_path: Path) -> None:
+    """Issue 18: the development store holds personal data: 0600 from its creation on."""
+    path = tmp_path / "var" / "billing.sqlite"
+    settings = settings_for(f"sqlite:///{path}", str(tmp_path))
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/health").status_code == 200
+        files = [p for p in path.parent.iterdir() if p.name.startswith(path.name)]
+        assert path in files
+        assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in files} == {
+            p.name: 0o600 for p in files
+        }
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import unicodedata
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Annotated
 from urllib.parse import quote
@@ -19,11 +20,10 @@ from api.documents.pdf import render
 from api.documents.sheet import sheet_of
 from api.documents.store import DocumentStore, document_store
 from api.documents.upload import DocumentTooLarge, check_pdf, read_limited
-from api.http.deps import App, CurrentCaller, Reads, written
+from api.http.deps import App, CurrentCaller, Reads, invoice_reader, written
 from api.http.responses import COMMON, READ, WRITE
 from domain.caller import Scope
 from domain.errors import NotFound
-from domain.roles import Action
 from projections.queries import MAX_LIMIT, SectionName
 
 router = APIRouter(tags=["documents"], responses=COMMON)
@@ -65,10 +65,30 @@ class DocumentCreated(BaseModel):
     position: int
 
 
+_HIDDEN = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+"""Controls, formatting (bidi overrides and isolates, zero-width), surrogates, separators."""
+_ATTR_CHARS = "!#$&+-.^_`|~"
+"""RFC 5987 attr-char besides letters and digits: what `filename*` may carry unescaped."""
+
+
+def safe_filename(given: str | None) -> str:
+    """A document's name without a path, controls or bidi characters (tabs become spaces),
+    NFC, at most 255 characters; `document.pdf` if nothing is left."""
+    base = PureWindowsPath(PurePosixPath(given or "").name).name
+    text = unicodedata.normalize("NFC", base.replace("\t", " "))
+    name = "".join(c for c in text if unicodedata.category(c) not in _HIDDEN).strip()
+    return name[:255] or "document.pdf"
+
+
+def content_disposition(kind: str, filename: str) -> str:
+    """RFC 6266: an ASCII `filename` for old clients and the exact name as `filename*`."""
+    name = safe_filename(filename)
+    fallback = "".join(c if c.isascii() and c not in '"\\' else "_" for c in name)
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe=_ATTR_CHARS)}"
+
+
 def _disposition(kind: str, filename: str) -> dict[str, str]:
-    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "'")
-    value = f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
-    return {"Content-Disposition": value}
+    return {"Content-Disposition": content_disposition(kind, filename)}
 
 
 @router.get("/v1/invoices/{iid}/pdf", responses=READ, response_class=Response)
@@ -88,12 +108,13 @@ def invoices_csv(
     archive: Annotated[bool, Query(description="The archive history (A6) instead.")] = False,
 ) -> StreamingResponse:
     """The invoices you may see, as CSV (UTF-8 with BOM): the billing history, or the archive."""
-    me = caller.as_person()
-    app.read_company(cid).require(me, Action.VIEW_INVOICES)
+    access = invoice_reader(app, cid, caller)
     section: SectionName = "ARCHIVE" if archive else "HISTORY"
     today = app.today()
     rows = all_pages(
-        lambda cursor: reads.invoices(cid, me, section, today=today, cursor=cursor, limit=MAX_LIMIT)
+        lambda cursor: reads.invoices(
+            cid, access.login, section, today=today, cursor=cursor, limit=MAX_LIMIT, access=access
+        )
     )
     name = f"{'archive' if archive else 'invoices'}-{cid}.csv"
     headers = _disposition("attachment", name)
@@ -119,13 +140,8 @@ def attach_document(
         raise HTTPException(413, error.detail) from None
     check_pdf(content)
     sha256 = store.put(content)
-    receipt = app.attach_document(caller, iid, sha256, _filename(file.filename), len(content))
+    receipt = app.attach_document(caller, iid, sha256, safe_filename(file.filename), len(content))
     return DocumentCreated(document_id=receipt.result, position=written(response, receipt.position))
-
-
-def _filename(given: str | None) -> str:
-    name = PureWindowsPath(PurePosixPath(given or "").name).name.strip()
-    return name[:255] or "document.pdf"
 
 
 @router.get("/v1/invoices/{iid}/documents/{did}", responses=READ, response_class=Response)

@@ -21,10 +21,9 @@ from api.http.schemas import (
 )
 from api.http.schemas import Page as PageOf
 from api.http.translate import keys, user_out
-from domain.application import BillingCenter
+from domain.application import Membership
 from domain.errors import NotFound
 from domain.roles import Action
-from domain.values import Role
 
 router = APIRouter(prefix="/v1/companies/{cid}/users", tags=["users"], responses=COMMON)
 
@@ -92,7 +91,7 @@ def change_profile(
 ) -> UserChanged:
     """Keep a user's e-mail and name up to date (R10)."""
     receipt = app.change_user_profile(caller, cid, login, body.email, body.name)
-    return changed(app, cid, login, written(response, receipt.position))
+    return changed(receipt.result, written(response, receipt.position))
 
 
 @router.put("/{login}/role", responses=WRITE)
@@ -107,7 +106,7 @@ def change_role(
 ) -> UserChanged:
     """Change a user's role (R3, R9; R6 keeps the general administrator's)."""
     receipt = app.change_role(caller, cid, login, body.role)
-    return changed(app, cid, login, written(response, receipt.position))
+    return changed(receipt.result, written(response, receipt.position))
 
 
 @router.put("/{login}/accounts", responses=WRITE)
@@ -122,7 +121,7 @@ def grant_accounts(
 ) -> UserChanged:
     """Make these exactly the accounts granted to a user; the others are revoked (R4, R9)."""
     receipt = app.set_user_accounts(caller, cid, login, keys(body.accounts))
-    return changed(app, cid, login, written(response, receipt.position))
+    return changed(receipt.result, written(response, receipt.position))
 
 
 @router.delete("/{login}", status_code=204, responses=WRITE)
@@ -139,16 +138,15 @@ def remove_user(
     return Response(status_code=204, headers={"X-Position": str(receipt.position)})
 
 
-def changed(app: BillingCenter, cid: UUID, login: str, position: int) -> UserChanged:
-    """A user as a change left it (read from the records the change wrote)."""
-    company = app.read_company(cid)
-    profile = app.user(login)
+def changed(member: Membership, position: int) -> UserChanged:
+    """A user as the change left them: what the command returned, never the company read
+    again (a removal may have committed since: issue 18)."""
     return UserChanged(
-        login=login,
-        email=profile.email,
-        name=profile.name,
-        role=Role(company.roles[login]),
-        accounts=[AccountRef.of(a) for a in company.grants[login]],
-        general_administrator=login == company.general_administrator,
+        login=member.login,
+        email=member.email,
+        name=member.name,
+        role=member.role,
+        accounts=[AccountRef.of(a) for a in member.accounts],
+        general_administrator=member.general_administrator,
         position=position,
     )

@@ -14,7 +14,7 @@ from starlette.datastructures import FormData
 from api.http.deps import Paging
 from api.http.schemas import AccountRef
 from api.web.errors import ConsoleRoute
-from api.web.session import CSRF_FIELD, check_csrf
+from api.web.session import CSRF_FIELD, check_csrf, check_origin
 from api.web.templating import Console, Member, console_reading, redirect
 from domain.errors import DomainError, NotFound
 from domain.values import AccountKey
@@ -27,7 +27,8 @@ def console_router() -> APIRouter:
 
 
 async def posted(request: Request) -> FormData:
-    """The posted form, once its CSRF token is checked (403 otherwise)."""
+    """The posted form, once its origin and CSRF token are checked (403 otherwise)."""
+    check_origin(request)
     form = await request.form()
     check_csrf(request, form.get(CSRF_FIELD))
     return form

@@ -8,12 +8,18 @@ from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from api.http.auth import verify
+from api.http.auth import TokenRules, verify
 from api.http.problems import Unauthenticated
 from api.tokens import Scope, issue_token
 from api.web.errors import shown
 from api.web.routes.common import Ctx, Posted, console_router, text
-from api.web.session import SESSION_SECONDS, end_session, secret_of, start_session
+from api.web.session import (
+    SESSION_SECONDS,
+    check_origin,
+    end_session,
+    secret_of,
+    start_session,
+)
 from api.web.templating import Console, redirect, render
 from domain.caller import Scope as CallerScope
 from domain.errors import InvalidInput, NotFound
@@ -70,17 +76,28 @@ def _mint(request: Request, form: FormData) -> str:
     if not 0 < len(login) <= 128 or any(c.isspace() for c in login):  # noqa: PLR2004
         raise InvalidInput("login", "a login id of 1 to 128 characters without spaces")
     scope = {s.value: s for s in Scope}.get(text(form, "scope"))
+    rules: TokenRules = request.app.state.token_rules  # a token the service accepts
     return issue_token(
         secret_of(request),
         login,
         scope=scope,
-        ttl_seconds=SESSION_SECONDS,
+        ttl_seconds=min(SESSION_SECONDS, rules.max_lifetime_seconds),
         email=text(form, "email") or f"{login}@example.test",
         name=text(form, "name") or login,
+        issuer=rules.issuer,
+        audience=rules.audience,
     )
 
 
+def _identity_providers(request: Request) -> list[str]:
+    configured: str = request.app.state.settings.identity_provider_origins
+    return [o.strip().rstrip("/") for o in configured.split(",") if o.strip()]
+
+
 async def _token_field(request: Request) -> str:
+    """The posted token, once the form is known to come from the console or the configured
+    identity provider (login CSRF: another site must not sign a browser in as someone)."""
+    check_origin(request, _identity_providers(request))
     form = await request.form()
     value = form.get("token")
     return value if isinstance(value, str) else ""
@@ -92,7 +109,7 @@ def session_from_identity_provider(
 ) -> Response:
     """Outside development: the identity provider posts its token (form field `token`)."""
     try:
-        verify(token, secret_of(ctx.request))
+        verify(token, secret_of(ctx.request), ctx.request.app.state.token_rules)
     except Unauthenticated:
         return render(ctx, "signed_out.html", status=401)
     response = redirect(ctx, "/console")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from uuid import UUID
@@ -61,3 +62,12 @@ def test_every_page_is_read_in_order() -> None:
 def test_rows_are_streamed_in_chunks_not_all_at_once() -> None:
     chunks = list(csv_chunks([invoice(n) for n in range(1, 8)], rows_per_chunk=2))
     assert len(chunks) == 4
+
+
+def test_a_cell_a_spreadsheet_would_run_as_a_formula_is_prefixed_with_a_quote() -> None:
+    """OWASP CSV injection (issue 18): text starting with = + - @ tab CR is shown as text."""
+    hostile = replace(invoice(1), invoice_number='=HYPERLINK("http://evil.test")',
+                      balance=Decimal("-12.5"))  # fmt: skip
+    row = parsed(list(csv_chunks([hostile])))[1]
+    assert row[COLUMNS.index("invoice_number")] == '\'=HYPERLINK("http://evil.test")'
+    assert row[COLUMNS.index("balance")] == "-12.50"  # a plain number stays a number

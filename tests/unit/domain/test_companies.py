@@ -352,3 +352,25 @@ def test_a_plan_manager_keeps_the_profiles_of_its_users_up_to_date() -> None:
     add_user(app, company, "bob", Role.VIEW_ONLY, (ACCOUNT,))
     app.change_user_profile(person("pm"), company, "bob", "robert@example.com", "Robert")
     assert (app.user("bob").email, app.user("bob").name) == ("robert@example.com", "Robert")
+
+
+def test_r3_a_change_that_changes_nothing_answers_a_position_where_it_holds() -> None:
+    """R3: a role change that finds the role already set answers the store's head; if another
+    change commits before that head is read, it is decided again (issue 18: the race test
+    once saw the last answered position hold another role)."""
+    app = billing_center()
+    company = enrolled_company(app)
+    add_user(app, company, "bob", Role.VIEW_ONLY)
+    add_user(app, company, "carol", Role.ADMINISTRATOR)
+    head = app.head
+    racing = [lambda: app.change_role(person("carol"), company, "bob", Role.VIEW_PAY)]
+
+    def head_after_a_racing_change() -> int:
+        if racing:
+            racing.pop()()
+        return head()
+
+    app.head = head_after_a_racing_change  # type: ignore[method-assign]
+    receipt = app.change_role(person(ADMIN), company, "bob", Role.VIEW_ONLY)
+    assert app.company(company).role_of("bob") is Role.VIEW_ONLY
+    assert receipt.position == head()
