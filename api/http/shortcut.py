@@ -20,7 +20,7 @@ from fastapi import Request, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.http.auth import authenticate
-from api.http.deps import Paging
+from api.http.paging import CursorSeal, Paging
 from api.http.problems import STORE_ERRORS, store_unavailable_problem
 from api.http.routes.invoices import listed_json
 from projections.queries import DEFAULT_LIMIT, MAX_LIMIT, SectionName
@@ -94,5 +94,6 @@ def _answer(request: Request, plain: Plain) -> Response:
     state, headers = request.app.state, request.headers
     request_id = headers.get("x-request-id")
     caller = authenticate(headers.get("authorization"), state.jwt_secret, request_id)
+    page = page.sealed_by(CursorSeal(state.jwt_secret, request.scope["path"], caller.login))
     return listed_json(section=section, cid=cid, caller=caller, app=state.billing_center,
                        reads=state.read_models, page=page)  # fmt: skip

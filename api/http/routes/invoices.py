@@ -8,7 +8,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Path, Response
 
-from api.http.deps import App, CurrentCaller, Page, Paging, Reads, written
+from api.http.deps import App, CurrentCaller, Page, Reads, written
+from api.http.paging import Paging
 from api.http.responses import COMMON, READ, WRITE
 from api.http.schemas import (
     AdjustmentCreated,
@@ -69,12 +70,12 @@ def _listed(
     caller: Caller,
     app: BillingCenter,
     reads: ReadModels,
-    page: Page,
+    page: Paging,
 ) -> PageOf[InvoiceOut]:
     me = _member(app, cid, caller)
     found = page.read(
-        lambda: reads.invoices(
-            cid, me, section, today=app.today(), cursor=page.cursor, limit=page.limit
+        lambda cursor: reads.invoices(
+            cid, me, section, today=app.today(), cursor=cursor, limit=page.limit
         )
     )
     return PageOf[InvoiceOut](items=[invoice_out(i) for i in found.items], next=found.next)
@@ -93,8 +94,8 @@ def listed_json(
     (`api.http.shortcut`; the same bytes, without the models' CPU: issue 5)."""
     me = _member(app, cid, caller)
     found = page.read(
-        lambda: reads.invoice_rows(
-            cid, me, section, today=app.today(), cursor=page.cursor, limit=page.limit
+        lambda cursor: reads.invoice_rows(
+            cid, me, section, today=app.today(), cursor=cursor, limit=page.limit
         )
     )
     return invoice_page(found.items, found.next)
