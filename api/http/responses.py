@@ -13,7 +13,9 @@ _MEANING = {
     409: "The current state forbids it (the rule is named), or a concurrent change won.",
     413: "The request body is too large.",
     422: "Malformed input, with field-level details, or a rule's refusal of a value.",
-    503: "The read models have not reached `min_position` within 5 s; retry after a second.",
+    429: "Too many requests from this client; retry after `Retry-After` seconds.",
+    503: "The store is unreachable, or the read models have not reached `min_position` "
+    "within 5 s; retry after `Retry-After` seconds.",
 }
 
 
@@ -29,8 +31,9 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-COMMON = responses(401, 403, 404, 422)
-"""Errors any authenticated route may answer (403: a service principal, or a member's role)."""
+COMMON = responses(401, 403, 404, 422, 429, 503)
+"""Errors any authenticated route may answer (403: a service principal, or a member's role;
+429: the rate limits; 503: the store is unreachable)."""
 
 WRITE = responses(409, 413)
 """What a write may answer besides: a state that forbids it, a body too large."""
