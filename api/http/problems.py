@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 import psycopg
-from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
+from eventsourcing.persistence import DataError, IntegrityError, InterfaceError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -46,6 +46,9 @@ STORE_ERRORS: tuple[type[Exception], ...] = (
 )
 """The database is unreachable (503): the event store (eventsourcing wraps psycopg's
 errors), the read models and the idempotency keys (psycopg and its pool)."""
+
+DATA_ERRORS: tuple[type[Exception], ...] = (DataError, psycopg.DataError)
+"""A value the database refuses (eventsourcing wraps psycopg's for the event store)."""
 
 log = logging.getLogger("billing_center.http")
 
@@ -231,6 +234,14 @@ def _routed(routes: list[BaseRoute], method: str, path: str, root_path: str) -> 
     return any(route.matches(scope)[0] is Match.FULL for route in routes)
 
 
+def unstorable_problem(request: Request, error: Exception) -> JSONResponse:
+    """A value the database cannot hold (PostgreSQL: a NUL in text, a number out of range)
+    reached a query: malformed input, refused before anything changed (the transaction
+    rolls back). Logged, as whatever let it through is worth a look."""
+    log.warning("unstorable value on %s %s: %s", request.method, request.url.path, error)
+    return problem(422, "Invalid input", "a value holds characters or numbers the store refuses")
+
+
 def unexpected_problem(request: Request, error: Exception) -> JSONResponse:
     """A bug: logged with the request, answered without details."""
     log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
@@ -245,6 +256,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Unauthenticated, unauthenticated_problem)
     app.add_exception_handler(NotCaughtUp, not_caught_up_problem)
     app.add_exception_handler(BadCursor, cursor_problem)
+    for data_error in DATA_ERRORS:
+        app.add_exception_handler(data_error, unstorable_problem)
     for store_error in STORE_ERRORS:
         app.add_exception_handler(store_error, store_unavailable_problem)
     app.add_exception_handler(StarletteHTTPException, http_problem)

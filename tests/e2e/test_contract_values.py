@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 
 from api.tokens import Scope
-from tests.e2e.http import As, World, acct, invoice_body
+from tests.e2e.http import As, World, acct, invoice_body, token
 
 UNDECODABLE = (
     b'{"name": "\xff", "address": "x"}',
@@ -120,3 +120,13 @@ def test_an_early_due_date_under_autopay_is_a_4xx_never_a_500(world: World) -> N
     assert world.admin.put(url, json={"days_before_due": 3}).status_code == 200
     body = {**invoice_body(world.accounts[0]), "issue_date": "0001-01-01", "due_date": "0001-01-02"}
     _problem(world.billing.post("/v1/invoices", json=body), 422)
+
+
+def test_a_value_the_store_cannot_hold_is_refused_not_a_500(world: World) -> None:
+    """PostgreSQL text holds no NUL (SQLite does): a login carrying one reached a query as is.
+    Whatever refuses it first (the login rule, the store), the answer is not a 5xx."""
+    nul = {"Authorization": f"Bearer {token('a' + chr(0) + 'b')}"}
+    answer = world.client.get("/v1/me", headers=nul)
+    assert answer.status_code < 500, answer.text
+    if answer.status_code >= 400:
+        assert answer.headers["content-type"] == "application/problem+json"
