@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,11 +28,13 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from api.tokens import Scope
+from tests.conftest import POSTGRES
 from tests.e2e.http import World, acct, enroll, running, token
+from tests.postgres import PostgresServer
 
-EXAMPLES = 80
+EXAMPLES = 30
 """Per operation, positive and negative cases together."""
-SCENARIOS, STEPS = 15, 20
+SCENARIOS, STEPS = 8, 20
 """Stateful: sequences of up to STEPS calls along the inferred links."""
 
 BOUNDED = settings(
@@ -72,10 +73,17 @@ class Known:
                 case.path_parameters[name] = self.values[name]
 
 
-@pytest.fixture(scope="module")
-def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, Known]]:
+@pytest.fixture(scope="module", params=["sqlite", POSTGRES])
+def fuzzed(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[TestClient, Known]]:
     tmp = tmp_path_factory.mktemp("fuzz")
-    with running(f"sqlite:///{Path(tmp) / 'events.sqlite'}", str(tmp)) as client:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp / 'events.sqlite'}"
+    else:
+        server: PostgresServer = request.getfixturevalue("postgres_instance")
+        url = server.create_database()
+    with running(url, str(tmp)) as client:
         yield client, _known(enroll(client))
 
 
