@@ -33,6 +33,7 @@ BAD_CURSORS = (
     "9" * 400,
     "not base64 at all!",
     _b64(b"\x8f\x00garbage\xff"),
+    _b64(bytes(range(7, 47))),  # random bytes of a sealed cursor's length
     _b64(json.dumps([{"a": 1}, [2]]).encode()),
     _b64(json.dumps(["2025-01-01", "x"]).encode()),
     _b64(json.dumps([1e308, 1e308]).encode()),
@@ -109,6 +110,23 @@ def test_another_companys_cursor_is_422(lists: Lists, path: str) -> None:
     cursor = theirs.json()["next"]
     assert cursor is not None
     _refused(lists.ours.admin, _url(lists.ours, path), {"cursor": cursor})
+
+
+@pytest.mark.parametrize("path", [p for p in PEOPLE_LISTS if p != "invoices/archive"])
+def test_a_handed_out_cursor_altered_anywhere_is_422(lists: Lists, path: str) -> None:
+    url = _url(lists.ours, path)
+    cursor = lists.ours.admin.get(url, params={"limit": "1"}).json()["next"]
+    for at in range(len(cursor)):
+        altered = cursor[:at] + ("A" if cursor[at] != "A" else "B") + cursor[at + 1 :]
+        _refused(lists.ours.admin, url, {"cursor": altered})
+
+
+@pytest.mark.parametrize("path", ["invoices", "accounts"])  # the lists a VIEW_ONLY user reads
+def test_another_callers_cursor_is_422(lists: Lists, path: str) -> None:
+    """The cursor is the caller's: another user's list may hold other items (R4)."""
+    url = _url(lists.ours, path)
+    cursor = lists.ours.admin.get(url, params={"limit": "1"}).json()["next"]
+    _refused(lists.ours.person("u1-alice"), url, {"cursor": cursor})
 
 
 @pytest.mark.parametrize("path", [p for p in PEOPLE_LISTS if p != "invoices/archive"])
