@@ -6,7 +6,8 @@ most `limit` and `cursor` in their valid ranges, no `min_position`) is answered 
 `listed_json`: the routes' page, written straight from the stored rows. Anything else,
 and any refusal, goes the ordinary way, so every error answer (401, 403, 404, 422) still
 comes from FastAPI and the one error table; a store error gets the same 503 the table
-gives.
+gives. Cursors are sealed to the list and caller here as in `deps.paging`, so a forged
+one is refused the same way on both paths (422).
 """
 
 from __future__ import annotations
