@@ -803,15 +803,21 @@ class BillingCenter(Application[UUID]):
         return Receipt(self._save(account, invoice), new_id)
 
     def _pay_automatically(self, account: AccountEnrollment, invoice: Invoice) -> None:
+        """I6: schedule the covering plan's payment, only if its user may see (R4, A4-A7)
+        and pay (I3) the invoice now; otherwise it waits for a person, unpaid."""
         plan = account.autopay_covers(invoice.account_sequence)
         if plan is None:
             return
         company = self.company(UUID(plan["company_id"]))
+        by = plan["set_up_by"]
+        if not self._may_pay(company, by, invoice.account):  # first: refuses non-members
+            return
+        if self._section_seen(company, account, invoice, by) is not Section.HISTORY:
+            return
         method = company.payment_method_for(plan["payment_method_id"] or None)
         today = self.today()
         pay_on = max(today, invoice.due - timedelta(days=plan["days_before_due"]))
-        payment = self._payment(method, plan["set_up_by"], automatic=True)
-        invoice.pay(payment, pay_on, today)
+        invoice.pay(self._payment(method, by, automatic=True), pay_on, today)
 
     @staticmethod
     def _payment(method_id: str, by: str, *, automatic: bool = False) -> Payment:
@@ -823,14 +829,21 @@ class BillingCenter(Application[UUID]):
         invoice = self.invoice(invoice_ref)
         company = self._own_company(login)
         account = self.account(invoice.account_key)
-        section = account.section_for(company.id, invoice.account_sequence)
-        seen = section in (Section.HISTORY, Section.ARCHIVE)
-        if not seen or not company.sees_account(login, invoice.account):
+        section = self._section_seen(company, account, invoice, login)
+        if section is None:
             raise NotFound("invoice", invoice_ref)
-        if not in_window(invoice.issued, self.today()):
-            raise NotFound("invoice", invoice_ref)
-        assert section is not None
         return Visible(invoice, company, account, section)
+
+    def _section_seen(
+        self, company: Company, account: AccountEnrollment, invoice: Invoice, login: str
+    ) -> Section | None:
+        """R4, A4-A7, I2: where `login`, a member of `company`, sees the invoice now."""
+        section = account.section_for(company.id, invoice.account_sequence)
+        if section not in (Section.HISTORY, Section.ARCHIVE):
+            return None
+        if not company.sees_account(login, invoice.account):
+            return None
+        return section if in_window(invoice.issued, self.today()) else None
 
     def _actionable(self, caller: Caller, invoice_ref: UUID, action: Action) -> Visible:
         seen = self.visible_invoice(caller.as_person(), invoice_ref)

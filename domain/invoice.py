@@ -25,6 +25,18 @@ from domain.values import AccountKey, InvoiceStatus, currency, money
 
 _REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$")
 
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2099, 12, 31)
+"""The dates an invoice may print (issue and due dates; a payment's date lies between):
+far enough from `date.min`/`date.max` that no date arithmetic on them overflows."""
+
+
+def printed_day(value: date, field: str) -> date:
+    """A date printed on an invoice, within FIRST_DAY..LAST_DAY (I1)."""
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise InvalidInput(field, f"a date from {FIRST_DAY} to {LAST_DAY}", rule="I1")
+    return value
+
 
 def invoice_id(account: AccountKey, invoice_number: str) -> UUID:
     """Derived from the account and number: the store refuses a second one (I1)."""
@@ -64,6 +76,8 @@ class Bill:
         reference(self.invoice_number, "invoice_number")
         reference(self.control_id, "control_id")
         currency(self.currency)
+        printed_day(self.issue_date, "issue_date")
+        printed_day(self.due_date, "due_date")
         if self.due_date < self.issue_date:
             raise InvalidInput("due_date", "on or after the issue date", rule="I1")
         if money(self.amount) <= 0:

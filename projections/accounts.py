@@ -37,6 +37,8 @@ class Accounts(Component):
         "intervals": "account TEXT, start_version BIGINT, company_id TEXT NOT NULL, "
         "end_version BIGINT, started_at TEXT NOT NULL, ended_at TEXT, "
         "PRIMARY KEY (account, start_version)",
+        "enrollments": "account TEXT, company_id TEXT, line_of_business TEXT, "
+        "account_type TEXT, PRIMARY KEY (account, company_id)",
     }
     indexes: ClassVar[dict[str, str]] = {"intervals_by_company": "intervals (company_id, account)"}
 
@@ -66,10 +68,20 @@ class Accounts(Component):
         return str(row[0])
 
     def on_AccountEnrolled(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        business = (e.data["line_of_business"], e.data["account_type"])
         self.later(
             tx,
             "UPDATE @accounts SET line_of_business = ?, account_type = ? WHERE aggregate_id = ?",
-            (e.data["line_of_business"], e.data["account_type"], e.key),
+            (*business, e.key),
+            key=e.key,
+        )
+        # Each company keeps its own enrollment's business: a later holder's is not its own.
+        self.later(
+            tx,
+            "INSERT INTO @enrollments VALUES (?, ?, ?, ?) ON CONFLICT (account, company_id) "
+            "DO UPDATE SET line_of_business = excluded.line_of_business, "
+            "account_type = excluded.account_type",
+            (self._account(tx, e), e.data["company_id"], *business),
             key=e.key,
         )
         self.on_AccountReenrolled(tx, e)
@@ -141,28 +153,32 @@ class AccountsView:
             )
         )
         params = (cid, cid) if all_accounts else (cid, cid, cid, login)
+        # The company's own enrollment's business (the account row's for a read model
+        # built before `enrollments` existed); ENROLLED only where it holds the account now;
+        # paper invoices while no company holds it (A4, A5).
         rows = self.c.all(
             tx,
-            "SELECT a.country, a.number, a.line_of_business, a.account_type, "
+            "SELECT a.country, a.number, COALESCE(e.line_of_business, a.line_of_business), "
+            "CASE WHEN e.account IS NULL THEN a.account_type ELSE e.account_type END, "
             "CASE WHEN a.holder = ? AND a.enrolled = 1 THEN 1 ELSE 0 END, "
-            "a.autopay_company, a.autopay_days, a.autopay_by FROM @accounts a "
+            "a.autopay_company, a.autopay_days, a.autopay_by, a.enrolled FROM @accounts a "
+            "LEFT JOIN @enrollments e ON e.account = a.account AND e.company_id = ? "
             "WHERE EXISTS (SELECT 1 FROM @intervals i WHERE i.account = a.account "
             f"AND i.company_id = ?) {granted}ORDER BY a.account",
-            params,
+            (cid, *params),
         )
         return [self._view(cid, r) for r in rows]
 
     @staticmethod
     def _view(cid: str, r: tuple[object, ...]) -> AccountView:
         autopay = AutopayView(int(str(r[6])), str(r[7])) if r[5] == cid else None
-        enrolled = bool(r[4])
         return AccountView(
             str(r[0]),
             str(r[1]),
             str(r[2] or ""),
             None if r[3] is None else str(r[3]),
-            "ENROLLED" if enrolled else "UNENROLLED",
-            not enrolled,
+            "ENROLLED" if r[4] else "UNENROLLED",
+            not r[8],
             autopay,
         )
 

@@ -154,12 +154,36 @@ def ensure_schema(db: Database) -> None:
         create_failures(tx)
         MESSAGES.create(tx)
         for projection in PROJECTIONS.values():
-            if tx.one("SELECT 1 FROM projection_live WHERE name = ?", (projection.name,)):
+            live = tx.one(
+                "SELECT generation FROM projection_live WHERE name = ?", (projection.name,)
+            )
+            if live:
+                _add_new_tables(tx, projection, int(live[0]))
                 continue
             _new_generation(tx, projection, 1)
             tx.execute("INSERT INTO projection_live VALUES (?, 1)", (projection.name,))
             if projection.viewed:
                 _views(tx, projection, 1)
+
+
+def _add_new_tables(tx: Tx, projection: Projection, generation: int) -> None:
+    """A table this version added to a projection (accounts' `enrollments`, issue 17) is
+    created in the live copy with its view: empty, its readers fall back on the older
+    tables until `projections rebuild` fills it."""
+    component = projection.component(generation)
+    component.create(tx)
+    if not projection.viewed:
+        return
+    catalog = (
+        "SELECT 1 FROM information_schema.views "
+        "WHERE table_schema = current_schema() AND table_name = ?"
+        if tx.dialect.name == "postgres"
+        else "SELECT 1 FROM sqlite_master WHERE type = 'view' AND name = ?"
+    )
+    for table in _tables(component):
+        view, copy = f"{projection.name}_{table}", f"{projection.name}_g{generation}_{table}"
+        if not tx.one(catalog, (view,)):
+            tx.execute(f"CREATE VIEW {view} AS SELECT * FROM {copy}")
 
 
 def _one_at_a_time(tx: Tx) -> None:

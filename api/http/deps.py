@@ -7,9 +7,8 @@ per request.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import partial
-from typing import Annotated, TypeVar
+from typing import Annotated
 from uuid import UUID
 
 from anyio import CapacityLimiter, to_thread
@@ -18,16 +17,16 @@ from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
 from fastapi.security.base import SecurityBase
 
 from api.http.auth import authenticate
+from api.http.paging import CursorSeal, Paging
 from api.http.problems import NotCaughtUp
 from domain.application import BillingCenter
 from domain.caller import Caller
 from domain.company import Company
-from domain.errors import InvalidInput
 from domain.roles import Action
 from projections.queries import DEFAULT_LIMIT, MAX_LIMIT, Access, ReadModels
 
 MIN_POSITION_WAIT_SECONDS = 5.0
-T = TypeVar("T")
+MAX_CURSOR_CHARS = 500
 
 
 class BearerCaller(SecurityBase):
@@ -102,23 +101,6 @@ def invoice_reader(app: BillingCenter, cid: UUID, caller: Caller) -> Access:
     return access_of(company, me)
 
 
-class Paging:
-    """`limit` (1..500, default 50) and `cursor` of a list."""
-
-    def __init__(self, limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> None:
-        self.limit = limit
-        self.cursor = cursor
-
-    def read(self, query: Callable[[], T]) -> T:
-        """Run a paged query; a cursor it did not hand out is malformed input (422)."""
-        try:
-            return query()
-        except ValueError:  # BadCursor, and whatever a forged cursor trips while decoding
-            if self.cursor is None:
-                raise
-            raise InvalidInput("cursor", "a cursor this list handed out") from None
-
-
 def written(response: Response, position: int) -> int:
     """Put a write's position in the `X-Position` header; returns it for the body."""
     response.headers["X-Position"] = str(position)
@@ -126,11 +108,17 @@ def written(response: Response, position: int) -> int:
 
 
 async def paging(
+    request: Request,
+    caller: Annotated[Caller, Depends(current_caller)],
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(min_length=1, max_length=500)] = None,
+    cursor: Annotated[str | None, Query(min_length=1, max_length=MAX_CURSOR_CHARS)] = None,
 ) -> Paging:
-    """The `limit` and `cursor` query parameters of a list."""
-    return Paging(limit, cursor)
+    """The `limit` and `cursor` query parameters of a list, cursors sealed to it (422 if
+    `cursor` is not one this list handed this caller)."""
+    seal = CursorSeal(request.app.state.jwt_secret, request.scope["path"], caller.login)
+    page = Paging(limit, cursor, seal)
+    page.opened()  # refuse a forged cursor before the route reads anything
+    return page
 
 
 CurrentCaller = Annotated[Caller, Depends(current_caller)]

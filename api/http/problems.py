@@ -12,12 +12,13 @@ import logging
 from typing import Any
 
 import psycopg
-from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
+from eventsourcing.persistence import DataError, IntegrityError, InterfaceError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
 
 from domain.errors import ConcurrentChange, DomainError, Status
 from projections.queries import BadCursor
@@ -25,6 +26,9 @@ from projections.queries import BadCursor
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://billing-center.invalid/problems/"
 RETRY_AFTER_SECONDS = 1
+UNDECODABLE = 400  # FastAPI's answer to a body it cannot decode; API.md wants 422
+METHOD_NOT_ALLOWED = 405
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 HTTP_STATUS: dict[Status, int] = {
     "invalid": 422,
@@ -42,6 +46,9 @@ STORE_ERRORS: tuple[type[Exception], ...] = (
 )
 """The database is unreachable (503): the event store (eventsourcing wraps psycopg's
 errors), the read models and the idempotency keys (psycopg and its pool)."""
+
+DATA_ERRORS: tuple[type[Exception], ...] = (DataError, psycopg.DataError)
+"""A value the database refuses (eventsourcing wraps psycopg's for the event store)."""
 
 log = logging.getLogger("billing_center.http")
 
@@ -191,13 +198,48 @@ def cursor_problem(_: Request, __: Exception) -> JSONResponse:
     return problem(422, "Invalid input", "cursor: expected a cursor this list handed out")
 
 
-def http_problem(_: Request, error: Exception) -> JSONResponse:
+def http_problem(request: Request, error: Exception) -> JSONResponse:
     """Starlette's own errors (unknown path, wrong method, ...) as problem+json."""
     assert isinstance(error, StarletteHTTPException)
+    if error.status_code == UNDECODABLE:
+        return undecodable_problem()
+    headers = dict(error.headers or {})
+    if error.status_code == METHOD_NOT_ALLOWED:
+        headers["Allow"] = allowed_methods(request)
     title = {404: "Not found", 405: "Method not allowed", 413: "Request too large"}.get(
         error.status_code, "HTTP error"
     )
-    return problem(error.status_code, title, str(error.detail), headers=dict(error.headers or {}))
+    return problem(error.status_code, title, str(error.detail), headers=headers)
+
+
+def undecodable_problem() -> JSONResponse:
+    """A body FastAPI could not decode (bad UTF-8, a broken form): malformed input (422)."""
+    detail = "the body could not be decoded (JSON in UTF-8 expected)"
+    field = {"loc": ["body"], "msg": detail, "type": "json_invalid"}
+    return problem(422, "Invalid input", f"malformed request: {detail}", errors=[field])
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method the request's path takes: Starlette names only the first route's.
+
+    Each method is tried against the routes on a fresh scope (FastAPI keeps included
+    routers as routes of their own, so their methods are not listed anywhere public)."""
+    path, root = request.scope["path"], request.scope.get("root_path", "")
+    return ", ".join(m for m in HTTP_METHODS if _routed(request.app.router.routes, m, path, root))
+
+
+def _routed(routes: list[BaseRoute], method: str, path: str, root_path: str) -> bool:
+    scope = {"type": "http", "method": method, "path": path, "root_path": root_path,
+             "headers": [], "query_string": b""}  # fmt: skip
+    return any(route.matches(scope)[0] is Match.FULL for route in routes)
+
+
+def unstorable_problem(request: Request, error: Exception) -> JSONResponse:
+    """A value the database cannot hold (PostgreSQL: a NUL in text, a number out of range)
+    reached a query: malformed input, refused before anything changed (the transaction
+    rolls back). Logged, as whatever let it through is worth a look."""
+    log.warning("unstorable value on %s %s: %s", request.method, request.url.path, error)
+    return problem(422, "Invalid input", "a value holds characters or numbers the store refuses")
 
 
 def unexpected_problem(request: Request, error: Exception) -> JSONResponse:
@@ -214,6 +256,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Unauthenticated, unauthenticated_problem)
     app.add_exception_handler(NotCaughtUp, not_caught_up_problem)
     app.add_exception_handler(BadCursor, cursor_problem)
+    for data_error in DATA_ERRORS:
+        app.add_exception_handler(data_error, unstorable_problem)
     for store_error in STORE_ERRORS:
         app.add_exception_handler(store_error, store_unavailable_problem)
     app.add_exception_handler(StarletteHTTPException, http_problem)

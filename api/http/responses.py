@@ -15,8 +15,8 @@ _MEANING = {
     422: "Malformed input, with field-level details, or a rule's refusal of a value.",
     429: "Too many requests from this client (without a token, or refused proofs, A1); "
     "retry after `Retry-After` seconds.",
-    503: "The read models have not reached `min_position` within 5 s (at once for a position "
-    "the store has not reached); retry after a second.",
+    503: "The store is unreachable, or the read models have not reached `min_position` within "
+    "5 s (at once for a position the store has not reached); retry after `Retry-After` seconds.",
 }
 
 
@@ -32,9 +32,9 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-COMMON = responses(401, 403, 404, 422, 429)
+COMMON = responses(401, 403, 404, 422, 429, 503)
 """Errors any authenticated route may answer (403: a service principal, or a member's role;
-429: the rate limits of api/http/ratelimit.py)."""
+429: the rate limits of api/http/ratelimit.py; 503: the store is unreachable)."""
 
 WRITE = responses(409, 413)
 """What a write may answer besides: a state that forbids it, a body too large."""

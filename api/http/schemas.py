@@ -7,13 +7,14 @@ at most two decimals, dates are `YYYY-MM-DD`, accounts are `{country, number}`.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Generic, Literal, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
+from domain.invoice import FIRST_DAY, LAST_DAY
 from domain.values import (
     AccountKey,
     AccountType,
@@ -30,21 +31,42 @@ Amount = Annotated[
     StringConstraints(pattern=AMOUNT_PATTERN, max_length=15),
     Field(description="A decimal string with at most 2 decimals.", examples=["120.50"]),
 ]
-_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_DAY = re.compile(r"^20[0-9]{2}-[0-9]{2}-[0-9]{2}$")
+DAYS = f"YYYY-MM-DD, from {FIRST_DAY} to {LAST_DAY}"
 
 
 def _calendar_day(value: object) -> object:
-    """Only the `YYYY-MM-DD` text form of a date (no timestamps, no datetimes)."""
+    """Only the `YYYY-MM-DD` text form of a date (no timestamps, no datetimes), in the
+    years 2000-2099 the domain accepts (I1: printed_day)."""
     if not isinstance(value, str) or not _DAY.match(value):
-        raise ValueError("a date as YYYY-MM-DD")
+        raise ValueError(f"a date as {DAYS}")
     return value
 
 
 Day = Annotated[
     date,
     BeforeValidator(_calendar_day),
-    Field(description="YYYY-MM-DD", examples=["2025-01-31"]),
+    Field(description=DAYS, examples=["2025-01-31"], json_schema_extra={"pattern": _DAY.pattern}),
 ]
+_INSTANT = re.compile(
+    r"^20[0-9]{2}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
+)
+INSTANTS = "An RFC 3339 instant with an offset, in the years 2000-2099, e.g. 2025-06-15T12:00:00Z."
+
+
+def _rfc3339(value: object) -> object:
+    """Only RFC 3339 text with an offset: no Unix timestamps, no local times (API.md)."""
+    if not isinstance(value, str) or not _INSTANT.match(value):
+        raise ValueError(INSTANTS)
+    return value
+
+
+Instant = Annotated[
+    datetime,
+    BeforeValidator(_rfc3339),
+    Field(description=INSTANTS, examples=["2025-06-15T12:00:00Z"],
+          json_schema_extra={"pattern": _INSTANT.pattern}),
+]  # fmt: skip
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Login = Annotated[
     str,

@@ -6,7 +6,8 @@ most `limit` and `cursor` in their valid ranges, no `min_position`) is answered 
 `listed_json`: the routes' page, written straight from the stored rows. Anything else,
 and any refusal, goes the ordinary way, so every error answer (401, 403, 404, 422) still
 comes from FastAPI and the one error table; a store error gets the same 503 the table
-gives.
+gives. Cursors are sealed to the list and caller here as in `deps.paging`, so a forged
+one is refused the same way on both paths (422).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from fastapi import Request, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.http.auth import authenticate
-from api.http.deps import Paging
+from api.http.paging import CursorSeal, Paging
 from api.http.problems import STORE_ERRORS, store_unavailable_problem
 from api.http.routes.invoices import listed_json
 from projections.queries import DEFAULT_LIMIT, MAX_LIMIT, SectionName
@@ -95,5 +96,6 @@ def _answer(request: Request, plain: Plain) -> Response:
     request_id = headers.get("x-request-id")
     caller = authenticate(headers.get("authorization"), state.jwt_secret, request_id,
                           state.token_rules)  # fmt: skip
+    page = page.sealed_by(CursorSeal(state.jwt_secret, request.scope["path"], caller.login))
     return listed_json(section=section, cid=cid, caller=caller, app=state.billing_center,
                        reads=state.read_models, page=page)  # fmt: skip

@@ -18,7 +18,7 @@ from uuid import UUID
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from api.http.deps import Paging
+from api.http.paging import Paging
 from api.http.routes import invoices
 from domain.errors import DomainError
 from domain.values import Section

@@ -8,16 +8,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Path, Response
 
-from api.http.deps import (
-    App,
-    CurrentCaller,
-    Page,
-    Paging,
-    Reads,
-    access_of,
-    invoice_reader,
-    written,
-)
+from api.http.deps import App, CurrentCaller, Page, Reads, access_of, invoice_reader, written
+from api.http.paging import Paging
 from api.http.responses import COMMON, READ, WRITE
 from api.http.schemas import (
     AdjustmentCreated,
@@ -70,16 +62,16 @@ def _listed(
     caller: Caller,
     app: BillingCenter,
     reads: ReadModels,
-    page: Page,
+    page: Paging,
 ) -> PageOf[InvoiceOut]:
     access = invoice_reader(app, cid, caller)
     found = page.read(
-        lambda: reads.invoices(
+        lambda cursor: reads.invoices(
             cid,
             access.login,
             section,
             today=app.today(),
-            cursor=page.cursor,
+            cursor=cursor,
             limit=page.limit,
             access=access,
         )
@@ -100,12 +92,12 @@ def listed_json(
     (`api.http.shortcut`; the same bytes, without the models' CPU: issue 5)."""
     access = invoice_reader(app, cid, caller)
     found = page.read(
-        lambda: reads.invoice_rows(
+        lambda cursor: reads.invoice_rows(
             cid,
             access.login,
             section,
             today=app.today(),
-            cursor=page.cursor,
+            cursor=cursor,
             limit=page.limit,
             access=access,
         )

@@ -40,7 +40,7 @@ def users(
     company.require(me, Action.SEE_USERS)
     managed = company.managed_users(me)
     found = page.read(
-        lambda: reads.users(cid, logins=managed, cursor=page.cursor, limit=page.limit)
+        lambda cursor: reads.users(cid, logins=managed, cursor=cursor, limit=page.limit)
     )
     return PageOf[UserOut](
         items=[user_out(u, with_role=True) for u in found.items], next=found.next

@@ -11,7 +11,7 @@ from typing import Literal
 
 from starlette.datastructures import QueryParams
 
-from api.http.deps import Paging
+from api.http.paging import Paging
 from api.http.routes import invoices
 from api.http.schemas import InvoiceOut
 from api.web.routes.common import number
