@@ -125,7 +125,7 @@ def _csrf(page: httpx.Response) -> str:
 
 def test_wrong_proofs_in_the_console_count_too(limited: TestClient) -> None:
     """The console enrolls through the API's route function: the same limit applies."""
-    here = _from(C)
+    here = {**_from(C), "Origin": "http://testserver"}  # a browser's form post (issue 18)
     sign_in = {"csrf_token": _csrf(limited.get("/console/sign-in", headers=here)), "login": "eve"}
     limited.post("/console/sign-in", data=sign_in, headers=here)
     form = {"name": "Nope", "country_0": "US", "number_0": "Z9", "lob_0": "FREIGHT",

@@ -71,6 +71,17 @@ def _recovered(service: Service, company: Company) -> float:
     raise AssertionError(f"no write succeeded {RECOVERY_SECONDS} s after PostgreSQL returned")
 
 
+def _healthy_again(client: httpx.Client) -> bool:
+    """/health answers from a probe at most 1 s old (issue 17), and a pooled connection that
+    the restart broke may trip the gate once more: it turns 200 within a few probes."""
+    deadline = time.monotonic() + 5
+    while client.get("/health").status_code != 200:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
 def _misfits(outcomes: list[Outcome]) -> list[Outcome]:
     return [
         o
@@ -99,7 +110,7 @@ def test_a_database_outage_answers_503_then_the_service_resumes_by_itself(
         assert health.json()["store"]["reachable"] is False
         assert not _misfits(outcomes), _misfits(outcomes)[:5]
         assert sum(o.status == 503 for o in outcomes) > 0
-        assert client.get("/health").status_code == 200
+        assert _healthy_again(client), "/health still 503 5 s after a write succeeded"
         print(f"recovered {took:.1f} s after restart; {len(outcomes)} requests")
     _assert_every_acknowledged_write_is_stored(url, written)
 
