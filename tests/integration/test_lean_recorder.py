@@ -7,10 +7,10 @@ from uuid import UUID, uuid4
 
 import pytest
 from eventsourcing.application import Application
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import DataError, IntegrityError, StoredEvent
 from psycopg.pq import TransactionStatus
 
-from api.recorders import LeanPostgresApplicationRecorder
+from api.recorders import LeanPostgresApplicationRecorder, UnsupportedOriginatorIdType
 from api.storage import eventsourcing_env
 
 pytestmark = pytest.mark.postgres
@@ -73,3 +73,24 @@ def test_select_events_honours_bounds_order_and_limit(app: Application[UUID]) ->
         for e in app.recorder.select_events(originator, gt=1, lte=4, desc=True, limit=2)
     ]
     assert versions == [4, 3]
+
+
+def test_a_nul_in_a_topic_is_refused_and_nothing_is_stored(app: Application[UUID]) -> None:
+    """libpq's escaping stops at a NUL: the topic would be stored cut short (issue 17)."""
+    originator = uuid4()
+    evil = StoredEvent(originator, 1, "tests:Ev\x00il", b"{}")
+    with pytest.raises(DataError, match="NUL"):
+        app.recorder.insert_events([_event(uuid4(), 1), evil])
+    assert app.recorder.select_events(originator) == []
+    assert app.recorder.max_notification_id() is None
+
+
+def test_text_originator_ids_are_refused_at_start_in_one_line(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The library's ORIGINATOR_ID_TYPE=text would give aggregates str ids: refused (issue 17)."""
+    monkeypatch.setenv("ORIGINATOR_ID_TYPE", "text")
+    with pytest.raises(UnsupportedOriginatorIdType) as refused:
+        Application[UUID](env=eventsourcing_env(postgres_url))
+    assert "ORIGINATOR_ID_TYPE" in str(refused.value)
+    assert "\n" not in str(refused.value)
