@@ -7,6 +7,7 @@ import io
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from io import BytesIO
 from typing import Any
 
@@ -198,7 +199,7 @@ class CountingDraw:
 def _fake_renderer(world: World, draw: CountingDraw) -> PdfRenderer:
     state = world.client.app.state  # type: ignore[attr-defined]
     state.pdfs.close()
-    state.pdfs = PdfRenderer(draw)
+    state.pdfs = PdfRenderer(draw, pool=lambda: ThreadPoolExecutor(2))  # fakes count here
     renderer: PdfRenderer = state.pdfs
     return renderer
 
