@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import PurePosixPath, PureWindowsPath
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 from uuid import UUID
 
@@ -32,6 +32,13 @@ router = APIRouter(tags=["documents"], responses=COMMON)
 
 _STORE_LOCK = threading.Lock()
 PDF = "application/pdf"
+PDF_READ: dict[int | str, dict[str, Any]] = {
+    503: READ[503]
+    | {
+        "description": "The read models have not reached `min_position` within 5 s, or every "
+        "invoice PDF renderer is busy; retry after a second."
+    }
+}
 
 
 def documents(request: Request) -> DocumentStore:
@@ -82,7 +89,7 @@ def _disposition(kind: str, filename: str) -> dict[str, str]:
     return {"Content-Disposition": value}
 
 
-@router.get("/v1/invoices/{iid}/pdf", responses=READ, response_class=Response)
+@router.get("/v1/invoices/{iid}/pdf", responses=PDF_READ, response_class=Response)
 async def invoice_pdf(iid: UUID, caller: CurrentCaller, app: App, pdfs: Pdfs) -> Response:
     """The invoice as a PDF, if you may see it (R4, A4-A7; archive ones are stamped, A6).
 
