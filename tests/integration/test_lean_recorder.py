@@ -8,6 +8,8 @@ from uuid import UUID, uuid4
 import pytest
 from eventsourcing.application import Application
 from eventsourcing.persistence import DataError, IntegrityError, StoredEvent
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from psycopg.pq import TransactionStatus
 
 from api.recorders import LeanPostgresApplicationRecorder, UnsupportedOriginatorIdType
@@ -94,3 +96,21 @@ def test_text_originator_ids_are_refused_at_start_in_one_line(
         Application[UUID](env=eventsourcing_env(postgres_url))
     assert "ORIGINATOR_ID_TYPE" in str(refused.value)
     assert "\n" not in str(refused.value)
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(topic=st.text(max_size=40))
+@example(topic="tests:Ev\x00il")  # libpq's escaping ends a literal at a NUL
+@example(topic="tests:\udc80")  # an unpaired surrogate has no UTF-8
+@example(topic="it's a \\ 'quote'")
+def test_any_topic_reads_back_exactly_or_is_refused_with_nothing_stored(
+    app: Application[UUID], topic: str
+) -> None:
+    """Issue 17: the recorder never stores a value other than the one it was given."""
+    originator = uuid4()
+    try:
+        app.recorder.insert_events([StoredEvent(originator, 1, topic, b"{}")])
+    except (DataError, UnicodeEncodeError):  # as the library's recorder refuses them
+        assert app.recorder.select_events(originator) == []
+    else:
+        assert [e.topic for e in app.recorder.select_events(originator)] == [topic]
