@@ -21,6 +21,12 @@ connection: psycopg's cursor machinery cost twice the CPU of the round trip itse
 `select_events` uses statements built once, with plain tuple rows, and `notification_rows`
 reads the notification log the same way for the projections.
 It is selected with `APPLICATION_RECORDER_TOPIC` (a public setting of the library).
+
+It never stores a value other than the one it was given: libpq's escaping would end a
+literal at a NUL, so a topic holding one is refused with the `DataError` the library's own
+recorder raises. It stores uuid originator ids only: `ORIGINATOR_ID_TYPE=text` is refused
+when the recorder is built, in one line. The library's own recorder conformance cases run
+against it in tests/integration/test_lean_recorder_conformance.py.
 """
 
 from __future__ import annotations
