@@ -257,3 +257,20 @@ def _wait_until(condition: Callable[[], bool]) -> None:
     while not condition():
         assert time.monotonic() < deadline, "the renders never filled the pool"
         time.sleep(0.01)
+
+
+def test_the_console_serves_the_invoice_pdf_through_the_api_route(world: World) -> None:
+    """The console's PDF link calls the API's route function: it takes the same renderer."""
+    iid = world.issue(world.accounts[0], invoice_number="INV-CONSOLE-1")
+    client = world.client
+    form = client.get("/console/sign-in").text
+    token = form.split('name="csrf_token" value="')[1].split('"')[0]
+    signed = client.post(
+        "/console/sign-in",
+        data={"csrf_token": token, "login": "alice", "name": "Alice"},
+        follow_redirects=False,
+    )
+    assert signed.status_code == 303, signed.text
+    response = client.get(f"/console/invoices/{iid}/pdf")
+    assert response.status_code == 200, response.text
+    assert "INV-CONSOLE-1" in pdf_text(response.content)
