@@ -21,6 +21,12 @@ connection: psycopg's cursor machinery cost twice the CPU of the round trip itse
 `select_events` uses statements built once, with plain tuple rows, and `notification_rows`
 reads the notification log the same way for the projections.
 It is selected with `APPLICATION_RECORDER_TOPIC` (a public setting of the library).
+
+It never stores a value other than the one it was given: libpq's escaping would end a
+literal at a NUL, so a topic holding one is refused with the `DataError` the library's own
+recorder raises. It stores uuid originator ids only: `ORIGINATOR_ID_TYPE=text` is refused
+when the recorder is built, in one line. The library's own recorder conformance cases run
+against it in tests/integration/test_lean_recorder_conformance.py.
 """
 
 from __future__ import annotations
@@ -45,12 +51,17 @@ _COLUMNS = "originator_id, originator_version, topic, state"
 NotificationRow = tuple[int, UUID, int, str, bytes]
 
 
+class UnsupportedOriginatorIdType(ValueError):
+    """The store is configured for ids Billing Center does not use (it needs `uuid`)."""
+
+
 class LeanPostgresApplicationRecorder(PostgresApplicationRecorder):
     """The library's application recorder with its locked insert in one round trip."""
 
     def __init__(
         self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"
     ) -> None:
+        _refuse_other_originator_id_types(datastore)
         super().__init__(datastore, events_table_name=events_table_name)
         table = SQL("{}.{}").format(Identifier(datastore.schema), Identifier(events_table_name))
         self._lock = (
@@ -145,6 +156,16 @@ class LeanPostgresApplicationRecorder(PostgresApplicationRecorder):
         return statement
 
 
+def _refuse_other_originator_id_types(datastore: PostgresDatastore) -> None:
+    """Every aggregate is identified by a UUID: the library's `text` ids would come back as
+    `str` and match nothing the domain looks up, so the store refuses them at start."""
+    if datastore.originator_id_type != "uuid":
+        raise UnsupportedOriginatorIdType(
+            f"ORIGINATOR_ID_TYPE={datastore.originator_id_type} is not supported: Billing "
+            "Center stores its aggregate ids as uuid (unset ORIGINATOR_ID_TYPE or set it to uuid)"
+        )
+
+
 def _roll_back(conn: Connection[Any]) -> None:
     """Leave the pooled connection idle after a failed insert (if it is still alive)."""
     if conn.info.transaction_status in _IN_TRANSACTION:
@@ -155,10 +176,19 @@ def _roll_back(conn: Connection[Any]) -> None:
 def _row(escaping: Escaping, encoding: str, event: StoredEvent) -> bytes:
     """One VALUES row, every value escaped by libpq (or formatted from a UUID or int)."""
     originator = escaping.escape_literal(str(event.originator_id).encode(encoding))
-    topic = escaping.escape_literal(event.topic.encode(encoding))
+    topic = escaping.escape_literal(_text(event.topic).encode(encoding))
     state = escaping.escape_bytea(event.state)
     return b"(%s::uuid, %d, %s, '%s'::bytea)" % (
         originator, int(event.originator_version), topic, state)  # fmt: skip
+
+
+def _text(value: str) -> str:
+    """A text value as it may be escaped: libpq's escaping ends the literal at a NUL, so the
+    value stored would be shorter than the one given. Refused as psycopg refuses it for the
+    library's own recorder (a `DataError`, mapped to the library's by the datastore)."""
+    if "\x00" in value:
+        raise psycopg.DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes")
+    return value
 
 
 def _error(result: PGresult, encoding: str) -> psycopg.Error:

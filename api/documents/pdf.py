@@ -2,6 +2,12 @@
 
 DejaVu Sans is embedded (shipped beside this module) so any name or description prints,
 whatever its script. An archive invoice (A6) carries an ARCHIVE stamp on every page.
+
+Any number of lines, adjustments, payments and documents is laid out: tables run over as
+many pages as they need, their heading repeated on each. No row may be taller than a page,
+so every printed text is cut to `MAX_TEXT` characters (an ellipsis marks the cut; the API
+and the CSV export carry the full text) and an adjustment's tracking numbers are printed
+`NUMBERS_PER_ROW` to a row, over as many rows as it names.
 """
 
 from __future__ import annotations
@@ -12,8 +18,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from fpdf import FPDF
-from fpdf.fonts import FontFace
 
+from api.documents.pdf_table import Column, Style, draw_table
 from api.documents.sheet import InvoiceSheet
 
 FONTS = Path(__file__).parent / "fonts"
@@ -26,6 +32,17 @@ MUTED = (108, 117, 125)
 PALE = (241, 244, 248)
 STAMP = (200, 35, 35)
 TOTALS_HEIGHT = 36
+MAX_TEXT = 160
+"""Characters printed of one text (a description, a reason, a name): at most four lines of
+its column, so a 1,000-line invoice of long descriptions stays a few seconds' work."""
+NUMBERS_PER_ROW = 6
+ELLIPSIS = "…"
+AMOUNT = Column("Amount", 20, right=True)
+
+
+def capped(text: str, limit: int = MAX_TEXT) -> str:
+    """`text`, cut to `limit` characters with an ellipsis when longer."""
+    return text if len(text) <= limit else text[: limit - 1] + ELLIPSIS
 
 
 def money(amount: Decimal, currency: str) -> str:
@@ -119,10 +136,11 @@ def _parties(pdf: FPDF, sheet: InvoiceSheet) -> None:
     top, half = pdf.get_y(), pdf.epw / 2
     _label(pdf, "Billed to")
     pdf.set_font(FONT, "B", 12)
-    pdf.multi_cell(half - 6, 6, sheet.company, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(half - 6, 6, capped(sheet.company), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FONT, "", 9)
     if sheet.address:
-        pdf.multi_cell(half - 6, 4.5, sheet.address, new_x="LMARGIN", new_y="NEXT")
+        address = capped(sheet.address, MAX_TEXT * 2)
+        pdf.multi_cell(half - 6, 4.5, address, new_x="LMARGIN", new_y="NEXT")
     pdf.cell(0, 6, f"Account {sheet.account}", new_x="LMARGIN", new_y="NEXT")
     bottom = pdf.get_y()
     pdf.set_xy(pdf.l_margin + half, top)
@@ -154,51 +172,45 @@ def _day(day: date) -> str:
     return day.isoformat()
 
 
-def _table(
-    pdf: FPDF, rows: Sequence[Sequence[str]], widths: Sequence[int], align: Sequence[str]
-) -> None:
-    heading = FontFace(emphasis="BOLD", color=(255, 255, 255), fill_color=BRAND)
-    pdf.set_font(FONT, "", 9)
-    with pdf.table(
-        col_widths=tuple(widths),
-        text_align=tuple(align),
-        headings_style=heading,
-        borders_layout="HORIZONTAL_LINES",
-        cell_fill_color=PALE,
-        cell_fill_mode="ROWS",
-        line_height=6,
-        padding=(1.2, 2),
-    ) as table:
-        for values in rows:
-            row = table.row()
-            for value in values:
-                row.cell(value)
-    pdf.ln(4)
+TABLE = Style(FONT, ink=INK, heading_fill=BRAND, row_fill=PALE)
+
+
+def _table(pdf: FPDF, columns: Sequence[Column], rows: Sequence[Sequence[str]]) -> None:
+    draw_table(pdf, TABLE, columns, [[capped(value) for value in row] for row in rows])
 
 
 def _lines(pdf: FPDF, sheet: InvoiceSheet) -> None:
     _label(pdf, "Shipments")
-    rows = [("Tracking number", "Description", "Amount")]
-    rows += [
+    columns = (Column("Tracking number", 28), Column("Description", 52), AMOUNT)
+    rows = [
         (x.tracking_number, x.description, money(x.amount, sheet.currency)) for x in sheet.lines
     ]
-    _table(pdf, rows, (28, 52, 20), ("LEFT", "LEFT", "RIGHT"))
+    _table(pdf, columns, rows)
 
 
 def _adjustments(pdf: FPDF, sheet: InvoiceSheet) -> None:
     _label(pdf, "Adjustment requests")
-    rows = [("Tracking numbers", "Reason", "Requested", "Status", "Credited")]
-    rows += [
-        (
-            "\n".join(x.tracking_numbers),
-            x.reason,
-            money(x.requested, sheet.currency),
-            x.status.title(),
-            money(x.credited, sheet.currency),
-        )
-        for x in sheet.adjustments
+    columns = (
+        Column("Tracking numbers", 28),
+        Column("Reason", 30),
+        Column("Requested", 15, right=True),
+        Column("Status", 14),
+        Column("Credited", 13, right=True),
+    )
+    rows: list[tuple[str, ...]] = []
+    for x in sheet.adjustments:
+        numbers = _groups(x.tracking_numbers) or [""]
+        requested, credited = money(x.requested, sheet.currency), money(x.credited, sheet.currency)
+        rows.append((numbers[0], x.reason, requested, x.status.title(), credited))
+        rows += [(more, "", "", "", "") for more in numbers[1:]]
+    _table(pdf, columns, rows)
+
+
+def _groups(numbers: Sequence[str]) -> list[str]:
+    """Tracking numbers a few to a row, so that one adjustment of many lines spans rows."""
+    return [
+        "\n".join(numbers[i : i + NUMBERS_PER_ROW]) for i in range(0, len(numbers), NUMBERS_PER_ROW)
     ]
-    _table(pdf, rows, (28, 30, 15, 14, 13), ("LEFT", "LEFT", "RIGHT", "LEFT", "RIGHT"))
 
 
 def _totals(pdf: FPDF, sheet: InvoiceSheet) -> None:
@@ -233,8 +245,8 @@ def _balance(pdf: FPDF, sheet: InvoiceSheet, left: float, width: float) -> None:
 
 def _payments(pdf: FPDF, sheet: InvoiceSheet) -> None:
     _label(pdf, "Payments")
-    rows = [("Confirmation number", "Date", "State", "Amount")]
-    rows += [
+    columns = (Column("Confirmation number", 30), Column("Date", 20), Column("State", 20))
+    rows = [
         (
             x.confirmation_number,
             _day(x.on),
@@ -243,11 +255,11 @@ def _payments(pdf: FPDF, sheet: InvoiceSheet) -> None:
         )
         for x in sheet.payments
     ]
-    _table(pdf, rows, (30, 20, 20, 30), ("LEFT", "LEFT", "LEFT", "RIGHT"))
+    _table(pdf, (*columns, Column("Amount", 30, right=True)), rows)
 
 
 def _documents(pdf: FPDF, sheet: InvoiceSheet) -> None:
     _label(pdf, "Attached documents")
     pdf.set_font(FONT, "", 9)
     for name in sheet.documents:
-        pdf.cell(0, 5, f"•  {name}", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 5, f"•  {capped(name, MAX_TEXT // 2)}", new_x="LMARGIN", new_y="NEXT")

@@ -16,6 +16,7 @@ from anyio import CapacityLimiter, to_thread
 from fastapi import FastAPI, Request, Response
 
 from api.bootstrap import billing_center
+from api.documents.rendering import PdfRenderer
 from api.http import problems
 from api.http.auth import TokenRules
 from api.http.idempotency import IdempotencyStore, idempotency_store
@@ -107,6 +108,7 @@ def _lifespan(settings: Settings, clock: Clock) -> Any:
         center = billing_center(settings, clock=clock)
         app.state.billing_center = center
         app.state.idempotency = idempotency_store(settings.database_url)
+        app.state.pdfs = PdfRenderer()  # invoice PDFs: a pool of their own (issue 17)
         handle = start_projections(settings, app=center)
         app.state.read_models = handle.read_models
         from api.mail.service import start_mail  # noqa: PLC0415 (needs the read side)
@@ -123,6 +125,7 @@ def _lifespan(settings: Settings, clock: Clock) -> Any:
                 mail.stop()
             handle.stop()
             app.state.idempotency.close()
+            app.state.pdfs.close()
             center.close()
 
     return lifespan

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match
 
+from api.documents.rendering import RenderersBusy
 from domain.errors import ConcurrentChange, DomainError, Status
 from projections.queries import BadCursor
 
@@ -193,6 +194,17 @@ def store_unavailable_problem(request: Request, error: Exception) -> JSONRespons
     )
 
 
+def renderers_busy_problem(_: Request, error: Exception) -> JSONResponse:
+    """503 with `Retry-After`: every invoice PDF renderer is busy (issue 17)."""
+    assert isinstance(error, RenderersBusy)
+    return problem(
+        503,
+        "Renderers busy",
+        error.detail,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
 def cursor_problem(_: Request, __: Exception) -> JSONResponse:
     """A list cursor this service did not hand out."""
     return problem(422, "Invalid input", "cursor: expected a cursor this list handed out")
@@ -258,6 +270,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(BadCursor, cursor_problem)
     for data_error in DATA_ERRORS:
         app.add_exception_handler(data_error, unstorable_problem)
+    app.add_exception_handler(RenderersBusy, renderers_busy_problem)
     for store_error in STORE_ERRORS:
         app.add_exception_handler(store_error, store_unavailable_problem)
     app.add_exception_handler(StarletteHTTPException, http_problem)

@@ -7,10 +7,12 @@ from uuid import UUID, uuid4
 
 import pytest
 from eventsourcing.application import Application
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import DataError, IntegrityError, StoredEvent
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from psycopg.pq import TransactionStatus
 
-from api.recorders import LeanPostgresApplicationRecorder
+from api.recorders import LeanPostgresApplicationRecorder, UnsupportedOriginatorIdType
 from api.storage import eventsourcing_env
 
 pytestmark = pytest.mark.postgres
@@ -73,3 +75,42 @@ def test_select_events_honours_bounds_order_and_limit(app: Application[UUID]) ->
         for e in app.recorder.select_events(originator, gt=1, lte=4, desc=True, limit=2)
     ]
     assert versions == [4, 3]
+
+
+def test_a_nul_in_a_topic_is_refused_and_nothing_is_stored(app: Application[UUID]) -> None:
+    """libpq's escaping stops at a NUL: the topic would be stored cut short (issue 17)."""
+    originator = uuid4()
+    evil = StoredEvent(originator, 1, "tests:Ev\x00il", b"{}")
+    with pytest.raises(DataError, match="NUL"):
+        app.recorder.insert_events([_event(uuid4(), 1), evil])
+    assert app.recorder.select_events(originator) == []
+    assert app.recorder.max_notification_id() is None
+
+
+def test_text_originator_ids_are_refused_at_start_in_one_line(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The library's ORIGINATOR_ID_TYPE=text would give aggregates str ids: refused (issue 17)."""
+    monkeypatch.setenv("ORIGINATOR_ID_TYPE", "text")
+    with pytest.raises(UnsupportedOriginatorIdType) as refused:
+        Application[UUID](env=eventsourcing_env(postgres_url))
+    assert "ORIGINATOR_ID_TYPE" in str(refused.value)
+    assert "\n" not in str(refused.value)
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(topic=st.text(max_size=40))
+@example(topic="tests:Ev\x00il")  # libpq's escaping ends a literal at a NUL
+@example(topic="tests:\udc80")  # an unpaired surrogate has no UTF-8
+@example(topic="it's a \\ 'quote'")
+def test_any_topic_reads_back_exactly_or_is_refused_with_nothing_stored(
+    app: Application[UUID], topic: str
+) -> None:
+    """Issue 17: the recorder never stores a value other than the one it was given."""
+    originator = uuid4()
+    try:
+        app.recorder.insert_events([StoredEvent(originator, 1, topic, b"{}")])
+    except (DataError, UnicodeEncodeError):  # as the library's recorder refuses them
+        assert app.recorder.select_events(originator) == []
+    else:
+        assert [e.topic for e in app.recorder.select_events(originator)] == [topic]

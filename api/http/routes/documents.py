@@ -5,23 +5,25 @@ from __future__ import annotations
 import threading
 import unicodedata
 from pathlib import PurePosixPath, PureWindowsPath
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from starlette import types as asgi
 from starlette.exceptions import HTTPException
 
 from api.documents.csv_export import all_pages, csv_chunks
-from api.documents.pdf import render
-from api.documents.sheet import sheet_of
+from api.documents.rendering import PdfRenderer
+from api.documents.sheet import InvoiceSheet, sheet_of
 from api.documents.store import DocumentStore, document_store
 from api.documents.upload import DocumentTooLarge, check_pdf, read_limited
 from api.http.deps import App, CurrentCaller, Reads, invoice_reader, written
 from api.http.responses import COMMON, READ, WRITE
+from domain.application import BillingCenter
 from domain.caller import Scope
 from domain.errors import NotFound
 from projections.queries import MAX_LIMIT, SectionName
@@ -30,6 +32,13 @@ router = APIRouter(tags=["documents"], responses=COMMON)
 
 _STORE_LOCK = threading.Lock()
 PDF = "application/pdf"
+PDF_READ: dict[int | str, dict[str, Any]] = {
+    503: READ[503]
+    | {
+        "description": "The read models have not reached `min_position` within 5 s, or every "
+        "invoice PDF renderer is busy; retry after a second."
+    }
+}
 
 
 def documents(request: Request) -> DocumentStore:
@@ -43,6 +52,15 @@ def documents(request: Request) -> DocumentStore:
 
 
 Documents = Annotated[DocumentStore, Depends(documents)]
+
+
+async def pdf_renderer(request: Request) -> PdfRenderer:
+    """The app's invoice PDF renderer: its own bounded pool and its cache."""
+    renderer: PdfRenderer = request.app.state.pdfs
+    return renderer
+
+
+Pdfs = Annotated[PdfRenderer, Depends(pdf_renderer)]
 
 
 class CsvStream(StreamingResponse):
@@ -91,12 +109,27 @@ def _disposition(kind: str, filename: str) -> dict[str, str]:
     return {"Content-Disposition": content_disposition(kind, filename)}
 
 
-@router.get("/v1/invoices/{iid}/pdf", responses=READ, response_class=Response)
-def invoice_pdf(iid: UUID, caller: CurrentCaller, app: App) -> Response:
-    """The invoice as a PDF, if you may see it (R4, A4-A7; archive ones are stamped, A6)."""
-    seen = app.visible_invoice(caller.as_person(), iid)
-    headers = _disposition("inline", f"invoice-{seen.invoice.invoice_number}.pdf")
-    return Response(render(sheet_of(seen)), media_type=PDF, headers=headers)
+@router.get("/v1/invoices/{iid}/pdf", responses=PDF_READ, response_class=Response)
+async def invoice_pdf(iid: UUID, caller: CurrentCaller, app: App, pdfs: Pdfs) -> Response:
+    """The invoice as a PDF, if you may see it (R4, A4-A7; archive ones are stamped, A6).
+
+    Drawn off the request threads by a small pool of its own (503 with `Retry-After` when
+    it is full), and kept while the invoice and its company are unchanged.
+    """
+    key, sheet = await run_in_threadpool(_printable, app, caller.as_person(), iid)
+    content = await pdfs.pdf(key, sheet)
+    headers = _disposition("inline", f"invoice-{sheet.invoice_number}.pdf")
+    return Response(content, media_type=PDF, headers=headers)
+
+
+def _printable(
+    app: BillingCenter, login: str, iid: UUID
+) -> tuple[tuple[object, ...], InvoiceSheet]:
+    """What `login` may print of the invoice, and what it was drawn from (the cache key)."""
+    seen = app.visible_invoice(login, iid)
+    company = seen.company
+    key = (iid, seen.invoice.version, company.id, company.version, seen.section.value)
+    return key, sheet_of(seen)
 
 
 @router.get("/v1/companies/{cid}/invoices.csv", responses=READ, response_class=StreamingResponse)

@@ -155,9 +155,10 @@ def invoice_page(ctx: Ctx, iid: str) -> Response:
 
 
 @router.get("/console/invoices/{iid}/pdf")
-def invoice_pdf(ctx: Ctx, iid: str) -> Response:
-    """The invoice PDF, through the API's own route function."""
-    pdf = documents.invoice_pdf(uuid_or_404(iid, "invoice"), ctx.person, ctx.app)
+async def invoice_pdf(ctx: Ctx, iid: str) -> Response:
+    """The invoice PDF, through the API's own route function (and its renderer pool)."""
+    renderer = await documents.pdf_renderer(ctx.request)
+    pdf = await documents.invoice_pdf(uuid_or_404(iid, "invoice"), ctx.person, ctx.app, renderer)
     return secured(ctx, pdf)
 
 

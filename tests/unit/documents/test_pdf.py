@@ -9,7 +9,7 @@ from io import BytesIO
 
 from pypdf import PdfReader
 
-from api.documents.pdf import money, render
+from api.documents.pdf import ELLIPSIS, MAX_TEXT, capped, money, render
 from api.documents.sheet import InvoiceSheet, SheetAdjustment, SheetLine, SheetPayment
 
 SHEET = InvoiceSheet(
@@ -109,3 +109,53 @@ def test_a_long_invoice_runs_over_several_numbered_pages() -> None:
 
 def test_amounts_are_grouped_with_two_decimals_and_the_currency() -> None:
     assert money(Decimal("1234.5"), "EUR") == "1,234.50 EUR"
+
+
+def _lines(count: int, description: str = "Ground parcel") -> tuple[SheetLine, ...]:
+    return tuple(SheetLine(f"1Z{i:016}", description, Decimal("1.00")) for i in range(count))
+
+
+def test_an_adjustment_naming_60_lines_prints_every_tracking_number() -> None:
+    """Issue 17: one table row held all 60 numbers, taller than a page: the PDF failed."""
+    lines = _lines(60)
+    named = tuple(x.tracking_number for x in lines)
+    adjustment = SheetAdjustment("Late", named, Decimal("60.00"), "OPEN", Decimal(0))
+    sheet = dataclasses.replace(SHEET, lines=lines, adjustments=(adjustment,))
+    text = text_of(render(sheet))
+    assert all(text.count(number) == 2 for number in named)  # its line, its adjustment
+
+
+def test_1000_lines_of_500_characters_print_over_pages_with_the_heading_on_each() -> None:
+    """Issue 17: any number of lines, each page of the table under its own heading."""
+    sheet = dataclasses.replace(SHEET, lines=_lines(1000, "x" * 250 + " " + "y" * 249))
+    reader = PdfReader(BytesIO(render(sheet)))
+    pages = [page.extract_text() for page in reader.pages]
+    assert len(pages) > 1
+    assert all(f"1Z{i:016}" in "".join(pages) for i in range(1000))
+    assert sum("Tracking number" in page for page in pages) >= len(pages) - 1
+
+
+def test_a_line_description_is_cut_at_max_text_with_an_ellipsis() -> None:
+    """Issue 17: a row never outgrows a page; the API and the CSV keep the full text."""
+    sheet = dataclasses.replace(SHEET, lines=_lines(1, "word " * 100))
+    text = text_of(render(sheet))
+    assert f"word{ELLIPSIS}" in text
+    assert text.count("word") == len(capped("word " * 100).split())
+
+
+def test_capped_keeps_short_text_and_cuts_long_text_to_the_limit() -> None:
+    assert capped("short") == "short"
+    assert capped("x" * 500) == "x" * (MAX_TEXT - 1) + ELLIPSIS
+    assert len(capped("x" * 500)) == MAX_TEXT
+
+
+def test_hundreds_of_payments_and_documents_print_over_pages() -> None:
+    """Issue 17: any number of payments and documents (names cut, never overflowing)."""
+    payments = tuple(
+        SheetPayment(f"BC{i:010}", date(2025, 7, 1), Decimal("1.00"), made=True) for i in range(300)
+    )
+    documents = tuple(f"{i:03}-{'form' * 60}.pdf" for i in range(300))
+    sheet = dataclasses.replace(SHEET, payments=payments, documents=documents)
+    text = text_of(render(sheet))
+    assert "BC0000000299" in text
+    assert "299-form" in text
