@@ -34,7 +34,7 @@ from eventsourcing.persistence import IntegrityError
 
 from domain.base import caused_by
 from domain.caller import Caller, Scope
-from domain.company import DEFAULT_METHOD, Company, text
+from domain.company import DEFAULT_METHOD, Company
 from domain.enrollment import AccountEnrollment, Proof, account_id, business, check_proof
 from domain.errors import (
     ArchiveReadOnly,
@@ -49,7 +49,9 @@ from domain.errors import (
 from domain.invoice import Bill, Invoice, Payment, invoice_id
 from domain.ports import Clock, SecretBox
 from domain.roles import Action
-from domain.user import User, login_id, valid_login, valid_profile
+from domain.text import BANK_CODE, COMPANY_NAME, HOLDER
+from domain.text import login as valid_login
+from domain.user import User, login_id, valid_profile
 from domain.values import (
     AccountKey,
     AccountType,
@@ -445,7 +447,7 @@ class BillingCenter(Application[UUID]):
     ) -> Receipt[UUID]:
         """R1: a person enrolls a company with its first accounts, all or none."""
         login = valid_login(caller.as_person())
-        name = text(name, "name", rule="R1")
+        name = COMPANY_NAME(name)
         user = self._user_or_new(login)
         if user.company_id is not None:
             raise LoginTaken(f"{login} already belongs to a company")
@@ -600,7 +602,7 @@ class BillingCenter(Application[UUID]):
         return True
 
     def _company_accounts(self, company: Company) -> list[AccountEnrollment]:
-        return [self.account(AccountKey.parse(a)) for a in company.accounts]
+        return [self.account(AccountKey.recorded(a)) for a in company.accounts]
 
     # --- payment methods (R11) -------------------------------------------------------------
 
@@ -614,8 +616,8 @@ class BillingCenter(Application[UUID]):
         if not (number.isalnum() and number.isascii() and 4 <= len(number) <= 34):  # noqa: PLR2004 IBAN bounds
             raise InvalidInput("account_number", "4 to 34 letters or digits", rule="R11")
         method = {
-            "holder": text(bank.holder, "holder", rule="R11"),
-            "bank_code": text(bank.bank_code, "bank_code", limit=20, rule="R11"),
+            "holder": HOLDER(bank.holder),
+            "bank_code": BANK_CODE(bank.bank_code),
             "sealed_account_number": self.secret_box.seal(number),
             "last4": number[-4:],
         }

@@ -7,19 +7,31 @@ at most two decimals, dates are `YYYY-MM-DD`, accounts are `{country, number}`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Generic, Literal, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
+from pydantic_core import PydanticCustomError
 
+from domain import text
+from domain.errors import InvalidInput
 from domain.values import (
     AccountKey,
     AccountType,
     LineOfBusiness,
     Role,
     UnenrollmentReason,
+    currency,
 )
 
 T = TypeVar("T")
@@ -45,14 +57,75 @@ Day = Annotated[
     BeforeValidator(_calendar_day),
     Field(description="YYYY-MM-DD", examples=["2025-01-31"]),
 ]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+def domain_rule(check: Callable[[str], str]) -> AfterValidator:
+    """Apply a domain value check (the text rule, ISO lists) to a field: the value as the
+    domain keeps it, or a 422 naming the field and, through its context, the rule."""
+
+    def checked(value: str) -> str:
+        try:
+            return check(value)
+        except InvalidInput as error:
+            raise PydanticCustomError(
+                "domain_rule", "{detail}", {"detail": error.detail, "rule": error.rule_id}
+            ) from None
+
+    return AfterValidator(checked)
+
+
+# Free text (API.md, Values): the limits are domain/text.py's, written once.
+CompanyName = Annotated[
+    str, Field(min_length=1, max_length=text.COMPANY_NAME.limit), domain_rule(text.COMPANY_NAME)
+]
+Address = Annotated[
+    str, Field(max_length=text.COMPANY_ADDRESS.limit), domain_rule(text.COMPANY_ADDRESS)
+]
+Name = Annotated[
+    str, Field(min_length=1, max_length=text.USER_NAME.limit), domain_rule(text.USER_NAME)
+]
+Holder = Annotated[str, Field(min_length=1, max_length=text.HOLDER.limit), domain_rule(text.HOLDER)]
+BankCode = Annotated[
+    str, Field(min_length=1, max_length=text.BANK_CODE.limit), domain_rule(text.BANK_CODE)
+]
+UnenrollmentComment = Annotated[
+    str,
+    Field(max_length=text.UNENROLLMENT_COMMENT.limit),
+    domain_rule(text.UNENROLLMENT_COMMENT),
+]
+Description = Annotated[
+    str,
+    Field(min_length=1, max_length=text.LINE_DESCRIPTION.limit),
+    domain_rule(text.LINE_DESCRIPTION),
+]
+Reason = Annotated[
+    str,
+    Field(min_length=1, max_length=text.ADJUSTMENT_REASON.limit),
+    domain_rule(text.ADJUSTMENT_REASON),
+]
+DecisionComment = Annotated[
+    str, Field(max_length=text.DECISION_COMMENT.limit), domain_rule(text.DECISION_COMMENT)
+]
 Login = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=128, pattern=r"^[^\s\x00-\x1f\x7f]+$"),
-    Field(examples=["bob"]),
+    Field(
+        min_length=1,
+        max_length=text.LOGIN_LIMIT,
+        description="NFKC-casefolded; a-z 0-9 . _ - @ + | : (first a letter or digit).",
+        examples=["bob"],
+    ),
+    domain_rule(text.login),
 ]
 Email = Annotated[
-    str, StringConstraints(min_length=3, max_length=254), Field(examples=["bob@acme.test"])
+    str,
+    Field(min_length=3, max_length=text.EMAIL_LIMIT, examples=["bob@acme.test"]),
+    domain_rule(text.email),
+]
+Currency = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Z]{3}$"),
+    Field(description="An ISO 4217 currency code in use.", examples=["USD"]),
+    domain_rule(currency),
 ]
 Reference = Annotated[
     str,
@@ -92,7 +165,7 @@ class AccountRef(In):
     @classmethod
     def of(cls, key: AccountKey | str) -> AccountRef:
         """From a domain key or its `US-1A2B3C` text."""
-        key = AccountKey.parse(key) if isinstance(key, str) else key
+        key = AccountKey.recorded(key) if isinstance(key, str) else key
         return cls(country=key.country, number=key.number)
 
 
@@ -175,7 +248,7 @@ class Unenrollment(In):
 
     accounts: Annotated[list[AccountRef], Field(min_length=1, max_length=500)]
     reason: UnenrollmentReason
-    comment: Annotated[str, StringConstraints(max_length=1000)] = ""
+    comment: UnenrollmentComment = ""
 
 
 class Reenrollment(In):
@@ -215,7 +288,7 @@ class AutopaySet(BaseModel):
 class Enrollment(In):
     """R1: a company's name and its first accounts (one or more, all or none)."""
 
-    name: Name
+    name: CompanyName
     accounts: Annotated[list[NewAccount], Field(min_length=1, max_length=50)]
 
 
@@ -239,8 +312,8 @@ class CompanyOut(BaseModel):
 class CompanyDetails(In):
     """R10: the company's name and address."""
 
-    name: Name
-    address: Annotated[str, StringConstraints(max_length=500)] = ""
+    name: CompanyName
+    address: Address = ""
 
 
 class CompanyChanged(BaseModel):
@@ -391,8 +464,8 @@ class NewPaymentMethod(In):
         },
     )
 
-    holder: Name
-    bank_code: Annotated[str, StringConstraints(min_length=1, max_length=20)]
+    holder: Holder
+    bank_code: BankCode
     account_number: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9 ]{4,40}$")]
     default: Annotated[bool, Field(strict=True)] = False
 
@@ -429,7 +502,7 @@ class LineIn(In):
     """I1: one line of an invoice."""
 
     tracking_number: Reference
-    description: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    description: Description
     amount: Amount
 
 
@@ -461,7 +534,7 @@ class NewInvoice(In):
     control_id: Reference
     issue_date: Day
     due_date: Day
-    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), Field(examples=["USD"])]
+    currency: Currency
     amount: Amount
     lines: Annotated[list[LineIn], Field(min_length=1, max_length=1000)]
 
@@ -565,7 +638,7 @@ class DisputedLine(In):
 class AdjustmentIn(In):
     """I4: the reason and the disputed lines."""
 
-    reason: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    reason: Reason
     lines: Annotated[list[DisputedLine], Field(min_length=1, max_length=1000)]
 
 
@@ -580,7 +653,7 @@ class Decision(In):
     """I4: the billing system's decision."""
 
     approved: Annotated[bool, Field(strict=True)]
-    comment: Annotated[str, StringConstraints(max_length=1000)] = ""
+    comment: DecisionComment = ""
 
 
 class DecisionOut(BaseModel):

@@ -1,0 +1,156 @@
+"""The text rule over HTTP (API.md, Values; issue 17): a NUL or another control character in
+any free text is refused with 422 naming the field, and the store does not move."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx2 as httpx
+import pytest
+
+from domain.application import BillingCenter
+from tests.e2e.http import As, World, invoice_body, new_account, proven
+from tests.e2e.test_documents import brokerage_form
+
+NUL = "\u0000"
+
+
+def head(world: World) -> int:
+    center: BillingCenter = world.client.app.state.billing_center  # type: ignore[attr-defined]
+    return center.head()
+
+
+def refused(world: World, send: Callable[[], httpx.Response], field: str) -> dict[str, Any]:
+    """`send` answers 422 naming `field`, and writes nothing."""
+    before = head(world)
+    response = send()
+    assert response.status_code == 422, response.text
+    body: dict[str, Any] = response.json()
+    named = [str(part) for error in body.get("errors", []) for part in error["loc"]]
+    assert field in named or body["detail"].startswith(f"{field}:"), body
+    assert head(world) == before
+    return body
+
+
+def method(world: World, **changes: str) -> httpx.Response:
+    body = {"holder": "Acme Inc.", "bank_code": "021000021", "account_number": "000123456789"}
+    return world.admin.post(f"/v1/companies/{world.cid}/payment-methods", json=body | changes)
+
+
+def test_r1_a_nul_in_the_company_name_at_enrollment_is_refused(world: World) -> None:
+    account = new_account()
+    bill = invoice_body(account)
+    assert world.billing.post("/v1/invoices", json=bill).status_code == 201
+    carol = As(world.client, "carol", seen=world.admin.seen)
+    body = {"name": f"Evil{NUL}Corp", "accounts": [proven(account, bill)]}
+    refused(world, lambda: carol.post("/v1/companies", json=body), "name")
+
+
+@pytest.mark.parametrize("field", ["name", "address"])
+def test_r10_a_nul_in_the_company_information_is_refused(world: World, field: str) -> None:
+    body = {"name": "Acme", "address": "1 Main St"} | {field: f"x{NUL}y"}
+    refused(world, lambda: world.admin.put(f"/v1/companies/{world.cid}", json=body), field)
+
+
+def test_r10_a_bidirectional_override_in_the_address_is_refused(world: World) -> None:
+    body = {"name": "Acme", "address": "1 Main St\u202etxt.exe"}
+    refused(world, lambda: world.admin.put(f"/v1/companies/{world.cid}", json=body), "address")
+
+
+def test_r5_a_nul_in_a_user_name_is_refused(world: World) -> None:
+    body = {"login": "bob", "email": "bob@acme.test", "name": f"Bob{NUL}", "role": "VIEW_ONLY"}
+    refused(world, lambda: world.admin.post(f"/v1/companies/{world.cid}/users", json=body), "name")
+
+
+def test_a3_a_nul_in_the_unenrollment_comment_is_refused(world: World) -> None:
+    body = {"accounts": [world.accounts[0]], "reason": "OTHER", "comment": f"bye{NUL}"}
+    url = f"/v1/companies/{world.cid}/unenrollment"
+    refused(world, lambda: world.admin.post(url, json=body), "comment")
+
+
+def test_i4_a_nul_in_the_adjustment_reason_is_refused(world: World) -> None:
+    iid = world.issue(world.accounts[0])
+    body = {"reason": f"late{NUL}", "lines": [{"tracking_number": "1Z001", "amount": "1.00"}]}
+    url = f"/v1/invoices/{iid}/adjustments"
+    refused(world, lambda: world.admin.post(url, json=body), "reason")
+
+
+def test_i1_a_nul_in_a_line_description_is_refused(world: World) -> None:
+    bill = invoice_body(world.accounts[0])
+    bill["lines"][0]["description"] = f"Ground{NUL}"
+    refused(world, lambda: world.billing.post("/v1/invoices", json=bill), "description")
+
+
+@pytest.mark.parametrize("field", ["holder", "bank_code"])
+def test_r11_a_nul_in_the_bank_details_is_refused(world: World, field: str) -> None:
+    refused(world, lambda: method(world, **{field: f"12{NUL}34"}), field)
+
+
+def raw_upload(filename: str) -> dict[str, Any]:
+    """A multipart body written by hand: clients escape a NUL in a file name, attackers do not."""
+    head = (
+        f'--b\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+        "Content-Type: application/pdf\r\n\r\n"
+    )
+    body = head.encode() + brokerage_form() + b"\r\n--b--\r\n"
+    return {"content": body, "headers": {"Content-Type": "multipart/form-data; boundary=b"}}
+
+
+@pytest.mark.parametrize("filename", [f"form{NUL}.pdf", "invoice\u202efdp.exe"])
+def test_i7_a_control_or_override_in_a_document_file_name_is_refused(
+    world: World, filename: str
+) -> None:
+    iid = world.issue(world.accounts[0])
+    url = f"/v1/invoices/{iid}/documents"
+    refused(world, lambda: world.billing.post(url, **raw_upload(filename)), "filename")
+
+
+def test_what_is_accepted_reads_back_exactly_in_nfc(world: World) -> None:
+    body = {"name": "Cafe\u0301 \u05d3\u200f", "address": "1 Main St\nSpringfield"}
+    assert world.admin.put(f"/v1/companies/{world.cid}", json=body).status_code == 200
+    shown = world.admin.get(f"/v1/companies/{world.cid}").json()
+    assert (shown["name"], shown["address"]) == ("Caf\u00e9 \u05d3\u200f", "1 Main St\nSpringfield")
+
+
+# --- logins (R5) --------------------------------------------------------------------------
+
+
+def add(world: World, login: str) -> httpx.Response:
+    body = {"login": login, "email": "b@acme.test", "name": "B", "role": "VIEW_ONLY"}
+    return world.admin.post(f"/v1/companies/{world.cid}/users", json=body)
+
+
+def test_r5_admin_and_capital_admin_are_one_login(world: World) -> None:
+    assert add(world, "Bob").status_code == 201
+    again = add(world, "bob")
+    assert again.status_code == 409, again.text
+    assert again.json()["rule"] == "R5"
+
+
+def test_r5_a_capitalised_token_subject_is_the_same_user(world: World) -> None:
+    assert add(world, "bob").status_code == 201
+    me = As(world.client, "BOB", seen=world.admin.seen).get("/v1/me")
+    assert me.json()["login"] == "bob"
+    assert me.json()["company"]["company_id"] == world.cid
+
+
+def test_r5_a_cyrillic_look_alike_login_is_refused(world: World) -> None:
+    refused(world, lambda: add(world, "\u0430lice"), "login")
+
+
+def test_r5_a_token_whose_subject_is_a_look_alike_is_not_accepted(world: World) -> None:
+    assert As(world.client, "\u0430lice").get("/v1/me").status_code == 401
+
+
+@pytest.mark.parametrize(("field", "value"), [("country", "XX"), ("currency", "ZZZ")])
+def test_a1_i1_country_and_currency_codes_must_be_assigned_iso_codes(
+    world: World, field: str, value: str
+) -> None:
+    bill = invoice_body(new_account())
+    if field == "country":
+        bill["account"]["country"] = value
+    else:
+        bill["currency"] = value
+    body = refused(world, lambda: world.billing.post("/v1/invoices", json=bill), field)
+    assert body["rule"] == ("A1" if field == "country" else "I1")
