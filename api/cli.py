@@ -17,6 +17,8 @@ from api.projections_cli import projections_cli
 from api.schema import StoreStartupError, check_store
 from api.settings import Settings, SettingsError, resolve_jwt_secret
 from api.tokens import Scope, issue_token
+from domain.errors import InvalidInput
+from domain.text import login as login_rule
 
 cli = typer.Typer(help="Billing Center: event-sourced billing for a carrier.", no_args_is_help=True)
 cli.add_typer(audit, name="audit")
@@ -96,6 +98,10 @@ def token(
     ] = None,
 ) -> None:
     """Print a bearer token for LOGIN signed with the configured secret."""
+    try:
+        login = login_rule(login)  # the login as the service keys it (R5): Bob is bob
+    except InvalidInput as error:
+        raise typer.BadParameter(error.detail, param_hint="LOGIN") from None
     _, secret = _settings_and_secret()
     typer.echo(issue_token(secret, login, scope=scope, ttl_seconds=ttl, email=email, name=name))
 

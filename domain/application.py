@@ -523,6 +523,7 @@ class BillingCenter(Application[UUID]):
         self, caller: Caller, company_id: UUID, login: str, *, confirmed: bool
     ) -> Receipt[None]:
         """R5: remove a user (confirmed); access ends at once, automatic payments too (I6)."""
+        login = valid_login(login)
         company = self._member_company(caller.as_person(), company_id)
         company.remove_user(caller.login, login, confirmed=confirmed)
         user = self.user(login)
@@ -535,6 +536,7 @@ class BillingCenter(Application[UUID]):
         self, caller: Caller, company_id: UUID, login: str, role: Role
     ) -> Receipt[None]:
         """R3/R9: change a user's role (R6 keeps the general administrator's)."""
+        login = valid_login(login)
         company = self._member_company(caller.as_person(), company_id)
         company.change_role(caller.login, login, role)
         cancelled = self._cancel_lost_autopays(company, login)
@@ -545,6 +547,7 @@ class BillingCenter(Application[UUID]):
         self, caller: Caller, company_id: UUID, login: str, accounts: Iterable[AccountKey]
     ) -> Receipt[None]:
         """R4/R9: grant exactly these accounts to a user (revoking the others)."""
+        login = valid_login(login)
         company = self._member_company(caller.as_person(), company_id)
         company.set_accounts(caller.login, login, [str(a) for a in accounts])
         cancelled = self._cancel_lost_autopays(company, login)
@@ -555,6 +558,7 @@ class BillingCenter(Application[UUID]):
         self, caller: Caller, company_id: UUID, login: str, email: str, name: str
     ) -> Receipt[None]:
         """R10: Administrators (and Plan Managers, R9) keep users' profiles up to date."""
+        login = valid_login(login)
         company = self._member_company(caller.as_person(), company_id)
         company.require(caller.login, Action.MANAGE_USERS)
         if not company.manages(caller.login, login):
@@ -566,6 +570,7 @@ class BillingCenter(Application[UUID]):
     @command
     def hand_over(self, caller: Caller, company_id: UUID, login: str) -> Receipt[None]:
         """R6: the general administrator hands the title to another user."""
+        login = valid_login(login)
         company = self._member_company(caller.as_person(), company_id)
         company.hand_over(caller.login, login)
         return Receipt(self._save(company), None)

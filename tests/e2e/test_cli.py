@@ -66,3 +66,15 @@ def test_token_in_development_is_signed_with_the_kept_generated_secret(
     assert result.exit_code == 0, result.output
     kept = (tmp_path / "var" / "keys" / "jwt-secret").read_text()
     assert _decode(result.stdout.strip(), kept)["sub"] == "alice"
+
+
+def test_r5_token_folds_the_login_as_the_service_keys_it(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["token", "Alice"], env={"BILLING_JWT_SECRET": SECRET})
+    assert result.exit_code == 0, result.output
+    assert _decode(result.stdout.strip())["sub"] == "alice"
+
+
+def test_r5_token_refuses_a_look_alike_login(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["token", "\u0430lice"], env={"BILLING_JWT_SECRET": SECRET})
+    assert result.exit_code == 2
+    assert "login" in result.stderr

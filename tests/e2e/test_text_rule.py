@@ -7,10 +7,12 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx2 as httpx
+import jwt
 import pytest
+from fastapi.testclient import TestClient
 
 from domain.application import BillingCenter
-from tests.e2e.http import As, World, invoice_body, new_account, proven
+from tests.e2e.http import SECRET, As, World, invoice_body, new_account, proven
 from tests.e2e.test_documents import brokerage_form
 
 NUL = "\u0000"
@@ -154,3 +156,31 @@ def test_a1_i1_country_and_currency_codes_must_be_assigned_iso_codes(
         bill["currency"] = value
     body = refused(world, lambda: world.billing.post("/v1/invoices", json=bill), field)
     assert body["rule"] == ("A1" if field == "country" else "I1")
+
+
+def test_r5_a_login_in_a_path_or_a_body_is_folded_like_every_login(world: World) -> None:
+    assert add(world, "bob").status_code == 201
+    shown = world.admin.get(f"/v1/companies/{world.cid}/users/BOB")
+    assert shown.status_code == 200, shown.text
+    assert shown.json()["login"] == "bob"
+    role = world.admin.put(f"/v1/companies/{world.cid}/users/Bob/role", json={"role": "VIEW_PAY"})
+    assert role.status_code == 200, role.text
+    assert world.admin.get(f"/v1/companies/{world.cid}/users/bob").json()["role"] == "VIEW_PAY"
+
+
+def console_sign_in(client: TestClient, login: str) -> httpx.Response:
+    page = client.get("/console/sign-in")
+    csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    form = {"csrf_token": csrf, "login": login}
+    return client.post("/console/sign-in", data=form, follow_redirects=False)
+
+
+def test_r5_the_console_signs_in_the_folded_login(api: TestClient) -> None:
+    signed = console_sign_in(api, "Alice")
+    assert signed.status_code == 303, signed.text
+    claims = jwt.decode(signed.cookies["bc_session"], SECRET, algorithms=["HS256"])
+    assert claims["sub"] == "alice"
+
+
+def test_r5_the_console_refuses_a_look_alike_login(api: TestClient) -> None:
+    assert console_sign_in(api, "\u0430lice").status_code == 422

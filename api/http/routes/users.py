@@ -18,17 +18,21 @@ from api.http.schemas import (
     UserChanged,
     UserCreated,
     UserOut,
+    domain_rule,
 )
 from api.http.schemas import Page as PageOf
 from api.http.translate import keys, user_out
 from domain.application import BillingCenter
 from domain.errors import NotFound
 from domain.roles import Action
+from domain.text import LOGIN_LIMIT
+from domain.text import login as login_rule
 from domain.values import Role
 
 router = APIRouter(prefix="/v1/companies/{cid}/users", tags=["users"], responses=COMMON)
 
-LoginPath = Annotated[str, Path(min_length=1, max_length=128)]
+LoginPath = Annotated[str, Path(min_length=1, max_length=LOGIN_LIMIT), domain_rule(login_rule)]
+"""A login in a path is folded like every login (R5): `/users/Bob` is bob."""
 
 
 @router.get("", responses=READ)

@@ -17,6 +17,7 @@ from api.web.session import SESSION_SECONDS, end_session, secret_of, start_sessi
 from api.web.templating import Console, redirect, render
 from domain.caller import Scope as CallerScope
 from domain.errors import InvalidInput, NotFound
+from domain.text import login as login_rule
 
 router = console_router()
 
@@ -66,9 +67,7 @@ def sign_in(ctx: Ctx, form: Posted) -> Response:
 
 
 def _mint(request: Request, form: FormData) -> str:
-    login = text(form, "login")
-    if not 0 < len(login) <= 128 or any(c.isspace() for c in login):  # noqa: PLR2004
-        raise InvalidInput("login", "a login id of 1 to 128 characters without spaces")
+    login = login_rule(text(form, "login"))
     scope = {s.value: s for s in Scope}.get(text(form, "scope"))
     return issue_token(
         secret_of(request),
