@@ -184,3 +184,22 @@ def test_r5_the_console_signs_in_the_folded_login(api: TestClient) -> None:
 
 def test_r5_the_console_refuses_a_look_alike_login(api: TestClient) -> None:
     assert console_sign_in(api, "\u0430lice").status_code == 422
+
+
+def test_i4_a_nul_in_the_decision_comment_is_refused_not_cut(world: World) -> None:
+    iid = world.issue(world.accounts[0])
+    body = {"reason": "late", "lines": [{"tracking_number": "1Z001", "amount": "1.00"}]}
+    adjustment = world.admin.post(f"/v1/invoices/{iid}/adjustments", json=body).json()
+    url = f"/v1/invoices/{iid}/adjustments/{adjustment['adjustment_id']}/decision"
+    for comment in (f"no{NUL}", "x" * 1001):
+        decision = {"approved": False, "comment": comment}
+        refused(world, lambda d=decision: world.billing.post(url, json=d), "comment")
+
+
+def test_the_openapi_states_each_limit_of_the_one_table(world: World) -> None:
+    schemas = world.client.get("/openapi.json").json()["components"]["schemas"]
+    assert schemas["CompanyDetails"]["properties"]["address"]["maxLength"] == 500
+    assert schemas["LineIn"]["properties"]["description"]["maxLength"] == 500
+    assert schemas["NewPaymentMethod"]["properties"]["bank_code"]["maxLength"] == 20
+    assert schemas["Unenrollment"]["properties"]["comment"]["maxLength"] == 1000
+    assert schemas["NewUser"]["properties"]["login"]["maxLength"] == 128
