@@ -4,6 +4,7 @@ any free text is refused with 422 naming the field, and the store does not move.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import httpx2 as httpx
@@ -192,8 +193,8 @@ def test_i4_a_nul_in_the_decision_comment_is_refused_not_cut(world: World) -> No
     adjustment = world.admin.post(f"/v1/invoices/{iid}/adjustments", json=body).json()
     url = f"/v1/invoices/{iid}/adjustments/{adjustment['adjustment_id']}/decision"
     for comment in (f"no{NUL}", "x" * 1001):
-        decision = {"approved": False, "comment": comment}
-        refused(world, lambda d=decision: world.billing.post(url, json=d), "comment")
+        decision: dict[str, Any] = {"approved": False, "comment": comment}
+        refused(world, partial(world.billing.post, url, json=decision), "comment")
 
 
 def test_the_openapi_states_each_limit_of_the_one_table(world: World) -> None:
