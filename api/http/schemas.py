@@ -8,20 +8,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 from uuid import UUID
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     StringConstraints,
 )
-from pydantic_core import PydanticCustomError
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import PydanticCustomError, core_schema
 
 from domain import text
 from domain.errors import InvalidInput
@@ -59,73 +62,69 @@ Day = Annotated[
 ]
 
 
-def domain_rule(check: Callable[[str], str]) -> AfterValidator:
-    """Apply a domain value check (the text rule, ISO lists) to a field: the value as the
-    domain keeps it, or a 422 naming the field and, through its context, the rule."""
+@dataclass(frozen=True)
+class DomainRule:
+    """A field checked by a domain value function (the text rule, the ISO lists), whose limits
+    the OpenAPI states. The domain function is the only check, so the limit is written once
+    (domain/text.py), counts characters after NFC, and a refusal is a 422 naming the field
+    and, through its context, the DOMAIN.md rule."""
 
-    def checked(value: str) -> str:
+    check: Callable[[str], str]
+    shown: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, spec: text.FreeText, rule: str | None = None) -> DomainRule:
+        """A free-text field of the one table, under `rule` when another than its own."""
+        check = replace(spec, rule=rule) if rule else spec
+        return cls(check, {"minLength": int(spec.required), "maxLength": spec.limit})
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(self._checked, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {**handler(schema), **self.shown}
+
+    def _checked(self, value: str) -> str:
         try:
-            return check(value)
+            return self.check(value)
         except InvalidInput as error:
             raise PydanticCustomError(
                 "domain_rule", "{detail}", {"detail": error.detail, "rule": error.rule_id}
             ) from None
 
-    return AfterValidator(checked)
 
-
-# Free text (API.md, Values): the limits are domain/text.py's, written once.
-CompanyName = Annotated[
-    str, Field(min_length=1, max_length=text.COMPANY_NAME.limit), domain_rule(text.COMPANY_NAME)
-]
-Address = Annotated[
-    str, Field(max_length=text.COMPANY_ADDRESS.limit), domain_rule(text.COMPANY_ADDRESS)
-]
-Name = Annotated[
-    str, Field(min_length=1, max_length=text.USER_NAME.limit), domain_rule(text.USER_NAME)
-]
-Holder = Annotated[str, Field(min_length=1, max_length=text.HOLDER.limit), domain_rule(text.HOLDER)]
-BankCode = Annotated[
-    str, Field(min_length=1, max_length=text.BANK_CODE.limit), domain_rule(text.BANK_CODE)
-]
-UnenrollmentComment = Annotated[
-    str,
-    Field(max_length=text.UNENROLLMENT_COMMENT.limit),
-    domain_rule(text.UNENROLLMENT_COMMENT),
-]
-Description = Annotated[
-    str,
-    Field(min_length=1, max_length=text.LINE_DESCRIPTION.limit),
-    domain_rule(text.LINE_DESCRIPTION),
-]
-Reason = Annotated[
-    str,
-    Field(min_length=1, max_length=text.ADJUSTMENT_REASON.limit),
-    domain_rule(text.ADJUSTMENT_REASON),
-]
-DecisionComment = Annotated[
-    str, Field(max_length=text.DECISION_COMMENT.limit), domain_rule(text.DECISION_COMMENT)
-]
+CompanyName = Annotated[str, DomainRule.of(text.COMPANY_NAME)]
+CompanyRename = Annotated[str, DomainRule.of(text.COMPANY_NAME, rule="R10")]
+Address = Annotated[str, DomainRule.of(text.COMPANY_ADDRESS)]
+Name = Annotated[str, DomainRule.of(text.USER_NAME)]
+Holder = Annotated[str, DomainRule.of(text.HOLDER)]
+BankCode = Annotated[str, DomainRule.of(text.BANK_CODE)]
+UnenrollmentComment = Annotated[str, DomainRule.of(text.UNENROLLMENT_COMMENT)]
+Description = Annotated[str, DomainRule.of(text.LINE_DESCRIPTION)]
+Reason = Annotated[str, DomainRule.of(text.ADJUSTMENT_REASON)]
+DecisionComment = Annotated[str, DomainRule.of(text.DECISION_COMMENT)]
+LOGIN_SHOWN = {"minLength": 1, "maxLength": text.LOGIN_LIMIT}
 Login = Annotated[
     str,
+    DomainRule(text.login, LOGIN_SHOWN),
     Field(
-        min_length=1,
-        max_length=text.LOGIN_LIMIT,
-        description="NFKC-casefolded; a-z 0-9 . _ - @ + | : (first a letter or digit).",
+        description="NFKC-casefolded, then a-z 0-9 . _ - @ + | : (first a letter or digit).",
         examples=["bob"],
     ),
-    domain_rule(text.login),
 ]
 Email = Annotated[
     str,
-    Field(min_length=3, max_length=text.EMAIL_LIMIT, examples=["bob@acme.test"]),
-    domain_rule(text.email),
+    DomainRule(text.email, {"minLength": 3, "maxLength": text.EMAIL_LIMIT}),
+    Field(examples=["bob@acme.test"]),
 ]
 Currency = Annotated[
     str,
-    StringConstraints(pattern=r"^[A-Z]{3}$"),
-    Field(description="An ISO 4217 currency code in use.", examples=["USD"]),
-    domain_rule(currency),
+    DomainRule(currency, {"pattern": "^[A-Z]{3}$"}),
+    Field(description="An ISO 4217 code of a currency in use.", examples=["USD"]),
 ]
 Reference = Annotated[
     str,
@@ -312,7 +311,7 @@ class CompanyOut(BaseModel):
 class CompanyDetails(In):
     """R10: the company's name and address."""
 
-    name: CompanyName
+    name: CompanyRename
     address: Address = ""
 
 

@@ -24,8 +24,10 @@ def head(world: World) -> int:
     return center.head()
 
 
-def refused(world: World, send: Callable[[], httpx.Response], field: str) -> dict[str, Any]:
-    """`send` answers 422 naming `field`, and writes nothing."""
+def refused(
+    world: World, send: Callable[[], httpx.Response], field: str, rule: str | None = None
+) -> dict[str, Any]:
+    """`send` answers 422 naming `field` (and `rule`, when given), and writes nothing."""
     before = head(world)
     response = send()
     assert response.status_code == 422, response.text
@@ -33,6 +35,8 @@ def refused(world: World, send: Callable[[], httpx.Response], field: str) -> dic
     named = [str(part) for error in body.get("errors", []) for part in error["loc"]]
     assert field in named or body["detail"].startswith(f"{field}:"), body
     assert head(world) == before
+    if rule is not None:
+        assert body.get("rule") == rule, body
     return body
 
 
@@ -47,47 +51,51 @@ def test_r1_a_nul_in_the_company_name_at_enrollment_is_refused(world: World) -> 
     assert world.billing.post("/v1/invoices", json=bill).status_code == 201
     carol = As(world.client, "carol", seen=world.admin.seen)
     body = {"name": f"Evil{NUL}Corp", "accounts": [proven(account, bill)]}
-    refused(world, lambda: carol.post("/v1/companies", json=body), "name")
+    refused(world, lambda: carol.post("/v1/companies", json=body), "name", "R1")
 
 
 @pytest.mark.parametrize("field", ["name", "address"])
 def test_r10_a_nul_in_the_company_information_is_refused(world: World, field: str) -> None:
     body = {"name": "Acme", "address": "1 Main St"} | {field: f"x{NUL}y"}
-    refused(world, lambda: world.admin.put(f"/v1/companies/{world.cid}", json=body), field)
+    refused(world, lambda: world.admin.put(f"/v1/companies/{world.cid}", json=body), field, "R10")
 
 
 def test_r10_a_bidirectional_override_in_the_address_is_refused(world: World) -> None:
     body = {"name": "Acme", "address": "1 Main St\u202etxt.exe"}
-    refused(world, lambda: world.admin.put(f"/v1/companies/{world.cid}", json=body), "address")
+    refused(
+        world, lambda: world.admin.put(f"/v1/companies/{world.cid}", json=body), "address", "R10"
+    )
 
 
 def test_r5_a_nul_in_a_user_name_is_refused(world: World) -> None:
     body = {"login": "bob", "email": "bob@acme.test", "name": f"Bob{NUL}", "role": "VIEW_ONLY"}
-    refused(world, lambda: world.admin.post(f"/v1/companies/{world.cid}/users", json=body), "name")
+    refused(
+        world, lambda: world.admin.post(f"/v1/companies/{world.cid}/users", json=body), "name", "R5"
+    )
 
 
 def test_a3_a_nul_in_the_unenrollment_comment_is_refused(world: World) -> None:
     body = {"accounts": [world.accounts[0]], "reason": "OTHER", "comment": f"bye{NUL}"}
     url = f"/v1/companies/{world.cid}/unenrollment"
-    refused(world, lambda: world.admin.post(url, json=body), "comment")
+    refused(world, lambda: world.admin.post(url, json=body), "comment", "A3")
 
 
 def test_i4_a_nul_in_the_adjustment_reason_is_refused(world: World) -> None:
     iid = world.issue(world.accounts[0])
     body = {"reason": f"late{NUL}", "lines": [{"tracking_number": "1Z001", "amount": "1.00"}]}
     url = f"/v1/invoices/{iid}/adjustments"
-    refused(world, lambda: world.admin.post(url, json=body), "reason")
+    refused(world, lambda: world.admin.post(url, json=body), "reason", "I4")
 
 
 def test_i1_a_nul_in_a_line_description_is_refused(world: World) -> None:
     bill = invoice_body(world.accounts[0])
     bill["lines"][0]["description"] = f"Ground{NUL}"
-    refused(world, lambda: world.billing.post("/v1/invoices", json=bill), "description")
+    refused(world, lambda: world.billing.post("/v1/invoices", json=bill), "description", "I1")
 
 
 @pytest.mark.parametrize("field", ["holder", "bank_code"])
 def test_r11_a_nul_in_the_bank_details_is_refused(world: World, field: str) -> None:
-    refused(world, lambda: method(world, **{field: f"12{NUL}34"}), field)
+    refused(world, lambda: method(world, **{field: f"12{NUL}34"}), field, "R11")
 
 
 def raw_upload(filename: str) -> dict[str, Any]:
@@ -106,7 +114,7 @@ def test_i7_a_control_or_override_in_a_document_file_name_is_refused(
 ) -> None:
     iid = world.issue(world.accounts[0])
     url = f"/v1/invoices/{iid}/documents"
-    refused(world, lambda: world.billing.post(url, **raw_upload(filename)), "filename")
+    refused(world, lambda: world.billing.post(url, **raw_upload(filename)), "filename", "I7")
 
 
 def test_what_is_accepted_reads_back_exactly_in_nfc(world: World) -> None:
@@ -139,7 +147,7 @@ def test_r5_a_capitalised_token_subject_is_the_same_user(world: World) -> None:
 
 
 def test_r5_a_cyrillic_look_alike_login_is_refused(world: World) -> None:
-    refused(world, lambda: add(world, "\u0430lice"), "login")
+    refused(world, lambda: add(world, "\u0430lice"), "login", "R5")
 
 
 def test_r5_a_token_whose_subject_is_a_look_alike_is_not_accepted(world: World) -> None:
@@ -194,7 +202,7 @@ def test_i4_a_nul_in_the_decision_comment_is_refused_not_cut(world: World) -> No
     url = f"/v1/invoices/{iid}/adjustments/{adjustment['adjustment_id']}/decision"
     for comment in (f"no{NUL}", "x" * 1001):
         decision: dict[str, Any] = {"approved": False, "comment": comment}
-        refused(world, partial(world.billing.post, url, json=decision), "comment")
+        refused(world, partial(world.billing.post, url, json=decision), "comment", "I4")
 
 
 def test_the_openapi_states_each_limit_of_the_one_table(world: World) -> None:

@@ -10,7 +10,9 @@ from fastapi import APIRouter, Path, Query, Response
 from api.http.deps import App, CurrentCaller, Page, Reads, written
 from api.http.responses import COMMON, READ, WRITE
 from api.http.schemas import (
+    LOGIN_SHOWN,
     AccountRef,
+    DomainRule,
     Grants,
     NewUser,
     Profile,
@@ -18,20 +20,18 @@ from api.http.schemas import (
     UserChanged,
     UserCreated,
     UserOut,
-    domain_rule,
 )
 from api.http.schemas import Page as PageOf
 from api.http.translate import keys, user_out
 from domain.application import BillingCenter
 from domain.errors import NotFound
 from domain.roles import Action
-from domain.text import LOGIN_LIMIT
 from domain.text import login as login_rule
 from domain.values import Role
 
 router = APIRouter(prefix="/v1/companies/{cid}/users", tags=["users"], responses=COMMON)
 
-LoginPath = Annotated[str, Path(min_length=1, max_length=LOGIN_LIMIT), domain_rule(login_rule)]
+LoginPath = Annotated[str, Path(), DomainRule(login_rule, LOGIN_SHOWN)]
 """A login in a path is folded like every login (R5): `/users/Bob` is bob."""
 
 

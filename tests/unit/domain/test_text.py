@@ -130,7 +130,9 @@ def test_logins_refuse_zero_width_characters(bad: str) -> None:
         login(f"ad{bad}min")
 
 
-@pytest.mark.parametrize("bad", ["", " admin", "ad min", "admin\x00", "-admin", "a" * 129])
+@pytest.mark.parametrize(
+    "bad", ["", " admin", "ad min", "admin\x00", "admin\n", "-admin", "a" * 129]
+)
 def test_logins_refuse_spaces_controls_and_odd_shapes(bad: str) -> None:
     with pytest.raises(InvalidInput, match="login"):
         login(bad)
