@@ -212,3 +212,15 @@ def test_the_openapi_states_each_limit_of_the_one_table(world: World) -> None:
     assert schemas["NewPaymentMethod"]["properties"]["bank_code"]["maxLength"] == 20
     assert schemas["Unenrollment"]["properties"]["comment"]["maxLength"] == 1000
     assert schemas["NewUser"]["properties"]["login"]["maxLength"] == 128
+
+
+def test_r10_the_console_obeys_the_same_text_rule(world: World) -> None:
+    signed = console_sign_in(world.client, "alice")
+    assert signed.status_code == 303, signed.text
+    page = world.client.get("/console/company")
+    csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    form = {"csrf_token": csrf, "name": f"Acme{NUL}", "address": "1 Main St"}
+    before = head(world)
+    answer = world.client.post("/console/company", data=form, follow_redirects=False)
+    assert answer.status_code == 422, answer.text
+    assert head(world) == before

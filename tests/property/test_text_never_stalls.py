@@ -24,7 +24,7 @@ from tests.e2e.test_documents import brokerage_form
 NASTY = ["\x00", "\x1b", "\x85", "\t", "\n", "\r", "\u202e", "\u2066", "\u200b", "\ud800", "\udfff"]
 FIELDS = [
     "company_name", "address", "user_name", "holder", "bank_code", "description",
-    "reason", "decision_comment", "filename", "unenrollment_comment",
+    "reason", "decision_comment", "filename", "unenrollment_comment", "email",
 ]  # fmt: skip
 
 any_text = st.text(st.one_of(st.characters(codec=None), st.sampled_from(NASTY)), max_size=40)
@@ -88,6 +88,8 @@ def people_and_bank(world: World, given_: dict[str, str], n: int) -> None:
     user = {"login": f"user{n}", "email": f"user{n}@acme.test", "name": given_["user_name"],
             "role": "VIEW_ONLY"}  # fmt: skip
     attempt(world, world.admin, "POST", f"/v1/companies/{world.cid}/users", user)
+    profile = {"email": given_["email"], "name": "Someone"}
+    attempt(world, world.admin, "PUT", f"/v1/companies/{world.cid}/users/alice", profile)
     bank = {"holder": given_["holder"], "bank_code": given_["bank_code"],
             "account_number": "000123456789"}  # fmt: skip
     attempt(world, world.admin, "POST", f"/v1/companies/{world.cid}/payment-methods", bank)
