@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from domain.application import BillingCenter
+from domain.text import COMPANY_ADDRESS
 from tests.e2e.http import SECRET, As, World, invoice_body, new_account, proven
 from tests.e2e.test_documents import brokerage_form
 
@@ -217,10 +218,12 @@ def test_the_openapi_states_each_limit_of_the_one_table(world: World) -> None:
 def test_r10_the_console_obeys_the_same_text_rule(world: World) -> None:
     signed = console_sign_in(world.client, "alice")
     assert signed.status_code == 303, signed.text
-    page = world.client.get("/console/company")
+    url = f"/console/company?seen={max(world.admin.seen)}"  # the read models have the company
+    page = world.client.get(url)
+    assert f'name="address" maxlength="{COMPANY_ADDRESS.limit}"' in page.text  # the one table
     csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
     form = {"csrf_token": csrf, "name": f"Acme{NUL}", "address": "1 Main St"}
     before = head(world)
-    answer = world.client.post("/console/company", data=form, follow_redirects=False)
+    answer = world.client.post(url, data=form, follow_redirects=False)
     assert answer.status_code == 422, answer.text
     assert head(world) == before
