@@ -33,7 +33,7 @@ def invoice_id(account: AccountKey, invoice_number: str) -> UUID:
 
 def reference(value: str, field: str) -> str:
     """Invoice numbers, control ids and tracking numbers: 1-40 plain characters."""
-    if not _REFERENCE.match(value):
+    if not _REFERENCE.fullmatch(value):  # `$` would let a final "\n" through
         raise InvalidInput(field, "1 to 40 letters, digits, '.', '_', '/' or '-'", rule="I1")
     return value
 

@@ -86,7 +86,7 @@ class AccountKey:
             raise InvalidInput(
                 "country", "an assigned ISO 3166-1 alpha-2 code such as US", rule="A1"
             )
-        if not _ACCOUNT_NUMBER.match(self.number):
+        if not _ACCOUNT_NUMBER.fullmatch(self.number):  # `$` would let a final "\n" through
             raise InvalidInput("number", "1 to 20 capital letters or digits", rule="A1")
 
     def __str__(self) -> str:

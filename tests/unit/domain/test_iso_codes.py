@@ -33,3 +33,8 @@ def test_a_key_an_event_recorded_is_not_judged_again_by_todays_lists() -> None:
     """Old events must never be judged by today's rules (STYLE.md): a store may hold XX."""
     key = AccountKey.recorded("XX-1A2B3C")
     assert (key.country, key.number, str(key)) == ("XX", "1A2B3C", "XX-1A2B3C")
+
+
+def test_a1_an_account_number_followed_by_a_line_feed_is_refused() -> None:
+    with pytest.raises(InvalidInput, match="number"):
+        AccountKey("US", "1A2B3C\n")

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.errors import InvalidInput
+from domain.invoice import reference
 from domain.text import (
     ADJUSTMENT_REASON,
     COMPANY_ADDRESS,
@@ -153,3 +154,9 @@ def test_email_addresses_are_plausible_and_bounded() -> None:
             email(bad)
     with pytest.raises(InvalidInput, match="email"):
         email("b" * 64 + "@" + "a" * 190 + ".test")
+
+
+@pytest.mark.parametrize("field", ["invoice_number", "control_id", "tracking_number"])
+def test_i1_a_reference_followed_by_a_line_feed_is_refused(field: str) -> None:
+    with pytest.raises(InvalidInput, match=field):
+        reference("INV-1\n", field)
