@@ -17,6 +17,8 @@ from api.projections_cli import projections_cli
 from api.schema import StoreStartupError, check_store
 from api.settings import Settings, SettingsError, resolve_jwt_secret
 from api.tokens import Scope, issue_token
+from domain.errors import InvalidInput
+from domain.text import login as login_rule
 
 cli = typer.Typer(help="Billing Center: event-sourced billing for a carrier.", no_args_is_help=True)
 cli.add_typer(audit, name="audit")
@@ -97,6 +99,10 @@ def token(
 ) -> None:
     """Print a bearer token for LOGIN signed with the configured secret (and the configured
     issuer and audience), valid for at most the configured longest lifetime."""
+    try:
+        login = login_rule(login)  # the login as the service keys it (R5): Bob is bob
+    except InvalidInput as error:
+        raise typer.BadParameter(error.detail, param_hint="LOGIN") from None
     settings, secret = _settings_and_secret()
     if ttl > settings.token_max_lifetime_seconds:
         errors.print(f"[bold red]error:[/] --ttl is at most {settings.token_max_lifetime_seconds}")

@@ -34,7 +34,7 @@ from eventsourcing.persistence import IntegrityError
 
 from domain.base import caused_by
 from domain.caller import Caller, Scope
-from domain.company import DEFAULT_METHOD, Company, text
+from domain.company import DEFAULT_METHOD, Company
 from domain.enrollment import AccountEnrollment, Proof, account_id, business, check_proof
 from domain.errors import (
     ArchiveReadOnly,
@@ -49,7 +49,9 @@ from domain.errors import (
 from domain.invoice import Bill, Invoice, Payment, invoice_id
 from domain.ports import Clock, SecretBox
 from domain.roles import Action
-from domain.user import User, login_id, valid_login, valid_profile
+from domain.text import BANK_CODE, COMPANY_NAME, HOLDER
+from domain.text import login as valid_login
+from domain.user import User, login_id, valid_profile
 from domain.values import (
     AccountKey,
     AccountType,
@@ -484,7 +486,7 @@ class BillingCenter(Application[UUID]):
     ) -> Receipt[UUID]:
         """R1: a person enrolls a company with its first accounts, all or none."""
         login = valid_login(caller.as_person())
-        name = text(name, "name", rule="R1")
+        name = COMPANY_NAME(name)
         user = self._user_or_new(login)
         if user.company_id is not None:
             raise LoginTaken(f"{login} already belongs to a company")
@@ -560,6 +562,7 @@ class BillingCenter(Application[UUID]):
         self, caller: Caller, company_id: UUID, login: str, *, confirmed: bool
     ) -> Receipt[None]:
         """R5: remove a user (confirmed); access ends at once, automatic payments too (I6)."""
+        login = valid_login(login)
         company = self._member_company(caller.as_person(), company_id)
         company.remove_user(caller.login, login, confirmed=confirmed)
         user = self.user(login)
@@ -572,6 +575,7 @@ class BillingCenter(Application[UUID]):
         self, caller: Caller, company_id: UUID, login: str, role: Role
     ) -> Receipt[Membership]:
         """R3/R9: change a user's role (R6 keeps the general administrator's)."""
+        login = valid_login(login)
         company = self._member_company(caller.as_person(), company_id)
         company.change_role(caller.login, login, role)
         cancelled = self._cancel_lost_autopays(company, login)
@@ -583,6 +587,7 @@ class BillingCenter(Application[UUID]):
         self, caller: Caller, company_id: UUID, login: str, accounts: Iterable[AccountKey]
     ) -> Receipt[Membership]:
         """R4/R9: grant exactly these accounts to a user (revoking the others)."""
+        login = valid_login(login)
         company = self._member_company(caller.as_person(), company_id)
         company.set_accounts(caller.login, login, [str(a) for a in accounts])
         cancelled = self._cancel_lost_autopays(company, login)
@@ -594,6 +599,7 @@ class BillingCenter(Application[UUID]):
         self, caller: Caller, company_id: UUID, login: str, email: str, name: str
     ) -> Receipt[Membership]:
         """R10: Administrators (and Plan Managers, R9) keep users' profiles up to date."""
+        login = valid_login(login)
         company = self._member_company(caller.as_person(), company_id)
         company.require(caller.login, Action.MANAGE_USERS)
         if not company.manages(caller.login, login):
@@ -605,6 +611,7 @@ class BillingCenter(Application[UUID]):
     @command
     def hand_over(self, caller: Caller, company_id: UUID, login: str) -> Receipt[None]:
         """R6: the general administrator hands the title to another user."""
+        login = valid_login(login)
         company = self._member_company(caller.as_person(), company_id)
         company.hand_over(caller.login, login)
         return Receipt(self._save(company), None)
@@ -650,7 +657,7 @@ class BillingCenter(Application[UUID]):
         return True
 
     def _company_accounts(self, company: Company) -> list[AccountEnrollment]:
-        return [self.account(AccountKey.parse(a)) for a in company.accounts]
+        return [self.account(AccountKey.recorded(a)) for a in company.accounts]
 
     # --- payment methods (R11) -------------------------------------------------------------
 
@@ -664,8 +671,8 @@ class BillingCenter(Application[UUID]):
         if not (number.isalnum() and number.isascii() and 4 <= len(number) <= 34):  # noqa: PLR2004 IBAN bounds
             raise InvalidInput("account_number", "4 to 34 letters or digits", rule="R11")
         method = {
-            "holder": text(bank.holder, "holder", rule="R11"),
-            "bank_code": text(bank.bank_code, "bank_code", limit=20, rule="R11"),
+            "holder": HOLDER(bank.holder),
+            "bank_code": BANK_CODE(bank.bank_code),
             "sealed_account_number": self.secret_box.seal(number),
             "last4": number[-4:],
         }

@@ -20,20 +20,11 @@ from domain.errors import (
     PaymentMethodInUse,
 )
 from domain.roles import ACTION_RULES, ALL_ACCOUNTS_ROLES, TOP_ROLES, Action, may
+from domain.text import COMPANY_ADDRESS, COMPANY_NAME
 from domain.values import Role
-
-ADDRESS_LIMIT = 500
 
 DEFAULT_METHOD = ""
 """How an automatic payment that relies on the default method names it (R11)."""
-
-
-def text(value: str, field: str, *, limit: int = 200, rule: str | None = None) -> str:
-    """A required, trimmed, bounded piece of text."""
-    value = value.strip()
-    if not value or len(value) > limit:
-        raise InvalidInput(field, f"1 to {limit} characters", rule=rule)
-    return value
 
 
 class Company(BillingAggregate):
@@ -159,10 +150,8 @@ class Company(BillingAggregate):
     def change_details(self, by: str, name: str, address: str) -> None:
         """R10: keep the company's name and address up to date."""
         self.require(by, Action.EDIT_COMPANY)
-        name = text(name, "name", rule="R10")
-        address = address.strip()
-        if len(address) > ADDRESS_LIMIT:
-            raise InvalidInput("address", "at most 500 characters", rule="R10")
+        name = COMPANY_NAME(name, rule="R10")
+        address = COMPANY_ADDRESS(address)
         if (name, address) != (self.name, self.address):
             self._details_changed(name=name, address=address)
 

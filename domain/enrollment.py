@@ -29,6 +29,7 @@ from domain.errors import (
     NotFound,
     ProofMismatch,
 )
+from domain.text import UNENROLLMENT_COMMENT
 from domain.values import AccountKey, AccountType, LineOfBusiness, Section, UnenrollmentReason
 from domain.visibility import Interval, place
 
@@ -38,7 +39,6 @@ PROOF_DAYS = 45
 PROOF_CANDIDATES = 3
 """A1: one of the account's three latest invoices."""
 
-COMMENT_LIMIT = 1000
 MAX_DAYS_BEFORE_DUE = 60
 """I6 (decision): how early an automatic payment may pay."""
 
@@ -100,7 +100,7 @@ class AccountEnrollment(BillingAggregate):
     @property
     def key(self) -> AccountKey:
         """The account's country and number."""
-        return AccountKey(self.country, self.number)
+        return AccountKey.recorded(f"{self.country}-{self.number}")
 
     # --- enrollment (A1-A6) -----------------------------------------------------------
 
@@ -146,11 +146,9 @@ class AccountEnrollment(BillingAggregate):
         self.require_holder(company_id)
         if not self.enrolled_in(company_id):
             raise AccountNotEnrolled(f"{self.key} is not enrolled in this company")
-        comment = comment.strip()
+        comment = UNENROLLMENT_COMMENT(comment)
         if reason is UnenrollmentReason.OTHER and not comment:
             raise CommentRequired("with the reason OTHER, a comment is required")
-        if len(comment) > COMMENT_LIMIT:
-            raise InvalidInput("comment", "at most 1000 characters", rule="A3")
         self._unenrolled(company_id=str(company_id), reason=reason.value, comment=comment)
 
     @event("AccountUnenrolled")

@@ -12,7 +12,6 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import event
 
 from domain.base import BillingAggregate
-from domain.company import text
 from domain.errors import (
     AdjustmentAlreadyDecided,
     AdjustmentAlreadyOpen,
@@ -21,6 +20,7 @@ from domain.errors import (
     NotFound,
     NothingToPay,
 )
+from domain.text import ADJUSTMENT_REASON, DECISION_COMMENT, DOCUMENT_FILENAME, LINE_DESCRIPTION
 from domain.values import AccountKey, InvoiceStatus, currency, money
 
 _REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$")
@@ -45,18 +45,21 @@ def invoice_id(account: AccountKey, invoice_number: str) -> UUID:
 
 def reference(value: str, field: str) -> str:
     """Invoice numbers, control ids and tracking numbers: 1-40 plain characters."""
-    if not _REFERENCE.match(value):
+    if not _REFERENCE.fullmatch(value):  # `$` would let a final "\n" through
         raise InvalidInput(field, "1 to 40 letters, digits, '.', '_', '/' or '-'", rule="I1")
     return value
 
 
 @dataclass(frozen=True)
 class Line:
-    """One line of an invoice: a shipment and what it costs."""
+    """One line of an invoice: a shipment and what it costs (its description as stored)."""
 
     tracking_number: str
     description: str
     amount: Decimal
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "description", LINE_DESCRIPTION(self.description))
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,6 @@ class Bill:
         if len(set(numbers)) != len(numbers):
             raise InvalidInput("lines", "each tracking number once", rule="I1")
         for line in self.lines:
-            text(line.description, "description", limit=500, rule="I1")
             money(line.amount)
         if sum((line.amount for line in self.lines), Decimal(0)) != self.amount:
             raise InvalidInput("lines", "line amounts that add up to the amount", rule="I1")
@@ -150,7 +152,7 @@ class Invoice(BillingAggregate):
         lines = [
             {
                 "tracking_number": x.tracking_number,
-                "description": x.description.strip(),
+                "description": x.description,
                 "amount": money(x.amount),
             }
             for x in bill.lines
@@ -170,7 +172,7 @@ class Invoice(BillingAggregate):
     @property
     def account_key(self) -> AccountKey:
         """The account this invoice bills."""
-        return AccountKey.parse(self.account)
+        return AccountKey.recorded(self.account)
 
     @property
     def due(self) -> date:
@@ -197,7 +199,7 @@ class Invoice(BillingAggregate):
         """I7: the billing system attaches a document (a brokerage form, a PDF)."""
         if not re.fullmatch(r"[0-9a-f]{64}", sha256):
             raise InvalidInput("sha256", "a SHA-256 hex digest", rule="I7")
-        name = text(filename, "filename", limit=255, rule="I7")
+        name = DOCUMENT_FILENAME(filename)
         self._attached(document_id=document_id, sha256=sha256, filename=name, size=size)
 
     @event("DocumentAttached")
@@ -281,7 +283,7 @@ class Invoice(BillingAggregate):
         self, adjustment_id: str, reason: str, lines: dict[str, Decimal], requested_by: str
     ) -> None:
         """I4: dispute lines, each for at most its amount; one open request per line."""
-        reason = text(reason, "reason", limit=500, rule="I4")
+        reason = ADJUSTMENT_REASON(reason)
         if not lines:
             raise InvalidInput("lines", "at least one disputed line", rule="I4")
         self._check_disputes(lines)
@@ -342,11 +344,12 @@ class Invoice(BillingAggregate):
             raise NotFound("adjustment", adjustment_id)
         if request["status"] != "OPEN":
             raise AdjustmentAlreadyDecided("this adjustment request was decided already")
+        comment = DECISION_COMMENT(comment)
         credit = sum(request["lines"].values(), Decimal(0)) if approved else Decimal(0)
         self._adjustment_decided(
             adjustment_id=adjustment_id,
             approved=approved,
-            comment=comment.strip()[:1000],
+            comment=comment,
             credited=money(credit),
         )
 

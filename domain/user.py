@@ -7,23 +7,18 @@ same aggregate and the store itself refuses the second writer (R5).
 
 from __future__ import annotations
 
-import re
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
 
 from domain.base import BillingAggregate
-from domain.errors import InvalidInput, LoginTaken, NotFound
+from domain.errors import LoginTaken, NotFound
+from domain.text import USER_NAME
+from domain.text import email as valid_email
 from domain.values import Notification
-
-_LOGIN = re.compile(r"^[^\s\x00-\x1f\x7f]{1,128}$")
-_EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
 
 ERASED = "[erased]"
 """C4: what an erased name reads as (an erased e-mail reads as no address at all)."""
-
-EMAIL_LIMIT = 254
-NAME_LIMIT = 200
 
 ALL_ON = {kind.value: True for kind in Notification}
 """R8 (decision): every notification is on when a user is added."""
@@ -34,21 +29,9 @@ def login_id(login: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"billing-center:user:{login}")
 
 
-def valid_login(login: str) -> str:
-    """A login id: 1 to 128 characters, no spaces or control characters."""
-    if not _LOGIN.match(login):
-        raise InvalidInput("login", "1 to 128 characters without spaces", rule="R5")
-    return login
-
-
 def valid_profile(email: str, name: str) -> tuple[str, str]:
-    """R5: an e-mail address and a name are required."""
-    email, name = email.strip(), name.strip()
-    if len(email) > EMAIL_LIMIT or not _EMAIL.match(email):
-        raise InvalidInput("email", "an e-mail address", rule="R5")
-    if not name or len(name) > NAME_LIMIT or not name.isprintable():
-        raise InvalidInput("name", "1 to 200 printable characters", rule="R5")
-    return email, name
+    """R5: an e-mail address and a name are required (the text rule, domain/text.py)."""
+    return valid_email(email), USER_NAME(name)
 
 
 class User(BillingAggregate):

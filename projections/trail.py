@@ -40,7 +40,7 @@ def _account_of(invoice_issued: EventRecord) -> str:
 @functools.lru_cache(maxsize=4096)
 def _account_key(account: str) -> str:
     """An account's aggregate id (a uuid5: worth remembering across a page's invoices)."""
-    return str(account_id(AccountKey.parse(account)))
+    return str(account_id(AccountKey.recorded(account)))
 
 
 @functools.lru_cache(maxsize=1024)

@@ -4,14 +4,17 @@ No token, a malformed one, another algorithm (`none` included), another secret, 
 expired one, one without `sub` or `exp`, one whose `exp` is further ahead than the longest
 lifetime (24 h unless `BILLING_TOKEN_MAX_LIFETIME_SECONDS`), another `iss` or `aud` than
 configured (`BILLING_JWT_ISSUER`, `BILLING_JWT_AUDIENCE`; not checked when not configured),
-a `sub` over 128 characters, or a token over 8 KB: all refused alike (401). `scope` counts
-only when it is exactly one of the two service principals; any other value is no scope.
+a `sub` over 128 characters or outside the login rule (domain/text.py), or a token over
+8 KB: all refused alike (401). The `sub` is NFKC-casefolded as every login is, so `Bob` and
+`bob` are one caller. `scope` counts only when it is exactly one of the two service
+principals; any other value is no scope.
 """
 
 from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -22,11 +25,11 @@ import jwt
 from api.http.problems import Unauthenticated
 from api.settings import Settings
 from domain.caller import Caller, Scope
+from domain.errors import InvalidInput
+from domain.text import USER_NAME, email, login
 
 MAX_TOKEN_BYTES = 8 * 1024
 MAX_SUB_CHARS = 128
-MAX_EMAIL_CHARS = 254
-MAX_NAME_CHARS = 200
 ALGORITHMS = ["HS256"]
 SESSION_COOKIE = "bc_session"
 """The console's cookie holding the caller's token (api/web/session.py)."""
@@ -112,6 +115,10 @@ def _verified(token: str, secret: str) -> dict[str, Any]:
     sub = claims.get("sub")
     if not isinstance(sub, str) or not 0 < len(sub) <= MAX_SUB_CHARS:
         raise Unauthenticated(f"the token's sub must be 1 to {MAX_SUB_CHARS} characters")
+    try:
+        claims["sub"] = login(sub, rule=None)
+    except InvalidInput as error:
+        raise Unauthenticated(f"the token's sub: {error.detail}") from None
     return claims
 
 
@@ -121,8 +128,8 @@ def caller_from(claims: dict[str, Any], request_id: str | None = None) -> Caller
     return Caller(
         login=claims["sub"],
         scope=_SCOPES.get(scope) if isinstance(scope, str) else None,
-        email=_text(claims.get("email"), MAX_EMAIL_CHARS),
-        name=_text(claims.get("name"), MAX_NAME_CHARS),
+        email=_text(claims.get("email"), email),
+        name=_text(claims.get("name"), USER_NAME),
         correlation_id=request_id if request_id and _REQUEST_ID.match(request_id) else uuid4().hex,
     )
 
@@ -137,7 +144,11 @@ def authenticate(
     return caller_from(verify(bearer_token(authorization), secret, rules), request_id)
 
 
-def _text(value: object, limit: int) -> str:
-    if not isinstance(value, str) or len(value) > limit:
+def _text(value: object, checked: Callable[[str], str]) -> str:
+    """A profile claim as the text rule keeps it, or nothing if the rule refuses it."""
+    if not isinstance(value, str):
         return ""
-    return value.strip()
+    try:
+        return checked(value)
+    except InvalidInput:
+        return ""

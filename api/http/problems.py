@@ -153,7 +153,14 @@ def validation_problem(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     details = [_field(e) for e in error.errors()]
     where = ", ".join(".".join(str(p) for p in d["loc"]) for d in details[:5])
-    return problem(422, "Invalid input", f"malformed request: {where}", errors=details)
+    detail = f"malformed request: {where}"
+    return problem(422, "Invalid input", detail, rule=_rule(error), errors=details)
+
+
+def _rule(error: RequestValidationError) -> str | None:
+    """The DOMAIN.md rule of a domain value check (schemas.domain_rule), when one refused."""
+    rules = {(e.get("ctx") or {}).get("rule") for e in error.errors()} - {None}
+    return str(rules.pop()) if len(rules) == 1 else None
 
 
 def _field(error: Any) -> dict[str, Any]:

@@ -7,13 +7,27 @@ at most two decimals, dates are `YYYY-MM-DD`, accounts are `{country, number}`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    StringConstraints,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import PydanticCustomError, core_schema
 
+from domain import text
+from domain.errors import InvalidInput
 from domain.invoice import FIRST_DAY, LAST_DAY
 from domain.values import (
     AccountKey,
@@ -21,6 +35,7 @@ from domain.values import (
     LineOfBusiness,
     Role,
     UnenrollmentReason,
+    currency,
 )
 
 T = TypeVar("T")
@@ -67,14 +82,71 @@ Instant = Annotated[
     Field(description=INSTANTS, examples=["2025-06-15T12:00:00Z"],
           json_schema_extra={"pattern": _INSTANT.pattern}),
 ]  # fmt: skip
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+@dataclass(frozen=True)
+class DomainRule:
+    """A field checked by a domain value function (the text rule, the ISO lists), whose limits
+    the OpenAPI states. The domain function is the only check, so the limit is written once
+    (domain/text.py), counts characters after NFC, and a refusal is a 422 naming the field
+    and, through its context, the DOMAIN.md rule."""
+
+    check: Callable[[str], str]
+    shown: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, spec: text.FreeText, rule: str | None = None) -> DomainRule:
+        """A free-text field of the one table, under `rule` when another than its own."""
+        check = replace(spec, rule=rule) if rule else spec
+        return cls(check, {"minLength": int(spec.required), "maxLength": spec.limit})
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(self._checked, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {**handler(schema), **self.shown}
+
+    def _checked(self, value: str) -> str:
+        try:
+            return self.check(value)
+        except InvalidInput as error:
+            raise PydanticCustomError(
+                "domain_rule", "{detail}", {"detail": error.detail, "rule": error.rule_id}
+            ) from None
+
+
+CompanyName = Annotated[str, DomainRule.of(text.COMPANY_NAME)]
+CompanyRename = Annotated[str, DomainRule.of(text.COMPANY_NAME, rule="R10")]
+Address = Annotated[str, DomainRule.of(text.COMPANY_ADDRESS)]
+Name = Annotated[str, DomainRule.of(text.USER_NAME)]
+Holder = Annotated[str, DomainRule.of(text.HOLDER)]
+BankCode = Annotated[str, DomainRule.of(text.BANK_CODE)]
+UnenrollmentComment = Annotated[str, DomainRule.of(text.UNENROLLMENT_COMMENT)]
+Description = Annotated[str, DomainRule.of(text.LINE_DESCRIPTION)]
+Reason = Annotated[str, DomainRule.of(text.ADJUSTMENT_REASON)]
+DecisionComment = Annotated[str, DomainRule.of(text.DECISION_COMMENT)]
+LOGIN_SHOWN = {"minLength": 1, "maxLength": text.LOGIN_LIMIT}
 Login = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=128, pattern=r"^[^\s\x00-\x1f\x7f]+$"),
-    Field(examples=["bob"]),
+    DomainRule(text.login, LOGIN_SHOWN),
+    Field(
+        description="NFKC-casefolded, then a-z 0-9 . _ - @ + | : (first a letter or digit).",
+        examples=["bob"],
+    ),
 ]
 Email = Annotated[
-    str, StringConstraints(min_length=3, max_length=254), Field(examples=["bob@acme.test"])
+    str,
+    DomainRule(text.email, {"minLength": 3, "maxLength": text.EMAIL_LIMIT}),
+    Field(examples=["bob@acme.test"]),
+]
+Currency = Annotated[
+    str,
+    DomainRule(currency, {"pattern": "^[A-Z]{3}$"}),
+    Field(description="An ISO 4217 code of a currency in use.", examples=["USD"]),
 ]
 Reference = Annotated[
     str,
@@ -114,7 +186,7 @@ class AccountRef(In):
     @classmethod
     def of(cls, key: AccountKey | str) -> AccountRef:
         """From a domain key or its `US-1A2B3C` text."""
-        key = AccountKey.parse(key) if isinstance(key, str) else key
+        key = AccountKey.recorded(key) if isinstance(key, str) else key
         return cls(country=key.country, number=key.number)
 
 
@@ -197,7 +269,7 @@ class Unenrollment(In):
 
     accounts: Annotated[list[AccountRef], Field(min_length=1, max_length=500)]
     reason: UnenrollmentReason
-    comment: Annotated[str, StringConstraints(max_length=1000)] = ""
+    comment: UnenrollmentComment = ""
 
 
 class Reenrollment(In):
@@ -237,7 +309,7 @@ class AutopaySet(BaseModel):
 class Enrollment(In):
     """R1: a company's name and its first accounts (one or more, all or none)."""
 
-    name: Name
+    name: CompanyName
     accounts: Annotated[list[NewAccount], Field(min_length=1, max_length=50)]
 
 
@@ -261,8 +333,8 @@ class CompanyOut(BaseModel):
 class CompanyDetails(In):
     """R10: the company's name and address."""
 
-    name: Name
-    address: Annotated[str, StringConstraints(max_length=500)] = ""
+    name: CompanyRename
+    address: Address = ""
 
 
 class CompanyChanged(BaseModel):
@@ -413,8 +485,8 @@ class NewPaymentMethod(In):
         },
     )
 
-    holder: Name
-    bank_code: Annotated[str, StringConstraints(min_length=1, max_length=20)]
+    holder: Holder
+    bank_code: BankCode
     account_number: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9 ]{4,40}$")]
     default: Annotated[bool, Field(strict=True)] = False
 
@@ -451,7 +523,7 @@ class LineIn(In):
     """I1: one line of an invoice."""
 
     tracking_number: Reference
-    description: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    description: Description
     amount: Amount
 
 
@@ -483,7 +555,7 @@ class NewInvoice(In):
     control_id: Reference
     issue_date: Day
     due_date: Day
-    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), Field(examples=["USD"])]
+    currency: Currency
     amount: Amount
     lines: Annotated[list[LineIn], Field(min_length=1, max_length=1000)]
 
@@ -587,7 +659,7 @@ class DisputedLine(In):
 class AdjustmentIn(In):
     """I4: the reason and the disputed lines."""
 
-    reason: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    reason: Reason
     lines: Annotated[list[DisputedLine], Field(min_length=1, max_length=1000)]
 
 
@@ -602,7 +674,7 @@ class Decision(In):
     """I4: the billing system's decision."""
 
     approved: Annotated[bool, Field(strict=True)]
-    comment: Annotated[str, StringConstraints(max_length=1000)] = ""
+    comment: DecisionComment = ""
 
 
 class DecisionOut(BaseModel):

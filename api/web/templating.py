@@ -27,6 +27,7 @@ from api.web.session import (
     session_caller,
     set_cookie,
 )
+from domain import text as text_rule
 from domain.application import BillingCenter
 from domain.caller import Caller, Scope
 from domain.company import Company
@@ -49,6 +50,7 @@ ENV = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+ENV.globals["text"] = text_rule  # the one table of text limits (domain/text.py) for maxlength
 
 
 class SignInRequired(Exception):

@@ -91,7 +91,7 @@ def user_as_of(app: BillingCenter, login: str, at: datetime) -> User | None:
 
 def account_as_of(app: BillingCenter, account: str, at: datetime) -> AccountEnrollment | None:
     """An account's enrollment record as it was at `at`."""
-    return as_of(app, AccountEnrollment, account_id(AccountKey.parse(account)), at=at)
+    return as_of(app, AccountEnrollment, account_id(AccountKey.recorded(account)), at=at)
 
 
 def invoice_as_of(app: BillingCenter, invoice: UUID, at: datetime) -> Invoice | None:
@@ -139,7 +139,7 @@ def _user_at(app: BillingCenter, company: Company, login: str, at: datetime) -> 
 
 def _account_at(app: BillingCenter, company_id: str, key: str, at: datetime) -> dict[str, Any]:
     account = account_as_of(app, key, at)
-    key_parts = AccountKey.parse(key)
+    key_parts = AccountKey.recorded(key)
     return {
         "country": key_parts.country,
         "number": key_parts.number,

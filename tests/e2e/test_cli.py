@@ -85,3 +85,15 @@ def test_token_refuses_a_lifetime_over_the_configured_maximum(runner: CliRunner)
     result = runner.invoke(cli, ["token", "alice", "--ttl", "601"], env=env)
     assert result.exit_code == 2
     assert "600" in result.stderr
+
+
+def test_r5_token_folds_the_login_as_the_service_keys_it(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["token", "Alice"], env={"BILLING_JWT_SECRET": SECRET})
+    assert result.exit_code == 0, result.output
+    assert _decode(result.stdout.strip())["sub"] == "alice"
+
+
+def test_r5_token_refuses_a_look_alike_login(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["token", "\u0430lice"], env={"BILLING_JWT_SECRET": SECRET})
+    assert result.exit_code == 2
+    assert "login" in result.stderr

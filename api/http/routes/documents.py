@@ -26,6 +26,7 @@ from api.http.responses import COMMON, READ, WRITE
 from domain.application import BillingCenter
 from domain.caller import Scope
 from domain.errors import NotFound
+from domain.text import DOCUMENT_FILENAME
 from projections.queries import MAX_LIMIT, SectionName
 
 router = APIRouter(tags=["documents"], responses=COMMON)
@@ -167,14 +168,21 @@ def attach_document(
     """Attach a PDF to an invoice, such as a brokerage form (the billing system, I7)."""
     caller.require_scope(Scope.BILLING_SYSTEM, "I7")
     app.invoice(iid)
+    filename = _filename(file.filename)
     try:
         content = read_limited(file.file)
     except DocumentTooLarge as error:
         raise HTTPException(413, error.detail) from None
     check_pdf(content)
     sha256 = store.put(content)
-    receipt = app.attach_document(caller, iid, sha256, safe_filename(file.filename), len(content))
+    receipt = app.attach_document(caller, iid, sha256, filename, len(content))
     return DocumentCreated(document_id=receipt.result, position=written(response, receipt.position))
+
+
+def _filename(given: str | None) -> str:
+    """The name without directories, refused by the text rule before any byte is kept (I7)."""
+    name = PureWindowsPath(PurePosixPath(given or "").name).name.strip()
+    return DOCUMENT_FILENAME(name or "document.pdf")
 
 
 @router.get("/v1/invoices/{iid}/documents/{did}", responses=READ, response_class=Response)

@@ -10,7 +10,9 @@ from fastapi import APIRouter, Path, Query, Response
 from api.http.deps import App, CurrentCaller, Page, Reads, written
 from api.http.responses import COMMON, READ, WRITE
 from api.http.schemas import (
+    LOGIN_SHOWN,
     AccountRef,
+    DomainRule,
     Grants,
     NewUser,
     Profile,
@@ -24,10 +26,12 @@ from api.http.translate import keys, user_out
 from domain.application import Membership
 from domain.errors import NotFound
 from domain.roles import Action
+from domain.text import login as login_rule
 
 router = APIRouter(prefix="/v1/companies/{cid}/users", tags=["users"], responses=COMMON)
 
-LoginPath = Annotated[str, Path(min_length=1, max_length=128)]
+LoginPath = Annotated[str, Path(), DomainRule(login_rule, LOGIN_SHOWN)]
+"""A login in a path is folded like every login (R5): `/users/Bob` is bob."""
 
 
 @router.get("", responses=READ)

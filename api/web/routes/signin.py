@@ -23,6 +23,7 @@ from api.web.session import (
 from api.web.templating import Console, redirect, render
 from domain.caller import Scope as CallerScope
 from domain.errors import InvalidInput, NotFound
+from domain.text import login as login_rule
 
 router = console_router()
 
@@ -72,9 +73,7 @@ def sign_in(ctx: Ctx, form: Posted) -> Response:
 
 
 def _mint(request: Request, form: FormData) -> str:
-    login = text(form, "login")
-    if not 0 < len(login) <= 128 or any(c.isspace() for c in login):  # noqa: PLR2004
-        raise InvalidInput("login", "a login id of 1 to 128 characters without spaces")
+    login = login_rule(text(form, "login"))
     scope = {s.value: s for s in Scope}.get(text(form, "scope"))
     rules: TokenRules = request.app.state.token_rules  # a token the service accepts
     return issue_token(
