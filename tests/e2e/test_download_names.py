@@ -13,7 +13,7 @@ from tests.e2e.http import World
 from tests.e2e.test_documents import brokerage_form, upload
 
 HOSTILE = "in\u202evoice\u2066\r\n\x07\x85\u200b résumé\tform.pdf"
-UPLOADED = "in\u202evoice\u2066\x85\u200b résumé form.pdf"  # what a multipart client sends as is
+UPLOADED = "invoice résumé form.pdf"  # the text rule (issue 17) refuses the hostile one at upload
 
 
 def _hidden(text: str) -> list[str]:
@@ -35,7 +35,9 @@ def test_the_header_has_an_ascii_filename_and_the_exact_name_as_filename_star(na
     assert not _hidden(unquote(star))
 
 
-def test_an_uploaded_document_downloads_under_its_cleaned_name(world: World) -> None:
+def test_an_uploaded_document_downloads_under_an_ascii_name_and_its_exact_name(
+    world: World,
+) -> None:
     iid = world.issue(world.accounts[0])
     status, body = upload(world, iid, brokerage_form(), name=UPLOADED)
     assert status == 201, body
