@@ -649,6 +649,43 @@ class AccessAndErasureMachine(RuleBasedStateMachine):
             assert set(users) == expected, f"R7/R9: {self.where()}: {login} sees {sorted(users)}"
             self.live_profiles(users)
 
+    @rule(login=st.sampled_from(LOGINS), company=st.sampled_from(sorted(FOUNDERS)),
+          whom=st.sampled_from(LOGINS))  # fmt: skip
+    def read_user(self, login: str, company: str, whom: str) -> None:
+        """R7: a profile, with its role for whoever manages the user; your own without."""
+        self.told(f"{login} reads {whom}'s profile in {company}")
+        url = f"/v1/companies/{self.cid(company)}/users/{whom}"
+        response = self.read(login, url)
+        expected, with_role = self.profile_access(login, self.model.companies[company], whom)
+        assert response.status_code == expected, (
+            f"R7/R9: {self.where()}: {login} got {response.status_code}, expected {expected}"
+        )
+        if expected == 200:
+            shown = response.json()
+            assert (shown.get("role") is not None) is with_role, f"R7: {self.where()}: {shown}"
+            self.live_profiles({whom: shown})
+
+    def profile_access(self, login: str, company: CompanyModel, target: str) -> tuple[int, bool]:
+        """(status, with role) of `login` reading `target`'s profile (R7, R9)."""
+        if login not in company.members:
+            return 404, False
+        managed = self.model.users_seen(login, company)
+        if managed is not None and target in managed:
+            return 200, True
+        if target == login:
+            return 200, False
+        return (404 if managed is not None else 403), False
+
+    @rule(login=st.sampled_from(LOGINS), company=st.sampled_from(sorted(FOUNDERS)))
+    def read_company(self, login: str, company: str) -> None:
+        """The company, with the number of accounts the caller may see (R4)."""
+        self.told(f"{login} reads company {company}")
+        response = self.read(login, f"/v1/companies/{self.cid(company)}")
+        if self.refused_to_outsiders(login, company, response):
+            return
+        shown, expected = response.json()["accounts"], len(self.model.visible_accounts(login))
+        assert shown == expected, f"R4: {self.where()}: {login} told of {shown} accounts"
+
     def live_profiles(self, users: dict[str, dict[str, Any]]) -> None:
         for login, shown in users.items():
             profile = self.model.profiles.get(login)
