@@ -234,7 +234,8 @@ class AccessAndErasureMachine(RuleBasedStateMachine):
         caller = self.billing if login == "ledger" else self.caller(login)
         response = self.answer(caller.request(method, url, headers=headers, **kwargs))
         assert response.status_code == expected, (
-            f"{self.where()}: {method} {url} as {login} answered {response.status_code}, "
+            f"write refused or wrongly allowed: {self.where()}: {method} {url} as {login} "
+            f"answered {response.status_code}, "
             f"expected {expected}: {response.text}"
         )
         return response.json() if response.content else None
@@ -624,7 +625,9 @@ class AccessAndErasureMachine(RuleBasedStateMachine):
         expected = self.model.seen(login, section)
         by_id = {i.iid: i for i in self.model.invoices}
         denied = {got[i]: self.model.why_not(login, by_id[i]) for i in set(got) - set(expected)}
-        assert not denied, f"{self.where()}: {login}'s {section} {what} shows {denied}"
+        assert not denied, (
+            f"R4/A4-A6/I2 (denied): {self.where()}: {login}'s {section} {what} shows {denied}"
+        )
 
     def same_invoices(self, login: str, section: str, got: dict[str, str], what: str) -> None:
         self.nothing_denied(login, section, got, what)
