@@ -4,13 +4,19 @@ Two companies (A founded by ann, B by bob) and three people who come and go (cal
 eve): grants, revocations, role changes (demotions included), removals, moves from one
 company to the other, accounts leaving one company and taken by the other (A2, A4-A6),
 automatic payments (I6) and erasures (C4, `billing-center privacy forget`, run in this
-process) interleave with reads of every route a member uses and with the mail sender.
-After every step, at the position the last change returned (`min_position`):
+process) interleave with reads of every route a member uses (invoice list and archive,
+detail, PDF, CSV, documents, accounts, company, users, a profile, `/v1/me`) and with the
+mail sender. Reads wait for the position the last change returned (`min_position`) and
+must match an oracle computed from the model's own state; after every step, each member's
+history is read and the whole database searched. So:
 
-- nobody reads an invoice, an account, a user or a document that R4, R5, R7, A4-A6, I2
-  deny them, and everybody reads what they may (an oracle from the model's own state);
+- nobody reads an invoice, an account, a user or a document that R4, R5, R7, A4-A7, I2
+  deny them, and everybody reads what they must;
 - no erased e-mail or name is in any answer, any table of the database, or any e-mail;
-- every e-mail goes to a current member who may see its invoice, at their live address.
+- every e-mail goes to a current member who may see its invoice, at their live address;
+- only the company that holds an account now may cancel its automatic payment (I6, A2);
+- on PostgreSQL, with the projections held back, a revocation or a demotion already
+  hides what it took away (R4: authorise from current state, not a lagging read model).
 
 A7: invoices printed over a year ago must be out of every view once settled (here: paid
 at once by an automatic payment); one still outstanding may be shown or not.
