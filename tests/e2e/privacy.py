@@ -21,8 +21,10 @@ def cli_environment(settings: Settings) -> dict[str, str]:
     }
 
 
-def forget(settings: Settings, login: str) -> str:
-    """Erase `login`'s personal data with the CLI's own command; its output."""
+def forget(settings: Settings, login: str, *, known: bool = True) -> str:
+    """Erase `login`'s personal data with the CLI's own command; its output. A login that was
+    never a user is refused (exit 1) and nothing changes."""
     result = CliRunner().invoke(cli, ["privacy", "forget", login], env=cli_environment(settings))
-    assert result.exit_code == 0, f"privacy forget {login} failed: {result.output}"
+    expected = 0 if known else 1
+    assert result.exit_code == expected, f"privacy forget {login}: {result.output}"
     return result.output

@@ -137,6 +137,7 @@ class Model:
     invoices: list[InvoiceModel] = field(default_factory=list)
     profiles: dict[str, Profile | None] = field(default_factory=dict)
     erased: set[str] = field(default_factory=set)
+    known: set[str] = field(default_factory=set)  # logins that were ever a user (C4 needs one)
     joinings: int = 0
 
     def new_profile(self, login: str) -> Profile:
@@ -309,6 +310,7 @@ class AccessAndErasureMachine(RuleBasedStateMachine):
             company, created["company_id"], founder, members, list(proofs)
         )
         self.model.profiles[founder] = profile
+        self.model.known.add(founder)
         for key, proof in proofs.items():
             self.model.accounts[key] = AccountModel(company, proof=proof)
 
@@ -373,6 +375,7 @@ class AccessAndErasureMachine(RuleBasedStateMachine):
         if not taken:
             company.members[login] = Member(role, grants)
             self.model.profiles[login] = profile
+            self.model.known.add(login)
 
     def leave(self, company: CompanyModel, login: str) -> None:
         url = f"/v1/companies/{company.cid}/users/{login}?confirm=true"
@@ -505,7 +508,7 @@ class AccessAndErasureMachine(RuleBasedStateMachine):
     @rule(login=st.sampled_from(LOGINS))
     def erase(self, login: str) -> None:
         """`billing-center privacy forget LOGIN` while the service runs."""
-        forget(self.settings, login)
+        forget(self.settings, login, known=login in self.model.known)
         self.changed = True
         profile = self.model.profiles.pop(login, None)
         if profile is not None:
