@@ -1,13 +1,19 @@
-"""What the domain needs from outside, as protocols the composition root fills in."""
+"""What the domain needs from outside, as protocols the composition root fills in, and
+`utc_now`, the real clock it fills `Clock` with."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol
 
 Clock = Callable[[], datetime]
 """The current instant, timezone-aware (tests pass a fixed one)."""
+
+
+def utc_now() -> datetime:
+    """The real clock."""
+    return datetime.now(UTC)
 
 
 class SecretBox(Protocol):

@@ -9,7 +9,7 @@ the projection's live row first and skips what is at or below the stored positio
 runners (the API's and a `projections run` process) never apply an event twice either.
 
 Automatic payments (I6) need no process application here: `issue_invoice` schedules the
-payment in the same atomic save as the invoice (`domain.application._pay_automatically`),
+payment in the same atomic save as the invoice (`domain.application.invoices`),
 so the outbox only reports them.
 
 Readers query views (`directory_members`, ...) that point at the live generation's tables

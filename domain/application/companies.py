@@ -1,0 +1,46 @@
+"""R1 and R10: enrolling a company with its first accounts, and keeping its details."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from uuid import UUID
+
+from domain.application.proofs import AccountRequest, Proofs
+from domain.application.retries import Receipt, command
+from domain.caller import Caller
+from domain.company import Company
+from domain.errors import LoginTaken
+from domain.text import COMPANY_NAME
+from domain.text import login as valid_login
+
+
+class Companies(Proofs):
+    """The commands about a company as a whole."""
+
+    @command
+    def enroll_company(
+        self, caller: Caller, name: str, accounts: Sequence[AccountRequest]
+    ) -> Receipt[UUID]:
+        """R1: a person enrolls a company with its first accounts, all or none."""
+        login = valid_login(caller.as_person())
+        name = COMPANY_NAME(name)
+        user = self._user_or_new(login)
+        if user.company_id is not None:
+            raise LoginTaken(f"{login} already belongs to a company")
+        proven = self._prove_all(accounts)
+        company = Company(
+            name=name, general_administrator=login, accounts=[str(r.account) for r in accounts]
+        )
+        for record, request in zip(proven, accounts, strict=True):
+            record.enroll(company.id, request.line_of_business, request.account_type)
+        user.join(company.id, caller.email, caller.name or login)
+        return Receipt(self._save(company, user, *proven), company.id)
+
+    @command
+    def change_company_details(
+        self, caller: Caller, company_id: UUID, name: str, address: str
+    ) -> Receipt[None]:
+        """R10: Administrators keep the company's name and address up to date."""
+        company = self._member_company(caller.as_person(), company_id)
+        company.change_details(caller.login, name, address)
+        return Receipt(self._save(company), None)

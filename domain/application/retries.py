@@ -1,0 +1,145 @@
+"""How every command runs (`@command`): under its caller's cause, retried from a fresh load
+after losing a race to another writer, and answering a `Receipt` with its position.
+
+A command that keeps losing is refused as a ConcurrentChange, never applied twice and never
+lost. Its first attempt may decide on cached aggregates without asking the store
+(`trusted_copy`); what it only read is then checked when it saves (`verify_reads`).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import Repository
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
+
+from domain.application.cache import CachedRepository, copied
+from domain.base import caused_by
+from domain.caller import Caller
+from domain.errors import ConcurrentChange, DomainError
+
+P = ParamSpec("P")
+S = TypeVar("S")
+T = TypeVar("T")
+R = TypeVar("R", bound="Receipt[Any]")
+
+ATTEMPTS = 8
+"""How often a command that lost a race is retried from a fresh load."""
+
+BACKOFF_SECONDS = 0.002
+"""The first retry waits up to this long; each further one up to twice as long."""
+
+
+@dataclass(frozen=True)
+class Receipt(Generic[T]):
+    """What a command answers: its result and the store position of its last event."""
+
+    position: int
+    result: T
+
+
+@dataclass
+class _Reads:
+    """What one attempt of a command took from the cache without asking the store."""
+
+    trusted: bool
+    unverified: dict[UUID, int] = field(default_factory=dict)
+
+
+_READS: ContextVar[_Reads | None] = ContextVar("reads", default=None)
+
+
+class _StaleRead(Exception):
+    """An aggregate the command only read changed after the cache copy it decided on."""
+
+
+def command(
+    method: Callable[Concatenate[S, Caller, P], R],
+) -> Callable[Concatenate[S, Caller, P], R]:
+    """Run a command under its caller's cause, retrying it after a lost race.
+
+    The first attempt decides on the process's cached aggregates without asking the store
+    whether they are current (one SELECT per aggregate saved). That is safe: the insert
+    refuses an aggregate written from a stale copy (its version is taken), `verify_reads`
+    checks the aggregates it only read, and a refusal is only ever answered from fresh
+    state. Every later attempt loads from the store.
+    """
+
+    @wraps(method)
+    def run(app: S, caller: Caller, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with caused_by(caller.cause):
+            for attempt in range(ATTEMPTS):
+                reads = _Reads(trusted=attempt == 0)
+                token = _READS.set(reads)
+                try:
+                    return method(app, caller, *args, **kwargs)
+                except _StaleRead:
+                    continue
+                except DomainError:
+                    if not reads.unverified:
+                        raise
+                except IntegrityError:
+                    if not reads.unverified:
+                        _back_off(attempt)
+                finally:
+                    _READS.reset(token)
+        raise ConcurrentChange("another change to the same records won; retry")
+
+    return run
+
+
+def _back_off(attempt: int) -> None:
+    """Wait a random while, longer each time, so that racing commands do not collide
+    again in lockstep and none is starved."""
+    time.sleep(random.uniform(0, BACKOFF_SECONDS * 2**attempt))
+
+
+def trusted_copy(repository: Repository[UUID], aggregate_id: UUID) -> Aggregate | None:
+    """A copy of the cached aggregate, unasked, on a command's first attempt (see `command`)."""
+    reads = _READS.get()
+    if reads is None or not reads.trusted or not isinstance(repository, CachedRepository):
+        return None
+    kept = repository.cached(aggregate_id)
+    if kept is None:
+        return None
+    read = reads.unverified.get(aggregate_id, kept.version)
+    reads.unverified[aggregate_id] = min(read, kept.version)
+    return copied(kept)
+
+
+def verify_reads(repository: Repository[UUID], saved: dict[UUID, Aggregate]) -> None:
+    """Raise _StaleRead if a cached aggregate the command decided on has changed since.
+
+    An aggregate saved on top of the version read needs no check: the insert refuses it
+    if that version is no longer the last.
+    """
+    reads = _READS.get()
+    for aggregate_id, version in (reads.unverified if reads else {}).items():
+        aggregate = saved.get(aggregate_id)
+        if aggregate is not None and _base_version(aggregate) == version:
+            continue
+        newer = repository.event_store.get(aggregate_id, gt=version, limit=1)
+        if any(True for _ in newer):
+            raise _StaleRead(aggregate_id)
+
+
+def verify_unchanged(repository: Repository[UUID], saved: dict[UUID, Aggregate]) -> None:
+    """Raise _StaleRead if an aggregate a no-op decided on has newer events."""
+    for aggregate_id, aggregate in saved.items():
+        newer = repository.event_store.get(aggregate_id, gt=aggregate.version, limit=1)
+        if any(True for _ in newer):
+            raise _StaleRead(aggregate_id)
+
+
+def _base_version(aggregate: Aggregate) -> int | None:
+    """The version the aggregate's pending events build on (None if it has none)."""
+    pending = aggregate.pending_events
+    return pending[0].originator_version - 1 if pending else None

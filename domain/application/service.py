@@ -1,0 +1,158 @@
+"""The unit of work every use case shares: load aggregates (`company`, `user`, `account`,
+`invoice`), and `_save` what a command changed in one atomic `save`, answering the position
+of its last event (the store's head for a change that changed nothing).
+
+The use cases (companies.py, users.py, accounts.py, ...) are mixins over `Service`;
+`BillingCenter` composes them. Snapshots are taken here, of the aggregate `_save` has in hand.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from datetime import UTC, date
+from functools import lru_cache
+from typing import Any, ClassVar, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProjectorFunction,
+    Repository,
+    project_aggregate,
+)
+from eventsourcing.domain import Aggregate, Snapshot
+
+from domain.application.cache import CachedRepository, ReadCopies
+from domain.application.retries import trusted_copy, verify_reads, verify_unchanged
+from domain.company import Company
+from domain.enrollment import AccountEnrollment, account_id
+from domain.errors import NotFound
+from domain.invoice import Invoice
+from domain.ports import Clock, SecretBox, utc_now
+from domain.user import User, login_id
+from domain.values import AccountKey
+
+T = TypeVar("T")
+
+_user_id = lru_cache(maxsize=10_000)(login_id)
+"""Every command asks for its caller's User: its uuid5 once per login, not per command."""
+
+_SAVING: ContextVar[dict[UUID, Aggregate] | None] = ContextVar("saving", default=None)
+"""The aggregates `_save` is saving, for `take_snapshot`."""
+
+
+class Service(Application[UUID]):
+    """The eventsourcing Application every use case extends: loading, saving, snapshots."""
+
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {
+        Company: 100,
+        AccountEnrollment: 100,
+        Invoice: 50,
+        User: 50,
+    }
+    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "5000"}
+
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        secret_box: SecretBox,
+        clock: Clock = utc_now,
+    ) -> None:
+        super().__init__(env)
+        self.secret_box = secret_box
+        self.clock = clock
+        self._read_copies = ReadCopies(Company)
+
+    def construct_repository(self) -> Repository[UUID]:
+        """The library's repository, with cached aggregates replaced rather than changed."""
+        maxsize = self.env.get(self.AGGREGATE_CACHE_MAXSIZE)
+        return CachedRepository(self.events, self.snapshots, int(maxsize) if maxsize else None)
+
+    def take_snapshot(
+        self,
+        aggregate_id: UUID,
+        version: int | None = None,
+        projector_func: ProjectorFunction[Any, Any] = project_aggregate,
+    ) -> None:
+        """Snapshot the aggregate `_save` has in hand, instead of replaying it from the store."""
+        aggregate = (_SAVING.get() or {}).get(aggregate_id)
+        if aggregate is None or aggregate.version != version or self.snapshots is None:
+            super().take_snapshot(aggregate_id, version, projector_func)
+            return
+        snapshot_class = getattr(type(aggregate), "Snapshot", type(self).snapshot_class)
+        self.snapshots.put([(snapshot_class or Snapshot).take(aggregate)])
+
+    def today(self) -> date:
+        """The current calendar date (UTC)."""
+        return self.clock().astimezone(UTC).date()
+
+    def head(self) -> int:
+        """The position of the last event in the store (0 when empty)."""
+        return self.recorder.max_notification_id() or 0
+
+    # --- loading -------------------------------------------------------------------------
+
+    def company(self, company_id: UUID) -> Company:
+        """A company, whoever asks (queries check membership themselves)."""
+        return self._get(Company, company_id, "company", company_id)
+
+    def user(self, login: str) -> User:
+        """A login's User aggregate."""
+        return self._get(User, _user_id(login), "user", login)
+
+    def account(self, account: AccountKey) -> AccountEnrollment:
+        """An account's enrollment record."""
+        return self._get(AccountEnrollment, account_id(account), "account", account)
+
+    def invoice(self, invoice: UUID) -> Invoice:
+        """An invoice, whoever asks."""
+        return self._get(Invoice, invoice, "invoice", invoice)
+
+    def _get(self, kind: type[T], aggregate_id: UUID, what: str, key: object) -> T:
+        found: object = trusted_copy(self.repository, aggregate_id)
+        if found is None:
+            try:
+                found = self.repository.get(aggregate_id)
+            except AggregateNotFoundError:
+                raise NotFound(what, key) from None
+        if not isinstance(found, kind):
+            raise NotFound(what, key)
+        return found
+
+    def _member_company(self, login: str, company_id: UUID) -> Company:
+        """The company, if `login` is one of its users; otherwise it "does not exist"."""
+        company = self.company(company_id)
+        company.role_of(login)
+        return company
+
+    def _user_or_new(self, login: str) -> User:
+        try:
+            return self.user(login)
+        except NotFound:
+            return User(login=login)
+
+    def _company_accounts(self, company: Company) -> list[AccountEnrollment]:
+        return [self.account(AccountKey.recorded(a)) for a in company.accounts]
+
+    # --- saving --------------------------------------------------------------------------
+
+    def _save(self, *aggregates: Aggregate | None) -> int:
+        saved = {a.id: a for a in aggregates if a is not None}
+        unchanged = not any(a.pending_events for a in saved.values())
+        # A change that changes nothing answers the head, read before checking that what it
+        # decided on is still the last word there: a later head may hold a racing change.
+        head = self.head() if unchanged else 0
+        verify_reads(self.repository, saved)
+        if unchanged:
+            verify_unchanged(self.repository, saved)
+        token = _SAVING.set(saved)
+        try:
+            recordings = self.save(*aggregates)
+        finally:
+            _SAVING.reset(token)
+        if isinstance(self.repository, CachedRepository):
+            for aggregate in saved.values():
+                self.repository.remember(aggregate)
+        return recordings[-1].notification.id if recordings else head
