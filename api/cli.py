@@ -14,11 +14,11 @@ from api.demo import DemoGenerator, SimulatedClock
 from api.http.app import create_app
 from api.mail.cli import mail_cli
 from api.projections_cli import projections_cli
-from api.schema import StoreStartupError, check_store
 from api.settings import Settings, SettingsError, resolve_jwt_secret
 from api.tokens import Scope, issue_token
 from domain.errors import InvalidInput
 from domain.text import login as login_rule
+from store.schema import StoreStartupError, check_store
 
 cli = typer.Typer(help="Billing Center: event-sourced billing for a carrier.", no_args_is_help=True)
 cli.add_typer(audit, name="audit")

@@ -13,8 +13,8 @@ from api.bootstrap import billing_center
 from api.mail.sender import IDLE_SECONDS
 from api.mail.service import mail_sender
 from api.settings import Settings
-from projections.db import open_database
 from projections.runner import ensure_schema
+from store.database import open_database
 
 mail_cli = typer.Typer(help="E-mail notifications (the outbox sender).", no_args_is_help=True)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from api.http.idempotency import Answer, MemoryIdempotencyStore, Reserved, redacted
 from domain.user import ERASED
+from store.idempotency import Answer, MemoryIdempotencyStore, Reserved, redacted
 
 NAME = 'Zoë "Z" Ünal'
 EMAIL = "zoe@acme.test"

@@ -19,7 +19,7 @@ from typing import Protocol
 import psycopg
 from psycopg import sql
 
-from api.storage import eventsourcing_env
+from store.url import eventsourcing_env
 
 SQLITE_TIMEOUT_SECONDS = 10.0
 

@@ -28,8 +28,8 @@ from psycopg.conninfo import make_conninfo
 from psycopg.rows import TupleRow
 from psycopg_pool import ConnectionPool
 
-from api.storage import eventsourcing_env
 from domain.user import ERASED
+from store.url import eventsourcing_env
 
 PENDING_TAKEOVER_SECONDS = 60
 """A reservation left by a crashed request is taken over after this long."""

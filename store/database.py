@@ -16,12 +16,12 @@ from contextlib import contextmanager
 from functools import partial
 from itertools import groupby
 from operator import itemgetter
-from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import parse_qs, unquote, urlsplit
 
 import psycopg
 from psycopg_pool import ConnectionPool
+
+from store.url import postgres_conninfo, scheme_of, sqlite_path
 
 Params = Sequence[Any]
 Row = tuple[Any, ...]
@@ -275,21 +275,13 @@ class PostgresDatabase:
         self.pool.close()
 
 
-def postgres_conninfo(url: str) -> tuple[str, str | None]:
-    """A libpq URL without our `?schema=` parameter, and that schema."""
-    parts = urlsplit(url)
-    schema = parse_qs(parts.query).get("schema", [None])[-1]
-    return parts._replace(query="", scheme="postgresql").geturl(), schema
-
-
 def open_database(url: str) -> Database:
     """The read models' database for a BILLING_DATABASE_URL."""
-    scheme = urlsplit(url).scheme.lower()
+    scheme = scheme_of(url)
     if scheme == "memory":
         return SqliteDatabase(None)
     if scheme == "sqlite":
-        path = Path(unquote(url[len("sqlite:///") :])).resolve()
-        return SqliteDatabase(str(path))
-    if scheme in {"postgresql", "postgres"}:
+        return SqliteDatabase(str(sqlite_path(url)))
+    if scheme == "postgres":
         return PostgresDatabase(url)
     raise ValueError(f"unsupported database URL {scheme!r}")
