@@ -22,6 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from api.bootstrap import billing_center
 from api.settings import Settings
 from domain.errors import NotFound
+from domain.user import ERASED
 from projections.audit.chain import Signer, new_private_pem
 from projections.audit.checkpoints import seal, verify_store
 from projections.audit.explain import explain
@@ -255,7 +256,7 @@ def forget_command(login: Annotated[str, typer.Argument(help="The person's login
 def _redact_answers(settings: Settings, values: set[str]) -> int:
     store = idempotency_store(settings.database_url)
     try:
-        return store.redact(values)
+        return store.redact(values, ERASED)
     finally:
         store.close()
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
 from itertools import groupby
@@ -225,14 +225,8 @@ class PostgresDatabase:
         self.readers = self._pool(max_size, reader=True)
 
     def _pool(self, max_size: int, *, reader: bool) -> ConnectionPool[Any]:
-        return ConnectionPool(
-            self.conninfo,
-            min_size=1,
-            max_size=max_size,
-            open=True,
-            configure=partial(self._configure, reader=reader),
-            kwargs={"autocommit": reader},
-        )
+        configure = partial(self._configure, reader=reader)
+        return connection_pool(self.conninfo, max_size, autocommit=reader, configure=configure)
 
     def _configure(self, conn: psycopg.Connection[Any], *, reader: bool) -> None:
         if reader:
@@ -243,7 +237,7 @@ class PostgresDatabase:
 
     def _use_schema(self, conn: psycopg.Connection[Any]) -> None:
         if self.schema:
-            conn.execute(f'SET search_path TO "{self.schema}"')
+            conn.execute(search_path(self.schema))
 
     @contextmanager
     def _read(self) -> Iterator[Tx]:
@@ -273,6 +267,31 @@ class PostgresDatabase:
     def close(self) -> None:
         self.readers.close()
         self.pool.close()
+
+
+def connection_pool(
+    conninfo: str,
+    max_size: int,
+    *,
+    autocommit: bool,
+    configure: Callable[[psycopg.Connection[Any]], None] | None = None,
+) -> ConnectionPool[Any]:
+    """The store's PostgreSQL connection pools are all made here: one connection kept open,
+    up to `max_size`, each `configure`d once when it connects."""
+    return ConnectionPool(
+        conninfo,
+        min_size=1,
+        max_size=max_size,
+        open=True,
+        configure=configure,
+        kwargs={"autocommit": autocommit},
+    )
+
+
+def search_path(schema: str) -> str:
+    """The statement that puts a connection in the URL's `?schema=` (every PostgreSQL
+    connection of the store that names tables unqualified runs it first)."""
+    return f'SET search_path TO "{schema}"'
 
 
 def open_database(url: str) -> Database:

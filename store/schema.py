@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import psycopg
 
+from store.database import search_path
 from store.locks import AdvisoryLock, transaction_lock
 from store.url import postgres_conninfo, scheme_of, sqlite_path
 
@@ -58,7 +59,7 @@ def _check_postgres(url: str, version: int) -> int:
         raise StoreUnreachable(_unreachable(url, error)) from None
     with conn, conn.cursor() as cursor:
         if schema:
-            cursor.execute(f'SET search_path TO "{schema}"')
+            cursor.execute(search_path(schema))
         cursor.execute(transaction_lock(AdvisoryLock.SCHEMA_VERSION))
         return _settle(cursor, version, "%s")
 
