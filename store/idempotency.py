@@ -24,12 +24,16 @@ from typing import Protocol
 
 import orjson
 from psycopg import Connection
-from psycopg.conninfo import make_conninfo
 from psycopg.rows import TupleRow
 from psycopg_pool import ConnectionPool
 
 from store.database import connection_pool
-from store.url import eventsourcing_env
+from store.url import (
+    POSTGRES_CONNECT_TIMEOUT_SECONDS,
+    eventsourcing_env,
+    is_postgres,
+    postgres_conninfo,
+)
 
 PENDING_TAKEOVER_SECONDS = 60
 """A reservation left by a crashed request is taken over after this long."""
@@ -401,18 +405,12 @@ class PostgresIdempotencyStore:
 
 def idempotency_store(database_url: str, clock: Clock = time.time) -> IdempotencyStore:
     """The store beside the events named by `database_url` (`clock`: for tests)."""
-    env = eventsourcing_env(database_url)
-    module = env["PERSISTENCE_MODULE"]
-    if module == "eventsourcing.sqlite":
+    env = eventsourcing_env(database_url)  # checks the URL; creates a SQLite file privately
+    if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
         return SqliteIdempotencyStore(env["SQLITE_DBNAME"], clock)
-    if module == "eventsourcing.postgres":
-        conninfo = make_conninfo(
-            host=env["POSTGRES_HOST"],
-            port=env["POSTGRES_PORT"],
-            dbname=env["POSTGRES_DBNAME"],
-            user=env["POSTGRES_USER"],
-            password=env["POSTGRES_PASSWORD"],
-            connect_timeout=10,
+    if is_postgres(database_url):
+        conninfo, schema = postgres_conninfo(
+            database_url, connect_timeout=POSTGRES_CONNECT_TIMEOUT_SECONDS
         )
-        return PostgresIdempotencyStore(conninfo, env.get("POSTGRES_SCHEMA"), clock)
+        return PostgresIdempotencyStore(conninfo, schema, clock)
     return MemoryIdempotencyStore(clock)

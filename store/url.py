@@ -127,8 +127,10 @@ def sqlite_path(url: str) -> Path:
     return Path(unquote(url[len("sqlite:///") :])).resolve()
 
 
-def postgres_conninfo(url: str) -> tuple[str, str | None]:
-    """A libpq URL without our `?schema=` parameter, and that schema."""
+def postgres_conninfo(url: str, *, connect_timeout: int | None = None) -> tuple[str, str | None]:
+    """A libpq URL without our `?schema=` parameter (with `connect_timeout` if given), and
+    that schema."""
     parts = urlsplit(url)
     schema = parse_qs(parts.query).get("schema", [None])[-1]
-    return parts._replace(query="", scheme="postgresql").geturl(), schema
+    query = "" if connect_timeout is None else f"connect_timeout={connect_timeout}"
+    return parts._replace(query=query, scheme="postgresql").geturl(), schema
