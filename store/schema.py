@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import sqlite3
 from typing import Any
-from urllib.parse import urlsplit
 
 import psycopg
 
 from store.database import search_path
 from store.locks import AdvisoryLock, transaction_lock
-from store.url import postgres_conninfo, scheme_of, sqlite_path
+from store.url import address, postgres_conninfo, scheme_of, sqlite_path
 
 SCHEMA_VERSION = 1
 TABLE = "billing_schema_version"
@@ -101,7 +100,6 @@ def _settle(cursor: Any, version: int, param: str) -> int:
 
 
 def _unreachable(url: str, error: Exception) -> str:
-    parts = urlsplit(url)
-    where = f"{parts.hostname}:{parts.port or 5432}{parts.path}" if parts.hostname else url
+    where = address(url)
     reason = " ".join(line.strip() for line in str(error).splitlines()) or type(error).__name__
     return f"the database at {where} is unreachable: {reason}"

@@ -134,3 +134,9 @@ def postgres_conninfo(url: str, *, connect_timeout: int | None = None) -> tuple[
     schema = parse_qs(parts.query).get("schema", [None])[-1]
     query = "" if connect_timeout is None else f"connect_timeout={connect_timeout}"
     return parts._replace(query=query, scheme="postgresql").geturl(), schema
+
+
+def address(url: str) -> str:
+    """Where the URL points, without its password: host:port/database, or the URL itself."""
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port or 5432}{parts.path}" if parts.hostname else url
