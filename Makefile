@@ -12,7 +12,7 @@ PORT ?= 8000
 PYTEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 # domain/ may not exist yet in every checkout; name only the folders that do.
-CODE := $(wildcard domain projections api tests benchmarks)
+CODE := $(wildcard domain store projections api tests benchmarks)
 
 .PHONY: run test test-deep lint fmt typecheck check bench soak
 

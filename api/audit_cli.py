@@ -20,10 +20,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from api.bootstrap import billing_center
-from api.http.idempotency import idempotency_store
-from api.keys import KeyFileError, load_or_create_export_key
 from api.settings import Settings
 from domain.errors import NotFound
+from domain.user import ERASED
 from projections.audit.chain import Signer, new_private_pem
 from projections.audit.checkpoints import seal, verify_store
 from projections.audit.explain import explain
@@ -33,8 +32,10 @@ from projections.audit.records import AuditLog
 from projections.audit.replay import replay
 from projections.audit.timetravel import company_as_of
 from projections.audit.verify import verify_export
-from projections.db import open_database
 from projections.runner import Runner, ensure_schema
+from store.database import open_database
+from store.idempotency import idempotency_store
+from store.keys import KeyFileError, load_or_create_export_key
 
 audit = typer.Typer(help="Auditors: replay, explain, export and verify (C1-C4).")
 privacy = typer.Typer(help="Personal data: erasure without rewriting history (C4).")
@@ -186,8 +187,8 @@ def replay_command(
 def _rebuild_read_models(url: str, target: PrivateBillingCenter) -> list[str]:
     """Build the projections' read models in the target, when the read side offers it."""
     try:
-        from projections.db import open_database  # noqa: PLC0415 (read side optional)
         from projections.runner import PROJECTIONS, rebuild  # noqa: PLC0415
+        from store.database import open_database  # noqa: PLC0415 (read side optional)
     except ImportError:
         return []
     db: Any = open_database(url)
@@ -255,7 +256,7 @@ def forget_command(login: Annotated[str, typer.Argument(help="The person's login
 def _redact_answers(settings: Settings, values: set[str]) -> int:
     store = idempotency_store(settings.database_url)
     try:
-        return store.redact(values)
+        return store.redact(values, ERASED)
     finally:
         store.close()
 

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from urllib.parse import urlsplit
 
-import psycopg
-
-from api.keys import AesGcmSecretBox, load_or_create_data_key
 from api.settings import Settings
-from api.storage import eventsourcing_env
 from domain.application import BillingCenter, utc_now
 from domain.ports import Clock
 from projections.audit.privacy import PrivateBillingCenter
-from projections.db import postgres_conninfo
-
-_TABLES_LOCK = 4713  # api.schema takes 4712, projections.runner 4711
+from store.keys import AesGcmSecretBox, load_or_create_data_key
+from store.locks import AdvisoryLock, session_lock
+from store.url import eventsourcing_env, is_postgres, postgres_conninfo
 
 
 def billing_center(settings: Settings, *, clock: Clock = utc_now) -> BillingCenter:
@@ -40,13 +35,9 @@ def _one_creator_at_a_time(url: str) -> Iterator[None]:
     Two processes starting together on one PostgreSQL database (the API and a projection
     runner, or two workers) otherwise race in the catalogue: "tuple concurrently updated".
     """
-    if urlsplit(url).scheme.lower() not in {"postgresql", "postgres"}:
+    if not is_postgres(url):
         yield
         return
     conninfo, _ = postgres_conninfo(url)
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute("SELECT pg_advisory_lock(%s)", (_TABLES_LOCK,))
-        try:
-            yield
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(%s)", (_TABLES_LOCK,))
+    with session_lock(conninfo, AdvisoryLock.EVENT_TABLES):
+        yield

@@ -14,11 +14,12 @@ from api.demo import DemoGenerator, SimulatedClock
 from api.http.app import create_app
 from api.mail.cli import mail_cli
 from api.projections_cli import projections_cli
-from api.schema import StoreStartupError, check_store
 from api.settings import Settings, SettingsError, resolve_jwt_secret
 from api.tokens import Scope, issue_token
 from domain.errors import InvalidInput
 from domain.text import login as login_rule
+from store.schema import StoreStartupError, check_store
+from store.url import is_postgres
 
 cli = typer.Typer(help="Billing Center: event-sourced billing for a carrier.", no_args_is_help=True)
 cli.add_typer(audit, name="audit")
@@ -70,7 +71,7 @@ def serve(
     except StoreStartupError as error:
         errors.print(f"[bold red]error:[/] {error}")
         raise typer.Exit(code=2) from None
-    if workers > 1 and not settings.database_url.lower().startswith(("postgres", "postgresql")):
+    if workers > 1 and not is_postgres(settings.database_url):
         errors.print("[bold red]error:[/] --workers above 1 needs PostgreSQL")
         raise typer.Exit(code=2)
     errors.print(

@@ -26,10 +26,10 @@ from rich.table import Table
 
 from api.bootstrap import billing_center
 from api.settings import Settings
-from projections.db import open_database
 from projections.queries import ProjectionStatus
 from projections.readmodels import SqlReadModels
 from projections.runner import PAGE_SIZE, PROJECTIONS, Runner, ensure_schema, rebuild
+from store.database import open_database
 
 projections_cli = typer.Typer(help="Read models: run, rebuild, status.", no_args_is_help=True)
 console = Console()

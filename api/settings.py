@@ -14,7 +14,7 @@ from limits import parse
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from api.keys import read_or_create_secret_file
+from store.keys import read_or_create_secret_file
 
 MIN_JWT_SECRET_BYTES = 32
 DEV_JWT_SECRET_PATH = Path("./var/keys/jwt-secret")

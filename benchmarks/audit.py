@@ -24,7 +24,6 @@ from typing import Any
 
 import psycopg
 
-from api.storage import eventsourcing_env
 from domain.application import BillingCenter
 from domain.base import caused_by
 from domain.caller import Caller
@@ -37,6 +36,7 @@ from projections.audit.privacy import PrivateBillingCenter
 from projections.audit.records import AuditLog
 from projections.audit.timetravel import as_of
 from projections.audit.verify import verify_export
+from store.url import eventsourcing_env
 from tests.audit_world import ACCOUNT, PlainBox, add_user, company, issue
 from tests.postgres import start_server
 

@@ -32,14 +32,14 @@ from uuid import UUID, uuid4
 
 from eventsourcing.persistence import StoredEvent
 
-from api.storage import eventsourcing_env
 from domain.application import BillingCenter
 from domain.enrollment import account_id
 from domain.invoice import invoice_id
 from domain.user import login_id
 from domain.values import AccountKey, Role
-from projections.db import open_database
 from projections.runner import PROJECTIONS, Runner, ensure_schema, rebuild
+from store.database import open_database
+from store.url import eventsourcing_env
 from tests.builders import (
     BILLING,
     FixedClock,

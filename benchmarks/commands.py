@@ -14,13 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from api.demo import DemoGenerator, SimulatedClock
-from api.keys import AesGcmSecretBox
-from api.storage import eventsourcing_env
 from benchmarks.optional import library_defaults
 from benchmarks.report import Figure, rate
 from domain.application import BillingCenter
 from domain.caller import Caller
 from domain.values import Notification
+from store.keys import AesGcmSecretBox
+from store.url import eventsourcing_env
 
 TOGGLED = Notification.INVOICE_AVAILABLE
 

@@ -14,8 +14,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from api.storage import eventsourcing_env
 from benchmarks.report import Figure
+from store.url import eventsourcing_env
 
 TUNING_KEYS = {"APPLICATION_RECORDER_TOPIC", "TRANSCODER_TOPIC"}
 HERE = Path(__file__).parent

@@ -9,9 +9,9 @@ from typing import ClassVar
 from uuid import UUID
 
 from projections.base import Component
-from projections.db import Tx
 from projections.events import EventRecord
 from projections.queries import AccountView, AutopayView
+from store.database import Tx
 
 _CHANGES = {"AccountEnrolled", "AccountReenrolled", "AccountUnenrolled"}
 

@@ -14,9 +14,9 @@ import re
 from collections.abc import Hashable, Sequence
 from typing import Any, ClassVar
 
-from projections.db import Params, Row, Tx
 from projections.events import EventRecord
 from projections.queries import BadCursor
+from store.database import Params, Row, Tx
 
 IN_CHUNK = 500
 _WRITTEN = re.compile(r"(?:INSERT INTO|UPDATE|DELETE FROM) (\w+) ")

@@ -10,9 +10,9 @@ from uuid import UUID
 
 from domain.user import ERASED
 from projections.base import Component, decode_cursor, encode_cursor
-from projections.db import Tx
 from projections.events import EventRecord
 from projections.queries import CompanyView, Page, PaymentMethodView, UserView
+from store.database import Tx
 
 ADMINISTRATOR = "ADMINISTRATOR"
 PREFS = {

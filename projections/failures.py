@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from projections.db import Tx
 from projections.queries import ProjectionFailure
+from store.database import Tx
 
 ERROR_LIMIT = 500
 """Characters of an error kept (a database's message may quote a whole row)."""

@@ -23,7 +23,6 @@ import orjson
 
 from domain.visibility import history_cutoff
 from projections.base import Component, decode_cursor, encode_cursor
-from projections.db import Row, Tx
 from projections.events import EventRecord
 from projections.queries import (
     AdjustmentView,
@@ -35,6 +34,7 @@ from projections.queries import (
     Page,
     PaymentView,
 )
+from store.database import Row, Tx
 
 _LATER = {
     "PaymentScheduled",

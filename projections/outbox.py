@@ -25,11 +25,11 @@ from typing import ClassVar
 from domain.visibility import in_window
 from projections.accounts import instant
 from projections.base import Component, handler_name
-from projections.db import Params, Tx
 from projections.directory import ADMINISTRATOR, PREFS, Directory
 from projections.events import EventRecord
 from projections.invoices import Invoices
 from projections.queries import OutboxMessage
+from store.database import Params, Tx
 
 
 @dataclass

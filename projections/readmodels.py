@@ -14,7 +14,6 @@ from uuid import UUID
 from eventsourcing.application import Application
 
 from projections.accounts import AccountsView
-from projections.db import Database, Tx, open_database
 from projections.directory import ADMINISTRATOR, DirectoryView
 from projections.failures import live_failures
 from projections.invoices import InvoicesView, as_view
@@ -37,6 +36,7 @@ from projections.queries import (
 )
 from projections.runner import MESSAGES, PROJECTIONS, Runner, ensure_schema, live_positions
 from projections.trail import AuditView
+from store.database import Database, Tx, open_database
 
 WAIT_STEP_SECONDS = 0.01
 

@@ -33,7 +33,6 @@ from eventsourcing.application import Application
 
 from projections.accounts import Accounts
 from projections.base import Component
-from projections.db import Database, PostgresDatabase, Tx
 from projections.directory import Directory
 from projections.events import Decoder, EventRecord, Row
 from projections.failures import (
@@ -50,6 +49,8 @@ from projections.invoices import Invoices
 from projections.outbox import Outbox, OutboxMessages
 from projections.queries import ProjectionFailure
 from projections.trail import Audit
+from store.database import Database, PostgresDatabase, Tx
+from store.locks import AdvisoryLock, transaction_lock
 
 PAGE_SIZE = 2000
 POLL_SECONDS = 0.05
@@ -190,7 +191,7 @@ def _one_at_a_time(tx: Tx) -> None:
     """Schema changes wait for each other (two processes starting on one store would race
     on the catalog: CREATE ... IF NOT EXISTS is not safe against a concurrent create)."""
     if tx.dialect.name == "postgres":
-        tx.execute("SELECT pg_advisory_xact_lock(4711)")
+        tx.execute(transaction_lock(AdvisoryLock.PROJECTION_SCHEMAS))
 
 
 def _new_generation(tx: Tx, projection: Projection, generation: int) -> None:
@@ -248,7 +249,7 @@ class Runner:
 
     def _rows(self, after: int) -> list[Row]:
         recorder = self.store.recorder
-        if isinstance(recorder, RowsRecorder):  # api.recorders: plain tuples, no dataclasses
+        if isinstance(recorder, RowsRecorder):  # store.recorders: plain tuples, no dataclasses
             return recorder.notification_rows(after, self.page_size)
         notes = recorder.select_notifications(after + 1, self.page_size)
         return [(n.id, n.originator_id, n.originator_version, n.topic, n.state) for n in notes]

@@ -19,9 +19,9 @@ from domain.values import AccountKey
 from projections.accounts import instant
 from projections.audit.privacy import PERSONAL_EVENT_FIELDS
 from projections.base import Component
-from projections.db import Tx
 from projections.events import EventRecord, jsonable
 from projections.queries import AuditEntry, Page
+from store.database import Tx
 
 _HIDDEN = {"actor", "correlation_id", "sealed_account_number", "lines"}
 _EVENT_COLUMNS = (

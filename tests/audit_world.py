@@ -8,13 +8,13 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
-from api.storage import eventsourcing_env
 from domain.application import AccountRequest
 from domain.caller import Caller, Scope
 from domain.enrollment import Proof
 from domain.invoice import Bill, Line
 from domain.values import AccountKey, AccountType, LineOfBusiness, Role
 from projections.audit.privacy import PrivateBillingCenter
+from store.url import eventsourcing_env
 
 NOW = datetime(2025, 6, 15, 12, 0, tzinfo=UTC)
 ACCOUNT = AccountKey("US", "A00001")

@@ -19,9 +19,8 @@ from api.bootstrap import billing_center
 from api.documents.rendering import PdfRenderer
 from api.http import problems
 from api.http.auth import TokenRules
-from api.http.idempotency import IdempotencyStore, idempotency_store
 from api.http.middleware import GuardMiddleware, IdempotencyMiddleware, SecurityHeadersMiddleware
-from api.http.outage import StoreGate, StoreGateMiddleware, probe_for
+from api.http.outage import StoreGate, StoreGateMiddleware
 from api.http.ratelimit import ProofLimitMiddleware, RateLimitMiddleware, RateLimits
 from api.http.routes import (
     accounts,
@@ -39,6 +38,8 @@ from api.web import install as install_console
 from domain.application import utc_now
 from domain.ports import Clock
 from projections.queries import ProjectionStatus
+from store.idempotency import IdempotencyStore, idempotency_store
+from store.probe import probe_for
 
 DESCRIPTION = """
 The billing center of a carrier: companies enroll their shipper accounts, manage users,

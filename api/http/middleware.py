@@ -16,14 +16,6 @@ from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.http.auth import SESSION_COOKIE, authenticate, caller_from, verify
-from api.http.idempotency import (
-    Answer,
-    IdempotencyStore,
-    InProgress,
-    Mismatch,
-    Reserved,
-    fingerprint,
-)
 from api.http.problems import (
     PROBLEM_JSON,
     Problem,
@@ -34,6 +26,14 @@ from api.http.problems import (
 from domain.caller import Caller
 from domain.caller import Scope as CallerScope
 from domain.errors import DomainError
+from store.idempotency import (
+    Answer,
+    IdempotencyStore,
+    InProgress,
+    Mismatch,
+    Reserved,
+    fingerprint,
+)
 
 Secret = Callable[[], str]
 

@@ -15,36 +15,16 @@ import threading
 import time
 from collections.abc import Callable
 
-import psycopg
 from anyio import to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.http.problems import PROBLEM_JSON, RETRY_AFTER_SECONDS, STORE_ERRORS, Problem
-from projections.db import postgres_conninfo
+from api.http.problems import PROBLEM_JSON, RETRY_AFTER_SECONDS, Problem
+from store.errors import STORE_ERRORS
+from store.probe import Probe
 
 PROBE_INTERVAL_SECONDS = 0.5
 HEALTH_PROBE_MAX_AGE_SECONDS = 1.0
-PROBE_CONNECT_TIMEOUT_SECONDS = 2
 HEALTH_PATH = "/health"
-
-Probe = Callable[[], str | None]
-
-
-def probe_for(database_url: str) -> Probe:
-    """A check that the database answers: None when it does, else why not."""
-    if not database_url.lower().startswith(("postgresql:", "postgres:")):
-        return lambda: None  # SQLite and memory live in this process
-    conninfo, _ = postgres_conninfo(database_url)
-
-    def probe() -> str | None:
-        try:
-            with psycopg.connect(conninfo, connect_timeout=PROBE_CONNECT_TIMEOUT_SECONDS) as conn:
-                conn.execute("SELECT 1")
-        except psycopg.Error as error:
-            return str(error).splitlines()[0] if str(error) else type(error).__name__
-        return None
-
-    return probe
 
 
 class StoreGate:

@@ -11,8 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import psycopg
-from eventsourcing.persistence import DataError, IntegrityError, InterfaceError, OperationalError
+from eventsourcing.persistence import IntegrityError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -23,6 +22,10 @@ from starlette.routing import BaseRoute, Match
 from api.documents.rendering import RenderersBusy
 from domain.errors import ConcurrentChange, DomainError, Status
 from projections.queries import BadCursor
+from store.errors import DATA_ERRORS
+
+# Re-exported: api.http.shortcut catches them too.
+from store.errors import STORE_ERRORS as STORE_ERRORS  # noqa: PLC0414
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://billing-center.invalid/problems/"
@@ -38,18 +41,6 @@ HTTP_STATUS: dict[Status, int] = {
     "conflict": 409,
 }
 """The one table: what kind of refusal becomes which HTTP status."""
-
-STORE_ERRORS: tuple[type[Exception], ...] = (
-    OperationalError,
-    InterfaceError,
-    psycopg.OperationalError,  # psycopg_pool.PoolTimeout is one
-    psycopg.InterfaceError,
-)
-"""The database is unreachable (503): the event store (eventsourcing wraps psycopg's
-errors), the read models and the idempotency keys (psycopg and its pool)."""
-
-DATA_ERRORS: tuple[type[Exception], ...] = (DataError, psycopg.DataError)
-"""A value the database refuses (eventsourcing wraps psycopg's for the event store)."""
 
 log = logging.getLogger("billing_center.http")
 

@@ -13,8 +13,9 @@ from api.bootstrap import billing_center
 from api.mail.sender import IDLE_SECONDS
 from api.mail.service import mail_sender
 from api.settings import Settings
-from projections.db import open_database
 from projections.runner import ensure_schema
+from store.database import open_database
+from store.url import scheme_of
 
 mail_cli = typer.Typer(help="E-mail notifications (the outbox sender).", no_args_is_help=True)
 
@@ -24,7 +25,7 @@ def run(once: bool = typer.Option(False, help="Drain the outbox once, then exit.
     """Deliver the outbox's e-mails until stopped (Ctrl-C, SIGTERM)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = Settings()
-    if settings.database_url.startswith("memory:"):
+    if scheme_of(settings.database_url) == "memory":
         raise typer.BadParameter("a memory:// store lives in one process; use sqlite or postgresql")
     app = billing_center(settings)
     db = open_database(settings.database_url)

@@ -11,11 +11,12 @@ from pathlib import Path
 
 from api.mail.facts import StoreFacts
 from api.mail.sender import MailSender, SenderThread
-from api.mail.sql_outbox import SqlOutbox
 from api.mail.transport import DirectoryTransport, SmtpConfig, SmtpTransport, Transport
 from api.settings import Settings
 from domain.application import BillingCenter
-from projections.db import Database
+from projections.queries import OutboxMessage
+from store.database import Database
+from store.outbox import SqlOutbox
 
 DEV_OUTBOX = Path("./var/outbox")
 log = logging.getLogger("billing_center.mail")
@@ -42,7 +43,7 @@ def mail_sender(settings: Settings, app: BillingCenter, db: Database) -> MailSen
     if transport is None:
         log.warning("BILLING_SMTP_URL is not set: e-mails stay in the outbox, unsent")
         return None
-    return MailSender(SqlOutbox(db), StoreFacts(app), transport)
+    return MailSender(SqlOutbox(db, OutboxMessage), StoreFacts(app), transport)
 
 
 def start_mail(settings: Settings, app: BillingCenter, db: Database) -> SenderThread | None:

@@ -19,7 +19,7 @@ from eventsourcing.persistence import ApplicationRecorder, Notification
 
 from projections.audit.chain import GENESIS, Signer, link, row_hash, signature_holds
 from projections.audit.records import notifications
-from projections.audit.sidestore import SideStore
+from store.sidestore import SideStore
 
 BATCH = 5000
 

@@ -12,14 +12,12 @@ removed by then).
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 import orjson
-import psycopg
 from eventsourcing.utils import get_topic
 
 from domain.application import BillingCenter
@@ -28,13 +26,14 @@ from domain.enrollment import AccountEnrollment
 from domain.invoice import Invoice
 from domain.values import Section
 from domain.visibility import in_window
-from projections.audit.sidestore import SideStore
 from projections.audit.timetravel import (
     account_as_of,
     as_of,
     invoice_as_of,
     timestamp_of,
 )
+from store.errors import DRIVER_ERRORS
+from store.sidestore import SideStore
 
 
 @dataclass
@@ -199,7 +198,7 @@ def _index_membership(side: SideStore, table: str) -> None:
     query stays correct without it."""
     if (id(side), table) in _INDEXED:
         return
-    with contextlib.suppress(sqlite3.Error, psycopg.Error), side.transaction() as cursor:
+    with contextlib.suppress(*DRIVER_ERRORS), side.transaction() as cursor:
         cursor.execute(
             f"CREATE INDEX IF NOT EXISTS {table}_audit_membership"
             f" ON {table} (originator_id, originator_version) WHERE {_MEMBERSHIP_SQL}"

@@ -32,7 +32,7 @@ from eventsourcing.utils import get_topic
 from domain.application import BillingCenter
 from domain.caller import Caller
 from domain.user import ERASED, User, login_id
-from projections.audit.sidestore import SideStore
+from store.sidestore import SideStore
 
 ERASER = "privacy-forget"
 """Who the erasure event names: the operator's `billing-center privacy forget`."""

@@ -18,10 +18,9 @@ from uuid import UUID
 import orjson
 from eventsourcing.persistence import ApplicationRecorder, Notification
 from eventsourcing.postgres import PostgresApplicationRecorder
-from psycopg.rows import tuple_row
-from psycopg.sql import SQL, Identifier
 
 from projections.audit.privacy import Sealer
+from store.recorders import event_rows
 
 PAGE = 2000
 """Notifications read per query: memory stays constant whatever the store's size."""
@@ -142,31 +141,10 @@ def rows(recorder: ApplicationRecorder, after: int = 0, until: int | None = None
     UUID, dict or Notification objects per row); elsewhere through the recorder.
     """
     if isinstance(recorder, PostgresApplicationRecorder):
-        yield from _postgres_rows(recorder, after, until)
+        yield from map(Row._make, event_rows(recorder, after, until, ROWS_PAGE))
         return
     for n in notifications(recorder, after, until):
         yield Row(n.id, _text(n.originator_id), n.originator_version, n.topic, n.state)
-
-
-def _postgres_rows(
-    recorder: PostgresApplicationRecorder, after: int, until: int | None
-) -> Iterator[Row]:
-    statement = SQL(
-        "SELECT notification_id, originator_id::text, originator_version, topic, state"
-        " FROM {}.{} WHERE notification_id > %s AND notification_id <= %s"
-        " ORDER BY notification_id LIMIT %s"
-    ).format(Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
-    stop = 2**63 - 1 if until is None else until
-    while True:
-        with (
-            recorder.datastore.get_connection() as conn,
-            conn.cursor(binary=True, row_factory=tuple_row) as cursor,
-        ):
-            batch = cursor.execute(statement, (after, stop, ROWS_PAGE)).fetchall()
-        yield from map(Row._make, batch)
-        if len(batch) < ROWS_PAGE:
-            return
-        after = batch[-1][0]
 
 
 class Attribution:

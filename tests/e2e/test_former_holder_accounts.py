@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from projections.db import open_database
+from store.database import open_database
 from tests.e2e.http import As, World, enroll, invoice_body, proven, running
 
 

@@ -15,9 +15,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.http.outage import StoreGate
-from projections.db import Tx, postgres_conninfo
 from projections.directory import Directory
 from projections.events import EventRecord
+from store.database import Tx
+from store.url import postgres_conninfo
 from tests.e2e.http import World, running
 
 WAIT_SECONDS = 15.0

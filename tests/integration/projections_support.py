@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
-from api.storage import eventsourcing_env
 from domain.application import BillingCenter
 from domain.values import Section
 from domain.visibility import Interval, in_window, place
-from projections.db import Database, open_database
 from projections.readmodels import SqlReadModels
 from projections.runner import PROJECTIONS, Runner, ensure_schema
+from store.database import Database, open_database
+from store.url import eventsourcing_env
 from tests.builders import FixedClock, billing_center
 from tests.postgres import PostgresServer
 

@@ -9,10 +9,10 @@ from uuid import UUID
 
 import pytest
 
-from api.storage import eventsourcing_env
 from domain.application import AccountRequest, BillingCenter
 from domain.errors import AccountHeldElsewhere, ConcurrentChange, DomainError, LoginTaken
 from domain.values import Role
+from store.url import eventsourcing_env
 from tests.builders import (
     ACCOUNT,
     OTHER_ACCOUNT,

@@ -11,14 +11,14 @@ from eventsourcing.persistence import StoredEvent
 
 from api.bootstrap import billing_center as service
 from api.settings import Settings
-from api.storage import eventsourcing_env
 from domain.application import BillingCenter
 from domain.company import Company
 from domain.values import Role
 from projections.audit.privacy import PersonalDataMapper
-from projections.db import open_database
 from projections.events import decode
 from projections.runner import RowsRecorder, Runner
+from store.database import open_database
+from store.url import eventsourcing_env
 from tests.builders import (
     ACCOUNT,
     ADMIN,

@@ -6,11 +6,11 @@ from datetime import timedelta
 from decimal import Decimal
 from uuid import UUID
 
-from api.storage import eventsourcing_env
 from domain.application import BillingCenter
 from domain.enrollment import AccountEnrollment, account_id
 from domain.user import login_id
 from domain.values import InvoiceStatus, Role, Section, UnenrollmentReason
+from store.url import eventsourcing_env
 from tests.builders import (
     ACCOUNT,
     ADMIN,

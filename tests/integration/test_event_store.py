@@ -7,7 +7,7 @@ from uuid import UUID
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
-from api.storage import eventsourcing_env
+from store.url import eventsourcing_env
 
 
 class Note(Aggregate):

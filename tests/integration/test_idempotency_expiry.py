@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from api.http.idempotency import (
+from store.idempotency import (
     KEY_LIFETIME_SECONDS,
     Answer,
     IdempotencyStore,

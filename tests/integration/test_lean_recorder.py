@@ -1,4 +1,4 @@
-"""The lean PostgreSQL recorder (api/recorders.py) keeps the library's insert contract."""
+"""The lean PostgreSQL recorder (store/recorders.py) keeps the library's insert contract."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from psycopg.pq import TransactionStatus
 
-from api.recorders import LeanPostgresApplicationRecorder, UnsupportedOriginatorIdType
-from api.storage import eventsourcing_env
+from store.recorders import LeanPostgresApplicationRecorder, UnsupportedOriginatorIdType
+from store.url import eventsourcing_env
 
 pytestmark = pytest.mark.postgres
 

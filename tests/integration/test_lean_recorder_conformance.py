@@ -1,7 +1,7 @@
 """The library's own recorder conformance cases, run against the project's PostgreSQL recorder.
 
 `eventsourcing.tests.persistence` holds the cases the library runs against its own
-recorders; here they run against `api.recorders.LeanPostgresApplicationRecorder`, built as
+recorders; here they run against `store.recorders.LeanPostgresApplicationRecorder`, built as
 the service builds it (`eventsourcing_env` of a PostgreSQL URL), each test on a fresh database
 of the throwaway server (one per xdist worker). The project has no tracking or process
 recorder of the library's (the projections keep their positions in their own tables), so
@@ -28,8 +28,8 @@ from eventsourcing.postgres import PostgresFactory
 from eventsourcing.tests import persistence as library  # a module: pytest collects no base
 from eventsourcing.utils import Environment
 
-from api.recorders import LeanPostgresApplicationRecorder, UnsupportedOriginatorIdType
-from api.storage import eventsourcing_env
+from store.recorders import LeanPostgresApplicationRecorder, UnsupportedOriginatorIdType
+from store.url import eventsourcing_env
 
 pytestmark = pytest.mark.postgres
 

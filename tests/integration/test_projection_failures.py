@@ -20,12 +20,12 @@ from api.settings import Settings
 from domain.application import BillingCenter
 from domain.values import Role
 from projections.base import Component
-from projections.db import Database, Tx, open_database
 from projections.directory import Directory
 from projections.events import EventRecord
 from projections.failures import Backoff
 from projections.readmodels import SqlReadModels
 from projections.runner import PROJECTIONS, Runner, ensure_schema, rebuild
+from store.database import Database, Tx, open_database
 from tests.builders import FixedClock, add_user, enrolled_company, person
 
 

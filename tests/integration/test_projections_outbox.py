@@ -9,11 +9,11 @@ from decimal import Decimal
 
 import pytest
 
-from api.storage import eventsourcing_env
 from domain.application import BillingCenter
 from domain.values import Notification, Role
-from projections.db import Database, open_database
 from projections.runner import Runner, ensure_schema
+from store.database import Database, open_database
+from store.url import eventsourcing_env
 from tests.builders import (
     ACCOUNT,
     BILLING,

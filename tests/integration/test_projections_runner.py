@@ -17,9 +17,9 @@ import pytest
 from api.bootstrap import billing_center
 from api.settings import Settings
 from domain.application import BillingCenter
-from projections.db import Database, open_database
 from projections.readmodels import SqlReadModels, start_projections
 from projections.runner import PROJECTIONS, Runner, ensure_schema, rebuild
+from store.database import Database, open_database
 from tests.builders import ACCOUNT, FixedClock, bill, enrolled_company, issue, reenroll, unenroll
 from tests.integration.projections_support import dump
 from tests.property.projections_history import History

@@ -9,10 +9,10 @@ from uuid import UUID
 
 import pytest
 
-from api.storage import eventsourcing_env
 from domain.application import BillingCenter
 from domain.errors import Forbidden
 from domain.values import Notification, Role
+from store.url import eventsourcing_env
 from tests.builders import ADMIN, add_user, billing_center, enrolled_company, person
 
 

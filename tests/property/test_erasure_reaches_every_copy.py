@@ -13,14 +13,14 @@ from uuid import UUID, uuid4
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.storage import eventsourcing_env
 from domain.caller import Caller
 from domain.user import ERASED
 from domain.values import Role
 from projections.audit.privacy import PrivateBillingCenter
 from projections.audit.records import AuditLog
-from projections.db import open_database
 from projections.runner import Runner, ensure_schema
+from store.database import open_database
+from store.url import eventsourcing_env
 from tests.audit_world import ACCOUNT, PlainBox, company
 
 LOGINS = ("ann", "ben", "cat")

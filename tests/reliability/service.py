@@ -21,9 +21,9 @@ from typing import Any
 import httpx2 as httpx
 import psycopg
 
-from api.keys import load_or_create_data_key, load_or_create_export_key
 from api.tokens import Scope, issue_token
 from projections.audit.chain import new_private_pem
+from store.keys import load_or_create_data_key, load_or_create_export_key
 from tests.postgres import PostgresServer, free_port
 
 SECRET = "reliability-secret-of-at-least-thirty-two-bytes"

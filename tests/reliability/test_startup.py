@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from api.schema import SCHEMA_VERSION, TABLE, SchemaTooNew, check_store
+from store.schema import SCHEMA_VERSION, TABLE, SchemaTooNew, check_store
 from tests.postgres import free_port
 from tests.reliability.service import run_cli
 

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import orjson
 
-from projections.db import Dialect, PostgresDialect
 from projections.events import Holdable
+from store.database import Dialect, PostgresDialect
 
 
 def test_a_nul_becomes_a_replacement_character_in_values_keys_and_lists() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from api.keys import AesGcmSecretBox, KeyFileError, SecretBoxError, load_or_create_data_key
+from store.keys import AesGcmSecretBox, KeyFileError, SecretBoxError, load_or_create_data_key
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ from uuid import uuid4
 
 from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, UUIDAsHex
 
-from api.storage import OrjsonTranscoder, eventsourcing_env
+from store.transcoder import OrjsonTranscoder
+from store.url import eventsourcing_env
 
 
 def _registered(transcoder: JSONTranscoder) -> JSONTranscoder:
@@ -44,4 +45,4 @@ def test_orjson_transcoder_falls_back_on_what_orjson_refuses() -> None:
 
 def test_durable_stores_use_the_orjson_transcoder() -> None:
     env = eventsourcing_env("postgresql://u:p@localhost:5432/db")
-    assert env["TRANSCODER_TOPIC"] == "api.storage:OrjsonTranscoder"
+    assert env["TRANSCODER_TOPIC"] == "store.transcoder:OrjsonTranscoder"

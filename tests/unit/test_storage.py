@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.http.app import create_app
-from api.storage import StorageUrlError, eventsourcing_env
+from store.url import StorageUrlError, eventsourcing_env
 from tests.e2e.http import settings_for
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 
 from projections.base import in_runs
-from projections.db import Params
+from store.database import Params
 
 INSERT = "INSERT INTO p_profiles VALUES (?)"
 UPDATE = "UPDATE p_profiles SET name = ? WHERE user_id = ?"

@@ -15,7 +15,6 @@ from fastapi.responses import StreamingResponse
 from api.http.deps import App, CurrentCaller
 from api.http.responses import COMMON
 from api.http.schemas import INSTANTS, Instant
-from api.keys import load_or_create_export_key
 from api.settings import Settings
 from domain.application import BillingCenter
 from domain.caller import Caller, Scope
@@ -27,6 +26,7 @@ from projections.audit.export import zipped_export
 from projections.audit.records import AuditLog
 from projections.audit.timetravel import company_as_of
 from projections.queries import DEFAULT_LIMIT, MAX_LIMIT
+from store.keys import load_or_create_export_key
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=COMMON)
 _lock = threading.Lock()

@@ -19,7 +19,6 @@ from starlette.exceptions import HTTPException
 from api.documents.csv_export import all_pages, csv_chunks
 from api.documents.rendering import PdfRenderer
 from api.documents.sheet import InvoiceSheet, sheet_of
-from api.documents.store import DocumentStore, document_store
 from api.documents.upload import DocumentTooLarge, check_pdf, read_limited
 from api.http.deps import App, CurrentCaller, Reads, invoice_reader, written
 from api.http.responses import COMMON, READ, WRITE
@@ -28,6 +27,7 @@ from domain.caller import Scope
 from domain.errors import NotFound
 from domain.text import DOCUMENT_FILENAME
 from projections.queries import MAX_LIMIT, SectionName
+from store.documents import DocumentStore, document_store
 
 router = APIRouter(tags=["documents"], responses=COMMON)
 

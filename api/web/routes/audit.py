@@ -9,7 +9,6 @@ from uuid import UUID
 
 from fastapi.responses import Response, StreamingResponse
 
-from api.keys import load_or_create_export_key
 from api.web.routes.common import Ctx, console_router, number
 from api.web.templating import Console, render, secured
 from domain.caller import Scope
@@ -20,6 +19,7 @@ from projections.audit.export import Format, zipped_export
 from projections.audit.export import Scope as ExportScope
 from projections.audit.records import AuditLog
 from projections.audit.timetravel import company_as_of
+from store.keys import load_or_create_export_key
 
 router = console_router()
 PAGE_SIZE = 50

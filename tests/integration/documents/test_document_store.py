@@ -6,7 +6,7 @@ import hashlib
 import sqlite3
 from pathlib import Path
 
-from api.documents.store import document_store
+from store.documents import document_store
 
 CONTENT = b"%PDF-1.4 brokerage form \x00\xff bytes"
 

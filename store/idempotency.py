@@ -24,12 +24,16 @@ from typing import Protocol
 
 import orjson
 from psycopg import Connection
-from psycopg.conninfo import make_conninfo
 from psycopg.rows import TupleRow
 from psycopg_pool import ConnectionPool
 
-from api.storage import eventsourcing_env
-from domain.user import ERASED
+from store.database import connection_pool
+from store.url import (
+    POSTGRES_CONNECT_TIMEOUT_SECONDS,
+    eventsourcing_env,
+    is_postgres,
+    postgres_conninfo,
+)
 
 PENDING_TAKEOVER_SECONDS = 60
 """A reservation left by a crashed request is taken over after this long."""
@@ -125,29 +129,29 @@ class IdempotencyStore(Protocol):
         """Release connections."""
         ...
 
-    def redact(self, values: Collection[str]) -> int:
-        """C4: replace `values` (an erased person's names and e-mails) wherever a kept answer
-        holds them, so a replay never shows them again; how many answers changed."""
+    def redact(self, values: Collection[str], mark: str) -> int:
+        """C4: replace `values` (an erased person's names and e-mails) by `mark` wherever a
+        kept answer holds them, so a replay never shows them again; how many changed."""
         ...
 
 
-def redacted(body: bytes, values: Collection[str]) -> bytes:
-    """`body` with every occurrence of `values` replaced by ERASED: as UTF-8 text, and as a
+def redacted(body: bytes, values: Collection[str], mark: str) -> bytes:
+    """`body` with every occurrence of `values` replaced by `mark`: as UTF-8 text, and as a
     JSON string holds it (escaped quotes, `\\uXXXX`), so a JSON answer stays valid JSON."""
     for value in sorted(values, key=len, reverse=True):  # "Bob Smith" before "Bob"
         forms = {value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
         for form in forms:
-            body = body.replace(form.encode(), ERASED.encode())
+            body = body.replace(form.encode(), mark.encode())
     return body
 
 
 def _changes(
-    rows: list[tuple[str, str, bytes]], values: Collection[str]
+    rows: list[tuple[str, str, bytes]], values: Collection[str], mark: str
 ) -> list[tuple[bytes, str, str]]:
     """(new body, scope, key) of each kept answer that holds one of `values`."""
     changes = []
     for scope, key, body in rows:
-        new = redacted(bytes(body), values)
+        new = redacted(bytes(body), values, mark)
         if new != bytes(body):
             changes.append((new, scope, key))
     return changes
@@ -206,10 +210,10 @@ class MemoryIdempotencyStore:
     def close(self) -> None:
         """Nothing to release."""
 
-    def redact(self, values: Collection[str]) -> int:
+    def redact(self, values: Collection[str], mark: str) -> int:
         with self._lock:
             kept = [(scope, key, row[3]) for (scope, key), row in self._rows.items() if row[3]]
-            changes = _changes(kept, values)
+            changes = _changes(kept, values, mark)
             for body, scope, key in changes:
                 self._rows[(scope, key)] = (*self._rows[(scope, key)][:3], body)
         return len(changes)
@@ -302,12 +306,12 @@ class SqliteIdempotencyStore:
         with self._lock:
             self._db.close()
 
-    def redact(self, values: Collection[str]) -> int:
+    def redact(self, values: Collection[str], mark: str) -> int:
         with self._lock:
             rows = self._db.execute(
                 "SELECT scope, key, body FROM idempotency_keys WHERE body IS NOT NULL"
             ).fetchall()
-            changes = _changes(rows, values)
+            changes = _changes(rows, values, mark)
             self._db.executemany(
                 "UPDATE idempotency_keys SET body = ? WHERE scope = ? AND key = ?", changes
             )
@@ -320,8 +324,8 @@ class PostgresIdempotencyStore:
     def __init__(self, conninfo: str, schema: str | None = None, clock: Clock = time.time) -> None:
         self._clock, self._purging = clock, Purging()
         self._table = f'"{schema}".idempotency_keys' if schema else "idempotency_keys"
-        self._pool: ConnectionPool[Connection[TupleRow]] = ConnectionPool(
-            conninfo, min_size=1, max_size=4, open=True, kwargs={"autocommit": True}
+        self._pool: ConnectionPool[Connection[TupleRow]] = connection_pool(
+            conninfo, 4, autocommit=True
         )
         with self._pool.connection() as db:
             if schema:
@@ -386,12 +390,12 @@ class PostgresIdempotencyStore:
     def close(self) -> None:
         self._pool.close()
 
-    def redact(self, values: Collection[str]) -> int:
+    def redact(self, values: Collection[str], mark: str) -> int:
         with self._pool.connection() as db, db.transaction():
             rows = db.execute(
                 f"SELECT scope, key, body FROM {self._table} WHERE body IS NOT NULL FOR UPDATE"
             ).fetchall()
-            changes = _changes(rows, values)
+            changes = _changes(rows, values, mark)
             with db.cursor() as cursor:
                 cursor.executemany(
                     f"UPDATE {self._table} SET body = %s WHERE scope = %s AND key = %s", changes
@@ -401,18 +405,12 @@ class PostgresIdempotencyStore:
 
 def idempotency_store(database_url: str, clock: Clock = time.time) -> IdempotencyStore:
     """The store beside the events named by `database_url` (`clock`: for tests)."""
-    env = eventsourcing_env(database_url)
-    module = env["PERSISTENCE_MODULE"]
-    if module == "eventsourcing.sqlite":
+    env = eventsourcing_env(database_url)  # checks the URL; creates a SQLite file privately
+    if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
         return SqliteIdempotencyStore(env["SQLITE_DBNAME"], clock)
-    if module == "eventsourcing.postgres":
-        conninfo = make_conninfo(
-            host=env["POSTGRES_HOST"],
-            port=env["POSTGRES_PORT"],
-            dbname=env["POSTGRES_DBNAME"],
-            user=env["POSTGRES_USER"],
-            password=env["POSTGRES_PASSWORD"],
-            connect_timeout=10,
+    if is_postgres(database_url):
+        conninfo, schema = postgres_conninfo(
+            database_url, connect_timeout=POSTGRES_CONNECT_TIMEOUT_SECONDS
         )
-        return PostgresIdempotencyStore(conninfo, env.get("POSTGRES_SCHEMA"), clock)
+        return PostgresIdempotencyStore(conninfo, schema, clock)
     return MemoryIdempotencyStore(clock)

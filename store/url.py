@@ -1,4 +1,7 @@
-"""Maps the one storage setting, ``BILLING_DATABASE_URL``, onto ``eventsourcing`` persistence.
+"""The one storage setting, ``BILLING_DATABASE_URL``: the only module that parses it.
+
+It maps the URL onto ``eventsourcing`` persistence, and names the SQLite file or the
+PostgreSQL connection (and ``?schema=``) for the store's other tables.
 
 ``memory://`` keeps events in the process (unit tests), ``sqlite:///PATH`` uses a SQLite file
 (three slashes then the path: ``sqlite:///./var/x.sqlite`` is relative to the working folder,
@@ -11,11 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
-
-import orjson
-from eventsourcing.persistence import JSONTranscoder
 
 SQLITE_LOCK_TIMEOUT_SECONDS = 10
 # Enough for FastAPI's worker threads without exhausting a default server's 100 connections.
@@ -23,44 +22,9 @@ POSTGRES_POOL_SIZE = 5
 POSTGRES_MAX_OVERFLOW = 10
 POSTGRES_CONNECT_TIMEOUT_SECONDS = 10
 # The library's recorder with its locked insert in one round trip (same lock, same NOTIFY):
-# see api/recorders.py and the README's Performance section.
-POSTGRES_APPLICATION_RECORDER = "api.recorders:LeanPostgresApplicationRecorder"
-TRANSCODER = "api.storage:OrjsonTranscoder"
-_MARKER_KEYS = 2  # a transcoded value is {"_type_": ..., "_data_": ...}
-
-
-class OrjsonTranscoder(JSONTranscoder):
-    """The library's JSON transcoder, reading with orjson (issue 4: the stdlib decoder was a
-    quarter of projection catch-up). It writes the same bytes as before (encoding is the
-    library's), registers the same transcodings, and reads the same values: the library's
-    `{"_type_": ..., "_data_": ...}` markers are revived innermost first, as its
-    `object_hook` does; what orjson refuses (NaN, integers past 64 bits) the stdlib reads.
-    """
-
-    def decode(self, data: bytes) -> Any:
-        try:
-            value = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            return super().decode(data)
-        return self._revived(value)
-
-    def _revived(self, value: Any) -> Any:
-        if type(value) is dict:
-            names = self.names
-            for key, item in value.items():  # same keys: safe while iterating
-                if type(item) is dict:
-                    # A marker around text (a timestamp, a decimal, a date, a uuid: most of
-                    # them) is decoded here; anything else, recursively.
-                    data = item.get("_data_")
-                    plain = type(data) is str and len(item) == _MARKER_KEYS
-                    transcoding = names.get(item.get("_type_", "")) if plain else None
-                    value[key] = transcoding.decode(data) if transcoding else self._revived(item)
-                elif type(item) is list:
-                    value[key] = self._revived(item)
-            return self._decode_obj(value) if len(value) == _MARKER_KEYS else value
-        if type(value) is list:
-            return [self._revived(item) for item in value]
-        return value
+# see store/recorders.py and the README's Performance section.
+POSTGRES_APPLICATION_RECORDER = "store.recorders:LeanPostgresApplicationRecorder"
+TRANSCODER = "store.transcoder:OrjsonTranscoder"
 
 
 class StorageUrlError(ValueError):
@@ -69,12 +33,12 @@ class StorageUrlError(ValueError):
 
 def eventsourcing_env(url: str) -> dict[str, str]:
     """Return the ``eventsourcing`` environment that selects the store named by ``url``."""
-    scheme = urlsplit(url).scheme.lower()
+    scheme = scheme_of(url)
     if scheme == "memory":
         return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
     if scheme == "sqlite":
         return _sqlite_env(url) | {"TRANSCODER_TOPIC": TRANSCODER}
-    if scheme in {"postgresql", "postgres"}:
+    if scheme == "postgres":
         return _postgres_env(url) | {"TRANSCODER_TOPIC": TRANSCODER}
     raise StorageUrlError(
         f"unsupported database URL scheme {scheme!r} in BILLING_DATABASE_URL: "
@@ -86,7 +50,7 @@ def _sqlite_env(url: str) -> dict[str, str]:
     prefix = "sqlite:///"
     if not url.lower().startswith(prefix) or len(url) == len(prefix):
         raise StorageUrlError(f"a SQLite URL is sqlite:///PATH, got {url!r}")
-    path = Path(unquote(url[len(prefix) :])).resolve()
+    path = sqlite_path(url)
     _create_private(path)
     return {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
@@ -145,3 +109,34 @@ def _redacted(url: str) -> str:
     if parts.password is None:
         return url
     return url.replace(f":{parts.password}@", ":***@", 1)
+
+
+def scheme_of(url: str) -> str:
+    """The store kind a URL names: "memory", "sqlite", "postgres", or its unknown scheme."""
+    scheme = urlsplit(url).scheme.lower()
+    return "postgres" if scheme in {"postgresql", "postgres"} else scheme
+
+
+def is_postgres(url: str) -> bool:
+    """Whether the URL names a PostgreSQL database."""
+    return scheme_of(url) == "postgres"
+
+
+def sqlite_path(url: str) -> Path:
+    """The absolute path of a ``sqlite:///PATH`` URL's file."""
+    return Path(unquote(url[len("sqlite:///") :])).resolve()
+
+
+def postgres_conninfo(url: str, *, connect_timeout: int | None = None) -> tuple[str, str | None]:
+    """A libpq URL without our `?schema=` parameter (with `connect_timeout` if given), and
+    that schema."""
+    parts = urlsplit(url)
+    schema = parse_qs(parts.query).get("schema", [None])[-1]
+    query = "" if connect_timeout is None else f"connect_timeout={connect_timeout}"
+    return parts._replace(query=query, scheme="postgresql").geturl(), schema
+
+
+def address(url: str) -> str:
+    """Where the URL points, without its password: host:port/database, or the URL itself."""
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port or 5432}{parts.path}" if parts.hostname else url

@@ -19,7 +19,12 @@ from typing import Protocol
 import psycopg
 from psycopg import sql
 
-from api.storage import eventsourcing_env
+from store.url import (
+    POSTGRES_CONNECT_TIMEOUT_SECONDS,
+    eventsourcing_env,
+    is_postgres,
+    postgres_conninfo,
+)
 
 SQLITE_TIMEOUT_SECONDS = 10.0
 
@@ -125,18 +130,12 @@ class PostgresDocuments:
 
 def document_store(database_url: str) -> DocumentStore:
     """The document store beside the events named by `BILLING_DATABASE_URL`."""
-    env = eventsourcing_env(database_url)
-    module = env["PERSISTENCE_MODULE"]
-    if module == "eventsourcing.sqlite":
+    env = eventsourcing_env(database_url)  # checks the URL; creates a SQLite file privately
+    if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
         return SqliteDocuments(env["SQLITE_DBNAME"])
-    if module == "eventsourcing.postgres":
-        conninfo = psycopg.conninfo.make_conninfo(
-            dbname=env["POSTGRES_DBNAME"],
-            host=env["POSTGRES_HOST"],
-            port=env["POSTGRES_PORT"],
-            user=env["POSTGRES_USER"],
-            password=env["POSTGRES_PASSWORD"],
-            connect_timeout=env["POSTGRES_CONNECT_TIMEOUT"],
+    if is_postgres(database_url):
+        conninfo, schema = postgres_conninfo(
+            database_url, connect_timeout=POSTGRES_CONNECT_TIMEOUT_SECONDS
         )
-        return PostgresDocuments(conninfo, env.get("POSTGRES_SCHEMA"))
+        return PostgresDocuments(conninfo, schema)
     return MemoryDocuments()

@@ -15,6 +15,8 @@ from typing import Any, Protocol
 
 import psycopg
 
+from store.database import search_path
+
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS audit_person_keys (
         key_id TEXT PRIMARY KEY, subject TEXT NOT NULL, secret TEXT,
@@ -124,6 +126,6 @@ def _postgres(env: Mapping[str, str]) -> psycopg.Connection[Any]:
         connect_timeout=int(env.get("POSTGRES_CONNECT_TIMEOUT", "10")),
     )
     if schema := env.get("POSTGRES_SCHEMA"):
-        connection.execute(f'SET search_path TO "{schema}"')
+        connection.execute(search_path(schema))
         connection.commit()
     return connection

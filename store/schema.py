@@ -11,18 +11,17 @@ Bump `SCHEMA_VERSION` with any change to a table's shape that an older release w
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 import psycopg
 
-from projections.db import postgres_conninfo
+from store.database import search_path
+from store.locks import AdvisoryLock, transaction_lock
+from store.url import address, postgres_conninfo, scheme_of, sqlite_path
 
 SCHEMA_VERSION = 1
 TABLE = "billing_schema_version"
 CONNECT_TIMEOUT_SECONDS = 5
-_ADVISORY_LOCK = 4712  # projections.runner.ensure_schema takes 4711
 _CREATE = (
     f"CREATE TABLE IF NOT EXISTS {TABLE} "
     "(id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)"
@@ -43,8 +42,8 @@ class SchemaTooNew(StoreStartupError):
 
 def check_store(database_url: str, version: int = SCHEMA_VERSION) -> int:
     """Reach the database and check its schema version; the version found (0 if new)."""
-    scheme = urlsplit(database_url).scheme.lower()
-    if scheme in {"postgresql", "postgres"}:
+    scheme = scheme_of(database_url)
+    if scheme == "postgres":
         return _check_postgres(database_url, version)
     if scheme == "sqlite":
         return _check_sqlite(database_url, version)
@@ -59,13 +58,13 @@ def _check_postgres(url: str, version: int) -> int:
         raise StoreUnreachable(_unreachable(url, error)) from None
     with conn, conn.cursor() as cursor:
         if schema:
-            cursor.execute(f'SET search_path TO "{schema}"')
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_ADVISORY_LOCK,))
+            cursor.execute(search_path(schema))
+        cursor.execute(transaction_lock(AdvisoryLock.SCHEMA_VERSION))
         return _settle(cursor, version, "%s")
 
 
 def _check_sqlite(url: str, version: int) -> int:
-    path = Path(unquote(url[len("sqlite:///") :])).resolve()
+    path = sqlite_path(url)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         conn = sqlite3.connect(path, timeout=CONNECT_TIMEOUT_SECONDS, isolation_level=None)
@@ -101,7 +100,6 @@ def _settle(cursor: Any, version: int, param: str) -> int:
 
 
 def _unreachable(url: str, error: Exception) -> str:
-    parts = urlsplit(url)
-    where = f"{parts.hostname}:{parts.port or 5432}{parts.path}" if parts.hostname else url
+    where = address(url)
     reason = " ".join(line.strip() for line in str(error).splitlines()) or type(error).__name__
     return f"the database at {where} is unreachable: {reason}"

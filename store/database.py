@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
 from itertools import groupby
 from operator import itemgetter
-from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import parse_qs, unquote, urlsplit
 
 import psycopg
 from psycopg_pool import ConnectionPool
+
+from store.url import postgres_conninfo, scheme_of, sqlite_path
 
 Params = Sequence[Any]
 Row = tuple[Any, ...]
@@ -225,14 +225,8 @@ class PostgresDatabase:
         self.readers = self._pool(max_size, reader=True)
 
     def _pool(self, max_size: int, *, reader: bool) -> ConnectionPool[Any]:
-        return ConnectionPool(
-            self.conninfo,
-            min_size=1,
-            max_size=max_size,
-            open=True,
-            configure=partial(self._configure, reader=reader),
-            kwargs={"autocommit": reader},
-        )
+        configure = partial(self._configure, reader=reader)
+        return connection_pool(self.conninfo, max_size, autocommit=reader, configure=configure)
 
     def _configure(self, conn: psycopg.Connection[Any], *, reader: bool) -> None:
         if reader:
@@ -243,7 +237,7 @@ class PostgresDatabase:
 
     def _use_schema(self, conn: psycopg.Connection[Any]) -> None:
         if self.schema:
-            conn.execute(f'SET search_path TO "{self.schema}"')
+            conn.execute(search_path(self.schema))
 
     @contextmanager
     def _read(self) -> Iterator[Tx]:
@@ -275,21 +269,38 @@ class PostgresDatabase:
         self.pool.close()
 
 
-def postgres_conninfo(url: str) -> tuple[str, str | None]:
-    """A libpq URL without our `?schema=` parameter, and that schema."""
-    parts = urlsplit(url)
-    schema = parse_qs(parts.query).get("schema", [None])[-1]
-    return parts._replace(query="", scheme="postgresql").geturl(), schema
+def connection_pool(
+    conninfo: str,
+    max_size: int,
+    *,
+    autocommit: bool,
+    configure: Callable[[psycopg.Connection[Any]], None] | None = None,
+) -> ConnectionPool[Any]:
+    """The store's PostgreSQL connection pools are all made here: one connection kept open,
+    up to `max_size`, each `configure`d once when it connects."""
+    return ConnectionPool(
+        conninfo,
+        min_size=1,
+        max_size=max_size,
+        open=True,
+        configure=configure,
+        kwargs={"autocommit": autocommit},
+    )
+
+
+def search_path(schema: str) -> str:
+    """The statement that puts a connection in the URL's `?schema=` (every PostgreSQL
+    connection of the store that names tables unqualified runs it first)."""
+    return f'SET search_path TO "{schema}"'
 
 
 def open_database(url: str) -> Database:
     """The read models' database for a BILLING_DATABASE_URL."""
-    scheme = urlsplit(url).scheme.lower()
+    scheme = scheme_of(url)
     if scheme == "memory":
         return SqliteDatabase(None)
     if scheme == "sqlite":
-        path = Path(unquote(url[len("sqlite:///") :])).resolve()
-        return SqliteDatabase(str(path))
-    if scheme in {"postgresql", "postgres"}:
+        return SqliteDatabase(str(sqlite_path(url)))
+    if scheme == "postgres":
         return PostgresDatabase(url)
     raise ValueError(f"unsupported database URL {scheme!r}")

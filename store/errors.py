@@ -1,0 +1,23 @@
+"""The storage errors the layers above catch, by what they mean, without naming a driver."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import psycopg
+from eventsourcing.persistence import DataError, InterfaceError, OperationalError
+
+STORE_ERRORS: tuple[type[Exception], ...] = (
+    OperationalError,
+    InterfaceError,
+    psycopg.OperationalError,  # psycopg_pool.PoolTimeout is one
+    psycopg.InterfaceError,
+)
+"""The database is unreachable (503): the event store (eventsourcing wraps psycopg's
+errors), the read models and the idempotency keys (psycopg and its pool)."""
+
+DATA_ERRORS: tuple[type[Exception], ...] = (DataError, psycopg.DataError)
+"""A value the database refuses (eventsourcing wraps psycopg's for the event store)."""
+
+DRIVER_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, psycopg.Error)
+"""Anything either driver raises (a statement that may fail harmlessly, e.g. a race)."""
