@@ -10,7 +10,7 @@ from contextlib import closing
 import psycopg
 from psycopg import sql
 
-from projections.db import postgres_conninfo
+from store.url import postgres_conninfo
 
 Cell = tuple[str, str, str | bytes]
 """(table, column, value)"""

@@ -10,11 +10,12 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from api.keys import load_or_create_data_key
 from api.mail.facts import StoreFacts
 from api.mail.sender import MailSender
-from api.mail.sql_outbox import SqlOutbox
 from api.settings import Settings
+from projections.queries import OutboxMessage
+from store.keys import load_or_create_data_key
+from store.outbox import SqlOutbox
 from tests.e2e.http import settings_for
 
 WAIT_SECONDS = 5.0
@@ -49,5 +50,7 @@ def deliver(client: TestClient, mailbox: Mailbox) -> int:
     state = client.app.state  # type: ignore[attr-defined]
     head = state.billing_center.head()
     assert state.read_models.wait_for(head, WAIT_SECONDS), f"read models never reached {head}"
-    sender = MailSender(SqlOutbox(state.read_models.db), StoreFacts(state.billing_center), mailbox)
+    sender = MailSender(
+        SqlOutbox(state.read_models.db, OutboxMessage), StoreFacts(state.billing_center), mailbox
+    )
     return sender.drain()

@@ -54,7 +54,7 @@ from api.http.app import create_app
 from api.settings import Settings
 from api.tokens import Scope
 from domain.values import Role
-from projections.db import postgres_conninfo
+from store.url import postgres_conninfo
 from tests.database_dump import holding
 from tests.e2e.http import TODAY, As, invoice_body, proven, token
 from tests.e2e.mailbox import Mailbox, deliver, mail_off_settings
