@@ -26,7 +26,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 from uuid import UUID
 
 from eventsourcing.application import Application
@@ -172,19 +172,28 @@ def _add_new_tables(tx: Tx, projection: Projection, generation: int) -> None:
     created in the live copy with its view: empty, its readers fall back on the older
     tables until `projections rebuild` fills it."""
     component = projection.component(generation)
+    if all(_exists(tx, "table", component.prefix + table) for table in component.tables):
+        # Nothing to add: touching the tables (even `CREATE INDEX IF NOT EXISTS` locks them)
+        # would deadlock with a runner of another process applying a page to them.
+        return
     component.create(tx)
     if not projection.viewed:
         return
-    catalog = (
-        "SELECT 1 FROM information_schema.views "
-        "WHERE table_schema = current_schema() AND table_name = ?"
-        if tx.dialect.name == "postgres"
-        else "SELECT 1 FROM sqlite_master WHERE type = 'view' AND name = ?"
-    )
     for table in _tables(component):
         view, copy = f"{projection.name}_{table}", f"{projection.name}_g{generation}_{table}"
-        if not tx.one(catalog, (view,)):
+        if not _exists(tx, "view", view):
             tx.execute(f"CREATE VIEW {view} AS SELECT * FROM {copy}")
+
+
+def _exists(tx: Tx, kind: Literal["table", "view"], name: str) -> bool:
+    """Whether the current schema has a table or view of that name."""
+    if tx.dialect.name == "postgres":
+        catalog = "information_schema.views" if kind == "view" else "information_schema.tables"
+        sql = f"SELECT 1 FROM {catalog} WHERE table_schema = current_schema() AND table_name = ?"
+        return tx.one(sql, (name,)) is not None
+    return (
+        tx.one("SELECT 1 FROM sqlite_master WHERE type = ? AND name = ?", (kind, name)) is not None
+    )
 
 
 def _one_at_a_time(tx: Tx) -> None:
