@@ -33,7 +33,6 @@ from api.http.routes import (
     payment_methods,
     users,
 )
-from api.http.shortcut import InvoiceListShortcut
 from api.settings import Settings, resolve_jwt_secret
 from api.web import install as install_console
 from domain.application import utc_now
@@ -55,7 +54,7 @@ request and several times the latency of eight (issue 5)."""
 WAITING_THREADS = 40
 """`min_position` waits sleep in threads of their own, so they never hold up the routes."""
 
-ROUTERS = (companies, users, me, payment_methods, accounts, invoices, documents, audit)
+ROUTERS = (invoices, companies, users, me, payment_methods, accounts, documents, audit)
 
 
 def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
@@ -77,7 +76,6 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     app.add_api_route("/health", health, **HEALTH_ROUTE)
     install_console(app)  # the web console: pages, static files (issue 10)
     app.state.rate_limits = limits = RateLimits(settings)
-    app.add_middleware(InvoiceListShortcut)  # innermost: the guards above still apply
     app.add_middleware(ProofLimitMiddleware, limits=limits, secret=lambda: secret)
     app.add_middleware(IdempotencyMiddleware, store=lambda: _store(app), secret=lambda: secret)
     app.add_middleware(StoreGateMiddleware, gate=lambda: gate)

@@ -21,8 +21,9 @@ from api.documents.rendering import PdfRenderer
 from api.documents.sheet import InvoiceSheet, sheet_of
 from api.documents.store import DocumentStore, document_store
 from api.documents.upload import DocumentTooLarge, check_pdf, read_limited
-from api.http.deps import App, CurrentCaller, Reads, invoice_reader, written
+from api.http.deps import App, CurrentCaller, Reads, written
 from api.http.responses import COMMON, READ, WRITE
+from api.usecases import invoice_reader, invoices
 from domain.application import BillingCenter
 from domain.caller import Scope
 from domain.errors import NotFound
@@ -144,11 +145,8 @@ def invoices_csv(
     """The invoices you may see, as CSV (UTF-8 with BOM): the billing history, or the archive."""
     access = invoice_reader(app, cid, caller)
     section: SectionName = "ARCHIVE" if archive else "HISTORY"
-    today = app.today()
     rows = all_pages(
-        lambda cursor: reads.invoices(
-            cid, access.login, section, today=today, cursor=cursor, limit=MAX_LIMIT, access=access
-        )
+        lambda cursor: invoices(app, reads, access, section, cursor=cursor, limit=MAX_LIMIT)
     )
     name = f"{'archive' if archive else 'invoices'}-{cid}.csv"
     headers = _disposition("attachment", name)

@@ -10,15 +10,10 @@ from urllib.parse import urlencode
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
+from api import usecases
 from api.documents.csv_export import csv_chunks
 from api.http.routes import documents, invoices, payment_methods
-from api.http.schemas import (
-    AdjustmentIn,
-    InvoiceDetailOut,
-    InvoiceOut,
-    PaymentIn,
-    PaymentMethodOut,
-)
+from api.http.schemas import AdjustmentIn, PaymentIn, PaymentMethodOut
 from api.web.errors import shown
 from api.web.routes.common import (
     Ctx,
@@ -37,12 +32,12 @@ from api.web.routes.history import (
     SORTABLE,
     Filters,
     aging,
-    as_views,
     chosen,
     everything,
     page_of,
 )
 from api.web.templating import Console, redirect, render, secured
+from projections.queries import InvoiceDetail, InvoiceView
 
 router = console_router()
 
@@ -81,8 +76,8 @@ def history_csv(ctx: Ctx) -> Response:
     return _csv(ctx, rows, "invoices.csv")
 
 
-def _csv(ctx: Console, rows: list[InvoiceOut], name: str) -> Response:
-    body = b"".join(csv_chunks(as_views(rows)))
+def _csv(ctx: Console, rows: list[InvoiceView], name: str) -> Response:
+    body = b"".join(csv_chunks(rows))
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     return secured(ctx, Response(body, media_type="text/csv; charset=utf-8", headers=headers))
 
@@ -106,10 +101,8 @@ def archive_csv(ctx: Ctx) -> Response:
     return _csv(ctx, everything(ctx, "ARCHIVE"), "archive.csv")
 
 
-def _detail(ctx: Console, iid: str) -> InvoiceDetailOut:
-    return invoices.invoice(
-        iid=uuid_or_404(iid, "invoice"), caller=ctx.person, app=ctx.app, reads=ctx.reads
-    )
+def _detail(ctx: Console, iid: str) -> InvoiceDetail:
+    return usecases.invoice_detail(ctx.app, ctx.reads, ctx.person, uuid_or_404(iid, "invoice"))
 
 
 def _page(
@@ -117,9 +110,9 @@ def _page(
 ) -> Response:
     member = member_of(ctx)
     invoice = _detail(ctx, iid)
-    key = f"{invoice.account.country}-{invoice.account.number}"
+    key = invoice.account
     actionable = invoice.section == "HISTORY"
-    payable = actionable and invoice.status == "OPEN" and Decimal(invoice.balance) > 0
+    payable = actionable and invoice.status == "OPEN" and invoice.balance > 0
     may_pay = payable and member.can("PAY")
     methods = _methods(ctx) if may_pay else []
     today = ctx.app.today()
