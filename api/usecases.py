@@ -1,19 +1,22 @@
-"""The reads every way in shares (issue 19): who may read a company's invoices, and the
-queries that answer with what they may see. The HTTP routes and the console both call
-these; each then writes its own answer (JSON, a page).
+"""What every way in shares beyond the application's commands (issue 19): who may read a
+company's invoices, the queries that answer with what they may see, and the few checks a
+command's caller makes before calling it. The HTTP routes and the console both call these;
+each then writes its own answer (JSON, a page).
 
-Writes need no such module: they are the application's commands, which decide and return
-their position as a value (`Receipt.position`).
+Writes are otherwise the application's commands themselves, which decide and return their
+position as a value (`Receipt.position`): neither way in calls the other's functions.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from decimal import Decimal
 from uuid import UUID
 
-from domain.application import BillingCenter
+from domain.application import BillingCenter, Receipt
 from domain.caller import Caller
 from domain.company import Company
-from domain.errors import NotFound
+from domain.errors import InvalidInput, NotFound
 from domain.roles import Action
 from projections.queries import (
     DEFAULT_LIMIT,
@@ -25,6 +28,16 @@ from projections.queries import (
     ReadModels,
     SectionName,
 )
+
+
+def request_adjustment(
+    app: BillingCenter, caller: Caller, iid: UUID, reason: str, lines: Sequence[tuple[str, Decimal]]
+) -> Receipt[str]:
+    """I4: dispute lines of an invoice, each tracking number once, each for at most its amount."""
+    asked = dict(lines)
+    if len(asked) != len(lines):
+        raise InvalidInput("lines", "each tracking number once", rule="I4")
+    return app.request_adjustment(caller, iid, reason, asked)
 
 
 def access_of(company: Company, login: str) -> Access:

@@ -18,7 +18,6 @@ from fastapi import FastAPI, Request, Response
 from api.bootstrap import billing_center
 from api.documents.rendering import PdfRenderer
 from api.http import problems
-from api.http.auth import TokenRules
 from api.http.idempotency import IdempotencyStore, idempotency_store
 from api.http.middleware import GuardMiddleware, IdempotencyMiddleware, SecurityHeadersMiddleware
 from api.http.outage import StoreGate, StoreGateMiddleware, probe_for
@@ -33,6 +32,7 @@ from api.http.routes import (
     payment_methods,
     users,
 )
+from api.identity import TokenRules
 from api.settings import Settings, resolve_jwt_secret
 from api.web import install as install_console
 from domain.application import utc_now

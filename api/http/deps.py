@@ -16,9 +16,9 @@ from fastapi import Depends, Header, Query, Request, Response
 from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
 from fastapi.security.base import SecurityBase
 
-from api.http.auth import authenticate
 from api.http.paging import CursorSeal, Paging
 from api.http.problems import NotCaughtUp
+from api.identity import authenticate
 from domain.application import BillingCenter
 from domain.caller import Caller
 from projections.queries import DEFAULT_LIMIT, MAX_LIMIT, ReadModels

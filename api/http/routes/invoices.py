@@ -9,6 +9,7 @@ from uuid import UUID
 from anyio import to_thread
 from fastapi import APIRouter, Path, Request, Response
 
+from api import usecases
 from api.http.deps import (
     App,
     CurrentCaller,
@@ -35,8 +36,6 @@ from api.http.schemas import (
 )
 from api.http.schemas import Page as PageOf
 from api.http.translate import invoice_detail_out, invoice_page
-from api.usecases import invoice_detail, invoice_reader, invoice_rows
-from domain.errors import InvalidInput
 from domain.invoice import Bill, Line
 from projections.queries import DEFAULT_LIMIT, SectionName
 
@@ -68,9 +67,11 @@ def listed(section: SectionName, cid: UUID, asked: InvoiceListing) -> Response:
     """A page of a list, written straight from the stored rows: the same bytes as the
     models would give, without their CPU (issue 5; the schema stays the declared one)."""
     app, reads, page = asked.app, asked.reads, asked.page
-    access = invoice_reader(app, cid, asked.caller)
+    access = usecases.invoice_reader(app, cid, asked.caller)
     found = page.read(
-        lambda cursor: invoice_rows(app, reads, access, section, cursor=cursor, limit=page.limit)
+        lambda cursor: usecases.invoice_rows(
+            app, reads, access, section, cursor=cursor, limit=page.limit
+        )
     )
     return invoice_page(found.items, found.next)
 
@@ -110,7 +111,7 @@ async def archive(
 @router.get("/v1/invoices/{iid}", responses=READ)
 def invoice(*, iid: UUID, caller: CurrentCaller, app: App, reads: Reads) -> InvoiceDetailOut:
     """The invoice in detail, if you may see it (R4, A4-A7, I2)."""
-    return invoice_detail_out(invoice_detail(app, reads, caller, iid))
+    return invoice_detail_out(usecases.invoice_detail(app, reads, caller, iid))
 
 
 @router.post("/v1/invoices/{iid}/payments", status_code=201, responses=WRITE)
@@ -134,10 +135,8 @@ def request_adjustment(
     *, iid: UUID, body: AdjustmentIn, caller: CurrentCaller, app: App, response: Response
 ) -> AdjustmentCreated:
     """Dispute lines of the invoice, each for at most its amount (who may adjust it, I4)."""
-    lines = {x.tracking_number: Decimal(x.amount) for x in body.lines}
-    if len(lines) != len(body.lines):
-        raise InvalidInput("lines", "each tracking number once", rule="I4")
-    receipt = app.request_adjustment(caller, iid, body.reason, lines)
+    lines = [(x.tracking_number, Decimal(x.amount)) for x in body.lines]
+    receipt = usecases.request_adjustment(app, caller, iid, body.reason, lines)
     return AdjustmentCreated(
         adjustment_id=receipt.result, position=written(response, receipt.position)
     )

@@ -24,6 +24,7 @@ from api.web.routes.common import (
 )
 from api.web.routes.enroll import account_body
 from api.web.templating import Console, render
+from domain.values import AccountKey
 
 router = console_router()
 
@@ -83,8 +84,9 @@ def unenroll(ctx: Ctx, form: Posted) -> Response:
                 "comment": text(form, "comment"),
             }
         )
-        return accounts.unenroll(
-            cid=member.cid, body=body, caller=ctx.person, app=ctx.app, response=written()
+        keys = [a.key() for a in body.accounts]
+        return ctx.app.unenroll_accounts(
+            ctx.person, member.cid, keys, body.reason, body.comment
         ).position
 
     return attempt(
@@ -103,9 +105,8 @@ def reenroll(ctx: Ctx, form: Posted) -> Response:
         every = text(form, "which") == "all"
         picked = None if every else refs(texts(form, "accounts"))
         body = Reenrollment.model_validate({"accounts": picked})
-        return accounts.reenroll(
-            cid=member.cid, body=body, caller=ctx.person, app=ctx.app, response=written()
-        ).position
+        keys = [a.key() for a in body.accounts] if body.accounts is not None else None
+        return ctx.app.reenroll_accounts(ctx.person, member.cid, keys).position
 
     return attempt(
         write,
@@ -128,14 +129,12 @@ def autopay(ctx: Ctx, acct: str, form: Posted) -> Response:
 
     def write() -> int:
         if cancel:
-            answer = accounts.cancel_autopay(
-                cid=member.cid, acct=acct, caller=ctx.person, app=ctx.app
-            )
-            return int(answer.headers["X-Position"])
+            return ctx.app.cancel_autopay(ctx.person, member.cid, AccountKey.parse(acct)).position
         days = text(form, "days")
         body = AutopayIn.model_validate({"days_before_due": _days(days)})
-        return accounts.set_up_autopay(
-            cid=member.cid, acct=acct, body=body, caller=ctx.person, app=ctx.app, response=written()
+        key = AccountKey.parse(acct)
+        return ctx.app.set_up_autopay(
+            ctx.person, member.cid, key, body.days_before_due, body.payment_method_id
         ).position
 
     done = "autopay_cancelled" if cancel else "autopay_set"

@@ -17,9 +17,9 @@ from api.web.routes.common import (
     every,
     member_of,
     text,
-    written,
 )
 from api.web.templating import Console, render
+from domain.application import BankAccount
 
 router = console_router()
 
@@ -61,8 +61,8 @@ def change_details(ctx: Ctx, form: Posted) -> Response:
         body = CompanyDetails.model_validate(
             {"name": text(form, "name"), "address": text(form, "address")}
         )
-        return companies.change_details(
-            cid=member.cid, body=body, caller=ctx.person, app=ctx.app, response=written()
+        return ctx.app.change_company_details(
+            ctx.person, member.cid, body.name, body.address
         ).position
 
     return attempt(
@@ -84,8 +84,9 @@ def add_bank_account(ctx: Ctx, form: Posted) -> Response:
                 "default": "default" in form,
             }
         )
-        return payment_methods.add_payment_method(
-            cid=member.cid, body=body, caller=ctx.person, app=ctx.app, response=written()
+        bank = BankAccount(body.holder, body.bank_code, body.account_number)
+        return ctx.app.add_payment_method(
+            ctx.person, member.cid, bank, make_default=body.default
         ).position
 
     return attempt(
@@ -99,8 +100,6 @@ def make_default(ctx: Ctx, pmid: str, _: Posted) -> Response:
     member = member_of(ctx)
 
     def write() -> int:
-        return payment_methods.make_default(
-            cid=member.cid, pmid=pmid, caller=ctx.person, app=ctx.app, response=written()
-        ).position
+        return ctx.app.make_default_payment_method(ctx.person, member.cid, pmid).position
 
     return attempt(write, lambda e: _page(ctx, e), back(ctx, "/console/company", "default_changed"))

@@ -12,7 +12,7 @@ from starlette.datastructures import FormData
 
 from api import usecases
 from api.documents.csv_export import csv_chunks
-from api.http.routes import documents, invoices, payment_methods
+from api.http.routes import documents, payment_methods
 from api.http.schemas import AdjustmentIn, PaymentIn, PaymentMethodOut
 from api.web.errors import shown
 from api.web.routes.common import (
@@ -25,7 +25,6 @@ from api.web.routes.common import (
     text,
     texts,
     uuid_or_404,
-    written,
 )
 from api.web.routes.history import (
     BUCKETS,
@@ -167,14 +166,10 @@ def pay(ctx: Ctx, iid: str, form: Posted) -> Response:
                 "payment_method_id": text(form, "method") or None,
             }
         )
-        paid = invoices.pay(
-            iid=uuid_or_404(iid, "invoice"),
-            body=body,
-            caller=ctx.person,
-            app=ctx.app,
-            response=written(),
+        paid = ctx.app.pay_invoice(
+            ctx.person, uuid_or_404(iid, "invoice"), body.pay_on, body.payment_method_id
         )
-        confirmation.append(paid.confirmation_number)
+        confirmation.append(paid.result.confirmation_number)
         return paid.position
 
     def done(position: int) -> Response:
@@ -199,12 +194,9 @@ def adjust(ctx: Ctx, iid: str, form: Posted) -> Response:
             for t in texts(form, "line")
         ]
         body = AdjustmentIn.model_validate({"reason": text(form, "reason"), "lines": lines})
-        made = invoices.request_adjustment(
-            iid=uuid_or_404(iid, "invoice"),
-            body=body,
-            caller=ctx.person,
-            app=ctx.app,
-            response=written(),
+        asked = [(x.tracking_number, Decimal(x.amount)) for x in body.lines]
+        made = usecases.request_adjustment(
+            ctx.app, ctx.person, uuid_or_404(iid, "invoice"), body.reason, asked
         )
         return made.position
 
