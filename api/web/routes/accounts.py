@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from api.http.routes import accounts
-from api.http.schemas import AccountOut, AutopayIn, NewAccount, Reenrollment, Unenrollment
+from api import usecases
+from api.http.schemas import AutopayIn, NewAccount, Reenrollment, Unenrollment
+from api.http.translate import account_request
 from api.web.errors import shown
 from api.web.routes.common import (
     Ctx,
@@ -14,23 +15,23 @@ from api.web.routes.common import (
     attempt,
     back,
     console_router,
-    every,
     member_of,
     number,
     refs,
     text,
     texts,
-    written,
 )
 from api.web.routes.enroll import account_body
 from api.web.templating import Console, render
 from domain.values import AccountKey
+from projections.queries import MAX_LIMIT, AccountView
 
 router = console_router()
 
 
-def _accounts(ctx: Console) -> list[AccountOut]:
-    return every(accounts.accounts, ctx)
+def _accounts(ctx: Console) -> list[AccountView]:
+    member = member_of(ctx)
+    return usecases.visible_accounts(ctx.app, ctx.reads, ctx.person, member.cid)[:MAX_LIMIT]
 
 
 def _page(
@@ -62,9 +63,7 @@ def add_account(ctx: Ctx, form: Posted) -> Response:
 
     def write() -> int:
         body = NewAccount.model_validate(account_body(form, "new"))
-        return accounts.add_account(
-            cid=member.cid, body=body, caller=ctx.person, app=ctx.app, response=written()
-        ).position
+        return usecases.add_account(ctx.app, ctx.person, member.cid, account_request(body)).position
 
     return attempt(
         write, lambda e: _page(ctx, e, form, "add"), back(ctx, "/console/accounts", "account_added")

@@ -6,8 +6,8 @@ from __future__ import annotations
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from api.http.routes import users
-from api.http.schemas import Grants, HandOver, NewUser, RoleIn, UserOut
+from api import usecases
+from api.http.schemas import Grants, HandOver, NewUser, RoleIn
 from api.web.errors import shown
 from api.web.routes.common import (
     Ctx,
@@ -15,7 +15,6 @@ from api.web.routes.common import (
     attempt,
     back,
     console_router,
-    every,
     member_of,
     refs,
     text,
@@ -25,12 +24,15 @@ from api.web.templating import Console, render
 from domain.errors import NotFound
 from domain.roles import TOP_ROLES, Action
 from domain.values import Role
+from projections.queries import MAX_LIMIT, UserView
 
 router = console_router()
 
 
-def _users(ctx: Console) -> list[UserOut]:
-    return every(users.users, ctx)
+def _users(ctx: Console) -> list[UserView]:
+    member = member_of(ctx)
+    found = usecases.managed_users(ctx.app, ctx.reads, ctx.person, member.cid, limit=MAX_LIMIT)
+    return list(found.items)
 
 
 def _roles(ctx: Console) -> list[str]:
@@ -88,9 +90,9 @@ def add_user(ctx: Ctx, form: Posted) -> Response:
     return attempt(write, lambda e: _list(ctx, e, form), back(ctx, "/console/users", "user_added"))
 
 
-def _user(ctx: Console, login: str) -> UserOut:
+def _user(ctx: Console, login: str) -> UserView:
     member = member_of(ctx)
-    return users.user(cid=member.cid, login=login, caller=ctx.person, app=ctx.app, reads=ctx.reads)
+    return usecases.user_profile(ctx.app, ctx.reads, ctx.person, member.cid, login)[0]
 
 
 def _edit(
@@ -101,7 +103,7 @@ def _edit(
         raise NotFound("user", login)
     problem = shown(error) if error else None
     user = _user(ctx, login)
-    granted = [f"{a.country}-{a.number}" for a in user.accounts]
+    granted = list(user.accounts)
     return render(
         ctx,
         page,

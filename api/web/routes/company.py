@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from api.http.routes import companies, payment_methods
-from api.http.schemas import CompanyDetails, NewPaymentMethod, PaymentMethodOut
+from api import usecases
+from api.http.schemas import CompanyDetails, NewPaymentMethod
 from api.web.errors import shown
 from api.web.routes.common import (
     Ctx,
@@ -14,26 +14,26 @@ from api.web.routes.common import (
     attempt,
     back,
     console_router,
-    every,
     member_of,
     text,
 )
 from api.web.templating import Console, render
 from domain.application import BankAccount
+from projections.queries import MAX_LIMIT, PaymentMethodView
 
 router = console_router()
 
 
-def _methods(ctx: Console) -> list[PaymentMethodOut]:
+def _methods(ctx: Console) -> list[PaymentMethodView]:
     member = member_of(ctx)
     if not member.can("PAY"):
         return []
-    return every(payment_methods.payment_methods, ctx)
+    return usecases.payment_methods(ctx.app, ctx.reads, ctx.person, member.cid)[:MAX_LIMIT]
 
 
 def _page(ctx: Console, error: Exception | None = None, form: FormData | None = None) -> Response:
     member = member_of(ctx)
-    info = companies.company(cid=member.cid, caller=ctx.person, app=ctx.app, reads=ctx.reads)
+    info = usecases.company_summary(ctx.app, ctx.reads, ctx.person, member.cid)
     problem = shown(error) if error else None
     return render(
         ctx,

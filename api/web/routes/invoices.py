@@ -12,15 +12,16 @@ from starlette.datastructures import FormData
 
 from api import usecases
 from api.documents.csv_export import csv_chunks
-from api.http.routes import documents, payment_methods
-from api.http.schemas import AdjustmentIn, PaymentIn, PaymentMethodOut
+from api.documents.names import content_disposition
+from api.documents.printing import printed_invoice
+from api.documents.rendering import PdfRenderer
+from api.http.schemas import AdjustmentIn, PaymentIn
 from api.web.errors import shown
 from api.web.routes.common import (
     Ctx,
     Posted,
     attempt,
     console_router,
-    every,
     member_of,
     text,
     texts,
@@ -36,7 +37,7 @@ from api.web.routes.history import (
     page_of,
 )
 from api.web.templating import Console, redirect, render, secured
-from projections.queries import InvoiceDetail, InvoiceView
+from projections.queries import MAX_LIMIT, InvoiceDetail, InvoiceView, PaymentMethodView
 
 router = console_router()
 
@@ -136,8 +137,9 @@ def _page(
     )
 
 
-def _methods(ctx: Console) -> list[PaymentMethodOut]:
-    return every(payment_methods.payment_methods, ctx)
+def _methods(ctx: Console) -> list[PaymentMethodView]:
+    member = member_of(ctx)
+    return usecases.payment_methods(ctx.app, ctx.reads, ctx.person, member.cid)[:MAX_LIMIT]
 
 
 @router.get("/console/invoices/{iid}")
@@ -148,10 +150,13 @@ def invoice_page(ctx: Ctx, iid: str) -> Response:
 
 @router.get("/console/invoices/{iid}/pdf")
 async def invoice_pdf(ctx: Ctx, iid: str) -> Response:
-    """The invoice PDF, through the API's own route function (and its renderer pool)."""
-    renderer = await documents.pdf_renderer(ctx.request)
-    pdf = await documents.invoice_pdf(uuid_or_404(iid, "invoice"), ctx.person, ctx.app, renderer)
-    return secured(ctx, pdf)
+    """The invoice PDF, printed as the API prints it (the same renderer pool and cache)."""
+    renderer: PdfRenderer = ctx.request.app.state.pdfs
+    printed = await printed_invoice(
+        ctx.app, ctx.person.as_person(), uuid_or_404(iid, "invoice"), renderer
+    )
+    headers = {"Content-Disposition": content_disposition("inline", printed.name)}
+    return secured(ctx, Response(printed.content, media_type="application/pdf", headers=headers))
 
 
 @router.post("/console/invoices/{iid}/pay")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.responses import Response
 
-from api.http.routes import me
+from api import usecases
 from api.http.schemas import Preferences
 from api.web.errors import shown
 from api.web.routes.common import Ctx, Posted, attempt, back, console_router, member_of
@@ -16,7 +16,7 @@ router = console_router()
 
 def _page(ctx: Console, error: Exception | None = None) -> Response:
     member_of(ctx)
-    mine = me.me(caller=ctx.person, app=ctx.app, reads=ctx.reads)
+    mine = usecases.profile(ctx.app, ctx.reads, ctx.person)
     preferences = ctx.app.user(ctx.person.login).preferences
     problem = shown(error) if error else None
     return render(
