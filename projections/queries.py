@@ -202,6 +202,11 @@ class PaymentMethodView:
     last4: str
     default: bool
 
+    @property
+    def account_number(self) -> str:
+        """The number as every way in shows it: its last 4 digits only (R11)."""
+        return "****" + self.last4
+
 
 @dataclass(frozen=True)
 class ProjectionFailure:

@@ -18,7 +18,6 @@ from fastapi import FastAPI, Request, Response
 from api.bootstrap import billing_center
 from api.documents.rendering import PdfRenderer
 from api.http import problems
-from api.http.auth import TokenRules
 from api.http.middleware import GuardMiddleware, IdempotencyMiddleware, SecurityHeadersMiddleware
 from api.http.outage import StoreGate, StoreGateMiddleware
 from api.http.ratelimit import ProofLimitMiddleware, RateLimitMiddleware, RateLimits
@@ -32,7 +31,7 @@ from api.http.routes import (
     payment_methods,
     users,
 )
-from api.http.shortcut import InvoiceListShortcut
+from api.identity import TokenRules
 from api.settings import Settings, resolve_jwt_secret
 from api.web import install as install_console
 from domain.application import utc_now
@@ -56,7 +55,7 @@ request and several times the latency of eight (issue 5)."""
 WAITING_THREADS = 40
 """`min_position` waits sleep in threads of their own, so they never hold up the routes."""
 
-ROUTERS = (companies, users, me, payment_methods, accounts, invoices, documents, audit)
+ROUTERS = (invoices, companies, users, me, payment_methods, accounts, documents, audit)
 
 
 def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
@@ -78,7 +77,6 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     app.add_api_route("/health", health, **HEALTH_ROUTE)
     install_console(app)  # the web console: pages, static files (issue 10)
     app.state.rate_limits = limits = RateLimits(settings)
-    app.add_middleware(InvoiceListShortcut)  # innermost: the guards above still apply
     app.add_middleware(ProofLimitMiddleware, limits=limits, secret=lambda: secret)
     app.add_middleware(IdempotencyMiddleware, store=lambda: _store(app), secret=lambda: secret)
     app.add_middleware(StoreGateMiddleware, gate=lambda: gate)

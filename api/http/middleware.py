@@ -15,14 +15,13 @@ from starlette.requests import Request, cookie_parser
 from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.http.auth import SESSION_COOKIE, authenticate, caller_from, verify
 from api.http.problems import (
     PROBLEM_JSON,
     Problem,
-    Unauthenticated,
     domain_problem,
     unauthenticated_problem,
 )
+from api.identity import SESSION_COOKIE, Unauthenticated, authenticate, caller_from, verify
 from domain.caller import Caller
 from domain.caller import Scope as CallerScope
 from domain.errors import DomainError

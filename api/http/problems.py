@@ -20,12 +20,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match
 
 from api.documents.rendering import RenderersBusy
-from domain.errors import ConcurrentChange, DomainError, Status
+from api.identity import Unauthenticated
+from api.refusals import HTTP_STATUS
+from domain.errors import ConcurrentChange, DomainError
 from projections.queries import BadCursor
-from store.errors import DATA_ERRORS
-
-# Re-exported: api.http.shortcut catches them too.
-from store.errors import STORE_ERRORS as STORE_ERRORS  # noqa: PLC0414
+from store.errors import DATA_ERRORS, STORE_ERRORS
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://billing-center.invalid/problems/"
@@ -34,13 +33,6 @@ UNDECODABLE = 400  # FastAPI's answer to a body it cannot decode; API.md wants 4
 METHOD_NOT_ALLOWED = 405
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
-HTTP_STATUS: dict[Status, int] = {
-    "invalid": 422,
-    "forbidden": 403,
-    "not_found": 404,
-    "conflict": 409,
-}
-"""The one table: what kind of refusal becomes which HTTP status."""
 
 log = logging.getLogger("billing_center.http")
 
@@ -76,15 +68,6 @@ class Problem(BaseModel):
     detail: str
     rule: str | None = None
     errors: list[FieldProblem] | None = None
-
-
-class Unauthenticated(Exception):
-    """No bearer token, or one the service does not accept (401)."""
-
-    def __init__(self, detail: str, *, token_given: bool = True) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.token_given = token_given
 
 
 class NotCaughtUp(Exception):

@@ -19,10 +19,7 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass
+from collections.abc import Callable
 
 from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
@@ -32,8 +29,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.http.middleware import holder
 from api.http.problems import problem
+from api.proofs import ProofAttempt, proof_attempt
 from api.settings import Settings
-from domain.errors import DomainError
 
 Secret = Callable[[], str]
 SIGN_INS = frozenset({"/console/sign-in", "/console/session"})
@@ -110,33 +107,6 @@ class RateLimitMiddleware:
         return None if wait is None else too_many(wait, "requests without a token")
 
 
-@dataclass
-class ProofAttempt:
-    """One request to a proof route: whether a proof was refused (A1) while it ran."""
-
-    refused: bool = False
-
-
-_attempt: ContextVar[ProofAttempt | None] = ContextVar("proof_attempt", default=None)
-
-
-@contextmanager
-def counted_proof() -> Iterator[None]:
-    """Around a write that checks account proofs: a refusal under A1 is noted for
-    `ProofLimitMiddleware`, which counts it once the request is answered.
-
-    A context variable carries the note because the API and the console both call the
-    route function (in a worker thread, which runs in a copy of the request's context).
-    """
-    try:
-        yield
-    except DomainError as error:
-        attempt = _attempt.get()
-        if attempt is not None and error.rule_id == "A1":
-            attempt.refused = True
-        raise
-
-
 class ProofLimitMiddleware:
     """429 on a proof route once the caller's login or address has had too many proofs
     refused (A1); counts each refused one."""
@@ -156,11 +126,11 @@ class ProofLimitMiddleware:
             await too_many(max(waits), "refused account proofs (A1)")(scope, receive, send)
             return
         attempt = ProofAttempt()
-        reset = _attempt.set(attempt)
+        reset = proof_attempt.set(attempt)
         try:
             await self.app(scope, receive, send)
         finally:
-            _attempt.reset(reset)
+            proof_attempt.reset(reset)
             for key in keys if attempt.refused else []:
                 self.limits.hit(self.limits.proofs, *key)
 

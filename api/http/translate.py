@@ -89,7 +89,7 @@ def method_out(view: PaymentMethodView) -> PaymentMethodOut:
         payment_method_id=view.payment_method_id,
         holder=view.holder,
         bank_code=view.bank_code,
-        account_number="****" + view.last4,
+        account_number=view.account_number,
         default=view.default,
     )
 

@@ -1,5 +1,6 @@
-"""The web console (issue 10): server-rendered pages on the same application service,
-read models and API route functions as the HTTP API, with the same error table.
+"""The web console (issue 10): server-rendered pages on the same commands, use cases
+(`api.usecases`) and read models as the HTTP API, with the same error table; it never
+calls the API's route functions (issue 19).
 
 `install(app)` mounts the console's router and its static files on the app factory's app.
 Outside development there is no sign-in page: the identity provider posts its token

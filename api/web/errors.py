@@ -1,4 +1,4 @@
-"""Refusals as the console shows them: the API's one table (api/http/problems.py) picks the
+"""Refusals as the console shows them: the one table both ways in share (api/refusals.py) picks the
 status, and a sentence per refusal says what to fix."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
 
-from api.http.problems import HTTP_STATUS
+from api.refusals import HTTP_STATUS
 from api.web.i18n import N_
 from api.web.session import CsrfRefused
 from api.web.templating import SignInRequired, console, render, secured

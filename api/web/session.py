@@ -11,8 +11,7 @@ from urllib.parse import urlsplit
 
 from fastapi import Request, Response
 
-from api.http.auth import SESSION_COOKIE, caller_from, verify
-from api.http.problems import Unauthenticated
+from api.identity import SESSION_COOKIE, Unauthenticated, caller_from, verify
 from domain.caller import Caller
 
 NONCE_COOKIE = "bc_nonce"

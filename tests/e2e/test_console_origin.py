@@ -17,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.http.app import create_app
-from api.http.auth import SESSION_COOKIE
+from api.identity import SESSION_COOKIE
 from tests.e2e.http import settings_for, token
 
 OWN = "http://testserver"

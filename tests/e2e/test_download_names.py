@@ -8,7 +8,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from api.http.routes.documents import content_disposition, safe_filename
+from api.documents.names import content_disposition, safe_filename
 from tests.e2e.http import World
 from tests.e2e.test_documents import brokerage_form, upload
 

@@ -40,7 +40,7 @@ def test_a_token_for_another_audience_or_none_is_refused(client: TestClient) -> 
 def test_a_token_valid_for_more_than_a_day_is_refused(client: TestClient) -> None:
     week = issue_token(SECRET, "alice", audience=AUDIENCE, ttl_seconds=7 * 24 * 3600)
     assert _me(client, week) == 401
-    listed = f"/v1/companies/{'0' * 8}-0000-0000-0000-{'0' * 12}/invoices"  # the shortcut too
+    listed = f"/v1/companies/{'0' * 8}-0000-0000-0000-{'0' * 12}/invoices"  # the hottest route
     response = client.get(listed, headers={"Authorization": f"Bearer {week}"})
     assert response.status_code == 401
 

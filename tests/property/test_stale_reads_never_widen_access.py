@@ -15,9 +15,11 @@ import contextlib
 from pathlib import Path
 from uuid import UUID
 
+import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from api.http.deps import InvoiceListing
 from api.http.paging import Paging
 from api.http.routes import invoices
 from domain.errors import DomainError
@@ -41,11 +43,12 @@ PEOPLE = ("alice", "zoe", *LOGINS)
 
 
 def _listed(s: Stack, company: UUID, login: str, section: Section) -> set[UUID]:
-    route = invoices.history if section is Section.HISTORY else invoices.archive
     with contextlib.suppress(DomainError):  # refused: sees nothing
-        page = route(cid=company, caller=person(login), app=s.app, reads=s.reads,
-                     page=Paging(MAX_LIMIT))  # fmt: skip
-        return {item.invoice_id for item in page.items}
+        asked = InvoiceListing(person(login), s.app, s.reads, Paging(MAX_LIMIT))
+        page = invoices.listed(
+            "HISTORY" if section is Section.HISTORY else "ARCHIVE", company, asked
+        )
+        return {UUID(item["invoice_id"]) for item in orjson.loads(page.body)["items"]}
     return set()
 
 

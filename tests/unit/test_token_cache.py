@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from api.http import auth
-from api.http.problems import Unauthenticated
+from api import identity as auth
+from api.identity import Unauthenticated
 from api.tokens import issue_token
 
 SECRET = "unit-test-secret-of-at-least-thirty-two-bytes"

@@ -6,8 +6,7 @@ from __future__ import annotations
 import jwt
 import pytest
 
-from api.http.auth import TokenRules, verify
-from api.http.problems import Unauthenticated
+from api.identity import TokenRules, Unauthenticated, verify
 from api.settings import Settings
 from api.tokens import issue_token
 

@@ -7,9 +7,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, Path, Response
 
+from api import usecases
 from api.http.deps import App, CurrentCaller, Page, Reads, written
 from api.http.paging import in_pages
-from api.http.ratelimit import counted_proof
 from api.http.responses import COMMON, READ, WRITE
 from api.http.schemas import (
     AccountAdded,
@@ -41,9 +41,7 @@ def accounts(
     *, cid: UUID, caller: CurrentCaller, app: App, reads: Reads, page: Page
 ) -> PageOf[AccountOut]:
     """The company's accounts you may see: all for Administrators, else your grants (R4)."""
-    me = caller.as_person()
-    visible = set(app.read_company(cid).visible_accounts(me))
-    rows = [a for a in reads.accounts(cid, visible_to=me) if f"{a.country}-{a.number}" in visible]
+    rows = usecases.visible_accounts(app, reads, caller, cid)
     items, after = in_pages([account_out(a) for a in rows], page)
     return PageOf[AccountOut](items=items, next=after)
 
@@ -53,8 +51,7 @@ def add_account(
     *, cid: UUID, body: NewAccount, caller: CurrentCaller, app: App, response: Response
 ) -> AccountAdded:
     """Add an account, proven with one of its latest invoices (Administrators: A1, A2)."""
-    with counted_proof():  # a refused proof (A1) counts towards the rate limit
-        receipt = app.add_account(caller, cid, account_request(body))
+    receipt = usecases.add_account(app, caller, cid, account_request(body))
     return AccountAdded(
         account=AccountRef.of(receipt.result), position=written(response, receipt.position)
     )

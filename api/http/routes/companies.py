@@ -6,8 +6,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Response
 
+from api import usecases
 from api.http.deps import App, CurrentCaller, Reads, written
-from api.http.ratelimit import counted_proof
 from api.http.responses import COMMON, READ, WRITE
 from api.http.schemas import (
     CompanyChanged,
@@ -19,8 +19,6 @@ from api.http.schemas import (
     TitleHandedOver,
 )
 from api.http.translate import account_request
-from domain.errors import NotFound
-from domain.values import Role
 
 router = APIRouter(prefix="/v1/companies", tags=["companies"], responses=COMMON)
 
@@ -30,26 +28,21 @@ def enroll(
     *, body: Enrollment, caller: CurrentCaller, app: App, response: Response
 ) -> CompanyCreated:
     """Enroll a company with its first proven accounts; you become its general admin (R1)."""
-    with counted_proof():  # a refused proof (A1) counts towards the rate limit
-        receipt = app.enroll_company(caller, body.name, [account_request(a) for a in body.accounts])
+    asked = [account_request(a) for a in body.accounts]
+    receipt = usecases.enroll_company(app, caller, body.name, asked)
     return CompanyCreated(company_id=receipt.result, position=written(response, receipt.position))
 
 
 @router.get("/{cid}", responses=READ)
 def company(*, cid: UUID, caller: CurrentCaller, app: App, reads: Reads) -> CompanyOut:
     """The company: name, address, how many accounts you may see (R4)."""
-    aggregate = app.read_company(cid)
-    role = aggregate.role_of(caller.as_person())
-    view = reads.company(cid)
-    if view is None:
-        raise NotFound("company", cid)
-    admin = role is Role.ADMINISTRATOR
+    summary = usecases.company_summary(app, reads, caller, cid)
     return CompanyOut(
-        company_id=cid,
-        name=view.name,
-        address=view.address,
-        accounts=len(aggregate.visible_accounts(caller.login)),
-        general_administrator=view.general_administrator if admin else None,
+        company_id=summary.company_id,
+        name=summary.name,
+        address=summary.address,
+        accounts=summary.accounts,
+        general_administrator=summary.general_administrator,
     )
 
 

@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 import threading
-import unicodedata
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Annotated, Any
-from urllib.parse import quote
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from starlette import types as asgi
 from starlette.exceptions import HTTPException
 
 from api.documents.csv_export import all_pages, csv_chunks
+from api.documents.names import content_disposition
+from api.documents.printing import printed_invoice
 from api.documents.rendering import PdfRenderer
-from api.documents.sheet import InvoiceSheet, sheet_of
 from api.documents.upload import DocumentTooLarge, check_pdf, read_limited
-from api.http.deps import App, CurrentCaller, Reads, invoice_reader, written
+from api.http.deps import App, CurrentCaller, Reads, written
 from api.http.responses import COMMON, READ, WRITE
-from domain.application import BillingCenter
+from api.usecases import invoice_reader, invoices
 from domain.caller import Scope
 from domain.errors import NotFound
 from domain.text import DOCUMENT_FILENAME
@@ -84,28 +82,6 @@ class DocumentCreated(BaseModel):
     position: int
 
 
-_HIDDEN = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
-"""Controls, formatting (bidi overrides and isolates, zero-width), surrogates, separators."""
-_ATTR_CHARS = "!#$&+-.^_`|~"
-"""RFC 5987 attr-char besides letters and digits: what `filename*` may carry unescaped."""
-
-
-def safe_filename(given: str | None) -> str:
-    """A document's name without a path, controls or bidi characters (tabs become spaces),
-    NFC, at most 255 characters; `document.pdf` if nothing is left."""
-    base = PureWindowsPath(PurePosixPath(given or "").name).name
-    text = unicodedata.normalize("NFC", base.replace("\t", " "))
-    name = "".join(c for c in text if unicodedata.category(c) not in _HIDDEN).strip()
-    return name[:255] or "document.pdf"
-
-
-def content_disposition(kind: str, filename: str) -> str:
-    """RFC 6266: an ASCII `filename` for old clients and the exact name as `filename*`."""
-    name = safe_filename(filename)
-    fallback = "".join(c if c.isascii() and c not in '"\\' else "_" for c in name)
-    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe=_ATTR_CHARS)}"
-
-
 def _disposition(kind: str, filename: str) -> dict[str, str]:
     return {"Content-Disposition": content_disposition(kind, filename)}
 
@@ -117,20 +93,8 @@ async def invoice_pdf(iid: UUID, caller: CurrentCaller, app: App, pdfs: Pdfs) ->
     Drawn off the request threads by a small pool of its own (503 with `Retry-After` when
     it is full), and kept while the invoice and its company are unchanged.
     """
-    key, sheet = await run_in_threadpool(_printable, app, caller.as_person(), iid)
-    content = await pdfs.pdf(key, sheet)
-    headers = _disposition("inline", f"invoice-{sheet.invoice_number}.pdf")
-    return Response(content, media_type=PDF, headers=headers)
-
-
-def _printable(
-    app: BillingCenter, login: str, iid: UUID
-) -> tuple[tuple[object, ...], InvoiceSheet]:
-    """What `login` may print of the invoice, and what it was drawn from (the cache key)."""
-    seen = app.visible_invoice(login, iid)
-    company = seen.company
-    key = (iid, seen.invoice.version, company.id, company.version, seen.section.value)
-    return key, sheet_of(seen)
+    printed = await printed_invoice(app, caller.as_person(), iid, pdfs)
+    return Response(printed.content, media_type=PDF, headers=_disposition("inline", printed.name))
 
 
 @router.get("/v1/companies/{cid}/invoices.csv", responses=READ, response_class=StreamingResponse)
@@ -144,11 +108,8 @@ def invoices_csv(
     """The invoices you may see, as CSV (UTF-8 with BOM): the billing history, or the archive."""
     access = invoice_reader(app, cid, caller)
     section: SectionName = "ARCHIVE" if archive else "HISTORY"
-    today = app.today()
     rows = all_pages(
-        lambda cursor: reads.invoices(
-            cid, access.login, section, today=today, cursor=cursor, limit=MAX_LIMIT, access=access
-        )
+        lambda cursor: invoices(app, reads, access, section, cursor=cursor, limit=MAX_LIMIT)
     )
     name = f"{'archive' if archive else 'invoices'}-{cid}.csv"
     headers = _disposition("attachment", name)

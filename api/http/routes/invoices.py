@@ -6,10 +6,21 @@ from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Response
+from anyio import to_thread
+from fastapi import APIRouter, Path, Request, Response
 
-from api.http.deps import App, CurrentCaller, Page, Reads, access_of, invoice_reader, written
-from api.http.paging import Paging
+from api import usecases
+from api.http.deps import (
+    App,
+    CurrentCaller,
+    Cursor,
+    InvoiceListing,
+    Limit,
+    MinPosition,
+    Reads,
+    invoice_listing,
+    written,
+)
 from api.http.responses import COMMON, READ, WRITE
 from api.http.schemas import (
     AdjustmentCreated,
@@ -24,12 +35,9 @@ from api.http.schemas import (
     PaymentIn,
 )
 from api.http.schemas import Page as PageOf
-from api.http.translate import invoice_detail_out, invoice_out, invoice_page
-from domain.application import BillingCenter
-from domain.caller import Caller
-from domain.errors import InvalidInput, NotFound
+from api.http.translate import invoice_detail_out, invoice_page
 from domain.invoice import Bill, Line
-from projections.queries import ReadModels, SectionName
+from projections.queries import DEFAULT_LIMIT, SectionName
 
 router = APIRouter(tags=["invoices"], responses=COMMON)
 
@@ -55,81 +63,55 @@ def issue(
     return InvoiceCreated(invoice_id=receipt.result, position=written(response, receipt.position))
 
 
-def _listed(
-    *,
-    section: SectionName,
-    cid: UUID,
-    caller: Caller,
-    app: BillingCenter,
-    reads: ReadModels,
-    page: Paging,
-) -> PageOf[InvoiceOut]:
-    access = invoice_reader(app, cid, caller)
+def listed(section: SectionName, cid: UUID, asked: InvoiceListing) -> Response:
+    """A page of a list, written straight from the stored rows: the same bytes as the
+    models would give, without their CPU (issue 5; the schema stays the declared one)."""
+    app, reads, page = asked.app, asked.reads, asked.page
+    access = usecases.invoice_reader(app, cid, asked.caller)
     found = page.read(
-        lambda cursor: reads.invoices(
-            cid,
-            access.login,
-            section,
-            today=app.today(),
-            cursor=cursor,
-            limit=page.limit,
-            access=access,
-        )
-    )
-    return PageOf[InvoiceOut](items=[invoice_out(i) for i in found.items], next=found.next)
-
-
-def listed_json(
-    *,
-    section: SectionName,
-    cid: UUID,
-    caller: Caller,
-    app: BillingCenter,
-    reads: ReadModels,
-    page: Paging,
-) -> Response:
-    """The page `history`/`archive` answer, as JSON written straight from the stored rows
-    (`api.http.shortcut`; the same bytes, without the models' CPU: issue 5)."""
-    access = invoice_reader(app, cid, caller)
-    found = page.read(
-        lambda cursor: reads.invoice_rows(
-            cid,
-            access.login,
-            section,
-            today=app.today(),
-            cursor=cursor,
-            limit=page.limit,
-            access=access,
+        lambda cursor: usecases.invoice_rows(
+            app, reads, access, section, cursor=cursor, limit=page.limit
         )
     )
     return invoice_page(found.items, found.next)
 
 
-@router.get("/v1/companies/{cid}/invoices", responses=READ)
-def history(
-    *, cid: UUID, caller: CurrentCaller, app: App, reads: Reads, page: Page
-) -> PageOf[InvoiceOut]:
+@router.get("/v1/companies/{cid}/invoices", response_model=PageOf[InvoiceOut], responses=READ)
+async def history(
+    *,
+    cid: UUID,
+    request: Request,
+    caller: CurrentCaller,
+    min_position: MinPosition = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Response:
     """Your billing history, newest first: the last 12 months of the accounts you see (R4, A7)."""
-    return _listed(section="HISTORY", cid=cid, caller=caller, app=app, reads=reads, page=page)
+    asked = await invoice_listing(request, caller, min_position, limit, cursor)
+    return await to_thread.run_sync(listed, "HISTORY", cid, asked)
 
 
-@router.get("/v1/companies/{cid}/invoices/archive", responses=READ)
-def archive(
-    *, cid: UUID, caller: CurrentCaller, app: App, reads: Reads, page: Page
-) -> PageOf[InvoiceOut]:
+@router.get(
+    "/v1/companies/{cid}/invoices/archive", response_model=PageOf[InvoiceOut], responses=READ
+)
+async def archive(
+    *,
+    cid: UUID,
+    request: Request,
+    caller: CurrentCaller,
+    min_position: MinPosition = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Response:
     """Invoices issued while an account was unenrolled, after its re-enrollment (A6)."""
-    return _listed(section="ARCHIVE", cid=cid, caller=caller, app=app, reads=reads, page=page)
+    asked = await invoice_listing(request, caller, min_position, limit, cursor)
+    return await to_thread.run_sync(listed, "ARCHIVE", cid, asked)
 
 
 @router.get("/v1/invoices/{iid}", responses=READ)
 def invoice(*, iid: UUID, caller: CurrentCaller, app: App, reads: Reads) -> InvoiceDetailOut:
     """The invoice in detail, if you may see it (R4, A4-A7, I2)."""
-    me = caller.as_person()
-    seen = app.visible_invoice(me, iid)
-    view = reads.invoice(iid, login=me, today=app.today(), access=access_of(seen.company, me))
-    if view is None:
-        raise NotFound("invoice", iid)
-    return invoice_detail_out(view)
+    return invoice_detail_out(usecases.invoice_detail(app, reads, caller, iid))
 
 
 @router.post("/v1/invoices/{iid}/payments", status_code=201, responses=WRITE)
@@ -153,10 +135,8 @@ def request_adjustment(
     *, iid: UUID, body: AdjustmentIn, caller: CurrentCaller, app: App, response: Response
 ) -> AdjustmentCreated:
     """Dispute lines of the invoice, each for at most its amount (who may adjust it, I4)."""
-    lines = {x.tracking_number: Decimal(x.amount) for x in body.lines}
-    if len(lines) != len(body.lines):
-        raise InvalidInput("lines", "each tracking number once", rule="I4")
-    receipt = app.request_adjustment(caller, iid, body.reason, lines)
+    lines = [(x.tracking_number, Decimal(x.amount)) for x in body.lines]
+    receipt = usecases.request_adjustment(app, caller, iid, body.reason, lines)
     return AdjustmentCreated(
         adjustment_id=receipt.result, position=written(response, receipt.position)
     )

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Path, Response
 
+from api import usecases
 from api.http.deps import App, CurrentCaller, Page, Reads, written
 from api.http.paging import in_pages
 from api.http.responses import COMMON, READ, WRITE
@@ -19,7 +20,6 @@ from api.http.schemas import (
 from api.http.schemas import Page as PageOf
 from api.http.translate import method_out
 from domain.application import BankAccount
-from domain.roles import Action
 
 router = APIRouter(
     prefix="/v1/companies/{cid}/payment-methods", tags=["payment methods"], responses=COMMON
@@ -33,8 +33,8 @@ def payment_methods(
     *, cid: UUID, caller: CurrentCaller, app: App, reads: Reads, page: Page
 ) -> PageOf[PaymentMethodOut]:
     """The company's payment methods, numbers masked (those who may pay: R11, I3)."""
-    app.read_company(cid).require(caller.as_person(), Action.PAY)
-    items, after = in_pages([method_out(m) for m in reads.payment_methods(cid)], page)
+    methods = usecases.payment_methods(app, reads, caller, cid)
+    items, after = in_pages([method_out(m) for m in methods], page)
     return PageOf[PaymentMethodOut](items=items, next=after)
 
 

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Path, Query, Response
 
+from api import usecases
 from api.http.deps import App, CurrentCaller, Page, Reads, written
 from api.http.responses import COMMON, READ, WRITE
 from api.http.schemas import (
@@ -24,8 +25,6 @@ from api.http.schemas import (
 from api.http.schemas import Page as PageOf
 from api.http.translate import keys, user_out
 from domain.application import Membership
-from domain.errors import NotFound
-from domain.roles import Action
 from domain.text import login as login_rule
 
 router = APIRouter(prefix="/v1/companies/{cid}/users", tags=["users"], responses=COMMON)
@@ -39,12 +38,10 @@ def users(
     *, cid: UUID, caller: CurrentCaller, app: App, reads: Reads, page: Page
 ) -> PageOf[UserOut]:
     """Users with their roles: all for Administrators, those R9 lets a Plan Manager manage (R7)."""
-    company = app.read_company(cid)
-    me = caller.as_person()
-    company.require(me, Action.SEE_USERS)
-    managed = company.managed_users(me)
     found = page.read(
-        lambda cursor: reads.users(cid, logins=managed, cursor=cursor, limit=page.limit)
+        lambda cursor: usecases.managed_users(
+            app, reads, caller, cid, cursor=cursor, limit=page.limit
+        )
     )
     return PageOf[UserOut](
         items=[user_out(u, with_role=True) for u in found.items], next=found.next
@@ -71,15 +68,7 @@ def add_user(
 @router.get("/{login}", responses=READ)
 def user(*, cid: UUID, login: LoginPath, caller: CurrentCaller, app: App, reads: Reads) -> UserOut:
     """A user's profile; with the role for those who manage them, without for oneself (R7)."""
-    company = app.read_company(cid)
-    me = caller.as_person()
-    with_role = company.manages(me, login)
-    if not with_role and login != me:
-        company.require(me, Action.SEE_USERS)
-        raise NotFound("user", login)
-    view = reads.user(cid, login)
-    if view is None:
-        raise NotFound("user", login)
+    view, with_role = usecases.user_profile(app, reads, caller, cid, login)
     return user_out(view, with_role=with_role)
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from api.http.routes import accounts
-from api.http.schemas import AccountOut, AutopayIn, NewAccount, Reenrollment, Unenrollment
+from api import usecases
+from api.http.schemas import AutopayIn, NewAccount, Reenrollment, Unenrollment
+from api.http.translate import account_request
 from api.web.errors import shown
 from api.web.routes.common import (
     Ctx,
@@ -14,22 +15,23 @@ from api.web.routes.common import (
     attempt,
     back,
     console_router,
-    every,
     member_of,
     number,
     refs,
     text,
     texts,
-    written,
 )
 from api.web.routes.enroll import account_body
 from api.web.templating import Console, render
+from domain.values import AccountKey
+from projections.queries import MAX_LIMIT, AccountView
 
 router = console_router()
 
 
-def _accounts(ctx: Console) -> list[AccountOut]:
-    return every(accounts.accounts, ctx)
+def _accounts(ctx: Console) -> list[AccountView]:
+    member = member_of(ctx)
+    return usecases.visible_accounts(ctx.app, ctx.reads, ctx.person, member.cid)[:MAX_LIMIT]
 
 
 def _page(
@@ -61,9 +63,7 @@ def add_account(ctx: Ctx, form: Posted) -> Response:
 
     def write() -> int:
         body = NewAccount.model_validate(account_body(form, "new"))
-        return accounts.add_account(
-            cid=member.cid, body=body, caller=ctx.person, app=ctx.app, response=written()
-        ).position
+        return usecases.add_account(ctx.app, ctx.person, member.cid, account_request(body)).position
 
     return attempt(
         write, lambda e: _page(ctx, e, form, "add"), back(ctx, "/console/accounts", "account_added")
@@ -83,8 +83,9 @@ def unenroll(ctx: Ctx, form: Posted) -> Response:
                 "comment": text(form, "comment"),
             }
         )
-        return accounts.unenroll(
-            cid=member.cid, body=body, caller=ctx.person, app=ctx.app, response=written()
+        keys = [a.key() for a in body.accounts]
+        return ctx.app.unenroll_accounts(
+            ctx.person, member.cid, keys, body.reason, body.comment
         ).position
 
     return attempt(
@@ -103,9 +104,8 @@ def reenroll(ctx: Ctx, form: Posted) -> Response:
         every = text(form, "which") == "all"
         picked = None if every else refs(texts(form, "accounts"))
         body = Reenrollment.model_validate({"accounts": picked})
-        return accounts.reenroll(
-            cid=member.cid, body=body, caller=ctx.person, app=ctx.app, response=written()
-        ).position
+        keys = [a.key() for a in body.accounts] if body.accounts is not None else None
+        return ctx.app.reenroll_accounts(ctx.person, member.cid, keys).position
 
     return attempt(
         write,
@@ -128,14 +128,12 @@ def autopay(ctx: Ctx, acct: str, form: Posted) -> Response:
 
     def write() -> int:
         if cancel:
-            answer = accounts.cancel_autopay(
-                cid=member.cid, acct=acct, caller=ctx.person, app=ctx.app
-            )
-            return int(answer.headers["X-Position"])
+            return ctx.app.cancel_autopay(ctx.person, member.cid, AccountKey.parse(acct)).position
         days = text(form, "days")
         body = AutopayIn.model_validate({"days_before_due": _days(days)})
-        return accounts.set_up_autopay(
-            cid=member.cid, acct=acct, body=body, caller=ctx.person, app=ctx.app, response=written()
+        key = AccountKey.parse(acct)
+        return ctx.app.set_up_autopay(
+            ctx.person, member.cid, key, body.days_before_due, body.payment_method_id
         ).position
 
     done = "autopay_cancelled" if cancel else "autopay_set"

@@ -6,8 +6,8 @@ from __future__ import annotations
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from api.http.routes import companies, users
-from api.http.schemas import Grants, HandOver, NewUser, RoleIn, UserOut
+from api import usecases
+from api.http.schemas import Grants, HandOver, NewUser, RoleIn
 from api.web.errors import shown
 from api.web.routes.common import (
     Ctx,
@@ -15,23 +15,24 @@ from api.web.routes.common import (
     attempt,
     back,
     console_router,
-    every,
     member_of,
     refs,
     text,
     texts,
-    written,
 )
 from api.web.templating import Console, render
 from domain.errors import NotFound
 from domain.roles import TOP_ROLES, Action
 from domain.values import Role
+from projections.queries import MAX_LIMIT, UserView
 
 router = console_router()
 
 
-def _users(ctx: Console) -> list[UserOut]:
-    return every(users.users, ctx)
+def _users(ctx: Console) -> list[UserView]:
+    member = member_of(ctx)
+    found = usecases.managed_users(ctx.app, ctx.reads, ctx.person, member.cid, limit=MAX_LIMIT)
+    return list(found.items)
 
 
 def _roles(ctx: Console) -> list[str]:
@@ -81,16 +82,17 @@ def add_user(ctx: Ctx, form: Posted) -> Response:
                 "accounts": refs(texts(form, "accounts")),
             }
         )
-        return users.add_user(
-            cid=member.cid, body=body, caller=ctx.person, app=ctx.app, response=written()
-        ).position
+        accounts = [a.key() for a in body.accounts]
+        added = ctx.app.add_user(ctx.person, member.cid, body.login, email=body.email,
+                                 name=body.name, role=body.role, accounts=accounts)  # fmt: skip
+        return added.position
 
     return attempt(write, lambda e: _list(ctx, e, form), back(ctx, "/console/users", "user_added"))
 
 
-def _user(ctx: Console, login: str) -> UserOut:
+def _user(ctx: Console, login: str) -> UserView:
     member = member_of(ctx)
-    return users.user(cid=member.cid, login=login, caller=ctx.person, app=ctx.app, reads=ctx.reads)
+    return usecases.user_profile(ctx.app, ctx.reads, ctx.person, member.cid, login)[0]
 
 
 def _edit(
@@ -101,7 +103,7 @@ def _edit(
         raise NotFound("user", login)
     problem = shown(error) if error else None
     user = _user(ctx, login)
-    granted = [f"{a.country}-{a.number}" for a in user.accounts]
+    granted = list(user.accounts)
     return render(
         ctx,
         page,
@@ -127,14 +129,7 @@ def change_role(ctx: Ctx, login: str, form: Posted) -> Response:
 
     def write() -> int:
         body = RoleIn.model_validate({"role": text(form, "role")})
-        return users.change_role(
-            cid=member.cid,
-            login=login,
-            body=body,
-            caller=ctx.person,
-            app=ctx.app,
-            response=written(),
-        ).position
+        return ctx.app.change_role(ctx.person, member.cid, login, body.role).position
 
     return attempt(
         write, lambda e: _edit(ctx, login, e), back(ctx, f"/console/users/{login}", "role_changed")
@@ -148,14 +143,8 @@ def grant(ctx: Ctx, login: str, form: Posted) -> Response:
 
     def write() -> int:
         body = Grants.model_validate({"accounts": refs(texts(form, "accounts"))})
-        return users.grant_accounts(
-            cid=member.cid,
-            login=login,
-            body=body,
-            caller=ctx.person,
-            app=ctx.app,
-            response=written(),
-        ).position
+        keys = [a.key() for a in body.accounts]
+        return ctx.app.set_user_accounts(ctx.person, member.cid, login, keys).position
 
     return attempt(
         write,
@@ -177,11 +166,7 @@ def remove(ctx: Ctx, login: str, form: Posted) -> Response:
 
     def write() -> int:
         confirmed = text(form, "confirm") == "yes"
-        return int(
-            users.remove_user(
-                cid=member.cid, login=login, caller=ctx.person, app=ctx.app, confirm=confirmed
-            ).headers["X-Position"]
-        )
+        return ctx.app.remove_user(ctx.person, member.cid, login, confirmed=confirmed).position
 
     return attempt(
         write,
@@ -217,9 +202,7 @@ def hand_over(ctx: Ctx, form: Posted) -> Response:
 
     def write() -> int:
         body = HandOver.model_validate({"login": text(form, "login")})
-        return companies.hand_over(
-            cid=member.cid, body=body, caller=ctx.person, app=ctx.app, response=written()
-        ).position
+        return ctx.app.hand_over(ctx.person, member.cid, body.login).position
 
     return attempt(
         write, lambda e: _hand_over_page(ctx, e), back(ctx, "/console/users", "handed_over")

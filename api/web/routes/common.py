@@ -1,24 +1,22 @@
 """What every console route shares: its router class, the request's console, posted forms
-(CSRF-checked), and reading form fields into the API's request bodies."""
+(CSRF-checked), and reading form fields into the request bodies both ways in validate."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Annotated, Any, Protocol, TypeVar
+from collections.abc import Callable
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from api.http.paging import Paging
 from api.http.schemas import AccountRef
 from api.web.errors import ConsoleRoute
 from api.web.session import CSRF_FIELD, check_csrf, check_origin
 from api.web.templating import Console, Member, console_reading, redirect
 from domain.errors import DomainError, NotFound
 from domain.values import AccountKey
-from projections.queries import MAX_LIMIT
 
 
 def console_router() -> APIRouter:
@@ -44,29 +42,6 @@ def member_of(ctx: Console) -> Member:
     if member is None:
         raise NotFound("company of", ctx.person.login)
     return member
-
-
-T_co = TypeVar("T_co", covariant=True)
-
-
-class Listing(Protocol[T_co]):
-    """A page of an API list route's answer."""
-
-    @property
-    def items(self) -> Sequence[T_co]: ...
-
-
-def every(route: Callable[..., Listing[T_co]], ctx: Console) -> list[T_co]:
-    """All items of one of the member's company's API list routes (one page of the most)."""
-    member = member_of(ctx)
-    page = route(
-        cid=member.cid,
-        caller=ctx.person,
-        app=ctx.app,
-        reads=ctx.reads,
-        page=Paging(limit=MAX_LIMIT),
-    )
-    return list(page.items)
 
 
 def text(form: FormData, name: str) -> str:
@@ -102,11 +77,6 @@ def uuid_or_404(value: str, kind: str) -> UUID:
         return UUID(value)
     except ValueError:
         raise NotFound(kind, value) from None
-
-
-def written() -> Response:
-    """The response object an API route function writes its `X-Position` to."""
-    return Response()
 
 
 Failed = Callable[[Exception], Response]

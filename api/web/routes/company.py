@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from api.http.routes import companies, payment_methods
-from api.http.schemas import CompanyDetails, NewPaymentMethod, PaymentMethodOut
+from api import usecases
+from api.http.schemas import CompanyDetails, NewPaymentMethod
 from api.web.errors import shown
 from api.web.routes.common import (
     Ctx,
@@ -14,26 +14,26 @@ from api.web.routes.common import (
     attempt,
     back,
     console_router,
-    every,
     member_of,
     text,
-    written,
 )
 from api.web.templating import Console, render
+from domain.application import BankAccount
+from projections.queries import MAX_LIMIT, PaymentMethodView
 
 router = console_router()
 
 
-def _methods(ctx: Console) -> list[PaymentMethodOut]:
+def _methods(ctx: Console) -> list[PaymentMethodView]:
     member = member_of(ctx)
     if not member.can("PAY"):
         return []
-    return every(payment_methods.payment_methods, ctx)
+    return usecases.payment_methods(ctx.app, ctx.reads, ctx.person, member.cid)[:MAX_LIMIT]
 
 
 def _page(ctx: Console, error: Exception | None = None, form: FormData | None = None) -> Response:
     member = member_of(ctx)
-    info = companies.company(cid=member.cid, caller=ctx.person, app=ctx.app, reads=ctx.reads)
+    info = usecases.company_summary(ctx.app, ctx.reads, ctx.person, member.cid)
     problem = shown(error) if error else None
     return render(
         ctx,
@@ -61,8 +61,8 @@ def change_details(ctx: Ctx, form: Posted) -> Response:
         body = CompanyDetails.model_validate(
             {"name": text(form, "name"), "address": text(form, "address")}
         )
-        return companies.change_details(
-            cid=member.cid, body=body, caller=ctx.person, app=ctx.app, response=written()
+        return ctx.app.change_company_details(
+            ctx.person, member.cid, body.name, body.address
         ).position
 
     return attempt(
@@ -84,8 +84,9 @@ def add_bank_account(ctx: Ctx, form: Posted) -> Response:
                 "default": "default" in form,
             }
         )
-        return payment_methods.add_payment_method(
-            cid=member.cid, body=body, caller=ctx.person, app=ctx.app, response=written()
+        bank = BankAccount(body.holder, body.bank_code, body.account_number)
+        return ctx.app.add_payment_method(
+            ctx.person, member.cid, bank, make_default=body.default
         ).position
 
     return attempt(
@@ -99,8 +100,6 @@ def make_default(ctx: Ctx, pmid: str, _: Posted) -> Response:
     member = member_of(ctx)
 
     def write() -> int:
-        return payment_methods.make_default(
-            cid=member.cid, pmid=pmid, caller=ctx.person, app=ctx.app, response=written()
-        ).position
+        return ctx.app.make_default_payment_method(ctx.person, member.cid, pmid).position
 
     return attempt(write, lambda e: _page(ctx, e), back(ctx, "/console/company", "default_changed"))

@@ -7,8 +7,9 @@ from typing import Any
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from api.http.routes import companies
+from api import usecases
 from api.http.schemas import Enrollment
+from api.http.translate import account_request
 from api.web.routes.common import (
     Ctx,
     Posted,
@@ -17,7 +18,6 @@ from api.web.routes.common import (
     console_router,
     number,
     text,
-    written,
 )
 from api.web.templating import Console, redirect, render
 
@@ -75,15 +75,14 @@ def account_body(form: FormData, i: int | str) -> dict[str, Any]:
 
 @router.post("/console/enroll")
 def enroll(ctx: Ctx, form: Posted) -> Response:
-    """R1: enroll through the API's own route function; you become the general administrator."""
+    """R1: enroll through the same use case as the API; you become the general administrator."""
     if "more" in form:
         return _page(ctx, form, more=1)
 
     def write() -> int:
         accounts = [account_body(form, i) for i in range(_rows(ctx, form))]
         body = Enrollment.model_validate({"name": text(form, "name"), "accounts": accounts})
-        return companies.enroll(
-            body=body, caller=ctx.person, app=ctx.app, response=written()
-        ).position
+        asked = [account_request(a) for a in body.accounts]
+        return usecases.enroll_company(ctx.app, ctx.person, body.name, asked).position
 
     return attempt(write, lambda e: _page(ctx, form, e), back(ctx, "/console/invoices", "enrolled"))

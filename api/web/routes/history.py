@@ -1,9 +1,9 @@
-"""The billing and archive histories as the console lists them: read through the API's route
-functions, then filtered, sorted, paged and summed by age for the page (presentation only)."""
+"""The billing and archive histories as the console lists them: read through the use cases the
+API's routes call too (`api.usecases`), then filtered, sorted, paged and summed by age for the
+page (presentation only)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -11,9 +11,7 @@ from typing import Literal
 
 from starlette.datastructures import QueryParams
 
-from api.http.paging import Paging
-from api.http.routes import invoices
-from api.http.schemas import InvoiceOut
+from api import usecases
 from api.web.routes.common import number
 from api.web.templating import Console
 from projections.queries import MAX_LIMIT, InvoiceView
@@ -23,20 +21,16 @@ SORTABLE = ("invoice_number", "account", "issue_date", "due_date", "amount", "ba
 BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
 
 
-def everything(ctx: Console, section: Literal["HISTORY", "ARCHIVE"]) -> list[InvoiceOut]:
+def everything(ctx: Console, section: Literal["HISTORY", "ARCHIVE"]) -> list[InvoiceView]:
     """Every invoice the caller may see in the section (the API's list, page by page)."""
-    route = invoices.history if section == "HISTORY" else invoices.archive
     member = ctx.member
     assert member is not None
-    found: list[InvoiceOut] = []
+    access = usecases.invoice_reader(ctx.app, member.cid, ctx.person)
+    found: list[InvoiceView] = []
     cursor: str | None = None
     while True:
-        page = route(
-            cid=member.cid,
-            caller=ctx.person,
-            app=ctx.app,
-            reads=ctx.reads,
-            page=Paging(limit=MAX_LIMIT, cursor=cursor),
+        page = usecases.invoices(
+            ctx.app, ctx.reads, access, section, cursor=cursor, limit=MAX_LIMIT
         )
         found.extend(page.items)
         if page.next is None:
@@ -91,13 +85,12 @@ class Filters:
             self.invalid.append(name)
             return None
 
-    def keeps(self, invoice: InvoiceOut, tracking: set[str]) -> bool:
+    def keeps(self, invoice: InvoiceView, tracking: set[str]) -> bool:
         """Whether `invoice` passes the filters (`tracking`: its tracking numbers, if asked)."""
         paid = invoice.status == "PAID"
-        amount = Decimal(invoice.amount)
-        account = f"{invoice.account.country}-{invoice.account.number}"
+        amount = invoice.amount
         checks = (
-            not self.account or account == self.account,
+            not self.account or invoice.account == self.account,
             self.status != "open" or not paid,
             self.status != "paid" or paid,
             self.since is None or invoice.issue_date >= self.since,
@@ -111,18 +104,16 @@ class Filters:
         return all(checks)
 
 
-def tracking_numbers(ctx: Console, invoice: InvoiceOut) -> set[str]:
+def tracking_numbers(ctx: Console, invoice: InvoiceView) -> set[str]:
     """The invoice's tracking numbers (read through the API's detail route)."""
-    detail = invoices.invoice(
-        iid=invoice.invoice_id, caller=ctx.person, app=ctx.app, reads=ctx.reads
-    )
+    detail = usecases.invoice_detail(ctx.app, ctx.reads, ctx.person, invoice.invoice_id)
     return {line.tracking_number for line in detail.lines}
 
 
-def chosen(ctx: Console, rows: list[InvoiceOut], filters: Filters) -> list[InvoiceOut]:
+def chosen(ctx: Console, rows: list[InvoiceView], filters: Filters) -> list[InvoiceView]:
     """The invoices the filters keep, sorted as asked (the API's newest-first by default)."""
 
-    def tracking(invoice: InvoiceOut) -> set[str]:
+    def tracking(invoice: InvoiceView) -> set[str]:
         needed = filters.number and filters.number.lower() not in invoice.invoice_number.lower()
         return tracking_numbers(ctx, invoice) if needed else set()
 
@@ -132,22 +123,20 @@ def chosen(ctx: Console, rows: list[InvoiceOut], filters: Filters) -> list[Invoi
     return sorted(kept, key=lambda i: _key(i, filters.sort), reverse=filters.descending)
 
 
-def _key(invoice: InvoiceOut, column: str) -> tuple[object, ...]:
+def _key(invoice: InvoiceView, column: str) -> tuple[object, ...]:
     if column == "account":
-        return (invoice.account.country, invoice.account.number)
-    if column in ("amount", "balance"):
-        return (Decimal(getattr(invoice, column)),)
+        return tuple(invoice.account.split("-", 1))
     return (getattr(invoice, column),)
 
 
-def page_of(rows: list[InvoiceOut], page: int) -> tuple[list[InvoiceOut], int]:
+def page_of(rows: list[InvoiceView], page: int) -> tuple[list[InvoiceView], int]:
     """One page of rows and the number of pages."""
     pages = max(1, -(-len(rows) // PAGE_SIZE))
     page = min(page, pages)
     return rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE], pages
 
 
-def bucket(invoice: InvoiceOut, today: date) -> str:
+def bucket(invoice: InvoiceView, today: date) -> str:
     """How far past due an unpaid invoice is."""
     late = (today - invoice.due_date).days
     if late <= 0:
@@ -158,30 +147,13 @@ def bucket(invoice: InvoiceOut, today: date) -> str:
     return "90+"
 
 
-def aging(rows: list[InvoiceOut], today: date) -> dict[str, dict[str, Decimal]]:
+def aging(rows: list[InvoiceView], today: date) -> dict[str, dict[str, Decimal]]:
     """Outstanding balances per currency and age bucket, with a total per currency."""
     table: dict[str, dict[str, Decimal]] = {}
     for invoice in rows:
-        if invoice.status == "PAID" or Decimal(invoice.balance) <= 0:
+        if invoice.status == "PAID" or invoice.balance <= 0:
             continue
         sums = table.setdefault(invoice.currency, {b: Decimal(0) for b in (*BUCKETS, "total")})
-        sums[bucket(invoice, today)] += Decimal(invoice.balance)
-        sums["total"] += Decimal(invoice.balance)
+        sums[bucket(invoice, today)] += invoice.balance
+        sums["total"] += invoice.balance
     return table
-
-
-def as_views(rows: list[InvoiceOut]) -> Iterator[InvoiceView]:
-    """Rows in the shape the CSV writer takes."""
-    for i in rows:
-        yield InvoiceView(
-            invoice_id=i.invoice_id,
-            invoice_number=i.invoice_number,
-            account=f"{i.account.country}-{i.account.number}",
-            issue_date=i.issue_date,
-            due_date=i.due_date,
-            currency=i.currency,
-            amount=Decimal(i.amount),
-            balance=Decimal(i.balance),
-            status=i.status,
-            section=i.section,
-        )

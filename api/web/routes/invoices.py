@@ -10,39 +10,34 @@ from urllib.parse import urlencode
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
+from api import usecases
 from api.documents.csv_export import csv_chunks
-from api.http.routes import documents, invoices, payment_methods
-from api.http.schemas import (
-    AdjustmentIn,
-    InvoiceDetailOut,
-    InvoiceOut,
-    PaymentIn,
-    PaymentMethodOut,
-)
+from api.documents.names import content_disposition
+from api.documents.printing import printed_invoice
+from api.documents.rendering import PdfRenderer
+from api.http.schemas import AdjustmentIn, PaymentIn
 from api.web.errors import shown
 from api.web.routes.common import (
     Ctx,
     Posted,
     attempt,
     console_router,
-    every,
     member_of,
     text,
     texts,
     uuid_or_404,
-    written,
 )
 from api.web.routes.history import (
     BUCKETS,
     SORTABLE,
     Filters,
     aging,
-    as_views,
     chosen,
     everything,
     page_of,
 )
 from api.web.templating import Console, redirect, render, secured
+from projections.queries import MAX_LIMIT, InvoiceDetail, InvoiceView, PaymentMethodView
 
 router = console_router()
 
@@ -81,8 +76,8 @@ def history_csv(ctx: Ctx) -> Response:
     return _csv(ctx, rows, "invoices.csv")
 
 
-def _csv(ctx: Console, rows: list[InvoiceOut], name: str) -> Response:
-    body = b"".join(csv_chunks(as_views(rows)))
+def _csv(ctx: Console, rows: list[InvoiceView], name: str) -> Response:
+    body = b"".join(csv_chunks(rows))
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     return secured(ctx, Response(body, media_type="text/csv; charset=utf-8", headers=headers))
 
@@ -106,10 +101,8 @@ def archive_csv(ctx: Ctx) -> Response:
     return _csv(ctx, everything(ctx, "ARCHIVE"), "archive.csv")
 
 
-def _detail(ctx: Console, iid: str) -> InvoiceDetailOut:
-    return invoices.invoice(
-        iid=uuid_or_404(iid, "invoice"), caller=ctx.person, app=ctx.app, reads=ctx.reads
-    )
+def _detail(ctx: Console, iid: str) -> InvoiceDetail:
+    return usecases.invoice_detail(ctx.app, ctx.reads, ctx.person, uuid_or_404(iid, "invoice"))
 
 
 def _page(
@@ -117,9 +110,9 @@ def _page(
 ) -> Response:
     member = member_of(ctx)
     invoice = _detail(ctx, iid)
-    key = f"{invoice.account.country}-{invoice.account.number}"
+    key = invoice.account
     actionable = invoice.section == "HISTORY"
-    payable = actionable and invoice.status == "OPEN" and Decimal(invoice.balance) > 0
+    payable = actionable and invoice.status == "OPEN" and invoice.balance > 0
     may_pay = payable and member.can("PAY")
     methods = _methods(ctx) if may_pay else []
     today = ctx.app.today()
@@ -144,8 +137,9 @@ def _page(
     )
 
 
-def _methods(ctx: Console) -> list[PaymentMethodOut]:
-    return every(payment_methods.payment_methods, ctx)
+def _methods(ctx: Console) -> list[PaymentMethodView]:
+    member = member_of(ctx)
+    return usecases.payment_methods(ctx.app, ctx.reads, ctx.person, member.cid)[:MAX_LIMIT]
 
 
 @router.get("/console/invoices/{iid}")
@@ -156,10 +150,13 @@ def invoice_page(ctx: Ctx, iid: str) -> Response:
 
 @router.get("/console/invoices/{iid}/pdf")
 async def invoice_pdf(ctx: Ctx, iid: str) -> Response:
-    """The invoice PDF, through the API's own route function (and its renderer pool)."""
-    renderer = await documents.pdf_renderer(ctx.request)
-    pdf = await documents.invoice_pdf(uuid_or_404(iid, "invoice"), ctx.person, ctx.app, renderer)
-    return secured(ctx, pdf)
+    """The invoice PDF, printed as the API prints it (the same renderer pool and cache)."""
+    renderer: PdfRenderer = ctx.request.app.state.pdfs
+    printed = await printed_invoice(
+        ctx.app, ctx.person.as_person(), uuid_or_404(iid, "invoice"), renderer
+    )
+    headers = {"Content-Disposition": content_disposition("inline", printed.name)}
+    return secured(ctx, Response(printed.content, media_type="application/pdf", headers=headers))
 
 
 @router.post("/console/invoices/{iid}/pay")
@@ -174,14 +171,10 @@ def pay(ctx: Ctx, iid: str, form: Posted) -> Response:
                 "payment_method_id": text(form, "method") or None,
             }
         )
-        paid = invoices.pay(
-            iid=uuid_or_404(iid, "invoice"),
-            body=body,
-            caller=ctx.person,
-            app=ctx.app,
-            response=written(),
+        paid = ctx.app.pay_invoice(
+            ctx.person, uuid_or_404(iid, "invoice"), body.pay_on, body.payment_method_id
         )
-        confirmation.append(paid.confirmation_number)
+        confirmation.append(paid.result.confirmation_number)
         return paid.position
 
     def done(position: int) -> Response:
@@ -206,12 +199,9 @@ def adjust(ctx: Ctx, iid: str, form: Posted) -> Response:
             for t in texts(form, "line")
         ]
         body = AdjustmentIn.model_validate({"reason": text(form, "reason"), "lines": lines})
-        made = invoices.request_adjustment(
-            iid=uuid_or_404(iid, "invoice"),
-            body=body,
-            caller=ctx.person,
-            app=ctx.app,
-            response=written(),
+        asked = [(x.tracking_number, Decimal(x.amount)) for x in body.lines]
+        made = usecases.request_adjustment(
+            ctx.app, ctx.person, uuid_or_404(iid, "invoice"), body.reason, asked
         )
         return made.position
 

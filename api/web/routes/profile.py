@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi.responses import Response
 
-from api.http.routes import me
+from api import usecases
 from api.http.schemas import Preferences
 from api.web.errors import shown
-from api.web.routes.common import Ctx, Posted, attempt, back, console_router, member_of, written
+from api.web.routes.common import Ctx, Posted, attempt, back, console_router, member_of
 from api.web.templating import Console, render
 from domain.values import Notification
 
@@ -16,7 +16,7 @@ router = console_router()
 
 def _page(ctx: Console, error: Exception | None = None) -> Response:
     member_of(ctx)
-    mine = me.me(caller=ctx.person, app=ctx.app, reads=ctx.reads)
+    mine = usecases.profile(ctx.app, ctx.reads, ctx.person)
     preferences = ctx.app.user(ctx.person.login).preferences
     problem = shown(error) if error else None
     return render(
@@ -41,9 +41,8 @@ def notifications(ctx: Ctx, form: Posted) -> Response:
 
     def write() -> int:
         body = Preferences.model_validate({n.value: n.value in form for n in Notification})
-        return me.set_preferences(
-            body=body, caller=ctx.person, app=ctx.app, response=written()
-        ).position
+        wanted = {kind: bool(getattr(body, kind.value)) for kind in Notification}
+        return ctx.app.set_notification_preferences(ctx.person, wanted).position
 
     return attempt(
         write, lambda e: _page(ctx, e), back(ctx, "/console/profile", "preferences_changed")

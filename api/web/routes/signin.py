@@ -8,8 +8,7 @@ from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from api.http.auth import TokenRules, verify
-from api.http.problems import Unauthenticated
+from api.identity import TokenRules, Unauthenticated, verify
 from api.tokens import Scope, issue_token
 from api.web.errors import shown
 from api.web.routes.common import Ctx, Posted, console_router, text

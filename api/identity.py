@@ -1,4 +1,5 @@
-"""Bearer tokens to callers (API.md, Identity): HS256 only, with the configured secret.
+"""Who is calling, for every way in (the API's bearer header, the console's session
+cookie): tokens to callers (API.md, Identity): HS256 only, with the configured secret.
 
 No token, a malformed one, another algorithm (`none` included), another secret, an
 expired one, one without `sub` or `exp`, one whose `exp` is further ahead than the longest
@@ -22,7 +23,6 @@ from uuid import uuid4
 
 import jwt
 
-from api.http.problems import Unauthenticated
 from api.settings import Settings
 from domain.caller import Caller, Scope
 from domain.errors import InvalidInput
@@ -39,6 +39,15 @@ DEFAULT_MAX_LIFETIME_SECONDS = 24 * 3600
 """A token valid for longer is refused: a leaked one must not work for weeks (issue 18)."""
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _SCOPES = {scope.value: scope for scope in Scope}
+
+
+class Unauthenticated(Exception):
+    """No bearer token, or one the service does not accept (401)."""
+
+    def __init__(self, detail: str, *, token_given: bool = True) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.token_given = token_given
 
 
 @dataclass(frozen=True)

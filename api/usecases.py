@@ -1,0 +1,240 @@
+"""What every way in shares beyond the application's commands (issue 19): who may read a
+company's invoices, the queries that answer with what they may see, and the few checks a
+command's caller makes before calling it. The HTTP routes and the console both call these;
+each then writes its own answer (JSON, a page).
+
+Writes are otherwise the application's commands themselves, which decide and return their
+position as a value (`Receipt.position`): neither way in calls the other's functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import NamedTuple
+from uuid import UUID
+
+from api.proofs import counted_proof
+from domain.application import AccountRequest, BillingCenter, Receipt
+from domain.caller import Caller
+from domain.company import Company
+from domain.errors import InvalidInput, NotFound
+from domain.roles import Action
+from domain.values import AccountKey, Role
+from projections.queries import (
+    DEFAULT_LIMIT,
+    Access,
+    AccountView,
+    InvoiceDetail,
+    InvoiceRow,
+    InvoiceView,
+    Page,
+    PaymentMethodView,
+    ReadModels,
+    SectionName,
+    UserView,
+)
+
+
+def enroll_company(
+    app: BillingCenter, caller: Caller, name: str, accounts: Sequence[AccountRequest]
+) -> Receipt[UUID]:
+    """R1: enroll a company with its first proven accounts; a refused proof (A1) counts
+    towards the rate limit."""
+    with counted_proof():
+        return app.enroll_company(caller, name, list(accounts))
+
+
+def add_account(
+    app: BillingCenter, caller: Caller, cid: UUID, account: AccountRequest
+) -> Receipt[AccountKey]:
+    """A1, A2: add an account proven with one of its latest invoices; a refused proof
+    counts towards the rate limit."""
+    with counted_proof():
+        return app.add_account(caller, cid, account)
+
+
+def request_adjustment(
+    app: BillingCenter, caller: Caller, iid: UUID, reason: str, lines: Sequence[tuple[str, Decimal]]
+) -> Receipt[str]:
+    """I4: dispute lines of an invoice, each tracking number once, each for at most its amount."""
+    asked = dict(lines)
+    if len(asked) != len(lines):
+        raise InvalidInput("lines", "each tracking number once", rule="I4")
+    return app.request_adjustment(caller, iid, reason, asked)
+
+
+def access_of(company: Company, login: str) -> Access:
+    """R4 as the store has it when the request is answered: what `login` may see in
+    `company` (issue 18: never the read models' copy, which trails the store)."""
+    every = company.sees_all_accounts(login)
+    return Access(company.id, login, None if every else frozenset(company.visible_accounts(login)))
+
+
+def invoice_reader(app: BillingCenter, cid: UUID, caller: Caller) -> Access:
+    """The caller's access to the company's invoices, once the store says they may view them."""
+    me = caller.as_person()
+    company = app.read_company(cid)
+    company.require(me, Action.VIEW_INVOICES)
+    return access_of(company, me)
+
+
+def invoices(
+    app: BillingCenter,
+    reads: ReadModels,
+    access: Access,
+    section: SectionName,
+    *,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[InvoiceView]:
+    """A page of the invoices `access` lets its member see in the section (R4, A6, A7)."""
+    return reads.invoices(access.company_id, access.login, section, today=app.today(),
+                          cursor=cursor, limit=limit, access=access)  # fmt: skip
+
+
+def invoice_rows(
+    app: BillingCenter,
+    reads: ReadModels,
+    access: Access,
+    section: SectionName,
+    *,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[InvoiceRow]:
+    """The same page as `invoices`, its items as stored (for a list written as is: issue 5)."""
+    return reads.invoice_rows(access.company_id, access.login, section, today=app.today(),
+                              cursor=cursor, limit=limit, access=access)  # fmt: skip
+
+
+def invoice_detail(
+    app: BillingCenter, reads: ReadModels, caller: Caller, iid: UUID
+) -> InvoiceDetail:
+    """The invoice in detail, if the caller may see it (R4, A4-A7, I2); NotFound otherwise."""
+    me = caller.as_person()
+    seen = app.visible_invoice(me, iid)
+    view = reads.invoice(iid, login=me, today=app.today(), access=access_of(seen.company, me))
+    if view is None:
+        raise NotFound("invoice", iid)
+    return view
+
+
+def visible_accounts(
+    app: BillingCenter, reads: ReadModels, caller: Caller, cid: UUID
+) -> list[AccountView]:
+    """The company's accounts the caller may see: all for Administrators, else their grants
+    (R4, as the store has it now)."""
+    me = caller.as_person()
+    visible = set(app.read_company(cid).visible_accounts(me))
+    return [a for a in reads.accounts(cid, visible_to=me) if f"{a.country}-{a.number}" in visible]
+
+
+def payment_methods(
+    app: BillingCenter, reads: ReadModels, caller: Caller, cid: UUID
+) -> list[PaymentMethodView]:
+    """The company's payment methods, masked, for those who may pay (R11, I3)."""
+    app.read_company(cid).require(caller.as_person(), Action.PAY)
+    return list(reads.payment_methods(cid))
+
+
+def managed_users(
+    app: BillingCenter,
+    reads: ReadModels,
+    caller: Caller,
+    cid: UUID,
+    *,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[UserView]:
+    """Users with their roles: all for Administrators, those R9 lets a Plan Manager manage (R7)."""
+    company = app.read_company(cid)
+    me = caller.as_person()
+    company.require(me, Action.SEE_USERS)
+    return reads.users(cid, logins=company.managed_users(me), cursor=cursor, limit=limit)
+
+
+def user_profile(
+    app: BillingCenter, reads: ReadModels, caller: Caller, cid: UUID, login: str
+) -> tuple[UserView, bool]:
+    """A user's profile, and whether the caller sees their role: those who manage them do,
+    the user themself does not (R7); anyone else finds no such user."""
+    company = app.read_company(cid)
+    me = caller.as_person()
+    with_role = company.manages(me, login)
+    if not with_role and login != me:
+        company.require(me, Action.SEE_USERS)
+        raise NotFound("user", login)
+    view = reads.user(cid, login)
+    if view is None:
+        raise NotFound("user", login)
+    return view, with_role
+
+
+@dataclass(frozen=True)
+class CompanySummary:
+    """A company as a member sees it; the general administrator only for Administrators."""
+
+    company_id: UUID
+    name: str
+    address: str
+    accounts: int  # how many of its accounts the caller may see (R4)
+    general_administrator: str | None
+
+
+def company_summary(
+    app: BillingCenter, reads: ReadModels, caller: Caller, cid: UUID
+) -> CompanySummary:
+    """The company: name, address, how many accounts the caller may see (R4, R7)."""
+    aggregate = app.read_company(cid)
+    role = aggregate.role_of(caller.as_person())
+    view = reads.company(cid)
+    if view is None:
+        raise NotFound("company", cid)
+    admin = role is Role.ADMINISTRATOR
+    seen = len(aggregate.visible_accounts(caller.login))
+    return CompanySummary(
+        cid, view.name, view.address, seen, view.general_administrator if admin else None
+    )
+
+
+class ProfileCompany(NamedTuple):
+    """The caller's company, as their profile names it."""
+
+    company_id: UUID
+    name: str
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Who the caller is: their company, and their role only for Administrators (R7)."""
+
+    login: str
+    scope: str | None = None
+    email: str | None = None
+    name: str | None = None
+    company: ProfileCompany | None = None
+    role: Role | None = None
+    general_administrator: bool = False
+    accounts: tuple[str, ...] = ()
+
+
+def profile(app: BillingCenter, reads: ReadModels, caller: Caller) -> Profile:
+    """The caller's profile and company; their role only if they are an Administrator (R7)."""
+    if caller.scope is not None:
+        return Profile(caller.login, scope=caller.scope.value)
+    cid = reads.company_of(caller.login)
+    company = app.read_company(cid) if cid is not None else None
+    if cid is None or company is None or not company.is_member(caller.login):
+        return Profile(caller.login, email=caller.email or None, name=caller.name or None)
+    view = reads.user(cid, caller.login)
+    admin = company.role_of(caller.login) is Role.ADMINISTRATOR
+    return Profile(
+        caller.login,
+        email=view.email if view else None,
+        name=view.name if view else None,
+        company=ProfileCompany(cid, company.name),
+        role=Role.ADMINISTRATOR if admin else None,
+        general_administrator=company.general_administrator == caller.login,
+        accounts=tuple(company.visible_accounts(caller.login)),
+    )
