@@ -89,12 +89,6 @@ class RowsRecorder(Protocol):
     def notification_rows(self, after: int, limit: int) -> list[Row]: ...
 
 
-class StoreReader(Application[UUID]):
-    """Reads the BillingCenter application's notification log (no commands, no keys)."""
-
-    name = "BillingCenter"
-
-
 # --- tracking ------------------------------------------------------------------------------
 
 
