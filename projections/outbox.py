@@ -84,8 +84,10 @@ class OutboxMessages(Component):
         ]
 
 
-class Outbox(Component):
-    """Decides recipients from its own directory and placement, writes `outbox_messages`."""
+class Notifications(Component):
+    """The outbox projection: decides who receives which notification, from its own directory
+    and placement, and writes the rows to `outbox_messages` (issue 19: named for what it does;
+    `api.mail.outbox.DeliveryQueue` is how the sender drains those rows)."""
 
     def __init__(self, prefix: str, messages: OutboxMessages) -> None:
         super().__init__(prefix)

@@ -47,7 +47,7 @@ from projections.failures import (
     savepoint,
 )
 from projections.invoices import Invoices
-from projections.outbox import Outbox, OutboxMessages
+from projections.outbox import Notifications, OutboxMessages
 from projections.queries import ProjectionFailure
 from projections.trail import Audit
 
@@ -77,7 +77,7 @@ PROJECTIONS: dict[str, Projection] = {
         Projection("accounts", Accounts),
         Projection("invoices", Invoices),
         Projection("audit", Audit),
-        Projection("outbox", lambda prefix: Outbox(prefix, MESSAGES), viewed=False),
+        Projection("outbox", lambda prefix: Notifications(prefix, MESSAGES), viewed=False),
     )
 }
 
@@ -128,7 +128,7 @@ def _views(tx: Tx, projection: Projection, generation: int) -> None:
 
 
 def _tables(component: Component) -> list[str]:
-    if isinstance(component, Outbox):
+    if isinstance(component, Notifications):
         return [*component.directory.tables, *component.invoices.tables]
     return list(component.tables)
 

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from api.mail.facts import FactSource
 from api.mail.message import compose, message_id
-from api.mail.outbox import Outbox
+from api.mail.outbox import DeliveryQueue
 from api.mail.transport import PermanentFailure, Session, TransientFailure, Transport
 from projections.queries import OutboxMessage
 
@@ -57,7 +57,7 @@ class MailSender:
 
     def __init__(
         self,
-        outbox: Outbox,
+        outbox: DeliveryQueue,
         facts: FactSource,
         transport: Transport,
         *,
