@@ -33,7 +33,7 @@ from projections.queries import OutboxMessage
 
 
 @dataclass
-class Member:
+class Recipient:
     """A current member of a company, as the outbox needs them (R4, R8)."""
 
     role: str
@@ -95,7 +95,9 @@ class Notifications(Component):
         self.invoices = Invoices(prefix)
         self.messages = messages
         self.rows: list[Params] = []  # the page's messages, written by `flush`
-        self.members: dict[str, dict[str, Member]] = {}  # by company, until the directory changes
+        self.members: dict[
+            str, dict[str, Recipient]
+        ] = {}  # by company, until the directory changes
 
     def prepare(self, tx: Tx, events: Sequence[EventRecord]) -> None:
         self.invoices.prepare(tx, events)
@@ -139,16 +141,16 @@ class Notifications(Component):
         members = self._members(tx, company)
         self._add(e, kind, sorted(n for n, m in members.items() if m.receives(kind, account)))
 
-    def _members(self, tx: Tx, company: str) -> dict[str, Member]:
+    def _members(self, tx: Tx, company: str) -> dict[str, Recipient]:
         """The company's current members as of the event: one query per company until the
         directory changes (one per account and kind before: a tenth of catch-up; issue 4)."""
         if company not in self.members:
-            found: dict[str, Member] = {}
+            found: dict[str, Recipient] = {}
             rows = self.all(tx, self.directory.members_sql(), (company,))
             for login, role, *wants, account in rows:  # a row per granted account
                 if login not in found:
                     kinds = frozenset(k for k, w in zip(PREFS, wants, strict=True) if w)
-                    found[login] = Member(role, kinds, set())
+                    found[login] = Recipient(role, kinds, set())
                 if account is not None:
                     found[login].accounts.add(account)
             self.members[company] = found
