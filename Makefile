@@ -40,6 +40,11 @@ typecheck: $(STAMP)
 
 check: lint typecheck
 
+# Dead code (issue 19): what vulture is sure of; tests/unit/test_dead_code.py runs the same.
+.PHONY: deadcode
+deadcode: $(STAMP)
+	$(BIN)/vulture --min-confidence 80 $(wildcard domain store projections api vulture_whitelist.py)
+
 # The console's browser tests drive Debian's Chromium: installed once, when missing (root here).
 CHROMIUM := /usr/bin/chromium
 $(CHROMIUM):

@@ -26,7 +26,7 @@ from domain.user import ERASED
 from projections.audit.chain import Signer, new_private_pem
 from projections.audit.checkpoints import seal, verify_store
 from projections.audit.explain import explain
-from projections.audit.export import Format, Scope, write_export
+from projections.audit.export import ExportScope, Format, write_export
 from projections.audit.privacy import PrivateBillingCenter
 from projections.audit.records import AuditLog
 from projections.audit.replay import replay
@@ -95,7 +95,7 @@ def export_command(
     """C3: write events.FORMAT, manifest.json and public-key.pem to --out."""
     if fmt not in ("jsonl", "csv"):
         raise typer.BadParameter("--format is jsonl or csv")
-    scope = Scope(company, instant(from_) if from_ else None, instant(to) if to else None)
+    scope = ExportScope(company, instant(from_) if from_ else None, instant(to) if to else None)
     with service() as (settings, app):
         key = signer(settings)
         seal(app.recorder, app.side_store, key)  # the store's own checkpoint, as it goes

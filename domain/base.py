@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import date
 from typing import Any, Self
 
 from eventsourcing.domain import Aggregate
@@ -63,8 +62,3 @@ class BillingAggregate(Aggregate):
     @classmethod
     def _create(cls, event_class: Any, **kwargs: Any) -> Self:
         return super()._create(event_class, **_stamped(kwargs))
-
-
-def iso(day: date) -> str:
-    """Calendar dates travel in events as `YYYY-MM-DD` strings."""
-    return day.isoformat()

@@ -33,7 +33,7 @@ from store.database import Params, Tx
 
 
 @dataclass
-class Member:
+class Recipient:
     """A current member of a company, as the outbox needs them (R4, R8)."""
 
     role: str
@@ -84,8 +84,10 @@ class OutboxMessages(Component):
         ]
 
 
-class Outbox(Component):
-    """Decides recipients from its own directory and placement, writes `outbox_messages`."""
+class Notifications(Component):
+    """The outbox projection: decides who receives which notification, from its own directory
+    and placement, and writes the rows to `outbox_messages` (issue 19: named for what it does;
+    `api.mail.outbox.DeliveryQueue` is how the sender drains those rows)."""
 
     def __init__(self, prefix: str, messages: OutboxMessages) -> None:
         super().__init__(prefix)
@@ -93,7 +95,9 @@ class Outbox(Component):
         self.invoices = Invoices(prefix)
         self.messages = messages
         self.rows: list[Params] = []  # the page's messages, written by `flush`
-        self.members: dict[str, dict[str, Member]] = {}  # by company, until the directory changes
+        self.members: dict[
+            str, dict[str, Recipient]
+        ] = {}  # by company, until the directory changes
 
     def prepare(self, tx: Tx, events: Sequence[EventRecord]) -> None:
         self.invoices.prepare(tx, events)
@@ -137,16 +141,16 @@ class Outbox(Component):
         members = self._members(tx, company)
         self._add(e, kind, sorted(n for n, m in members.items() if m.receives(kind, account)))
 
-    def _members(self, tx: Tx, company: str) -> dict[str, Member]:
+    def _members(self, tx: Tx, company: str) -> dict[str, Recipient]:
         """The company's current members as of the event: one query per company until the
         directory changes (one per account and kind before: a tenth of catch-up; issue 4)."""
         if company not in self.members:
-            found: dict[str, Member] = {}
+            found: dict[str, Recipient] = {}
             rows = self.all(tx, self.directory.members_sql(), (company,))
             for login, role, *wants, account in rows:  # a row per granted account
                 if login not in found:
                     kinds = frozenset(k for k, w in zip(PREFS, wants, strict=True) if w)
-                    found[login] = Member(role, kinds, set())
+                    found[login] = Recipient(role, kinds, set())
                 if account is not None:
                     found[login].accounts.add(account)
             self.members[company] = found

@@ -9,12 +9,10 @@ Every read model trails the event store by a little; `position()` is the lowest 
 position all of them have reached, and `wait_for(n, timeout)` implements API.md
 `min_position` (read your own writes).
 
-Entry points (in `projections.runner`):
-- `projections.readmodels.start_projections(settings, app) -> ProjectionsHandle`: follow
-  the store in a background thread of this process (`billing-center serve`), `app` being
-  the process's BillingCenter (for `memory://` the read models live in an in-process
-  SQLite database).
-- `projections.readmodels.open_read_models(settings, app) -> ReadModels`: readers only.
+Entry point: `projections.readmodels.start_projections(settings, app)` follows the store in
+a background thread of this process (`billing-center serve`), `app` being the process's
+BillingCenter (for `memory://` the read models live in an in-process SQLite database); its
+`read_models` answer queries.
 """
 
 from __future__ import annotations
@@ -377,22 +375,3 @@ class StoreSettings(Protocol):
 
     @property
     def database_url(self) -> str: ...
-
-
-class ProjectionsHandle(Protocol):
-    """The runner started inside the API process (`projections.readmodels.start_projections`).
-
-    Wire it into the app lifespan::
-
-        handle = start_projections(settings, billing_center_app)  # thread started
-        reads: ReadModels = handle.read_models
-        ...
-        handle.stop()  # at shutdown: stops the thread, closes connections
-    """
-
-    @property
-    def read_models(self) -> ReadModels: ...
-
-    def stop(self) -> None:
-        """Stop following the store and close the read models' connections."""
-        ...

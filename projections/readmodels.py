@@ -1,5 +1,5 @@
-"""`SqlReadModels`: the `ReadModels` protocol over the live views, and the entry points
-`start_projections` (runner thread in this process) and `open_read_models` (readers only).
+"""`SqlReadModels`: the `ReadModels` protocol over the live views, and the entry point
+`start_projections` (runner thread in this process).
 """
 
 from __future__ import annotations
@@ -258,10 +258,3 @@ def start_projections(
     shutdown.
     """
     return RunningProjections(open_database(settings.database_url), app, names)
-
-
-def open_read_models(settings: StoreSettings, app: Application[UUID]) -> SqlReadModels:
-    """Readers only (another process runs the projections); not for `memory://`."""
-    db = open_database(settings.database_url)
-    ensure_schema(db)
-    return SqlReadModels(db, _head(app))

@@ -46,7 +46,7 @@ from projections.failures import (
     savepoint,
 )
 from projections.invoices import Invoices
-from projections.outbox import Outbox, OutboxMessages
+from projections.outbox import Notifications, OutboxMessages
 from projections.queries import ProjectionFailure
 from projections.trail import Audit
 from store.database import Database, PostgresDatabase, Tx
@@ -78,7 +78,7 @@ PROJECTIONS: dict[str, Projection] = {
         Projection("accounts", Accounts),
         Projection("invoices", Invoices),
         Projection("audit", Audit),
-        Projection("outbox", lambda prefix: Outbox(prefix, MESSAGES), viewed=False),
+        Projection("outbox", lambda prefix: Notifications(prefix, MESSAGES), viewed=False),
     )
 }
 
@@ -88,12 +88,6 @@ class RowsRecorder(Protocol):
     """A recorder that reads the notification log as plain rows."""
 
     def notification_rows(self, after: int, limit: int) -> list[Row]: ...
-
-
-class StoreReader(Application[UUID]):
-    """Reads the BillingCenter application's notification log (no commands, no keys)."""
-
-    name = "BillingCenter"
 
 
 # --- tracking ------------------------------------------------------------------------------
@@ -135,7 +129,7 @@ def _views(tx: Tx, projection: Projection, generation: int) -> None:
 
 
 def _tables(component: Component) -> list[str]:
-    if isinstance(component, Outbox):
+    if isinstance(component, Notifications):
         return [*component.directory.tables, *component.invoices.tables]
     return list(component.tables)
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 from uuid import UUID
 
-from api.mail.message import Facts, Invoice
+from api.mail.message import Facts, MailedInvoice
 from domain.application import BillingCenter
 from domain.errors import NotFound
 from domain.invoice import Invoice as InvoiceAggregate
@@ -52,8 +52,8 @@ class StoreFacts:
         return self.app.mapper.to_domain_event(found[0])
 
 
-def _invoice(invoice: InvoiceAggregate) -> Invoice:
-    return Invoice(
+def _invoice(invoice: InvoiceAggregate) -> MailedInvoice:
+    return MailedInvoice(
         invoice_id=str(invoice.id),
         invoice_number=invoice.invoice_number,
         account=invoice.account,

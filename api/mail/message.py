@@ -22,7 +22,7 @@ PRODUCT = "Billing Center"
 
 
 @dataclass(frozen=True)
-class Invoice:
+class MailedInvoice:
     """What an e-mail says of the invoice."""
 
     invoice_id: str
@@ -40,7 +40,7 @@ class Facts:
 
     email: str
     name: str
-    invoice: Invoice
+    invoice: MailedInvoice
     headline: str
     details: tuple[tuple[str, str], ...]
 

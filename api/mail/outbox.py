@@ -26,8 +26,9 @@ def key_of(message: OutboxMessage) -> Key:
     return (message.position, message.recipient, message.kind)
 
 
-class Outbox(Protocol):
-    """The notification outbox as the mail sender uses it."""
+class DeliveryQueue(Protocol):
+    """The notification outbox as the mail sender drains it: claim rows under a lease, settle
+    them, or give them back (issue 19: `projections.outbox.Notifications` writes the rows)."""
 
     def claim(self, owner: str, limit: int, now: datetime, lease: timedelta) -> list[OutboxMessage]:
         """Up to `limit` unsettled rows nobody holds at `now`, in event order, held for `lease`."""

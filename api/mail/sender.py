@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from api.mail.facts import FactSource
 from api.mail.message import compose, message_id
-from api.mail.outbox import Outbox
+from api.mail.outbox import DeliveryQueue
 from api.mail.transport import PermanentFailure, Session, TransientFailure, Transport
 from projections.queries import OutboxMessage
 
@@ -35,7 +35,7 @@ def utc_now() -> datetime:
 
 
 @dataclass
-class Backoff:
+class DeliveryBackoff:
     """Waits that double from `first` up to `ceiling` while failures last."""
 
     first: float = 1.0
@@ -57,7 +57,7 @@ class MailSender:
 
     def __init__(
         self,
-        outbox: Outbox,
+        outbox: DeliveryQueue,
         facts: FactSource,
         transport: Transport,
         *,
@@ -108,10 +108,13 @@ class MailSender:
         return total
 
     def run(
-        self, stop: threading.Event, idle: float = IDLE_SECONDS, backoff: Backoff | None = None
+        self,
+        stop: threading.Event,
+        idle: float = IDLE_SECONDS,
+        backoff: DeliveryBackoff | None = None,
     ) -> None:
         """Drain, then poll every `idle` seconds, until `stop` is set; back off on failures."""
-        backoff = backoff or Backoff()
+        backoff = backoff or DeliveryBackoff()
         while not stop.is_set():
             try:
                 self.drain()
@@ -132,7 +135,7 @@ class SenderThread:
     """The sender as a daemon thread of the API process (or of `billing-center mail run`)."""
 
     def __init__(
-        self, sender: MailSender, idle: float = IDLE_SECONDS, backoff: Backoff | None = None
+        self, sender: MailSender, idle: float = IDLE_SECONDS, backoff: DeliveryBackoff | None = None
     ) -> None:
         self.sender = sender
         self._stop = threading.Event()

@@ -47,7 +47,7 @@ def events_file(fmt: Format) -> str:
 
 
 @dataclass(frozen=True)
-class Scope:
+class ExportScope:
     """What an export covers: one company or all, in a period (bounds included)."""
 
     company_id: str | None = None
@@ -113,7 +113,7 @@ class ChainedWriter:
         self._digest.update(data)
         return data
 
-    def manifest(self, scope: Scope, signer: Signer) -> dict[str, Any]:
+    def manifest(self, scope: ExportScope, signer: Signer) -> dict[str, Any]:
         """The signed manifest of what was written."""
         body: dict[str, Any] = {
             "format": self.fmt,
@@ -158,7 +158,7 @@ def write_export(
     signer: Signer,
     *,
     fmt: Format = "jsonl",
-    scope: Scope | None = None,
+    scope: ExportScope | None = None,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Write an export folder; its manifest."""
@@ -170,7 +170,7 @@ def write_export(
             file.write(chunk)
             if progress and writer.last is not None:
                 progress(writer.last)
-    manifest = writer.manifest(scope or Scope(), signer)
+    manifest = writer.manifest(scope or ExportScope(), signer)
     (out / MANIFEST).write_bytes(_pretty(manifest))
     (out / PUBLIC_KEY).write_bytes(signer.public_pem())
     return manifest
@@ -200,7 +200,7 @@ class _Sink(io.RawIOBase):
 
 
 def zipped_export(
-    records: Iterable[Exportable], signer: Signer, *, fmt: Format, scope: Scope
+    records: Iterable[Exportable], signer: Signer, *, fmt: Format, scope: ExportScope
 ) -> Iterator[bytes]:
     """The export folder as a zip, streamed chunk by chunk (constant memory)."""
     sink = _Sink()

@@ -38,7 +38,7 @@ class Verdict:
 
 
 @dataclass(frozen=True)
-class Line:
+class ExportLine:
     """One record as read back: its number in the file, fields, and stated links."""
 
     number: int
@@ -161,7 +161,7 @@ def _raw_lines(path: Path, digest: Any) -> Iterator[bytes]:
         yield b""
 
 
-def _walk(lines: Iterator[Line], verdict: Verdict) -> bytes:
+def _walk(lines: Iterator[ExportLine], verdict: Verdict) -> bytes:
     expected, before, last_position = GENESIS, GENESIS, -1
     current = next(lines, None)
     while current is not None:
@@ -180,7 +180,11 @@ def _walk(lines: Iterator[Line], verdict: Verdict) -> bytes:
 
 
 def _misfit(
-    line: Line, following: Line | None, expected: bytes, before: bytes, last_position: int
+    line: ExportLine,
+    following: ExportLine | None,
+    expected: bytes,
+    before: bytes,
+    last_position: int,
 ) -> str:
     """Why a record whose own link holds does not follow the one before it."""
     if line.chain == expected:
@@ -196,7 +200,7 @@ def _misfit(
     return f"a record was dropped before {line.label()}"
 
 
-def list_lines(path: Path, fmt: str, digest: Any) -> Iterator[Line]:
+def list_lines(path: Path, fmt: str, digest: Any) -> Iterator[ExportLine]:
     """The records of an events file, one at a time, feeding `digest` with its bytes."""
     with path.open("rb") as raw:
         if fmt == "csv":
@@ -207,28 +211,28 @@ def list_lines(path: Path, fmt: str, digest: Any) -> Iterator[Line]:
                 yield _jsonl_line(number, data)
 
 
-def _jsonl_line(number: int, data: bytes) -> Line:
+def _jsonl_line(number: int, data: bytes) -> ExportLine:
     try:
         fields = orjson.loads(data)
         prev, chain = bytes.fromhex(fields.pop("prev")), bytes.fromhex(fields.pop("chain"))
     except (orjson.JSONDecodeError, KeyError, ValueError, TypeError, AttributeError):
-        return Line(number, None, b"", b"")
-    return Line(number, fields, prev, chain)
+        return ExportLine(number, None, b"", b"")
+    return ExportLine(number, fields, prev, chain)
 
 
-def _csv_lines(raw: Any, digest: Any) -> Iterator[Line]:
+def _csv_lines(raw: Any, digest: Any) -> Iterator[ExportLine]:
     text = io.TextIOWrapper(
         io.BufferedReader(_Digesting(raw, digest)), encoding="utf-8", newline=""
     )
     rows = csv.reader(text)
     if next(rows, None) != list(COLUMNS):
-        yield Line(0, None, b"", b"")
+        yield ExportLine(0, None, b"", b"")
         return
     for number, row in enumerate(rows, start=1):
         yield _csv_line(number, row)
 
 
-def _csv_line(number: int, row: list[str]) -> Line:
+def _csv_line(number: int, row: list[str]) -> ExportLine:
     try:
         values = dict(zip(COLUMNS, map(restored, row), strict=True))
         fields: dict[str, Any] = {k: values[k] for k in COLUMNS[:-3]}
@@ -238,8 +242,8 @@ def _csv_line(number: int, row: list[str]) -> Line:
         fields["payload"] = orjson.loads(values["payload"])
         prev, chain = bytes.fromhex(values["prev"]), bytes.fromhex(values["chain"])
     except (ValueError, orjson.JSONDecodeError):
-        return Line(number, None, b"", b"")
-    return Line(number, fields, prev, chain)
+        return ExportLine(number, None, b"", b"")
+    return ExportLine(number, fields, prev, chain)
 
 
 class _Digesting(io.RawIOBase):

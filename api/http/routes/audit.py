@@ -21,8 +21,7 @@ from domain.caller import Caller, Scope
 from domain.errors import NotFound
 from projections.audit.chain import Signer, new_private_pem
 from projections.audit.explain import explain
-from projections.audit.export import Scope as ExportScope
-from projections.audit.export import zipped_export
+from projections.audit.export import ExportScope, zipped_export
 from projections.audit.records import AuditLog
 from projections.audit.timetravel import company_as_of
 from projections.queries import DEFAULT_LIMIT, MAX_LIMIT

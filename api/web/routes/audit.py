@@ -15,8 +15,7 @@ from domain.caller import Scope
 from domain.errors import InvalidInput, NotFound
 from projections.audit.chain import Signer, new_private_pem
 from projections.audit.explain import explain
-from projections.audit.export import Format, zipped_export
-from projections.audit.export import Scope as ExportScope
+from projections.audit.export import ExportScope, Format, zipped_export
 from projections.audit.records import AuditLog
 from projections.audit.timetravel import company_as_of
 from store.keys import load_or_create_export_key

@@ -12,9 +12,9 @@ from email.message import EmailMessage
 
 import pytest
 
-from api.mail.message import Facts, Invoice
+from api.mail.message import Facts, MailedInvoice
 from api.mail.outbox import MemoryOutbox
-from api.mail.sender import Backoff, MailSender, SenderThread
+from api.mail.sender import DeliveryBackoff, MailSender, SenderThread
 from api.mail.transport import Session, SmtpConfig, SmtpTransport
 from projections.queries import OutboxMessage
 from tests.integration.mail.smtp import SmtpServer, eventually
@@ -26,7 +26,7 @@ class KnownFacts:
     """Every recipient is `<login>@acme.test`; the invoice is always the same."""
 
     def facts(self, row: OutboxMessage) -> Facts | None:
-        invoice = Invoice(
+        invoice = MailedInvoice(
             row.subject_id,
             "INV-1",
             "US-A00001",
@@ -96,7 +96,7 @@ def test_a_drained_outbox_sends_nothing_more(smtp: SmtpServer) -> None:
 def test_a_server_that_refuses_then_recovers_gets_each_message_once(smtp: SmtpServer) -> None:
     smtp.inbox.refusing = 4  # 451 to the first four deliveries
     outbox = outbox_of(rows(3))
-    thread = SenderThread(sender(outbox, smtp), idle=0.02, backoff=Backoff(first=0.02))
+    thread = SenderThread(sender(outbox, smtp), idle=0.02, backoff=DeliveryBackoff(first=0.02))
     try:
         eventually(lambda: len(smtp.inbox.received) == 3)
     finally:
@@ -108,7 +108,7 @@ def test_a_server_that_refuses_then_recovers_gets_each_message_once(smtp: SmtpSe
 def test_a_server_that_is_down_then_comes_up_gets_each_message_once() -> None:
     server = SmtpServer()  # not started: connections are refused
     outbox = outbox_of(rows(3))
-    backoff = Backoff(first=0.05)
+    backoff = DeliveryBackoff(first=0.05)
     thread = SenderThread(sender(outbox, server), idle=0.02, backoff=backoff)
     try:
         eventually(lambda: backoff.failures >= 2)  # refused twice, backing off
@@ -121,7 +121,7 @@ def test_a_server_that_is_down_then_comes_up_gets_each_message_once() -> None:
 
 
 def test_backoff_doubles_up_to_its_ceiling_and_resets() -> None:
-    backoff = Backoff(first=1, ceiling=5)
+    backoff = DeliveryBackoff(first=1, ceiling=5)
     assert [backoff.next() for _ in range(5)] == [1, 2, 4, 5, 5]
     backoff.reset()
     assert backoff.next() == 1

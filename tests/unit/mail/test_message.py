@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from api.mail.message import Facts, Invoice, compose, message_id
+from api.mail.message import Facts, MailedInvoice, compose, message_id
 from api.mail.transport import DirectoryTransport, SmtpConfig
 from projections.queries import OutboxMessage
 
@@ -14,7 +14,9 @@ ROW = OutboxMessage(42, "bob", "PAYMENT_RECEIVED", "inv-1", datetime(2025, 6, 15
 FACTS = Facts(
     "bob@acme.test",
     "Bob <b>",
-    Invoice("inv-1", "INV-7", "US-A00001", "USD", Decimal("1200"), Decimal(0), date(2025, 7, 1)),
+    MailedInvoice(
+        "inv-1", "INV-7", "US-A00001", "USD", Decimal("1200"), Decimal(0), date(2025, 7, 1)
+    ),
     "Invoice INV-7 was paid.",
     (("Confirmation number", "BC0011223344"),),
 )
