@@ -16,7 +16,7 @@ import pytest
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
-from api.http.schemas import InvoiceOut, Page
+from api.schemas import InvoiceOut, Page
 from tests.e2e.http import As, World
 
 LIST_FIELDS = tuple(InvoiceOut.model_fields)

@@ -11,7 +11,7 @@ from api import usecases
 from api.http.deps import App, CurrentCaller, Page, Reads, written
 from api.http.paging import in_pages
 from api.http.responses import COMMON, READ, WRITE
-from api.http.schemas import (
+from api.schemas import (
     AccountAdded,
     AccountOut,
     AccountRef,
@@ -22,8 +22,8 @@ from api.http.schemas import (
     Reenrollment,
     Unenrollment,
 )
-from api.http.schemas import Page as PageOf
-from api.http.translate import account_out, account_request, keys
+from api.schemas import Page as PageOf
+from api.translate import account_out, account_request, keys
 from domain.values import AccountKey
 
 router = APIRouter(prefix="/v1/companies/{cid}", tags=["accounts"], responses=COMMON)

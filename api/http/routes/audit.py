@@ -14,7 +14,7 @@ from fastapi.responses import StreamingResponse
 
 from api.http.deps import App, CurrentCaller
 from api.http.responses import COMMON
-from api.http.schemas import INSTANTS, Instant
+from api.schemas import INSTANTS, Instant
 from api.settings import Settings
 from domain.application import BillingCenter
 from domain.caller import Caller, Scope

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response
 from api import usecases
 from api.http.deps import App, CurrentCaller, Reads, written
 from api.http.responses import COMMON, READ, WRITE
-from api.http.schemas import (
+from api.schemas import (
     CompanyChanged,
     CompanyCreated,
     CompanyDetails,
@@ -18,7 +18,7 @@ from api.http.schemas import (
     HandOver,
     TitleHandedOver,
 )
-from api.http.translate import account_request
+from api.translate import account_request
 
 router = APIRouter(prefix="/v1/companies", tags=["companies"], responses=COMMON)
 

@@ -22,7 +22,7 @@ from api.http.deps import (
     written,
 )
 from api.http.responses import COMMON, READ, WRITE
-from api.http.schemas import (
+from api.schemas import (
     AdjustmentCreated,
     AdjustmentIn,
     Decision,
@@ -34,8 +34,8 @@ from api.http.schemas import (
     PaymentCreated,
     PaymentIn,
 )
-from api.http.schemas import Page as PageOf
-from api.http.translate import invoice_detail_out, invoice_page
+from api.schemas import Page as PageOf
+from api.translate import invoice_detail_out, invoice_page
 from domain.invoice import Bill, Line
 from projections.queries import DEFAULT_LIMIT, SectionName
 

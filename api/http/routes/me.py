@@ -7,7 +7,7 @@ from fastapi import APIRouter, Response
 from api import usecases
 from api.http.deps import App, CurrentCaller, Reads, written
 from api.http.responses import COMMON, READ, WRITE
-from api.http.schemas import AccountRef, Me, MyCompany, Preferences, PreferencesChanged
+from api.schemas import AccountRef, Me, MyCompany, Preferences, PreferencesChanged
 from domain.values import Notification
 
 router = APIRouter(prefix="/v1/me", tags=["me"], responses=COMMON)

@@ -11,14 +11,14 @@ from api import usecases
 from api.http.deps import App, CurrentCaller, Page, Reads, written
 from api.http.paging import in_pages
 from api.http.responses import COMMON, READ, WRITE
-from api.http.schemas import (
+from api.schemas import (
     DefaultChanged,
     NewPaymentMethod,
     PaymentMethodCreated,
     PaymentMethodOut,
 )
-from api.http.schemas import Page as PageOf
-from api.http.translate import method_out
+from api.schemas import Page as PageOf
+from api.translate import method_out
 from domain.application import BankAccount
 
 router = APIRouter(

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query, Response
 from api import usecases
 from api.http.deps import App, CurrentCaller, Page, Reads, written
 from api.http.responses import COMMON, READ, WRITE
-from api.http.schemas import (
+from api.schemas import (
     LOGIN_SHOWN,
     AccountRef,
     DomainRule,
@@ -22,8 +22,8 @@ from api.http.schemas import (
     UserCreated,
     UserOut,
 )
-from api.http.schemas import Page as PageOf
-from api.http.translate import keys, user_out
+from api.schemas import Page as PageOf
+from api.translate import keys, user_out
 from domain.application import Membership
 from domain.text import login as login_rule
 

@@ -6,8 +6,8 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from api import usecases
-from api.http.schemas import AutopayIn, NewAccount, Reenrollment, Unenrollment
-from api.http.translate import account_request
+from api.schemas import AutopayIn, NewAccount, Reenrollment, Unenrollment
+from api.translate import account_request
 from api.web.errors import shown
 from api.web.routes.common import (
     Ctx,

@@ -7,7 +7,7 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from api import usecases
-from api.http.schemas import Grants, HandOver, NewUser, RoleIn
+from api.schemas import Grants, HandOver, NewUser, RoleIn
 from api.web.errors import shown
 from api.web.routes.common import (
     Ctx,

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from api.http.schemas import AccountRef
+from api.schemas import AccountRef
 from api.web.errors import ConsoleRoute
 from api.web.session import CSRF_FIELD, check_csrf, check_origin
 from api.web.templating import Console, Member, console_reading, redirect

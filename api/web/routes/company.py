@@ -6,7 +6,7 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from api import usecases
-from api.http.schemas import CompanyDetails, NewPaymentMethod
+from api.schemas import CompanyDetails, NewPaymentMethod
 from api.web.errors import shown
 from api.web.routes.common import (
     Ctx,

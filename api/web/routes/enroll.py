@@ -8,8 +8,8 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from api import usecases
-from api.http.schemas import Enrollment
-from api.http.translate import account_request
+from api.schemas import Enrollment
+from api.translate import account_request
 from api.web.routes.common import (
     Ctx,
     Posted,

@@ -15,7 +15,7 @@ from api.documents.csv_export import csv_chunks
 from api.documents.names import content_disposition
 from api.documents.printing import printed_invoice
 from api.documents.rendering import PdfRenderer
-from api.http.schemas import AdjustmentIn, PaymentIn
+from api.schemas import AdjustmentIn, PaymentIn
 from api.web.errors import shown
 from api.web.routes.common import (
     Ctx,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.responses import Response
 
 from api import usecases
-from api.http.schemas import Preferences
+from api.schemas import Preferences
 from api.web.errors import shown
 from api.web.routes.common import Ctx, Posted, attempt, back, console_router, member_of
 from api.web.templating import Console, render

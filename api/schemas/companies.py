@@ -8,8 +8,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from api.http.schemas.accounts import NewAccount
-from api.http.schemas.values import (
+from api.schemas.accounts import NewAccount
+from api.schemas.values import (
     Address,
     BankCode,
     CompanyName,

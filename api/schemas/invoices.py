@@ -9,8 +9,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.http.schemas.accounts import AccountRef
-from api.http.schemas.values import (
+from api.schemas.accounts import AccountRef
+from api.schemas.values import (
     Amount,
     Currency,
     Day,

@@ -9,7 +9,7 @@ from decimal import Decimal
 import orjson
 from fastapi import Response
 
-from api.http.schemas import (
+from api.schemas import (
     AccountOut,
     AccountRef,
     AdjustmentOut,

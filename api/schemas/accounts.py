@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from api.http.schemas.values import (
+from api.schemas.values import (
     Amount,
     Day,
     In,

@@ -2,10 +2,10 @@
 module had grown past 600 lines): `values` (the bounded field types every body is made of),
 `accounts`, `companies` (with payment methods), `users` and `invoices`.
 
-Every name is re-exported here, so `from api.http.schemas import NewUser` works as before.
+Every name is re-exported here, so `from api.schemas import NewUser` works as before.
 """
 
-from api.http.schemas.accounts import (
+from api.schemas.accounts import (
     AccountAdded,
     AccountOut,
     AccountRef,
@@ -18,7 +18,7 @@ from api.http.schemas.accounts import (
     Reenrollment,
     Unenrollment,
 )
-from api.http.schemas.companies import (
+from api.schemas.companies import (
     CompanyChanged,
     CompanyCreated,
     CompanyDetails,
@@ -31,7 +31,7 @@ from api.http.schemas.companies import (
     PaymentMethodOut,
     TitleHandedOver,
 )
-from api.http.schemas.invoices import (
+from api.schemas.invoices import (
     AdjustmentCreated,
     AdjustmentIn,
     AdjustmentOut,
@@ -49,7 +49,7 @@ from api.http.schemas.invoices import (
     PaymentIn,
     PaymentOut,
 )
-from api.http.schemas.users import (
+from api.schemas.users import (
     Grants,
     Me,
     MyCompany,
@@ -62,7 +62,7 @@ from api.http.schemas.users import (
     UserCreated,
     UserOut,
 )
-from api.http.schemas.values import (
+from api.schemas.values import (
     AMOUNT_PATTERN,
     DAYS,
     INSTANTS,

@@ -8,8 +8,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.http.schemas.accounts import AccountRef
-from api.http.schemas.values import Email, In, Login, Name
+from api.schemas.accounts import AccountRef
+from api.schemas.values import Email, In, Login, Name
 from domain.values import Role
 
 
