@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import ClassVar
 from uuid import UUID
 
-from projections.base import Component
+from projections.base import Projection
 from projections.events import EventRecord
 from projections.queries import AccountView, AutopayView
 from store.database import Tx
@@ -26,7 +26,7 @@ def instant(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
 
 
-class Accounts(Component):
+class Accounts(Projection):
     """Accounts by aggregate, with intervals `(start, end)` in the account's own sequence."""
 
     tables: ClassVar[dict[str, str]] = {
@@ -45,15 +45,16 @@ class Accounts(Component):
     def on_AccountRegistered(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         country, number = e.data["country"], e.data["number"]
         self.memo[e.key] = f"{country}-{number}"
-        self.later(
+        self.defer(
             tx,
+            "accounts",
             "INSERT INTO @accounts VALUES (?, ?, ?, ?, NULL, NULL, NULL, 0, NULL, NULL, NULL)",
             (e.key, f"{country}-{number}", country, number),
             key=e.key,
         )
 
     def prepare(self, tx: Tx, events: Sequence[EventRecord]) -> None:
-        """The page's accounts' numbers, in one query (writes are queued: see `later`)."""
+        """The page's accounts' numbers, in one query (writes are deferred: see `defer`)."""
         ids = sorted({e.key for e in events if e.type in _CHANGES})
         rows = self.all_in(
             tx, "SELECT aggregate_id, account FROM @accounts WHERE aggregate_id IN", ids
@@ -69,15 +70,17 @@ class Accounts(Component):
 
     def on_AccountEnrolled(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         business = (e.data["line_of_business"], e.data["account_type"])
-        self.later(
+        self.defer(
             tx,
+            "accounts",
             "UPDATE @accounts SET line_of_business = ?, account_type = ? WHERE aggregate_id = ?",
             (*business, e.key),
             key=e.key,
         )
         # Each company keeps its own enrollment's business: a later holder's is not its own.
-        self.later(
+        self.defer(
             tx,
+            "enrollments",
             "INSERT INTO @enrollments VALUES (?, ?, ?, ?) ON CONFLICT (account, company_id) "
             "DO UPDATE SET line_of_business = excluded.line_of_business, "
             "account_type = excluded.account_type",
@@ -88,25 +91,32 @@ class Accounts(Component):
 
     def on_AccountReenrolled(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         cid = e.data["company_id"]
-        self.later(
+        self.defer(
             tx,
+            "accounts",
             "UPDATE @accounts SET holder = ?, enrolled = 1 WHERE aggregate_id = ?",
             (cid, e.key),
             key=e.key,
         )
-        self.later(
+        self.defer(
             tx,
+            "intervals",
             "INSERT INTO @intervals VALUES (?, ?, ?, NULL, ?, NULL)",
             (self._account(tx, e), e.version, cid, instant(e.recorded_at)),
             key=e.key,  # one account per aggregate
         )
 
     def on_AccountUnenrolled(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
-        self.later(
-            tx, "UPDATE @accounts SET enrolled = 0 WHERE aggregate_id = ?", (e.key,), key=e.key
-        )
-        self.later(
+        self.defer(
             tx,
+            "accounts",
+            "UPDATE @accounts SET enrolled = 0 WHERE aggregate_id = ?",
+            (e.key,),
+            key=e.key,
+        )
+        self.defer(
+            tx,
+            "intervals",
             "UPDATE @intervals SET end_version = ?, ended_at = ? "
             "WHERE account = ? AND end_version IS NULL",
             (e.version, instant(e.recorded_at), self._account(tx, e)),
@@ -114,8 +124,9 @@ class Accounts(Component):
         )
 
     def on_AutomaticPaymentSetUp(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
-        self.later(
+        self.defer(
             tx,
+            "accounts",
             "UPDATE @accounts SET autopay_company = holder, autopay_days = ?, autopay_by = ? "
             "WHERE aggregate_id = ?",
             (e.data["days_before_due"], e.data["set_up_by"], e.key),
@@ -123,8 +134,9 @@ class Accounts(Component):
         )
 
     def on_AutomaticPaymentCancelled(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
-        self.later(
+        self.defer(
             tx,
+            "accounts",
             "UPDATE @accounts SET autopay_company = NULL, autopay_days = NULL, autopay_by = NULL "
             "WHERE aggregate_id = ?",
             (e.key,),
@@ -136,7 +148,7 @@ class AccountsView:
     """Queries over the live accounts (`accounts_*`), grants from the live directory."""
 
     def __init__(self, prefix: str = "accounts_", directory: str = "directory_") -> None:
-        self.c = Accounts(prefix)
+        self.projection = Accounts(prefix)
         self.directory = directory
 
     def accounts(
@@ -156,7 +168,7 @@ class AccountsView:
         # The company's own enrollment's business (the account row's for a read model
         # built before `enrollments` existed); ENROLLED only where it holds the account now;
         # paper invoices while no company holds it (A4, A5).
-        rows = self.c.all(
+        rows = self.projection.all(
             tx,
             "SELECT a.country, a.number, COALESCE(e.line_of_business, a.line_of_business), "
             "CASE WHEN e.account IS NULL THEN a.account_type ELSE e.account_type END, "
@@ -184,7 +196,7 @@ class AccountsView:
 
     def intervals(self, tx: Tx, company_id: UUID) -> list[tuple[str, str, str | None]]:
         """The company's enrollment intervals: (account, enrolled at, unenrolled at or None)."""
-        rows = self.c.all(
+        rows = self.projection.all(
             tx,
             "SELECT account, started_at, ended_at FROM @intervals WHERE company_id = ? "
             "ORDER BY account, start_version",

@@ -9,10 +9,10 @@ from typing import ClassVar
 from uuid import UUID
 
 from domain.user import ERASED
-from projections.base import Component, decode_cursor, encode_cursor
+from projections.base import Projection, decode_cursor, encode_cursor
 from projections.events import EventRecord
 from projections.queries import CompanyView, Page, PaymentMethodView, UserView
-from store.database import Tx
+from store.database import Row, Tx
 
 ADMINISTRATOR = "ADMINISTRATOR"
 PREFS = {
@@ -22,7 +22,7 @@ PREFS = {
 }
 
 
-class Directory(Component):
+class Directory(Projection):
     """Who is in which company, with which role and grants (the "what" behind R4, R7, R9)."""
 
     tables: ClassVar[dict[str, str]] = {
@@ -47,8 +47,9 @@ class Directory(Component):
 
     def on_CompanyEnrolled(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         cid, ga = e.key, e.data["general_administrator"]
-        self.later(
+        self.defer(
             tx,
+            "companies",
             "INSERT INTO @companies VALUES (?, ?, '', ?, NULL)",
             (cid, e.data["name"], ga),
             key=cid,
@@ -58,8 +59,9 @@ class Directory(Component):
             self._account(tx, cid, account, e.position)
 
     def _member(self, tx: Tx, cid: str, login: str, role: str) -> None:
-        self.later(
+        self.defer(
             tx,
+            "members",
             "INSERT INTO @members VALUES (?, ?, ?, 0) ON CONFLICT (company_id, login) "
             "DO UPDATE SET role = excluded.role, removed = 0",
             (cid, login, role),
@@ -67,16 +69,18 @@ class Directory(Component):
         )
 
     def _account(self, tx: Tx, cid: str, account: str, position: int) -> None:
-        self.later(
+        self.defer(
             tx,
+            "company_accounts",
             "INSERT INTO @company_accounts VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             (cid, account, position),
             key=cid,
         )
 
     def on_CompanyDetailsChanged(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
-        self.later(
+        self.defer(
             tx,
+            "companies",
             "UPDATE @companies SET name = ?, address = ? WHERE company_id = ?",
             (e.data["name"], e.data["address"], e.key),
             key=e.key,
@@ -85,8 +89,9 @@ class Directory(Component):
     def on_UserAdded(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         cid, login = e.key, e.data["login"]
         self._member(tx, cid, login, e.data["role"])
-        self.later(
+        self.defer(
             tx,
+            "grants",
             "DELETE FROM @grants WHERE company_id = ? AND login = ?",
             (cid, login),
             key=(cid, login),
@@ -95,15 +100,21 @@ class Directory(Component):
 
     def _grant(self, tx: Tx, cid: str, login: str, accounts: list[str]) -> None:
         for account in accounts:
-            self.later(tx, "INSERT INTO @grants VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            self.defer(tx, "grants", "INSERT INTO @grants VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                        (cid, login, account), key=(cid, login))  # fmt: skip
 
     def on_UserRemoved(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         key = (e.key, e.data["login"])
-        self.later(
-            tx, "UPDATE @members SET removed = 1 WHERE company_id = ? AND login = ?", key, key=key
+        self.defer(
+            tx,
+            "members",
+            "UPDATE @members SET removed = 1 WHERE company_id = ? AND login = ?",
+            key,
+            key=key,
         )
-        self.later(tx, "DELETE FROM @grants WHERE company_id = ? AND login = ?", key, key=key)
+        self.defer(
+            tx, "grants", "DELETE FROM @grants WHERE company_id = ? AND login = ?", key, key=key
+        )
 
     def on_RoleChanged(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         self._member(tx, e.key, e.data["login"], e.data["role"])
@@ -113,13 +124,19 @@ class Directory(Component):
 
     def on_AccountAccessRevoked(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         for account in e.data["accounts"]:
-            self.later(tx, "DELETE FROM @grants WHERE company_id = ? AND login = ? AND account = ?",
-                       (e.key, e.data["login"], account), key=(e.key, e.data["login"]))  # fmt: skip
+            self.defer(
+                tx,
+                "grants",
+                "DELETE FROM @grants WHERE company_id = ? AND login = ? AND account = ?",
+                (e.key, e.data["login"], account),
+                key=(e.key, e.data["login"]),
+            )
 
     def on_GeneralAdministratorHandedOver(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         cid, successor = e.key, e.data["successor"]
-        self.later(
+        self.defer(
             tx,
+            "companies",
             "UPDATE @companies SET general_administrator = ? WHERE company_id = ?",
             (successor, cid),
             key=cid,
@@ -131,8 +148,9 @@ class Directory(Component):
 
     def on_PaymentMethodAdded(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         cid, d = e.key, e.data
-        self.later(
+        self.defer(
             tx,
+            "payment_methods",
             "INSERT INTO @payment_methods VALUES (?, ?, ?, ?, ?, ?)",
             (cid, d["payment_method_id"], d["holder"], d["bank_code"], d["last4"], e.position),
             key=cid,
@@ -141,8 +159,9 @@ class Directory(Component):
             self._default(tx, cid, d["payment_method_id"])
 
     def _default(self, tx: Tx, cid: str, method: str | None) -> None:
-        self.later(
+        self.defer(
             tx,
+            "companies",
             "UPDATE @companies SET default_payment_method = ? WHERE company_id = ?",
             (method, cid),
             key=cid,
@@ -153,14 +172,16 @@ class Directory(Component):
 
     def on_PaymentMethodRemoved(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         cid, method = e.key, e.data["payment_method_id"]
-        self.later(
+        self.defer(
             tx,
+            "payment_methods",
             "DELETE FROM @payment_methods WHERE company_id = ? AND payment_method_id = ?",
             (cid, method),
             key=cid,
         )
-        self.later(
+        self.defer(
             tx,
+            "companies",
             "UPDATE @companies SET default_payment_method = NULL "
             "WHERE company_id = ? AND default_payment_method = ?",
             (cid, method),
@@ -170,16 +191,18 @@ class Directory(Component):
     # --- User events ---
 
     def on_UserRegistered(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
-        self.later(
+        self.defer(
             tx,
+            "profiles",
             "INSERT INTO @profiles VALUES (?, ?, NULL, '', '', 1, 1, 1)",
             (e.key, e.data["login"]),
             key=e.key,
         )
 
     def on_UserJoinedCompany(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
-        self.later(
+        self.defer(
             tx,
+            "profiles",
             "UPDATE @profiles SET company_id = ?, email = ?, name = ?, invoice_available = 1, "
             "payment_received = 1, adjustment_updated = 1 WHERE user_id = ?",
             (e.data["company_id"], e.data["email"], e.data["name"], e.key),
@@ -187,13 +210,18 @@ class Directory(Component):
         )
 
     def on_UserLeftCompany(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
-        self.later(
-            tx, "UPDATE @profiles SET company_id = NULL WHERE user_id = ?", (e.key,), key=e.key
+        self.defer(
+            tx,
+            "profiles",
+            "UPDATE @profiles SET company_id = NULL WHERE user_id = ?",
+            (e.key,),
+            key=e.key,
         )
 
     def on_UserProfileChanged(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
-        self.later(
+        self.defer(
             tx,
+            "profiles",
             "UPDATE @profiles SET email = ?, name = ? WHERE user_id = ?",
             (e.data["email"], e.data["name"], e.key),
             key=e.key,
@@ -201,9 +229,10 @@ class Directory(Component):
 
     def on_PersonalDataErased(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         """C4: the profile keeps no name or e-mail of an erased person (nor does the outbox's
-        own copy of the directory, which is this component under another prefix)."""
-        self.later(
+        own copy of the directory, which is this projection under another prefix)."""
+        self.defer(
             tx,
+            "profiles",
             "UPDATE @profiles SET email = '', name = ? WHERE user_id = ?",
             (ERASED, e.key),
             key=e.key,
@@ -212,8 +241,9 @@ class Directory(Component):
     def on_NotificationPreferencesChanged(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         prefs = e.data["preferences"]
         values = [int(bool(prefs.get(kind, True))) for kind in PREFS]
-        self.later(
+        self.defer(
             tx,
+            "profiles",
             "UPDATE @profiles SET invoice_available = ?, payment_received = ?, "
             "adjustment_updated = ? WHERE user_id = ?",
             (*values, e.key),
@@ -222,15 +252,17 @@ class Directory(Component):
 
     # --- queries ---
 
-    def members_sql(self) -> str:
-        """Current members of company ?: login, role, each of PREFS (0/1), one granted
+    def current_members(self, tx: Tx, company: str) -> list[Row]:
+        """Current members of `company`: login, role, each of PREFS (0/1), one granted
         account per row (NULL: none). The outbox derives its recipients from these rows."""
         prefs = ", ".join(f"p.{column}" for column in PREFS.values())
-        return (
+        return self.all(
+            tx,
             f"SELECT m.login, m.role, {prefs}, g.account FROM @members m JOIN @profiles p "
             "ON p.login = m.login AND p.company_id = m.company_id LEFT JOIN @grants g "
             "ON g.company_id = m.company_id AND g.login = m.login "
-            "WHERE m.company_id = ? AND m.removed = 0"
+            "WHERE m.company_id = ? AND m.removed = 0",
+            (company,),
         )
 
 
@@ -238,11 +270,11 @@ class DirectoryView:
     """Queries over the live directory (`directory_*` views)."""
 
     def __init__(self, prefix: str = "directory_") -> None:
-        self.c = Directory(prefix)
+        self.projection = Directory(prefix)
 
     def role(self, tx: Tx, company_id: UUID, login: str) -> str | None:
         """The role of a current member, or None."""
-        row = self.c.one(
+        row = self.projection.one(
             tx,
             "SELECT role FROM @members WHERE company_id = ? AND login = ? AND removed = 0",
             (str(company_id), login),
@@ -251,14 +283,14 @@ class DirectoryView:
 
     def company(self, tx: Tx, company_id: UUID) -> CompanyView | None:
         cid = str(company_id)
-        row = self.c.one(
+        row = self.projection.one(
             tx,
             "SELECT name, address, general_administrator FROM @companies WHERE company_id = ?",
             (cid,),
         )
         if row is None:
             return None
-        accounts = self.c.all(
+        accounts = self.projection.all(
             tx,
             "SELECT account FROM @company_accounts WHERE company_id = ? ORDER BY position, account",
             (cid,),
@@ -266,7 +298,7 @@ class DirectoryView:
         return CompanyView(company_id, row[0], row[1], row[2], tuple(a for (a,) in accounts))
 
     def company_of(self, tx: Tx, login: str) -> UUID | None:
-        row = self.c.one(tx, "SELECT company_id FROM @profiles WHERE login = ?", (login,))
+        row = self.projection.one(tx, "SELECT company_id FROM @profiles WHERE login = ?", (login,))
         return UUID(row[0]) if row and row[0] else None
 
     def users(
@@ -279,7 +311,7 @@ class DirectoryView:
     ) -> Page[UserView]:
         after = decode_cursor(cursor, 1)[0] if cursor else ""
         rows = (
-            self.c.all(
+            self.projection.all(
                 tx,
                 "SELECT m.login FROM @members m WHERE m.company_id = ? AND m.removed = 0 "
                 "AND m.login > ? ORDER BY m.login",
@@ -301,7 +333,7 @@ class DirectoryView:
 
     def user(self, tx: Tx, company_id: UUID, login: str) -> UserView | None:
         cid = str(company_id)
-        row = self.c.one(
+        row = self.projection.one(
             tx,
             "SELECT m.role, p.email, p.name, c.general_administrator FROM @members m "
             "JOIN @companies c ON c.company_id = m.company_id "
@@ -311,7 +343,7 @@ class DirectoryView:
         )
         if row is None:
             return None
-        grants = self.c.all(
+        grants = self.projection.all(
             tx,
             "SELECT account FROM @grants WHERE company_id = ? AND login = ? ORDER BY account",
             (cid, login),
@@ -326,7 +358,7 @@ class DirectoryView:
         )
 
     def payment_methods(self, tx: Tx, company_id: UUID) -> list[PaymentMethodView]:
-        rows = self.c.all(
+        rows = self.projection.all(
             tx,
             "SELECT pm.payment_method_id, pm.holder, pm.bank_code, pm.last4, "
             "c.default_payment_method FROM @payment_methods pm JOIN @companies c "

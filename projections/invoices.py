@@ -22,7 +22,7 @@ from uuid import UUID
 import orjson
 
 from domain.visibility import history_cutoff
-from projections.base import Component, decode_cursor, encode_cursor
+from projections.base import Projection, decode_cursor, encode_cursor
 from projections.events import EventRecord
 from projections.queries import (
     AdjustmentView,
@@ -78,7 +78,7 @@ def _json(detail: dict[str, Any]) -> str:
     return orjson.dumps(detail, default=str).decode()
 
 
-class Invoices(Component):
+class Invoices(Projection):
     """Invoices with their placement, and the accounts' holder and enrollment state."""
 
     tables: ClassVar[dict[str, str]] = {
@@ -128,7 +128,7 @@ class Invoices(Component):
             self.memo["state", aggregate] = (account, holder)
             self.memo["holding", account] = (holder, int(enrolled))
 
-    def flush(self, tx: Tx) -> None:
+    def finish_page(self, tx: Tx) -> None:
         """The page's new invoices in one batch, then the changed ones in another."""
         inserted = [
             (
@@ -143,8 +143,8 @@ class Invoices(Component):
             for key, row in self.new.items()
             for i in (self.page[key],)
         ]
-        self.settle(tx)  # the queued set-based UPDATEs only meet the invoices of earlier pages
-        tx.copy(self.q("@invoices"), _INVOICE_COLUMNS, inserted)
+        self.flush(tx)  # the deferred set-based UPDATEs only meet the invoices of earlier pages
+        tx.copy(self.prefixed("@invoices"), _INVOICE_COLUMNS, inserted)
         updated = [
             (str(i.balance), i.status, _json(i.detail), str(key))
             for key in sorted(self.changed - self.new.keys())
@@ -162,7 +162,7 @@ class Invoices(Component):
 
     def _moved(self, account: str, company: str, to: tuple[str | None, str | None]) -> None:
         """The set-based UPDATE below, on the page's invoices (those not written yet too);
-        the queued UPDATE runs before `flush` writes them, so it only meets older ones."""
+        the deferred UPDATE runs before `finish_page` writes them, so it only meets older ones."""
         for i in self.page.values():
             if i.account == account and i.company == company and i.section == "HIDDEN":
                 i.company, i.section = to
@@ -171,8 +171,12 @@ class Invoices(Component):
         account = f"{e.data['country']}-{e.data['number']}"
         self.memo["state", e.key] = (account, None)
         self.memo["holding", account] = (None, 0)
-        self.later(
-            tx, "INSERT INTO @account_state VALUES (?, ?, NULL, 0)", (e.key, account), key=e.key
+        self.defer(
+            tx,
+            "account_state",
+            "INSERT INTO @account_state VALUES (?, ?, NULL, 0)",
+            (e.key, account),
+            key=e.key,
         )
 
     def _state(self, tx: Tx, e: EventRecord) -> tuple[str, str | None]:
@@ -191,8 +195,9 @@ class Invoices(Component):
         if former is not None and former != e.data["company_id"]:
             self._moved(account, former, (None, None))
             # I2: delivered between two companies' intervals: never visible to either.
-            self.later(
+            self.defer(
                 tx,
+                "invoices",
                 "UPDATE @invoices SET company_id = NULL, section = NULL "
                 "WHERE account = ? AND company_id = ? AND section = 'HIDDEN'",
                 (account, former),
@@ -214,8 +219,9 @@ class Invoices(Component):
         account, _ = self._state(tx, e)
         self.memo["holding", account] = (e.data["company_id"], enrolled)
         self.memo["state", e.key] = (account, e.data["company_id"])
-        self.later(
+        self.defer(
             tx,
+            "account_state",
             "UPDATE @account_state SET holder = ?, enrolled = ? WHERE aggregate_id = ?",
             (e.data["company_id"], enrolled, e.key),
             key=e.key,
@@ -228,8 +234,9 @@ class Invoices(Component):
         account, _ = self._state(tx, e)
         self._moved(account, e.data["company_id"], (e.data["company_id"], "ARCHIVE"))
         # A6: what was delivered during this company's gaps becomes its archive.
-        self.later(
+        self.defer(
             tx,
+            "invoices",
             "UPDATE @invoices SET section = 'ARCHIVE' "
             "WHERE account = ? AND company_id = ? AND section = 'HIDDEN'",
             (account, e.data["company_id"]),
@@ -391,7 +398,7 @@ class InvoicesView:
     """Queries over the live invoices (`invoices_*`), grants from the live directory."""
 
     def __init__(self, prefix: str = "invoices_", directory: str = "directory_") -> None:
-        self.c = Invoices(prefix)
+        self.projection = Invoices(prefix)
         self.directory = directory
 
     def grants(self, tx: Tx, company_id: UUID, login: str) -> frozenset[str]:
@@ -432,7 +439,7 @@ class InvoicesView:
             day, position = decode_cursor(cursor, 2)
             after = "AND (i.issue_date < ? OR (i.issue_date = ? AND i.position < ?)) "
             params += [day, day, position]
-        rows = self.c.all(
+        rows = self.projection.all(
             tx,
             f"SELECT {_COLUMNS}, position FROM @invoices i WHERE i.company_id = ? "
             f"AND i.section = ? AND i.issue_date > ? {granted}{after}"
@@ -457,7 +464,7 @@ class InvoicesView:
         granted, grants = self._granted(accounts)
         cutoff = history_cutoff(today).isoformat()
         params: list[Any] = [str(invoice_id), str(company_id), cutoff, *grants]
-        row = self.c.one(
+        row = self.projection.one(
             tx,
             f"SELECT {_COLUMNS}, detail FROM @invoices i WHERE i.invoice_id = ? "
             "AND i.company_id = ? AND i.section IN ('HISTORY', 'ARCHIVE') AND i.issue_date > ? "

@@ -8,11 +8,20 @@
 - ADJUSTMENT_UPDATED (I4): the requester, when the request is decided, if still a user
   of the company and wanting it.
 
-Recipients are decided from the state *as of the event*, so the outbox keeps its own
-copy of the directory and of invoice placement (rebuilt with it), and never reads
-another projection, which may be ahead or behind. The rows themselves live in
-`outbox_messages`, which no rebuild drops: its primary key makes a replay or a rebuild
-insert nothing new (ON CONFLICT DO NOTHING). Delivery is another issue's.
+The copies it keeps, and why. I5 sends the mail to whoever may see the invoice *then*:
+"then" is the event's position, not whenever the outbox catches up. The live `directory`
+and `invoices` read models may be ahead of the outbox (a later grant would add a
+recipient, a later removal drop one) or behind it (a recipient missing), so the outbox
+does not read them. It keeps its own copy of each instead, in its own tables
+(`outbox_g<N>_members`, `_grants`, `_profiles`, `_invoices`...): the same
+`Directory` and `Invoices` projections under the outbox's prefix, applied in the same
+transaction just before it decides, so they stand exactly at the event being handled.
+It reads them only through those projections' own query functions
+(`Directory.current_members`, `Invoices.placement`, `Invoices.invoice`), so R4 and the
+invoice placement are written once. They are rebuilt with the outbox (a new generation
+of it). The rows themselves live in `outbox_messages`, which no rebuild drops: its
+primary key makes a replay or a rebuild insert nothing new (ON CONFLICT DO NOTHING).
+Delivery is `api.mail`'s.
 """
 
 from __future__ import annotations
@@ -24,7 +33,7 @@ from typing import ClassVar
 
 from domain.visibility import in_window
 from projections.accounts import instant
-from projections.base import Component, handler_name
+from projections.base import Projection, handler_name
 from projections.directory import ADMINISTRATOR, PREFS, Directory
 from projections.events import EventRecord
 from projections.invoices import Invoices
@@ -45,7 +54,7 @@ class Recipient:
         return kind in self.wants and (self.role == ADMINISTRATOR or account in self.accounts)
 
 
-class OutboxMessages(Component):
+class OutboxMessages(Projection):
     """The outbox rows: never versioned, never dropped."""
 
     tables: ClassVar[dict[str, str]] = {
@@ -84,10 +93,12 @@ class OutboxMessages(Component):
         ]
 
 
-class Notifications(Component):
-    """The outbox projection: decides who receives which notification, from its own directory
-    and placement, and writes the rows to `outbox_messages` (issue 19: named for what it does;
-    `api.mail.outbox.DeliveryQueue` is how the sender drains those rows)."""
+class Notifications(Projection):
+    """The outbox projection: decides who receives which notification, from its own copy of
+    the directory and of the invoices (`directory`, `invoices`: the copies the module
+    docstring justifies, standing at the event being handled), and writes the rows to
+    `outbox_messages` (issue 19: named for what it does; `api.mail.outbox.DeliveryQueue` is
+    how the sender drains those rows)."""
 
     def __init__(self, prefix: str, messages: OutboxMessages) -> None:
         super().__init__(prefix)
@@ -102,16 +113,11 @@ class Notifications(Component):
     def prepare(self, tx: Tx, events: Sequence[EventRecord]) -> None:
         self.invoices.prepare(tx, events)
 
-    def flush(self, tx: Tx) -> None:
-        self.directory.flush(tx)
-        self.invoices.flush(tx)
+    def finish_page(self, tx: Tx) -> None:
+        self.directory.finish_page(tx)
+        self.invoices.finish_page(tx)
         self.messages.add(tx, self.rows)
         self.rows = []
-
-    def settle(self, tx: Tx) -> None:
-        """Recipients are read from the directory: its queued writes go first."""
-        self.directory.settle(tx)
-        super().settle(tx)
 
     def _add(self, e: EventRecord, kind: str, recipients: list[str]) -> None:
         subject, created = e.key, instant(e.recorded_at)
@@ -146,7 +152,7 @@ class Notifications(Component):
         directory changes (one per account and kind before: a tenth of catch-up; issue 4)."""
         if company not in self.members:
             found: dict[str, Recipient] = {}
-            rows = self.all(tx, self.directory.members_sql(), (company,))
+            rows = self.directory.current_members(tx, company)
             for login, role, *wants, account in rows:  # a row per granted account
                 if login not in found:
                     kinds = frozenset(k for k, w in zip(PREFS, wants, strict=True) if w)

@@ -32,7 +32,7 @@ from uuid import UUID
 from eventsourcing.application import Application
 
 from projections.accounts import Accounts
-from projections.base import Component
+from projections.base import Projection
 from projections.directory import Directory
 from projections.events import Decoder, EventRecord, Row
 from projections.failures import (
@@ -60,25 +60,25 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class Projection:
-    """A read model: its name and how to build its component for a table prefix."""
+class ReadModel:
+    """A read model: its name and how to build its projection for a table prefix."""
 
     name: str
-    make: Callable[[str], Component]
+    make: Callable[[str], Projection]
     viewed: bool = True  # readers use views `<name>_<table>`
 
-    def component(self, generation: int) -> Component:
+    def projection(self, generation: int) -> Projection:
         return self.make(f"{self.name}_g{generation}_")
 
 
-PROJECTIONS: dict[str, Projection] = {
+PROJECTIONS: dict[str, ReadModel] = {
     p.name: p
     for p in (
-        Projection("directory", Directory),
-        Projection("accounts", Accounts),
-        Projection("invoices", Invoices),
-        Projection("audit", Audit),
-        Projection("outbox", lambda prefix: Notifications(prefix, MESSAGES), viewed=False),
+        ReadModel("directory", Directory),
+        ReadModel("accounts", Accounts),
+        ReadModel("invoices", Invoices),
+        ReadModel("audit", Audit),
+        ReadModel("outbox", lambda prefix: Notifications(prefix, MESSAGES), viewed=False),
     )
 }
 
@@ -120,18 +120,18 @@ def live_positions(tx: Tx) -> dict[str, int]:
     return {str(n): int(p) for n, p in rows}
 
 
-def _views(tx: Tx, projection: Projection, generation: int) -> None:
-    component = projection.component(generation)
-    for table in _tables(component):
-        view = f"{projection.name}_{table}"
+def _views(tx: Tx, model: ReadModel, generation: int) -> None:
+    projection = model.projection(generation)
+    for table in _tables(projection):
+        view = f"{model.name}_{table}"
         tx.execute(f"DROP VIEW IF EXISTS {view}")
-        tx.execute(f"CREATE VIEW {view} AS SELECT * FROM {projection.name}_g{generation}_{table}")
+        tx.execute(f"CREATE VIEW {view} AS SELECT * FROM {model.name}_g{generation}_{table}")
 
 
-def _tables(component: Component) -> list[str]:
-    if isinstance(component, Notifications):
-        return [*component.directory.tables, *component.invoices.tables]
-    return list(component.tables)
+def _tables(projection: Projection) -> list[str]:
+    if isinstance(projection, Notifications):
+        return [*projection.directory.tables, *projection.invoices.tables]
+    return list(projection.tables)
 
 
 def ensure_schema(db: Database) -> None:
@@ -148,33 +148,31 @@ def ensure_schema(db: Database) -> None:
         )
         create_failures(tx)
         MESSAGES.create(tx)
-        for projection in PROJECTIONS.values():
-            live = tx.one(
-                "SELECT generation FROM projection_live WHERE name = ?", (projection.name,)
-            )
+        for model in PROJECTIONS.values():
+            live = tx.one("SELECT generation FROM projection_live WHERE name = ?", (model.name,))
             if live:
-                _add_new_tables(tx, projection, int(live[0]))
+                _add_new_tables(tx, model, int(live[0]))
                 continue
-            _new_generation(tx, projection, 1)
-            tx.execute("INSERT INTO projection_live VALUES (?, 1)", (projection.name,))
-            if projection.viewed:
-                _views(tx, projection, 1)
+            _new_generation(tx, model, 1)
+            tx.execute("INSERT INTO projection_live VALUES (?, 1)", (model.name,))
+            if model.viewed:
+                _views(tx, model, 1)
 
 
-def _add_new_tables(tx: Tx, projection: Projection, generation: int) -> None:
+def _add_new_tables(tx: Tx, model: ReadModel, generation: int) -> None:
     """A table this version added to a projection (accounts' `enrollments`, issue 17) is
     created in the live copy with its view: empty, its readers fall back on the older
     tables until `projections rebuild` fills it."""
-    component = projection.component(generation)
-    if all(_exists(tx, "table", component.prefix + table) for table in component.tables):
+    projection = model.projection(generation)
+    if all(_exists(tx, "table", projection.prefix + table) for table in projection.tables):
         # Nothing to add: touching the tables (even `CREATE INDEX IF NOT EXISTS` locks them)
         # would deadlock with a runner of another process applying a page to them.
         return
-    component.create(tx)
-    if not projection.viewed:
+    projection.create(tx)
+    if not model.viewed:
         return
-    for table in _tables(component):
-        view, copy = f"{projection.name}_{table}", f"{projection.name}_g{generation}_{table}"
+    for table in _tables(projection):
+        view, copy = f"{model.name}_{table}", f"{model.name}_g{generation}_{table}"
         if not _exists(tx, "view", view):
             tx.execute(f"CREATE VIEW {view} AS SELECT * FROM {copy}")
 
@@ -197,27 +195,25 @@ def _one_at_a_time(tx: Tx) -> None:
         tx.execute(transaction_lock(AdvisoryLock.PROJECTION_SCHEMAS))
 
 
-def _new_generation(tx: Tx, projection: Projection, generation: int) -> None:
-    projection.component(generation).create(tx)
-    tx.execute("INSERT INTO projection_tracking VALUES (?, ?, 0)", (projection.name, generation))
+def _new_generation(tx: Tx, model: ReadModel, generation: int) -> None:
+    model.projection(generation).create(tx)
+    tx.execute("INSERT INTO projection_tracking VALUES (?, ?, 0)", (model.name, generation))
 
 
-def apply_page(
-    tx: Tx, projection: Projection, generation: int, events: Sequence[EventRecord]
-) -> int:
+def apply_page(tx: Tx, model: ReadModel, generation: int, events: Sequence[EventRecord]) -> int:
     """Apply the events past this generation's position, and record the new position."""
-    position = tracked(tx, projection.name, generation)
+    position = tracked(tx, model.name, generation)
     fresh = [e for e in events if e.position > position]
     if not fresh:
         return position
-    component = projection.component(generation)
-    component.prepare(tx, fresh)
+    projection = model.projection(generation)
+    projection.prepare(tx, fresh)
     for event in fresh:
-        component.handle(tx, event)
-    component.flush(tx)
+        projection.handle(tx, event)
+    projection.finish_page(tx)
     tx.execute(
         "UPDATE projection_tracking SET position = ? WHERE name = ? AND generation = ?",
-        (fresh[-1].position, projection.name, generation),
+        (fresh[-1].position, model.name, generation),
     )
     return fresh[-1].position
 
@@ -270,10 +266,10 @@ class Runner:
         events, undecodable = self._page(min(positions.get(p.name, 0) for p in due))
         if events or undecodable:
             with self.db.write() as tx:
-                for projection in due:
-                    self._apply(tx, projection, events)
+                for model in due:
+                    self._apply(tx, model, events)
                     if undecodable:
-                        self._stop_before(tx, projection, *undecodable)
+                        self._stop_before(tx, model, *undecodable)
         if len(events) < self.page_size:
             self._index_for_readers()
         return len(events)
@@ -291,24 +287,24 @@ class Runner:
                 return events, (row[0], error)
         return events, None
 
-    def _stop_before(self, tx: Tx, projection: Projection, event: int, error: Exception) -> None:
+    def _stop_before(self, tx: Tx, model: ReadModel, event: int, error: Exception) -> None:
         """The projection has applied what came before an event nobody can decode."""
-        generation = live_generation(tx, projection.name)
-        if self.backoff.due(projection.name) and tracked(tx, projection.name, generation) < event:
-            self._record(tx, projection.name, generation, event, error)
+        generation = live_generation(tx, model.name)
+        if self.backoff.due(model.name) and tracked(tx, model.name, generation) < event:
+            self._record(tx, model.name, generation, event, error)
 
-    def _apply(self, tx: Tx, projection: Projection, events: Sequence[EventRecord]) -> None:
+    def _apply(self, tx: Tx, model: ReadModel, events: Sequence[EventRecord]) -> None:
         """The page for one projection, or its failure recorded (the others go on)."""
         if not events:
             return
-        generation = live_generation(tx, projection.name, lock=True)
+        generation = live_generation(tx, model.name, lock=True)
         try:
             with savepoint(tx, "projection"):
-                position = apply_page(tx, projection, generation, events)
+                position = apply_page(tx, model, generation, events)
         except Exception as error:  # any error: that projection stops alone
-            self._stopped(tx, projection, generation, events, error)
+            self._stopped(tx, model, generation, events, error)
             return
-        self._applied(tx, projection.name, position)
+        self._applied(tx, model.name, position)
 
     def _applied(self, tx: Tx, name: str, position: int) -> None:
         self.backoff.cleared(name)
@@ -320,7 +316,7 @@ class Runner:
     def _stopped(
         self,
         tx: Tx,
-        projection: Projection,
+        model: ReadModel,
         generation: int,
         events: Sequence[EventRecord],
         error: Exception,
@@ -329,13 +325,13 @@ class Runner:
         for event in events:
             try:
                 with savepoint(tx, "projection"):
-                    apply_page(tx, projection, generation, [event])
+                    apply_page(tx, model, generation, [event])
             except Exception as culprit:
-                self._record(tx, projection.name, generation, event.position, culprit)
+                self._record(tx, model.name, generation, event.position, culprit)
                 return
         # The page failed but no event of it alone does: applied, one at a time.
-        log.warning("projection %s: page failed (%s), its events did not", projection.name, error)
-        self._applied(tx, projection.name, events[-1].position)
+        log.warning("projection %s: page failed (%s), its events did not", model.name, error)
+        self._applied(tx, model.name, events[-1].position)
 
     def _record(self, tx: Tx, name: str, generation: int, event: int, error: Exception) -> None:
         attempts = self.backoff.failed(name)
@@ -357,9 +353,9 @@ class Runner:
         if missing:
             with self.db.write() as tx:
                 _one_at_a_time(tx)
-                for projection in missing:
-                    generation = live_generation(tx, projection.name)
-                    projection.component(generation).index_for_readers(tx)
+                for model in missing:
+                    generation = live_generation(tx, model.name)
+                    model.projection(generation).index_for_readers(tx)
             self.indexed |= {p.name for p in missing}
 
     def catch_up(self) -> int:
@@ -421,23 +417,23 @@ def rebuild(
     page_size: int = PAGE_SIZE,
 ) -> int:
     """Build generation n+1 from position 0 beside the live one; switch when caught up."""
-    projection = PROJECTIONS[name]
+    model = PROJECTIONS[name]
     ensure_schema(db)
     with db.write() as tx:
         row = tx.one("SELECT MAX(generation) FROM projection_tracking WHERE name = ?", (name,))
         generation = int(row[0] if row and row[0] else 0) + 1
-        _new_generation(tx, projection, generation)
+        _new_generation(tx, model, generation)
     runner = Runner(db, store, [name], page_size=page_size)
     position = 0
     while len(events := runner.read(position)) == page_size:
         with db.write() as tx:
-            position = apply_page(tx, projection, generation, events)
+            position = apply_page(tx, model, generation, events)
         if progress:
             progress(position, store.recorder.max_notification_id() or 0)
     with db.write() as tx:
-        projection.component(generation).index_for_readers(tx)
+        model.projection(generation).index_for_readers(tx)
         tx.execute("ANALYZE")  # the fresh copy's statistics, so readers get good plans at once
-    _switch(db, runner, projection, generation, events)
+    _switch(db, runner, model, generation, events)
     if progress:
         head = store.recorder.max_notification_id() or 0
         progress(head, head)
@@ -445,23 +441,23 @@ def rebuild(
 
 
 def _switch(
-    db: Database, runner: Runner, projection: Projection, generation: int, events: list[EventRecord]
+    db: Database, runner: Runner, model: ReadModel, generation: int, events: list[EventRecord]
 ) -> None:
     with db.write() as tx:
-        old = live_generation(tx, projection.name, lock=True)
+        old = live_generation(tx, model.name, lock=True)
         while events:
-            position = apply_page(tx, projection, generation, events)
+            position = apply_page(tx, model, generation, events)
             events = runner.read(position)
         tx.execute(
             "UPDATE projection_live SET generation = ? WHERE name = ?",
-            (generation, projection.name),
+            (generation, model.name),
         )
-        if projection.viewed:
-            _views(tx, projection, generation)
+        if model.viewed:
+            _views(tx, model, generation)
     with db.write() as tx:
-        projection.component(old).drop(tx)
+        model.projection(old).drop(tx)
         tx.execute(
             "DELETE FROM projection_tracking WHERE name = ? AND generation = ?",
-            (projection.name, old),
+            (model.name, old),
         )
-        forget_failure(tx, projection.name, old)
+        forget_failure(tx, model.name, old)

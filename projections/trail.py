@@ -18,7 +18,7 @@ from domain.user import ERASED
 from domain.values import AccountKey
 from projections.accounts import instant
 from projections.audit.privacy import PERSONAL_EVENT_FIELDS
-from projections.base import Component
+from projections.base import Projection
 from projections.events import EventRecord, jsonable
 from projections.queries import AuditEntry, Page
 from store.database import Tx
@@ -71,7 +71,7 @@ def erased(kind: str, data: dict[str, Any]) -> dict[str, Any]:
     return {k: ERASED if k in fields else v for k, v in data.items()}
 
 
-class Audit(Component):
+class Audit(Projection):
     """The event log, and which company each aggregate concerns."""
 
     tables: ClassVar[dict[str, str]] = {
@@ -93,7 +93,7 @@ class Audit(Component):
         self.rows: list[tuple[object, ...]] = []
         self.remembered: dict[str, str | None] = {}
 
-    def flush(self, tx: Tx) -> None:
+    def finish_page(self, tx: Tx) -> None:
         """One batch per page: the audit trail is the widest write of all."""
         conflict = " ON CONFLICT (aggregate_id) DO UPDATE SET company_id = excluded.company_id"
         self.columns(
@@ -102,7 +102,7 @@ class Audit(Component):
             f"INSERT INTO @companies SELECT * FROM unnest({_TEXTS}, {_TEXTS}){conflict}",
             list(self.remembered.items()),
         )
-        tx.copy(self.q("@events"), _EVENT_COLUMNS, self.rows)
+        tx.copy(self.prefixed("@events"), _EVENT_COLUMNS, self.rows)
         self.rows, self.remembered = [], {}
 
     def prepare(self, tx: Tx, events: Sequence[EventRecord]) -> None:
@@ -149,7 +149,7 @@ class Audit(Component):
         )
         for position, kind, owner, payload in written:
             data = erased(kind, payload if isinstance(payload, dict) else json.loads(payload))
-            self.x(
+            self.execute(
                 tx,
                 "UPDATE @events SET payload = $json, summary = ? WHERE position = ?",
                 (_json(data), _summary(str(data.get("actor", "")), owner, kind, data), position),
@@ -201,7 +201,7 @@ class AuditView:
     """Queries over the live audit trail (`audit_events`)."""
 
     def __init__(self, prefix: str = "audit_") -> None:
-        self.c = Audit(prefix)
+        self.projection = Audit(prefix)
 
     def events(
         self,
@@ -232,7 +232,7 @@ class AuditView:
         if until is not None:
             where.append("recorded_at < ?")
             params.append(instant(until.astimezone(UTC)))
-        rows = self.c.all(
+        rows = self.projection.all(
             tx,
             "SELECT position, recorded_at, type, aggregate_id, version, company_id, actor, "
             f"correlation_id, payload, summary FROM @events WHERE {' AND '.join(where)} "

@@ -68,10 +68,10 @@ def dump(db: Database, names: tuple[str, ...] = tuple(PROJECTIONS)) -> dict[str,
     tables: dict[str, list[Any]] = {}
     with db.read() as tx:
         for name in names:
-            projection = PROJECTIONS[name]
-            if not projection.viewed:
+            model = PROJECTIONS[name]
+            if not model.viewed:
                 continue
-            for table in projection.component(1).tables:
+            for table in model.projection(1).tables:
                 rows = tx.all(f"SELECT * FROM {name}_{table}")
                 tables[f"{name}_{table}"] = sorted(map(repr, rows))
         tables["outbox_messages"] = sorted(map(repr, tx.all("SELECT * FROM outbox_messages")))

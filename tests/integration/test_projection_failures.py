@@ -19,7 +19,7 @@ from api.bootstrap import billing_center
 from api.settings import Settings
 from domain.application import BillingCenter
 from domain.values import Role
-from projections.base import Component
+from projections.base import Projection
 from projections.directory import Directory
 from projections.events import EventRecord
 from projections.failures import Backoff
@@ -156,17 +156,17 @@ def test_a_rebuild_clears_the_failure_of_the_copy_it_replaces(
     assert all(s.failure is None and s.position == app.head() for s in status)
 
 
-def _refused_by_the_database(name: str, component: type[Component]) -> Any:
-    """`component`'s flush, then a write the database refuses (the outbox embeds a
+def _refused_by_the_database(name: str, projection: type[Projection]) -> Any:
+    """`projection`'s page end, then a write the database refuses (the outbox embeds a
     directory and invoices of its own: those stay as they are)."""
-    original = component.flush
+    original = projection.finish_page
 
-    def flush(self: Component, tx: Tx) -> None:
+    def finish_page(self: Projection, tx: Tx) -> None:
         original(self, tx)
         if self.prefix.startswith(f"{name}_"):
             tx.execute("INSERT INTO projection_live VALUES (NULL, NULL)")  # NOT NULL: refused
 
-    return flush
+    return finish_page
 
 
 @pytest.mark.parametrize("name", list(PROJECTIONS))
@@ -175,8 +175,8 @@ def test_a_write_the_database_refuses_stops_that_projection_alone(
 ) -> None:
     """Its page's writes roll back alone (on PostgreSQL the transaction stays usable)."""
     enrolled_company(app)
-    component = type(PROJECTIONS[name].component(1))
-    monkeypatch.setattr(component, "flush", _refused_by_the_database(name, component))
+    projection = type(PROJECTIONS[name].projection(1))
+    monkeypatch.setattr(projection, "finish_page", _refused_by_the_database(name, projection))
     Runner(db, app, backoff=Backoff(clock=Clock())).catch_up()
     status = {s.name: s for s in SqlReadModels(db, app.head).status()}
     assert (status[name].position, status[name].failure is not None) == (0, True)

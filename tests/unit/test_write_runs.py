@@ -1,20 +1,23 @@
-"""Issue 4: a page's queued writes go in runs of one statement, reordering only what commutes."""
+"""Issue 4: a page's deferred writes go in runs of one statement, reordering only what commutes
+(issue 19: each write names its table; no statement is parsed to find it)."""
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 
-from projections.base import in_runs
+from projections.base import Write, batch_order
 from store.database import Params
 
 INSERT = "INSERT INTO p_profiles VALUES (?)"
 UPDATE = "UPDATE p_profiles SET name = ? WHERE user_id = ?"
 WIPE = "DELETE FROM p_profiles WHERE name = ?"
 GRANT = "INSERT INTO p_grants VALUES (?)"
+TABLE = {INSERT: "profiles", UPDATE: "profiles", WIPE: "profiles", GRANT: "grants"}
 
 
 def _sent(writes: Sequence[tuple[str, Params, Hashable]]) -> list[tuple[str, Params]]:
-    return in_runs([(sql, params) for sql, params, _ in writes], [key for *_, key in writes])
+    deferred = [Write(TABLE[sql], sql, params, key) for sql, params, key in writes]
+    return [(write.sql, write.params) for write in batch_order(deferred)]
 
 
 def test_writes_under_different_keys_are_grouped_into_runs() -> None:
