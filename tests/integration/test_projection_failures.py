@@ -7,16 +7,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 import pytest
 from eventsourcing.persistence import StoredEvent
 
-from api.bootstrap import billing_center
-from api.settings import Settings
 from domain.application import BillingCenter
 from domain.values import Role
 from projections.base import Projection
@@ -24,9 +20,9 @@ from projections.directory import Directory
 from projections.events import EventRecord
 from projections.failures import Backoff
 from projections.readmodels import SqlReadModels
-from projections.runner import PROJECTIONS, Runner, ensure_schema, rebuild
-from store.database import Database, Tx, open_database
-from tests.builders import FixedClock, add_user, enrolled_company, person
+from projections.runner import PROJECTIONS, Runner, rebuild
+from store.database import Database, Tx
+from tests.builders import add_user, enrolled_company, person
 
 
 class Poisoned(Exception):
@@ -52,29 +48,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture
-def settings(durable_store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("BILLING_ENV", "development")
-    monkeypatch.setenv("BILLING_DATABASE_URL", durable_store_url)
-    monkeypatch.setenv("BILLING_DATA_KEY", str(tmp_path / "data.key"))
-    return Settings()
-
-
-@pytest.fixture
-def app(settings: Settings) -> Iterator[BillingCenter]:
-    center = billing_center(settings, clock=FixedClock())
-    yield center
-    center.close()
-
-
-@pytest.fixture
-def db(settings: Settings) -> Iterator[Database]:
-    database = open_database(settings.database_url)
-    ensure_schema(database)
-    yield database
-    database.close()
 
 
 def _poisoned_write(app: BillingCenter, monkeypatch: pytest.MonkeyPatch) -> int:

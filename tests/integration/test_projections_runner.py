@@ -8,46 +8,18 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
-import pytest
-
-from api.bootstrap import billing_center
 from api.settings import Settings
 from domain.application import BillingCenter
 from projections.readmodels import SqlReadModels, start_projections
-from projections.runner import PROJECTIONS, Runner, ensure_schema, rebuild
-from store.database import Database, open_database
+from projections.runner import PROJECTIONS, Runner, rebuild
+from store.database import Database
 from tests.builders import ACCOUNT, FixedClock, bill, enrolled_company, issue, reenroll, unenroll
 from tests.integration.projections_support import dump
 from tests.property.projections_history import History
 
 STEPS = [(i % 13, i % 3, i % 5, i % 7) for i in range(120)]
-
-
-@pytest.fixture
-def settings(durable_store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("BILLING_ENV", "development")
-    monkeypatch.setenv("BILLING_DATABASE_URL", durable_store_url)
-    monkeypatch.setenv("BILLING_DATA_KEY", str(tmp_path / "data.key"))
-    return Settings()
-
-
-@pytest.fixture
-def app(settings: Settings) -> Iterator[BillingCenter]:
-    center = billing_center(settings, clock=FixedClock())
-    yield center
-    center.close()
-
-
-@pytest.fixture
-def db(settings: Settings) -> Iterator[Database]:
-    database = open_database(settings.database_url)
-    ensure_schema(database)
-    yield database
-    database.close()
 
 
 def _positions(db: Database) -> int:
