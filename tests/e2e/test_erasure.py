@@ -37,16 +37,6 @@ PLAINTEXT = (EMAIL, NAME, FORMER_EMAIL, FORMER_NAME)
 
 
 @pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
 def settings_env(durable_store_url: str, tmp_path: Path, smtp: SmtpServer) -> dict[str, str]:
     """The BILLING_* environment of the service, for the operator's command line."""
     return {

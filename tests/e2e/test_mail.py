@@ -16,16 +16,6 @@ from tests.integration.mail.smtp import SmtpServer, eventually
 
 
 @pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
 def mailing(durable_store_url: str, tmp_path: Path, smtp: SmtpServer) -> Iterator[World]:
     settings = settings_for(durable_store_url, str(tmp_path))
     settings = settings.model_copy(update={"smtp_url": smtp.url})

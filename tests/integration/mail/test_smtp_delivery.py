@@ -52,16 +52,6 @@ def outbox_of(messages: list[OutboxMessage]) -> MemoryOutbox:
     return outbox
 
 
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 def sender(outbox: MemoryOutbox, server: SmtpServer, **options: object) -> MailSender:
     transport = SmtpTransport(SmtpConfig.parse(server.url))
     return MailSender(outbox, KnownFacts(), transport, **options)  # type: ignore[arg-type]
