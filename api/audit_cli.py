@@ -28,6 +28,8 @@ from projections.audit.checkpoints import seal, verify_store
 from projections.audit.explain import explain
 from projections.audit.export import ExportScope, Format, write_export
 from projections.audit.privacy import PrivateBillingCenter
+from projections.audit.receipts import receipt_document
+from projections.audit.receipts import verify as verify_receipt
 from projections.audit.records import AuditLog
 from projections.audit.replay import replay
 from projections.audit.timetravel import company_as_of
@@ -270,3 +272,34 @@ def _catch_up(settings: Settings, app: PrivateBillingCenter) -> None:
         Runner(db, app).catch_up()
     finally:
         db.close()
+
+
+@audit.command("public-key")
+def public_key_command() -> None:
+    """Print the export key's public PEM: what receipts and exports are checked with (I8, C3)."""
+    out.print(signer(Settings()).public_pem().decode(), end="", highlight=False)
+
+
+@audit.command("verify-receipt")
+def verify_receipt_command(
+    file: Annotated[Path, typer.Argument(help="A receipt: its JSON, or its PDF.")],
+    public_key: Annotated[
+        Path | None, typer.Option(help="The export key's public PEM (default: this service's).")
+    ] = None,
+) -> None:
+    """I8: check a receipt offline; exits non-zero naming what does not hold."""
+    pem = public_key.read_bytes() if public_key else signer(Settings()).public_pem()
+    try:
+        document = receipt_document(file.read_bytes())
+    except ValueError as error:
+        errors.print(f"[bold red]FAILED:[/] {error}")
+        raise typer.Exit(code=1) from None
+    verdict = verify_receipt(document, pem)
+    if not verdict.ok:
+        errors.print(f"[bold red]FAILED:[/] {verdict.problem}")
+        raise typer.Exit(code=1)
+    facts = document["receipt"]
+    out.print(
+        f"verified receipt {facts['confirmation_number']}: {facts['amount']} {facts['currency']}"
+        f" for invoice {facts['invoice_number']}"
+    )

@@ -29,6 +29,7 @@ from api.http.routes import (
     invoices,
     me,
     payment_methods,
+    receipts,
     users,
 )
 from api.identity import TokenRules
@@ -55,7 +56,9 @@ request and several times the latency of eight (issue 5)."""
 WAITING_THREADS = 40
 """`min_position` waits sleep in threads of their own, so they never hold up the routes."""
 
-ROUTERS = (invoices, companies, users, me, payment_methods, accounts, documents, audit)
+ROUTERS = (
+    invoices, receipts, companies, users, me, payment_methods, accounts, documents, audit,
+)  # fmt: skip
 
 
 def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:

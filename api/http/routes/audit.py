@@ -12,20 +12,18 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
+from api.export_key import export_signer
 from api.http.deps import App, CurrentCaller
 from api.http.responses import COMMON
 from api.schemas import INSTANTS, Instant
-from api.settings import Settings
 from domain.application import BillingCenter
 from domain.caller import Caller, Scope
 from domain.errors import NotFound
-from projections.audit.chain import Signer, new_private_pem
 from projections.audit.explain import explain
 from projections.audit.export import ExportScope, zipped_export
 from projections.audit.records import AuditLog
 from projections.audit.timetravel import company_as_of
 from projections.queries import DEFAULT_LIMIT, MAX_LIMIT
-from store.keys import load_or_create_export_key
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=COMMON)
 _lock = threading.Lock()
@@ -110,7 +108,7 @@ def export(
     """The export (C3), streamed as a zip of events.FORMAT, manifest.json, public-key.pem."""
     _auditor(caller)
     scope = ExportScope(str(company) if company else None, since, until)
-    signer = _signer(request.app.state.settings)
+    signer = export_signer(request.app.state.settings)
     log = AuditLog(app.recorder, getattr(app, "sealer", None))
     records = log.canonical(company_id=scope.company_id, since=scope.since, before=scope.until)
     name = f"audit-export-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.zip"
@@ -119,10 +117,3 @@ def export(
         media_type="application/zip",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
-
-
-def _signer(settings: Settings) -> Signer:
-    pem = load_or_create_export_key(
-        settings.export_key, create=settings.is_development, make=new_private_pem
-    )
-    return Signer(pem)

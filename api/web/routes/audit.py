@@ -9,16 +9,15 @@ from uuid import UUID
 
 from fastapi.responses import Response, StreamingResponse
 
+from api.export_key import export_signer
 from api.web.routes.common import Ctx, console_router, number
 from api.web.templating import Console, render, secured
 from domain.caller import Scope
 from domain.errors import InvalidInput, NotFound
-from projections.audit.chain import Signer, new_private_pem
 from projections.audit.explain import explain
 from projections.audit.export import ExportScope, Format, zipped_export
 from projections.audit.records import AuditLog
 from projections.audit.timetravel import company_as_of
-from store.keys import load_or_create_export_key
 
 router = console_router()
 PAGE_SIZE = 50
@@ -112,10 +111,7 @@ def export_download(ctx: Ctx) -> Response:
     scope = ExportScope(
         str(company) if company else None, _instant(ctx, "from"), _instant(ctx, "to")
     )
-    settings = ctx.request.app.state.settings
-    signer = Signer(
-        load_or_create_export_key(settings.export_key, settings.is_development, new_private_pem)
-    )
+    signer = export_signer(ctx.request.app.state.settings)
     log = AuditLog(ctx.app.recorder, getattr(ctx.app, "sealer", None))
     records = log.records(company_id=scope.company_id, since=scope.since, before=scope.until)
     headers = {"Content-Disposition": 'attachment; filename="audit-export.zip"'}
