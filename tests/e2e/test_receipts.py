@@ -4,9 +4,13 @@ verify once the store's row (or the receipt) is changed."""
 
 from __future__ import annotations
 
+import base64
 import copy
+import hashlib
 import io
+import json
 import sqlite3
+import struct
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -160,3 +164,40 @@ def test_i8_the_cli_verifies_a_receipt_with_the_public_key_alone(
     )
     assert result.exit_code == 1
     assert "amount differs" in result.output
+
+
+def _by_the_readme(document: dict[str, Any], public_pem: bytes) -> bool:
+    """README "Receipts", steps 1-5, written from the text alone (no service code)."""
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key  # noqa: PLC0415
+
+    receipt, proof = document["receipt"], document["proof"]
+    ok = proof["public_key_sha256"] == hashlib.sha256(public_pem).hexdigest()
+    key: Any = load_pem_public_key(public_pem)
+    for entry in proof["events"]:
+        e = entry["event"]
+        aggregate, topic = e["aggregate"].encode(), e["topic"].encode()
+        row = (
+            struct.pack(">QQI", e["position"], e["version"], len(aggregate)) + aggregate
+            + struct.pack(">I", len(topic)) + topic + base64.b64decode(e["state"])
+        )  # fmt: skip
+        digest = hashlib.sha256(row).digest()
+        head = hashlib.sha256(bytes.fromhex(entry["previous"]) + digest).hexdigest()
+        statement = f"billing-center store chain {e['position']} {head}"
+        ok = ok and digest.hex() == entry["row_hash"] and head == entry["head"]
+        ok = ok and statement == entry["statement"]
+        key.verify(base64.b64decode(entry["signature"]), statement.encode())  # raises if bad
+    issued, paid = (json.loads(base64.b64decode(x["event"]["state"])) for x in proof["events"])
+    ok = ok and (issued["invoice_number"], issued["currency"]) == (
+        receipt["invoice_number"], receipt["currency"]
+    )  # fmt: skip
+    return ok and (paid["payment_id"], paid["amount"]["_data_"]) == (
+        receipt["payment_id"], receipt["amount"]
+    )  # fmt: skip
+
+
+def test_i8_the_readme_procedure_alone_verifies_a_receipt(world: World) -> None:
+    iid, paid = _paid(world)
+    document = _receipt(world, iid, paid["payment_id"])
+    assert _by_the_readme(document, _public_key(world))
+    document["receipt"]["amount"] = "0.01"
+    assert not _by_the_readme(document, _public_key(world))
