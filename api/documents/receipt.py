@@ -85,10 +85,13 @@ def _proof(pdf: FPDF, proof: dict[str, Any]) -> None:
     pdf.set_text_color(*INK)
     pdf.multi_cell(0, 4.5, (
         "The invoice's issue and this payment are events of the store's hash chain, each "
-        "at the position below, under a checkpoint signed with the export key (Ed25519, "
-        f"public key SHA-256 {proof['public_key_sha256']}). The attached receipt.json "
-        "carries everything needed to check it offline."
-    ), new_x="LMARGIN", new_y="NEXT")  # fmt: skip
+        "at the position below, under a checkpoint signed with the carrier's export key "
+        "(Ed25519). The attached receipt.json carries everything needed to check it offline: "
+        "billing-center audit verify-receipt, or the procedure in the service's README."
+    ), align="L", new_x="LMARGIN", new_y="NEXT")  # fmt: skip
+    pdf.set_font(FONT, "", 7)
+    pdf.multi_cell(0, 4, f"public key SHA-256: {proof['public_key_sha256']}", align="L",
+                   new_x="LMARGIN", new_y="NEXT")  # fmt: skip
     for entry in proof["events"]:
         event = entry["event"]
         pdf.ln(2)
@@ -97,4 +100,6 @@ def _proof(pdf: FPDF, proof: dict[str, Any]) -> None:
         pdf.cell(0, 5, f"{kind} at position {event['position']}", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font(FONT, "", 7)
         for label in ("row_hash", "head", "signature"):
-            pdf.multi_cell(0, 4, f"{label}: {entry[label]}", new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(
+                0, 4, f"{label}: {entry[label]}", align="L", new_x="LMARGIN", new_y="NEXT"
+            )

@@ -201,3 +201,22 @@ def test_i8_the_readme_procedure_alone_verifies_a_receipt(world: World) -> None:
     assert _by_the_readme(document, _public_key(world))
     document["receipt"]["amount"] = "0.01"
     assert not _by_the_readme(document, _public_key(world))
+
+
+def test_i8_the_console_offers_each_payment_s_receipt(world: World) -> None:
+    iid, paid = _paid(world)
+    world.admin.get(f"/v1/invoices/{iid}")  # the read models have the payment (min_position)
+    client = world.client
+    client.cookies.clear()
+    page = client.get("/console/sign-in").text
+    csrf = page.split('name="csrf_token" value="')[1].split('"', maxsplit=1)[0]
+    signed = client.post("/console/sign-in", data={"csrf_token": csrf, "login": "alice"},
+                         headers={"Origin": "http://testserver"})  # fmt: skip
+    assert signed.status_code == 200
+    link = f"/console/invoices/{iid}/payments/{paid['payment_id']}/receipt"
+    assert f'href="{link}.pdf"' in client.get(f"/console/invoices/{iid}").text
+    pdf = client.get(f"{link}.pdf")
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert verify(receipt_document(pdf.content), _public_key(world)).ok
+    assert verify(client.get(f"{link}.json").json(), _public_key(world)).ok
+    assert client.get(f"{link}.exe").status_code == 404

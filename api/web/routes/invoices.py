@@ -7,14 +7,18 @@ from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
+import orjson
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from api import usecases
+from api import receipts, usecases
 from api.documents.csv_export import csv_chunks
 from api.documents.names import content_disposition
 from api.documents.printing import printed_invoice
+from api.documents.receipt import render_receipt
 from api.documents.rendering import PdfRenderer
+from api.export_key import export_signer
 from api.schemas import AdjustmentIn, PaymentIn
 from api.web.errors import shown
 from api.web.routes.common import (
@@ -37,6 +41,7 @@ from api.web.routes.history import (
     page_of,
 )
 from api.web.templating import Console, redirect, render, secured
+from domain.errors import NotFound
 from projections.queries import MAX_LIMIT, InvoiceDetail, InvoiceView, PaymentMethodView
 
 router = console_router()
@@ -211,3 +216,23 @@ def adjust(ctx: Ctx, iid: str, form: Posted) -> Response:
         )
 
     return attempt(write, lambda e: _page(ctx, iid, e, form), done)
+
+
+@router.get("/console/invoices/{iid}/payments/{pid}/receipt.{kind}")
+async def payment_receipt(ctx: Ctx, iid: str, pid: str, kind: str) -> Response:
+    """I8: the payment's receipt, as the API gives it: a PDF with its JSON inside, or the JSON."""
+    if kind not in {"pdf", "json"}:
+        raise NotFound("receipt format", kind)
+    signer = export_signer(ctx.request.app.state.settings)
+    document = await run_in_threadpool(
+        lambda: receipts.payment_receipt(
+            ctx.app, ctx.reads, ctx.person, uuid_or_404(iid, "invoice"), pid, signer=signer
+        )
+    )
+    name = f"receipt-{document['receipt']['confirmation_number']}.{kind}"
+    headers = {"Content-Disposition": content_disposition("attachment", name)}
+    if kind == "json":
+        return secured(ctx, Response(orjson.dumps(document), media_type="application/json",
+                                     headers=headers))  # fmt: skip
+    content = await run_in_threadpool(render_receipt, document)
+    return secured(ctx, Response(content, media_type="application/pdf", headers=headers))
