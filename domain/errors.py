@@ -220,3 +220,10 @@ class AutomaticPaymentMissing(DomainError):
 
     rule = "I6"
     title = "No automatic payment"
+
+
+class SearchNameTaken(DomainError):
+    """R12: a person's saved searches have distinct names."""
+
+    rule = "R12"
+    title = "Saved search name taken"

@@ -7,12 +7,15 @@ same aggregate and the store itself refuses the second writer (R5).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
 
 from domain.base import BillingAggregate
-from domain.errors import LoginTaken, NotFound
+from domain.errors import InvalidInput, LoginTaken, NotFound, SearchNameTaken
+from domain.searches import MAX_SAVED_SEARCHES, SEARCH_NAME, SavedSearch, valid_filters
 from domain.text import USER_NAME
 from domain.text import email as valid_email
 from domain.values import Notification
@@ -49,6 +52,7 @@ class User(BillingAggregate):
         self.email = ""
         self.name = ""
         self.preferences: dict[str, bool] = dict(ALL_ON)
+        self.searches: dict[str, dict[str, Any]] = {}
 
     def join(self, company_id: UUID, email: str, name: str) -> None:
         """R5: the login joins a company; refused while it is in one."""
@@ -108,3 +112,36 @@ class User(BillingAggregate):
     def wants(self, kind: Notification) -> bool:
         """R8: whether this user wants e-mails of `kind`."""
         return self.preferences.get(kind.value, True)
+
+    # --- saved searches (R12) ---------------------------------------------------------
+
+    @property
+    def saved_searches(self) -> list[SavedSearch]:
+        """R12: the person's own saved searches, oldest first."""
+        kept: dict[str, dict[str, Any]] = getattr(self, "searches", {})
+        return [SavedSearch(sid, s["name"], dict(s["filters"])) for sid, s in kept.items()]
+
+    def save_search(self, search_id: str, name: str, filters: Mapping[str, object]) -> None:
+        """R12: keep a named invoice filter; names are unique per person, and few."""
+        name, kept = SEARCH_NAME(name), valid_filters(filters)
+        if any(s.name.casefold() == name.casefold() for s in self.saved_searches):
+            raise SearchNameTaken(f"a saved search is already named {name!r}")
+        if len(self.saved_searches) >= MAX_SAVED_SEARCHES:
+            raise InvalidInput("name", f"at most {MAX_SAVED_SEARCHES} saved searches", rule="R12")
+        self._search_saved(search_id=search_id, name=name, filters=kept)
+
+    @event("SearchSaved")
+    def _search_saved(self, search_id: str, name: str, filters: dict[str, str]) -> None:
+        if not hasattr(self, "searches"):  # a snapshot taken before R12 has none
+            self.searches = {}
+        self.searches[search_id] = {"name": name, "filters": dict(filters)}
+
+    def delete_search(self, search_id: str) -> None:
+        """R12: forget one of the person's saved searches."""
+        if search_id not in getattr(self, "searches", {}):
+            raise NotFound("saved search", search_id)
+        self._search_deleted(search_id=search_id)
+
+    @event("SavedSearchDeleted")
+    def _search_deleted(self, search_id: str) -> None:
+        del self.searches[search_id]

@@ -30,6 +30,7 @@ from api.http.routes import (
     me,
     payment_methods,
     receipts,
+    saved_searches,
     users,
 )
 from api.identity import TokenRules
@@ -57,7 +58,8 @@ WAITING_THREADS = 40
 """`min_position` waits sleep in threads of their own, so they never hold up the routes."""
 
 ROUTERS = (
-    invoices, receipts, companies, users, me, payment_methods, accounts, documents, audit,
+    invoices, receipts, companies, users, me, saved_searches, payment_methods, accounts,
+    documents, audit,
 )  # fmt: skip
 
 

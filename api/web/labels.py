@@ -69,4 +69,6 @@ DONE = {
     "paid": N_("Payment accepted."),
     "adjustment_requested": N_("Your adjustment request was sent."),
     "preferences_changed": N_("Your notification preferences were updated."),
+    "search_saved": N_("The search was saved."),
+    "search_deleted": N_("The saved search was deleted."),
 }

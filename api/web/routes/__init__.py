@@ -13,13 +13,14 @@ from api.web.routes import (
     enroll,
     invoices,
     profile,
+    searches,
     signin,
 )
 from api.web.routes.common import console_router
 from domain.errors import NotFound
 
 router = APIRouter(include_in_schema=False)
-for _module in (signin, enroll, invoices, admin, company, accounts, profile, audit):
+for _module in (signin, enroll, invoices, searches, admin, company, accounts, profile, audit):
     router.include_router(_module.router)
 
 fallback = console_router()

@@ -14,10 +14,10 @@ from starlette.datastructures import QueryParams
 from api import usecases
 from api.web.routes.common import number
 from api.web.templating import Console
+from domain.searches import SORTABLE
 from projections.queries import MAX_LIMIT, InvoiceView
 
 PAGE_SIZE = 20
-SORTABLE = ("invoice_number", "account", "issue_date", "due_date", "amount", "balance", "status")
 BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
 
 

@@ -33,7 +33,6 @@ from api.web.routes.common import (
 )
 from api.web.routes.history import (
     BUCKETS,
-    SORTABLE,
     Filters,
     aging,
     chosen,
@@ -42,6 +41,7 @@ from api.web.routes.history import (
 )
 from api.web.templating import Console, redirect, render, secured
 from domain.errors import NotFound
+from domain.searches import FILTER_NAMES, SORTABLE
 from projections.queries import MAX_LIMIT, InvoiceDetail, InvoiceView, PaymentMethodView
 
 router = console_router()
@@ -50,14 +50,22 @@ router = console_router()
 @router.get("/console/invoices")
 def history_page(ctx: Ctx) -> Response:
     """A7: the last 12 months, newest first; filters, sorting, paging, aging, CSV, PDFs."""
+    return history(ctx)
+
+
+def history(ctx: Console, problem: Exception | None = None) -> Response:
+    """The history page; `problem`: why saving its filters was refused (R12)."""
     member = member_of(ctx)
     filters = Filters.of(ctx.request.query_params)
     rows = chosen(ctx, everything(ctx, "HISTORY"), filters)
     shown_rows, pages = page_of(rows, filters.page)
     query = {k: v for k, v in ctx.request.query_params.items() if k not in ("seen", "done")}
+    refused = shown(problem) if problem else None
     return render(
         ctx,
         "history.html",
+        status=refused.status if refused else 200,
+        problem=refused,
         filters=filters,
         rows=shown_rows,
         count=len(rows),
@@ -68,6 +76,8 @@ def history_page(ctx: Ctx) -> Response:
         sortable=SORTABLE,
         accounts=member.company.visible_accounts(member.login),
         query=query,
+        saved=ctx.app.saved_searches(ctx.person),
+        saved_filters={k: v for k, v in query.items() if k in FILTER_NAMES and v},
         urlencode=urlencode,
     )
 
