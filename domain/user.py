@@ -16,6 +16,7 @@ from eventsourcing.domain import event
 from domain.base import BillingAggregate
 from domain.errors import InvalidInput, LoginTaken, NotFound, SearchNameTaken
 from domain.searches import MAX_SAVED_SEARCHES, SEARCH_NAME, SavedSearch, valid_filters
+from domain.statements import Frequency
 from domain.text import USER_NAME
 from domain.text import email as valid_email
 from domain.values import Notification
@@ -53,6 +54,7 @@ class User(BillingAggregate):
         self.name = ""
         self.preferences: dict[str, bool] = dict(ALL_ON)
         self.searches: dict[str, dict[str, Any]] = {}
+        self.statement: str | None = None
 
     def join(self, company_id: UUID, email: str, name: str) -> None:
         """R5: the login joins a company; refused while it is in one."""
@@ -77,6 +79,7 @@ class User(BillingAggregate):
     @event("UserLeftCompany")
     def _left(self, company_id: str) -> None:
         self.company_id = None
+        self.statement = None  # R12: statements are of a company's invoices
 
     def change_profile(self, email: str, name: str) -> None:
         """R10: name and e-mail kept up to date."""
@@ -145,3 +148,20 @@ class User(BillingAggregate):
     @event("SavedSearchDeleted")
     def _search_deleted(self, search_id: str) -> None:
         del self.searches[search_id]
+
+    # --- statements (R12) ---------------------------------------------------------------
+
+    @property
+    def statement_frequency(self) -> Frequency | None:
+        """R12: how often the person receives a statement, if at all."""
+        kept = getattr(self, "statement", None)  # a snapshot taken before R12 has none
+        return Frequency(kept) if kept else None
+
+    def subscribe_statement(self, frequency: Frequency | None) -> None:
+        """R12: receive a statement weekly or monthly, or stop (None)."""
+        if frequency != self.statement_frequency:
+            self._statement_subscribed(frequency=frequency.value if frequency else None)
+
+    @event("StatementSubscriptionChanged")
+    def _statement_subscribed(self, frequency: str | None) -> None:
+        self.statement = frequency

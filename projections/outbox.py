@@ -7,6 +7,9 @@
   who can see the invoice then and want it.
 - ADJUSTMENT_UPDATED (I4): the requester, when the request is decided, if still a user
   of the company and wanting it.
+- STATEMENT (R12): when a period closes (`StatementPeriodClosed`), every member subscribed
+  to statements of that frequency then; the row's subject is the period. What the
+  statement shows is computed when it is sent (`api.mail.facts`).
 
 The copies it keeps, and why. I5 sends the mail to whoever may see the invoice *then*:
 "then" is the event's position, not whenever the outbox catches up. The live `directory`
@@ -100,6 +103,12 @@ class Notifications(Projection):
     `outbox_messages` (issue 19: named for what it does; `api.mail.outbox.DeliveryQueue` is
     how the sender drains those rows)."""
 
+    tables: ClassVar[dict[str, str]] = {
+        # R12: who subscribed to statements, by User aggregate id (no other read model
+        # keeps subscriptions); `@profiles` of the directory copy gives the login.
+        "subscribers": "user_id TEXT PRIMARY KEY, frequency TEXT NOT NULL",
+    }
+
     def __init__(self, prefix: str, messages: OutboxMessages) -> None:
         super().__init__(prefix)
         self.directory = Directory(prefix)
@@ -124,10 +133,12 @@ class Notifications(Projection):
         self.rows += [(e.position, r, kind, subject, created) for r in recipients]
 
     def create(self, tx: Tx) -> None:
+        super().create(tx)
         self.directory.create(tx)
         self.invoices.create(tx)
 
     def drop(self, tx: Tx) -> None:
+        super().drop(tx)
         self.directory.drop(tx)
         self.invoices.drop(tx)
 
@@ -180,3 +191,22 @@ class Notifications(Projection):
         member = self._members(tx, company).get(requester)
         wanted = member is not None and "ADJUSTMENT_UPDATED" in member.wants
         self._add(e, "ADJUSTMENT_UPDATED", [requester] if wanted else [])
+
+    def on_StatementSubscriptionChanged(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        self.execute(tx, "DELETE FROM @subscribers WHERE user_id = ?", (e.key,))
+        if frequency := e.data["frequency"]:
+            self.execute(tx, "INSERT INTO @subscribers VALUES (?, ?)", (e.key, frequency))
+
+    def on_UserLeftCompany(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        self.execute(tx, "DELETE FROM @subscribers WHERE user_id = ?", (e.key,))
+
+    def on_StatementPeriodClosed(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        self.directory.flush(tx)  # the copy's profiles stand at this event
+        rows = self.all(
+            tx,
+            "SELECT p.login FROM @subscribers s JOIN @profiles p ON p.user_id = s.user_id "
+            "WHERE s.frequency = ? AND p.company_id IS NOT NULL ORDER BY p.login",
+            (e.data["frequency"],),
+        )
+        subject, created = e.data["period"], instant(e.recorded_at)
+        self.rows += [(e.position, login, "STATEMENT", subject, created) for (login,) in rows]

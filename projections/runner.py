@@ -130,7 +130,7 @@ def _views(tx: Tx, model: ReadModel, generation: int) -> None:
 
 def _tables(projection: Projection) -> list[str]:
     if isinstance(projection, Notifications):
-        return [*projection.directory.tables, *projection.invoices.tables]
+        return [*projection.tables, *projection.directory.tables, *projection.invoices.tables]
     return list(projection.tables)
 
 

@@ -31,6 +31,7 @@ from api.http.routes import (
     payment_methods,
     receipts,
     saved_searches,
+    statements,
     users,
 )
 from api.identity import TokenRules
@@ -58,8 +59,8 @@ WAITING_THREADS = 40
 """`min_position` waits sleep in threads of their own, so they never hold up the routes."""
 
 ROUTERS = (
-    invoices, receipts, companies, users, me, saved_searches, payment_methods, accounts,
-    documents, audit,
+    invoices, receipts, companies, users, me, saved_searches, statements, payment_methods,
+    accounts, documents, audit,
 )  # fmt: skip
 
 

@@ -11,16 +11,20 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from api.mail.message import Facts, MailedInvoice
+from api.mail.statement_mail import StatementFacts
+from api.statements import statement_of
 from domain.application import BillingCenter
-from domain.errors import NotFound
+from domain.caller import Caller
+from domain.errors import DomainError, NotFound
 from domain.invoice import Invoice as InvoiceAggregate
-from projections.queries import OutboxMessage
+from domain.statements import period_named
+from projections.queries import OutboxMessage, ReadModels
 
 
 class FactSource(Protocol):
     """Looks up what an outbox row's e-mail says."""
 
-    def facts(self, row: OutboxMessage) -> Facts | None:
+    def facts(self, row: OutboxMessage) -> Facts | StatementFacts | None:
         """The facts, or None when there is nobody to mail any more."""
         ...
 
@@ -28,12 +32,15 @@ class FactSource(Protocol):
 class StoreFacts:
     """Facts from the BillingCenter application (its store and aggregates)."""
 
-    def __init__(self, app: BillingCenter) -> None:
+    def __init__(self, app: BillingCenter, reads: ReadModels | None = None) -> None:
         self.app = app
+        self.reads = reads  # for statements (R12): what the subscriber may see when sent
 
-    def facts(self, row: OutboxMessage) -> Facts | None:
+    def facts(self, row: OutboxMessage) -> Facts | StatementFacts | None:
         """Asked at send time, from the store as it is now: the row was queued from state
         that may have changed since (a removal, a move, a revoked grant, an erasure)."""
+        if row.kind == "STATEMENT":
+            return self._statement(row)
         try:
             user = self.app.user(row.recipient)
             seen = self.app.visible_invoice(row.recipient, UUID(row.subject_id))
@@ -44,6 +51,21 @@ class StoreFacts:
         invoice = seen.invoice
         headline, details = _about(row.kind, self._event(row.position), invoice)
         return Facts(user.email, user.name or row.recipient, _invoice(invoice), headline, details)
+
+    def _statement(self, row: OutboxMessage) -> StatementFacts | None:
+        """R12: the statement as the subscriber may see it now; nothing for who left their
+        company, stopped subscribing or has no address any more."""
+        user = self.app.user(row.recipient)
+        if user.company_id is None or user.statement_frequency is None or not user.email:
+            return None
+        if self.reads is None:
+            raise LookupError("statements need the read models")
+        try:
+            found = statement_of(self.app, self.reads, Caller(row.recipient),
+                                 UUID(user.company_id), period_named(row.subject_id))  # fmt: skip
+        except DomainError:
+            return None
+        return StatementFacts(user.email, user.name or row.recipient, found)
 
     def _event(self, position: int) -> Any:
         found = self.app.recorder.select_notifications(start=position, limit=1)

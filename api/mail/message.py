@@ -70,11 +70,12 @@ def compose(row: OutboxMessage, facts: Facts, sender: str, domain: str) -> Email
     mail["X-Billing-Center-Kind"] = row.kind
     mail.set_content(_text(facts))
     mail.add_alternative(_html(facts), subtype="html")
-    mail.set_boundary(_boundary(mail["Message-ID"]))  # a random one would change each render
+    mail.set_boundary(boundary_of(mail["Message-ID"]))
     return mail
 
 
-def _boundary(mid: str) -> str:
+def boundary_of(mid: str) -> str:
+    """A MIME boundary derived from the Message-ID: a random one would change each render."""
     return "==bc-" + hashlib.sha256(mid.encode()).hexdigest()[:32]
 
 

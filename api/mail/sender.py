@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from api.mail.facts import FactSource
 from api.mail.message import compose, message_id
 from api.mail.outbox import DeliveryQueue
+from api.mail.statement_mail import StatementFacts, compose_statement
 from api.mail.transport import PermanentFailure, Session, TransientFailure, Transport
 from projections.queries import OutboxMessage
 
@@ -64,8 +65,10 @@ class MailSender:
         batch: int = BATCH,
         lease: timedelta = LEASE,
         clock: Callable[[], datetime] = utc_now,
+        before_drain: Callable[[], object] | None = None,
     ) -> None:
         self.outbox, self.facts, self.transport = outbox, facts, transport
+        self.before_drain = before_drain  # e.g. close the ended statement periods (R12)
         self.batch, self.lease, self.clock = batch, lease, clock
         self.owner = uuid.uuid4().hex
         self.domain = transport.sender.rpartition("@")[2] or "billing-center"
@@ -93,7 +96,11 @@ class MailSender:
             self.outbox.settle(row, mid, "SKIPPED", self.clock())
             return
         try:
-            session.send(compose(row, facts, self.transport.sender, self.domain))
+            if isinstance(facts, StatementFacts):
+                mail = compose_statement(row, facts, self.transport.sender, self.domain)
+            else:
+                mail = compose(row, facts, self.transport.sender, self.domain)
+            session.send(mail)
         except PermanentFailure as error:
             log.error("mail %s refused for good: %s", mid, error)
             self.outbox.settle(row, mid, "FAILED", self.clock())
@@ -117,6 +124,8 @@ class MailSender:
         backoff = backoff or DeliveryBackoff()
         while not stop.is_set():
             try:
+                if self.before_drain is not None:
+                    self.before_drain()
                 self.drain()
             except TransientFailure as error:
                 wait = backoff.next()

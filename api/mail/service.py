@@ -15,6 +15,7 @@ from api.mail.transport import DirectoryTransport, SmtpConfig, SmtpTransport, Tr
 from api.settings import Settings
 from domain.application import BillingCenter
 from projections.queries import OutboxMessage
+from projections.readmodels import SqlReadModels
 from store.database import Database
 from store.outbox import SqlOutbox
 
@@ -43,7 +44,13 @@ def mail_sender(settings: Settings, app: BillingCenter, db: Database) -> MailSen
     if transport is None:
         log.warning("BILLING_SMTP_URL is not set: e-mails stay in the outbox, unsent")
         return None
-    return MailSender(SqlOutbox(db, OutboxMessage), StoreFacts(app), transport)
+    reads = SqlReadModels(db, app.head)
+    return MailSender(
+        SqlOutbox(db, OutboxMessage),
+        StoreFacts(app, reads),
+        transport,
+        before_drain=lambda: app.close_statement_periods(app.today()),  # R12
+    )
 
 
 def start_mail(settings: Settings, app: BillingCenter, db: Database) -> SenderThread | None:

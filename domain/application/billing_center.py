@@ -8,10 +8,13 @@ from domain.application.companies import Companies
 from domain.application.invoices import Invoices
 from domain.application.privacy import Privacy
 from domain.application.searches import SavedSearches
+from domain.application.statements import Statements
 from domain.application.users import Users
 
 
-class BillingCenter(Companies, Users, Accounts, Invoices, BankDetails, Privacy, SavedSearches):
+class BillingCenter(
+    Companies, Users, Accounts, Invoices, BankDetails, Privacy, SavedSearches, Statements
+):
     """Every command of the billing center (DOMAIN.md R1-R12, A1-A6, I1-I8, C4) and the
     queries that decide who may see what: one Application (one store, one cache, one unit
     of work), its verbs grouped by use case in the mixins it is made of."""

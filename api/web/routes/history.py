@@ -18,7 +18,6 @@ from domain.searches import SORTABLE
 from projections.queries import MAX_LIMIT, InvoiceView
 
 PAGE_SIZE = 20
-BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
 
 
 def everything(ctx: Console, section: Literal["HISTORY", "ARCHIVE"]) -> list[InvoiceView]:
@@ -134,26 +133,3 @@ def page_of(rows: list[InvoiceView], page: int) -> tuple[list[InvoiceView], int]
     pages = max(1, -(-len(rows) // PAGE_SIZE))
     page = min(page, pages)
     return rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE], pages
-
-
-def bucket(invoice: InvoiceView, today: date) -> str:
-    """How far past due an unpaid invoice is."""
-    late = (today - invoice.due_date).days
-    if late <= 0:
-        return "current"
-    for bound, name in ((30, "1-30"), (60, "31-60"), (90, "61-90")):
-        if late <= bound:
-            return name
-    return "90+"
-
-
-def aging(rows: list[InvoiceView], today: date) -> dict[str, dict[str, Decimal]]:
-    """Outstanding balances per currency and age bucket, with a total per currency."""
-    table: dict[str, dict[str, Decimal]] = {}
-    for invoice in rows:
-        if invoice.status == "PAID" or invoice.balance <= 0:
-            continue
-        sums = table.setdefault(invoice.currency, {b: Decimal(0) for b in (*BUCKETS, "total")})
-        sums[bucket(invoice, today)] += invoice.balance
-        sums["total"] += invoice.balance
-    return table

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from api import receipts, usecases
+from api.documents.aging import BUCKETS, aging
 from api.documents.csv_export import csv_chunks
 from api.documents.names import content_disposition
 from api.documents.printing import printed_invoice
@@ -32,9 +33,7 @@ from api.web.routes.common import (
     uuid_or_404,
 )
 from api.web.routes.history import (
-    BUCKETS,
     Filters,
-    aging,
     chosen,
     everything,
     page_of,
