@@ -71,4 +71,5 @@ DONE = {
     "preferences_changed": N_("Your notification preferences were updated."),
     "search_saved": N_("The search was saved."),
     "search_deleted": N_("The saved search was deleted."),
+    "statement_changed": N_("Your statement subscription was updated."),
 }

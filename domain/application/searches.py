@@ -31,13 +31,16 @@ class SavedSearches(Service):
         user.delete_search(search_id)
         return Receipt(self._save(user), None)
 
-    def saved_searches(self, caller: Caller) -> list[SavedSearch]:
-        """R12: the caller's saved searches, oldest first."""
-        return self._member(caller).saved_searches
+    def saved_searches(self, login: str) -> list[SavedSearch]:
+        """R12: a member's saved searches, oldest first (a query: only they ask for them)."""
+        return self._of_member(login).saved_searches
 
     def _member(self, caller: Caller) -> User:
         """R12: saved searches are for members of a company (a service principal has none)."""
-        user = self.user(caller.as_person())
+        return self._of_member(caller.as_person())
+
+    def _of_member(self, login: str) -> User:
+        user = self.user(login)
         if user.company_id is None:
-            raise NotFound("company of", caller.login)
+            raise NotFound("company of", login)
         return user

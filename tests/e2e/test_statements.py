@@ -127,3 +127,34 @@ def test_r12_one_statement_per_period_and_subscriber_through_a_rebuild(
 def _json(content: bytes) -> dict[str, Any]:
     found: dict[str, Any] = orjson.loads(content)
     return found
+
+
+def test_r12_the_console_profile_subscribes_and_downloads(world: World) -> None:
+    world.issue(world.accounts[0], invoice_number="INV-ST-C")
+    world.admin.get("/v1/me")  # the read models have the enrollment and the invoice
+    client = world.client
+    client.cookies.clear()
+    csrf = _csrf(client.get("/console/sign-in").text)
+    client.post("/console/sign-in", data={"csrf_token": csrf, "login": "alice"},
+                headers=SAME_ORIGIN)  # fmt: skip
+    page = client.get("/console/profile").text
+    assert 'id="s-none" name="frequency" value="" checked' in page
+    form = {"csrf_token": _csrf(page), "frequency": "MONTHLY"}
+    done = client.post("/console/profile/statement", data=form, headers=SAME_ORIGIN)
+    assert "Your statement subscription was updated." in done.text
+    assert 'value="MONTHLY" checked' in done.text
+    app: BillingCenter = client.app.state.billing_center  # type: ignore[attr-defined]
+    assert app.user("alice").statement_frequency is not None
+    csv_file = client.get("/console/statement.csv", params={"period": PERIOD})
+    assert csv_file.status_code == 200
+    assert b"INV-ST-C" in csv_file.content
+    pdf = client.get("/console/statement.pdf", params={"period": PERIOD})
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert client.get("/console/statement.pdf", params={"period": "2026-13"}).status_code == 422
+
+
+SAME_ORIGIN = {"Origin": "http://testserver"}
+
+
+def _csrf(html: str) -> str:
+    return html.split('name="csrf_token" value="')[1].split('"', maxsplit=1)[0]

@@ -21,7 +21,7 @@ def listed(*, caller: CurrentCaller, app: App) -> SavedSearches:
     return SavedSearches(
         items=[
             SavedSearchOut(saved_search_id=s.search_id, name=s.name, filters=s.filters)
-            for s in app.saved_searches(caller)
+            for s in app.saved_searches(caller.as_person())
         ]
     )
 

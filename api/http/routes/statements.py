@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 from uuid import UUID
 
 import orjson
 from fastapi import APIRouter, Header, Query, Response
-from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from api.documents.names import content_disposition
 from api.documents.statement import render_statement, statement_csv
 from api.http.deps import App, CurrentCaller, Reads, written
 from api.http.responses import COMMON, READ, WRITE
-from api.schemas.values import In, amount_text
+from api.schemas.statements import StatementSubscription, SubscriptionChanged
+from api.schemas.values import amount_text
 from api.statements import Statement, statement_of
 from domain.statements import Frequency, month
 
@@ -23,19 +23,6 @@ router = APIRouter(tags=["me"], responses=COMMON)
 PDF, CSV = "application/pdf", "text/csv"
 Month = Annotated[str, Query(min_length=7, max_length=7, pattern=r"^\d{4}-\d{2}$",
                              examples=["2026-11"])]  # fmt: skip
-
-
-class StatementSubscription(In):
-    """R12: how often to receive the statement by e-mail; null stops it."""
-
-    frequency: Literal["WEEKLY", "MONTHLY"] | None
-
-
-class SubscriptionChanged(BaseModel):
-    """200 of a subscription change."""
-
-    frequency: Literal["WEEKLY", "MONTHLY"] | None
-    position: int
 
 
 @router.put("/v1/me/statement", responses=WRITE)

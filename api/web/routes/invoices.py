@@ -75,7 +75,7 @@ def history(ctx: Console, problem: Exception | None = None) -> Response:
         sortable=SORTABLE,
         accounts=member.company.visible_accounts(member.login),
         query=query,
-        saved=ctx.app.saved_searches(ctx.person),
+        saved=ctx.app.saved_searches(ctx.person.as_person()),
         saved_filters={k: v for k, v in query.items() if k in FILTER_NAMES and v},
         urlencode=urlencode,
     )

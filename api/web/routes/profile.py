@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from api import usecases
+from api.documents.names import content_disposition
+from api.documents.statement import render_statement, statement_csv
 from api.schemas import Preferences
+from api.schemas.statements import StatementSubscription
+from api.statements import statement_of
 from api.web.errors import shown
-from api.web.routes.common import Ctx, Posted, attempt, back, console_router, member_of
-from api.web.templating import Console, render
+from api.web.routes.common import Ctx, Posted, attempt, back, console_router, member_of, text
+from api.web.templating import Console, render, secured
+from domain.errors import NotFound
+from domain.statements import Frequency, month
 from domain.values import Notification
 
 router = console_router()
@@ -17,7 +24,8 @@ router = console_router()
 def _page(ctx: Console, error: Exception | None = None) -> Response:
     member_of(ctx)
     mine = usecases.profile(ctx.app, ctx.reads, ctx.person)
-    preferences = ctx.app.user(ctx.person.login).preferences
+    user = ctx.app.user(ctx.person.login)
+    preferences = user.preferences
     problem = shown(error) if error else None
     return render(
         ctx,
@@ -25,6 +33,8 @@ def _page(ctx: Console, error: Exception | None = None) -> Response:
         status=problem.status if problem else 200,
         me=mine,
         preferences=preferences,
+        statement=user.statement_frequency,
+        this_month=ctx.app.today().strftime("%Y-%m"),
         problem=problem,
     )
 
@@ -47,3 +57,35 @@ def notifications(ctx: Ctx, form: Posted) -> Response:
     return attempt(
         write, lambda e: _page(ctx, e), back(ctx, "/console/profile", "preferences_changed")
     )
+
+
+@router.post("/console/profile/statement")
+def statement_subscription(ctx: Ctx, form: Posted) -> Response:
+    """R12: receive a statement every week or month, or none."""
+
+    def write() -> int:
+        body = StatementSubscription.model_validate({"frequency": text(form, "frequency") or None})
+        frequency = Frequency(body.frequency) if body.frequency else None
+        return ctx.app.subscribe_statement(ctx.person, frequency).position
+
+    return attempt(
+        write, lambda e: _page(ctx, e), back(ctx, "/console/profile", "statement_changed")
+    )
+
+
+@router.get("/console/statement.{kind}")
+async def statement_file(ctx: Ctx, kind: str) -> Response:
+    """R12: a month's statement, as the API gives it (the month in `period`, YYYY-MM)."""
+    if kind not in {"pdf", "csv"}:
+        raise NotFound("statement format", kind)
+    member = member_of(ctx)
+    asked = month(ctx.request.query_params.get("period", "")[:7])
+    found = await run_in_threadpool(statement_of, ctx.app, ctx.reads, ctx.person, member.cid, asked)
+    if kind == "pdf":
+        content, media = await run_in_threadpool(render_statement, found), "application/pdf"
+    else:
+        content, media = statement_csv(found), "text/csv; charset=utf-8"
+    headers = {
+        "Content-Disposition": content_disposition("attachment", f"statement-{asked.name}.{kind}")
+    }
+    return secured(ctx, Response(content, media_type=media, headers=headers))
