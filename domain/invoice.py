@@ -20,7 +20,13 @@ from domain.errors import (
     NotFound,
     NothingToPay,
 )
-from domain.text import ADJUSTMENT_REASON, DECISION_COMMENT, DOCUMENT_FILENAME, LINE_DESCRIPTION
+from domain.text import (
+    ADJUSTMENT_REASON,
+    CASE_COMMENT,
+    DECISION_COMMENT,
+    DOCUMENT_FILENAME,
+    LINE_DESCRIPTION,
+)
 from domain.values import AccountKey, InvoiceStatus, currency, money
 
 _REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$")
@@ -29,6 +35,10 @@ FIRST_DAY = date(2000, 1, 1)
 LAST_DAY = date(2099, 12, 31)
 """The dates an invoice may print (issue and due dates; a payment's date lies between):
 far enough from `date.min`/`date.max` that no date arithmetic on them overflows."""
+
+
+OPEN_CASE = ("OPEN", "IN_REVIEW")
+"""I9: the statuses of an undecided case (a line in one cannot be disputed again)."""
 
 
 def printed_day(value: date, field: str) -> date:
@@ -293,7 +303,7 @@ class Invoice(BillingAggregate):
         )
 
     def _check_disputes(self, lines: dict[str, Decimal]) -> None:
-        open_lines = self._lines_of("OPEN")
+        open_lines = self._lines_of(*OPEN_CASE)
         for number, amount in lines.items():
             if number not in self._disputable():
                 raise InvalidInput(
@@ -308,18 +318,28 @@ class Invoice(BillingAggregate):
             if number in open_lines:
                 raise AdjustmentAlreadyOpen(f"an adjustment request is open on {number}")
 
-    def _lines_of(self, status: str) -> dict[str, Decimal]:
-        """The amounts requested per line by the requests in `status`, summed."""
+    def _lines_of(self, *statuses: str) -> dict[str, Decimal]:
+        """The amounts requested per line by the requests in `statuses`, summed."""
         total: dict[str, Decimal] = {}
         for request in self.adjustments.values():
-            if request["status"] == status:
+            if request["status"] in statuses:
                 for number, amount in request["lines"].items():
+                    total[number] = total.get(number, Decimal(0)) + amount
+        return total
+
+    def _credited(self) -> dict[str, Decimal]:
+        """The amounts approved per line (I9: part of what was disputed, or all of it)."""
+        total: dict[str, Decimal] = {}
+        for request in self.adjustments.values():
+            if request["status"] == "APPROVED":
+                approved = request.get("approved_lines") or request["lines"]
+                for number, amount in approved.items():
                     total[number] = total.get(number, Decimal(0)) + amount
         return total
 
     def _disputable(self) -> dict[str, Decimal]:
         """I4 (decision): a line can be credited at most its amount over all requests."""
-        credited = self._lines_of("APPROVED")
+        credited = self._credited()
         return {
             line["tracking_number"]: line["amount"] - credited.get(line["tracking_number"], 0)
             for line in self.lines
@@ -337,21 +357,55 @@ class Invoice(BillingAggregate):
             "comment": "",
         }
 
-    def decide_adjustment(self, adjustment_id: str, approved: bool, comment: str) -> None:
-        """I4: the billing system approves (crediting the balance) or rejects a request."""
+    def decide_adjustment(
+        self,
+        adjustment_id: str,
+        approved: bool,
+        comment: str,
+        lines: dict[str, Decimal] | None = None,
+    ) -> None:
+        """I4/I9: the billing system approves all, part (per line, up to what each line
+        disputes) or nothing of a request; the balance is credited what was approved."""
+        request = self._case(adjustment_id)
+        comment = DECISION_COMMENT(comment)
+        parts = self._approved_parts(request, lines) if approved else {}
+        credit = sum(parts.values(), Decimal(0))
+        if lines is None:  # all or nothing, as I4 always decided
+            self._adjustment_decided(adjustment_id=adjustment_id, approved=approved,
+                                     comment=comment, credited=money(credit))  # fmt: skip
+            return
+        self._adjustment_decided_in_part(
+            adjustment_id=adjustment_id, approved=approved, comment=comment,
+            credited=money(credit), approved_lines=parts,
+        )  # fmt: skip
+
+    def _case(self, adjustment_id: str) -> dict[str, Any]:
+        """An undecided request (NotFound, or AdjustmentAlreadyDecided)."""
         request = self.adjustments.get(adjustment_id)
         if request is None:
             raise NotFound("adjustment", adjustment_id)
-        if request["status"] != "OPEN":
+        if request["status"] not in OPEN_CASE:
             raise AdjustmentAlreadyDecided("this adjustment request was decided already")
-        comment = DECISION_COMMENT(comment)
-        credit = sum(request["lines"].values(), Decimal(0)) if approved else Decimal(0)
-        self._adjustment_decided(
-            adjustment_id=adjustment_id,
-            approved=approved,
-            comment=comment,
-            credited=money(credit),
-        )
+        return request
+
+    @staticmethod
+    def _approved_parts(
+        request: dict[str, Any], lines: dict[str, Decimal] | None
+    ) -> dict[str, Decimal]:
+        """I9: what is approved of each disputed line (all of it when no lines are named)."""
+        disputed: dict[str, Decimal] = request["lines"]
+        if lines is None:
+            return dict(disputed)
+        for number, amount in lines.items():
+            if number not in disputed:
+                raise InvalidInput(
+                    "lines", f"a line this request disputes, not {number}", rule="I9"
+                )
+            if not Decimal(0) <= money(amount) <= disputed[number]:
+                raise InvalidInput(
+                    "lines", f"for {number}, from 0 to the {disputed[number]} disputed", rule="I9"
+                )
+        return {number: money(amount) for number, amount in lines.items() if amount > 0}
 
     @event("AdjustmentDecided")
     def _adjustment_decided(
@@ -361,3 +415,64 @@ class Invoice(BillingAggregate):
         request["status"] = "APPROVED" if approved else "REJECTED"
         request["comment"] = comment
         self.balance -= credited
+
+    @event("AdjustmentDecidedInPart")
+    def _adjustment_decided_in_part(
+        self,
+        adjustment_id: str,
+        approved: bool,
+        comment: str,
+        credited: Decimal,
+        approved_lines: dict[str, Decimal],
+    ) -> None:
+        request = self.adjustments[adjustment_id]
+        request["status"] = "APPROVED" if approved and credited > 0 else "REJECTED"
+        request["comment"] = comment
+        request["approved_lines"] = dict(approved_lines)
+        self.balance -= credited
+
+    # --- dispute cases (I9) ---------------------------------------------------------------
+
+    def review_adjustment(self, adjustment_id: str) -> None:
+        """I9: the billing system marks the case IN_REVIEW (once; an open case only)."""
+        request = self._case(adjustment_id)
+        if request["status"] == "IN_REVIEW":
+            return
+        self._adjustment_in_review(adjustment_id=adjustment_id)
+
+    @event("AdjustmentInReview")
+    def _adjustment_in_review(self, adjustment_id: str) -> None:
+        self.adjustments[adjustment_id]["status"] = "IN_REVIEW"
+
+    def comment_adjustment(self, adjustment_id: str, comment_id: str, text: str, by: str) -> None:
+        """I9: a comment on an undecided case, from its side or the billing system's."""
+        self._case(adjustment_id)
+        self._adjustment_commented(
+            adjustment_id=adjustment_id, comment_id=comment_id, text=CASE_COMMENT(text), by=by
+        )
+
+    @event("AdjustmentCommented")
+    def _adjustment_commented(
+        self, adjustment_id: str, comment_id: str, text: str, by: str
+    ) -> None:
+        self.adjustments[adjustment_id].setdefault("comments", []).append(comment_id)
+
+    def attach_to_adjustment(
+        self, adjustment_id: str, document_id: str, *, sha256: str, filename: str, size: int,
+        by: str,
+    ) -> None:  # fmt: skip
+        """I9: evidence on an undecided case (a PDF, PNG or JPEG, checked before this)."""
+        self._case(adjustment_id)
+        self._adjustment_document_attached(
+            adjustment_id=adjustment_id, document_id=document_id, sha256=sha256,
+            filename=DOCUMENT_FILENAME(filename), size=size, by=by,
+        )  # fmt: skip
+
+    @event("AdjustmentDocumentAttached")
+    def _adjustment_document_attached(
+        self, adjustment_id: str, document_id: str, *, sha256: str, filename: str, size: int,
+        by: str,
+    ) -> None:  # fmt: skip
+        self.adjustments[adjustment_id].setdefault("documents", []).append(
+            {"document_id": document_id, "sha256": sha256, "filename": filename, "size": size}
+        )

@@ -76,6 +76,7 @@ UNENROLLMENT_COMMENT = FreeText("comment", 1000, rule="A3", multiline=True, requ
 LINE_DESCRIPTION = FreeText("description", 500, rule="I1", multiline=True)
 ADJUSTMENT_REASON = FreeText("reason", 500, rule="I4", multiline=True)
 DECISION_COMMENT = FreeText("comment", 1000, rule="I4", multiline=True, required=False)
+CASE_COMMENT = FreeText("text", 2000, rule="I9", multiline=True)
 HOLDER = FreeText("holder", 200, rule="R11")
 BANK_CODE = FreeText("bank_code", 20, rule="R11")
 DOCUMENT_FILENAME = FreeText("filename", 255, rule="I7")

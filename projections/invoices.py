@@ -41,6 +41,8 @@ _LATER = {
     "PaymentMade",
     "AdjustmentRequested",
     "AdjustmentDecided",
+    "AdjustmentDecidedInPart",
+    "AdjustmentInReview",
     "DocumentAttached",
 }
 """Events on an invoice issued earlier: `prepare` fetches those invoices per page."""
@@ -336,6 +338,20 @@ class Invoices(Projection):
         request["status"] = "APPROVED" if d["approved"] else "REJECTED"
         request["comment"] = d["comment"]
         self._store(tx, e, balance - d["credited"], detail)
+
+    def on_AdjustmentDecidedInPart(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        balance, detail = self._load(tx, e)
+        d = e.data
+        request = detail["adjustments"][d["adjustment_id"]]
+        request["status"] = "APPROVED" if d["approved"] and d["credited"] > 0 else "REJECTED"
+        request["comment"] = d["comment"]
+        request["approved_lines"] = {k: str(v) for k, v in d["approved_lines"].items()}
+        self._store(tx, e, balance - d["credited"], detail)
+
+    def on_AdjustmentInReview(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        balance, detail = self._load(tx, e)
+        detail["adjustments"][e.data["adjustment_id"]]["status"] = "IN_REVIEW"
+        self._store(tx, e, balance, detail)
 
     def on_DocumentAttached(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         balance, detail = self._load(tx, e)

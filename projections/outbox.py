@@ -210,3 +210,6 @@ class Notifications(Projection):
         )
         subject, created = e.data["period"], instant(e.recorded_at)
         self.rows += [(e.position, login, "STATEMENT", subject, created) for (login,) in rows]
+
+    def on_AdjustmentDecidedInPart(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        self.on_AdjustmentDecided(tx, e)  # I9: a partial decision is told as any decision

@@ -369,9 +369,50 @@ class ReadModels(Protocol):
         """Notifications to deliver, in event order."""
         ...
 
+    def case(self, invoice_id: UUID, adjustment_id: str, today: date) -> CaseView | None:
+        """I9: one dispute case with its history (who may see it is the caller's check)."""
+        ...
+
+    def case_queue(
+        self, today: date, *, status: str | None, overdue: bool | None, limit: int
+    ) -> list[CaseView]:
+        """I9: the billing system's queue of cases, oldest first."""
+        ...
+
 
 class StoreSettings(Protocol):
     """What the read side needs of `api.settings.Settings`."""
 
     @property
     def database_url(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class CaseStep:
+    """One step of a dispute case (I9): what happened, when, by whom, with its details."""
+
+    step: str  # REQUESTED | COMMENTED | ATTACHED | IN_REVIEW | APPROVED | REJECTED
+    at: str
+    actor: str
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """A dispute case (I9): the request, its status, due date and history."""
+
+    invoice_id: str
+    adjustment_id: str
+    invoice_number: str
+    account: str
+    currency: str
+    status: str  # OPEN | IN_REVIEW | APPROVED | REJECTED
+    reason: str
+    lines: dict[str, str]
+    approved_lines: dict[str, str] | None
+    requested_by: str
+    requested_at: str
+    decide_by: date
+    overdue: bool
+    comment: str
+    history: tuple[CaseStep, ...]

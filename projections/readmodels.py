@@ -14,6 +14,7 @@ from uuid import UUID
 from eventsourcing.application import Application
 
 from projections.accounts import AccountsView
+from projections.cases import Cases
 from projections.directory import ADMINISTRATOR, DirectoryView
 from projections.failures import live_failures
 from projections.invoices import InvoicesView, as_view
@@ -22,6 +23,7 @@ from projections.queries import (
     Access,
     AccountView,
     AuditEntry,
+    CaseView,
     CompanyView,
     InvoiceDetail,
     InvoiceRow,
@@ -50,6 +52,7 @@ class SqlReadModels:
         self.accounts_view = AccountsView()
         self.invoices_view = InvoicesView()
         self.audit = AuditView()
+        self.cases = Cases("cases_")  # the live generation's views
 
     def _positions(self) -> dict[str, int]:
         with self.db.read() as tx:
@@ -210,6 +213,16 @@ class SqlReadModels:
                 after=after,
                 limit=limit,
             )
+
+    def case(self, invoice_id: UUID, adjustment_id: str, today: date) -> CaseView | None:
+        with self.db.read() as tx:
+            return self.cases.case(tx, invoice_id, adjustment_id, today)
+
+    def case_queue(
+        self, today: date, *, status: str | None, overdue: bool | None, limit: int
+    ) -> list[CaseView]:
+        with self.db.read() as tx:
+            return self.cases.queue(tx, today, status=status, overdue=overdue, limit=limit)
 
     def outbox(
         self, *, unsent_only: bool = True, limit: int = DEFAULT_LIMIT

@@ -33,6 +33,7 @@ from eventsourcing.application import Application
 
 from projections.accounts import Accounts
 from projections.base import Projection
+from projections.cases import Cases
 from projections.directory import Directory
 from projections.events import Decoder, EventRecord, Row
 from projections.failures import (
@@ -78,6 +79,7 @@ PROJECTIONS: dict[str, ReadModel] = {
         ReadModel("accounts", Accounts),
         ReadModel("invoices", Invoices),
         ReadModel("audit", Audit),
+        ReadModel("cases", Cases),
         ReadModel("outbox", lambda prefix: Notifications(prefix, MESSAGES), viewed=False),
     )
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from io import BytesIO
 from typing import BinaryIO
 
+from PIL import Image
 from pypdf import PdfReader
 
 from domain.errors import InvalidInput
@@ -43,3 +44,28 @@ def check_pdf(content: bytes) -> None:
         raise InvalidInput("file", "a readable PDF document", rule="I7") from error
     if pages < 1:
         raise InvalidInput("file", "a PDF document with at least one page", rule="I7")
+
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+JPEG_MAGIC = b"\xff\xd8\xff"
+
+
+def check_evidence(content: bytes) -> str:
+    """I9: a case's evidence is a PDF, a PNG or a JPEG, judged by its content (the magic bytes,
+    then a real parse or decode), never by its name; its media type."""
+    if content.startswith(PDF_MAGIC):
+        try:
+            check_pdf(content)
+        except InvalidInput:
+            raise InvalidInput("file", "a readable PDF document", rule="I9") from None
+        return "application/pdf"
+    kind = "image/png" if content.startswith(PNG_MAGIC) else None
+    kind = "image/jpeg" if content.startswith(JPEG_MAGIC) else kind
+    if kind is None:
+        raise InvalidInput("file", "a PDF, PNG or JPEG file", rule="I9")
+    try:
+        with Image.open(BytesIO(content)) as image:
+            image.load()  # decodes every pixel: a truncated or forged image fails here
+    except Exception as error:  # Pillow raises many kinds on broken input (and bombs)
+        raise InvalidInput("file", "an image that decodes", rule="I9") from error
+    return kind

@@ -24,6 +24,7 @@ from api.http.ratelimit import ProofLimitMiddleware, RateLimitMiddleware, RateLi
 from api.http.routes import (
     accounts,
     audit,
+    cases,
     companies,
     documents,
     invoices,
@@ -59,7 +60,7 @@ WAITING_THREADS = 40
 """`min_position` waits sleep in threads of their own, so they never hold up the routes."""
 
 ROUTERS = (
-    invoices, receipts, companies, users, me, saved_searches, statements, payment_methods,
+    invoices, cases, receipts, companies, users, me, saved_searches, statements, payment_methods,
     accounts, documents, audit,
 )  # fmt: skip
 

@@ -114,7 +114,7 @@ class AdjustmentOut(BaseModel):
     reason: str
     lines: dict[str, str]
     requested_by: str
-    status: Literal["OPEN", "APPROVED", "REJECTED"]
+    status: Literal["OPEN", "IN_REVIEW", "APPROVED", "REJECTED"]
     comment: str
 
 
@@ -179,6 +179,11 @@ class Decision(In):
 
     approved: Annotated[bool, Field(strict=True)]
     comment: DecisionComment = ""
+    lines: Annotated[list[DisputedLine], Field(max_length=1000)] | None = Field(
+        default=None,
+        description="I9: approve part of each disputed line (0 to its disputed amount); "
+        "omitted: all of it.",
+    )
 
 
 class DecisionOut(BaseModel):

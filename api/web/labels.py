@@ -38,6 +38,7 @@ STATUSES = {
     "PAID": N_("Paid"),
     "ENROLLED": N_("Enrolled"),
     "UNENROLLED": N_("Unenrolled"),
+    "IN_REVIEW": N_("In review"),
     "APPROVED": N_("Approved"),
     "REJECTED": N_("Rejected"),
     "HISTORY": N_("Billing history"),

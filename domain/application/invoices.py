@@ -93,12 +93,15 @@ class Invoices(Queries):
         *,
         approved: bool,
         comment: str = "",
-    ) -> Receipt[None]:
-        """I4: the billing system approves or rejects a request."""
+        lines: dict[str, Decimal] | None = None,
+    ) -> Receipt[Decimal]:
+        """I4/I9: the billing system approves all, part (`lines`) or none of a request;
+        the answer is what the balance was credited."""
         caller.require_scope(Scope.BILLING_SYSTEM, "I4")
         invoice = self.invoice(invoice_ref)
-        invoice.decide_adjustment(adjustment_id, approved, comment)
-        return Receipt(self._save(invoice), None)
+        before = invoice.balance
+        invoice.decide_adjustment(adjustment_id, approved, comment, lines)
+        return Receipt(self._save(invoice), before - invoice.balance)
 
     @command
     def attach_document(

@@ -129,7 +129,7 @@ def attach_document(
     """Attach a PDF to an invoice, such as a brokerage form (the billing system, I7)."""
     caller.require_scope(Scope.BILLING_SYSTEM, "I7")
     app.invoice(iid)
-    filename = _filename(file.filename)
+    filename = filename_of(file.filename)
     try:
         content = read_limited(file.file)
     except DocumentTooLarge as error:
@@ -140,10 +140,10 @@ def attach_document(
     return DocumentCreated(document_id=receipt.result, position=written(response, receipt.position))
 
 
-def _filename(given: str | None) -> str:
+def filename_of(given: str | None, default: str = "document.pdf") -> str:
     """The name without directories, refused by the text rule before any byte is kept (I7)."""
     name = PureWindowsPath(PurePosixPath(given or "").name).name.strip()
-    return DOCUMENT_FILENAME(name or "document.pdf")
+    return DOCUMENT_FILENAME(name or default)
 
 
 @router.get("/v1/invoices/{iid}/documents/{did}", responses=READ, response_class=Response)

@@ -153,9 +153,13 @@ def decide(
     response: Response,
 ) -> DecisionOut:
     """Approve (crediting the balance) or reject an adjustment request (the billing system, I4)."""
-    receipt = app.decide_adjustment(caller, iid, aid, approved=body.approved, comment=body.comment)
+    lines = {x.tracking_number: Decimal(x.amount) for x in body.lines} if body.lines else None
+    receipt = app.decide_adjustment(
+        caller, iid, aid, approved=body.approved, comment=body.comment, lines=lines
+    )
+    credited = receipt.result
     return DecisionOut(
         adjustment_id=aid,
-        status="APPROVED" if body.approved else "REJECTED",
+        status="APPROVED" if body.approved and credited else "REJECTED",
         position=written(response, receipt.position),
     )
