@@ -20,6 +20,10 @@ to libpq (`PQexec`, which waits without the GIL), with values escaped by libpq f
 connection: psycopg's cursor machinery cost twice the CPU of the round trip itself.
 `select_events` uses statements built once, with plain tuple rows, and `notification_rows`
 reads the notification log the same way for the projections.
+Concurrent inserts are group-committed (store/group_commit.py, issue 21): the commands that
+arrive while a transaction is in flight share the next one, their rows in one INSERT; a
+batch that one command spoils is written again command by command, so each command gets its
+own positions or its own conflict.
 It is selected with `APPLICATION_RECORDER_TOPIC` (a public setting of the library).
 
 It never stores a value other than the one it was given: libpq's escaping would end a
