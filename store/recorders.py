@@ -20,6 +20,10 @@ to libpq (`PQexec`, which waits without the GIL), with values escaped by libpq f
 connection: psycopg's cursor machinery cost twice the CPU of the round trip itself.
 `select_events` uses statements built once, with plain tuple rows, and `notification_rows`
 reads the notification log the same way for the projections.
+Concurrent inserts are group-committed (store/group_commit.py, issue 21): the commands that
+arrive while a transaction is in flight share the next one, their rows in one INSERT; a
+batch that one command spoils is written again command by command, so each command gets its
+own positions or its own conflict.
 It is selected with `APPLICATION_RECORDER_TOPIC` (a public setting of the library).
 
 It never stores a value other than the one it was given: libpq's escaping would end a
@@ -37,7 +41,13 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
+from eventsourcing.persistence import (
+    DataError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    StoredEvent,
+)
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.utils import retry
 from psycopg import Connection, errors, pq
@@ -46,9 +56,13 @@ from psycopg.pq.abc import Escaping, PGresult
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
+from store.group_commit import GroupCommit, answer_each
+
 _IN_TRANSACTION = {TransactionStatus.INTRANS, TransactionStatus.INERROR}
 _COLUMNS = "originator_id, originator_version, topic, state"
 NotificationRow = tuple[int, UUID, int, str, bytes]
+Outcome = list[int] | BaseException
+"""One command's answer in a batch: its notification ids, or its own failure."""
 EventRow = tuple[int, str, int, str, bytes]
 """(position, originator id as text, originator version, topic, state)."""
 
@@ -81,6 +95,7 @@ class LeanPostgresApplicationRecorder(PostgresApplicationRecorder):
         self._insert = insert.as_string().encode()
         self._select_events: dict[tuple[bool, bool, bool, bool], str] = {}
         self._table = table
+        self._group: GroupCommit[Sequence[StoredEvent], list[int]] = GroupCommit(self._write_batch)
         self._select_notifications = SQL(
             "SELECT notification_id, " + _COLUMNS + " FROM {table} WHERE notification_id > %s "
             "ORDER BY notification_id LIMIT %s"
@@ -90,10 +105,31 @@ class LeanPostgresApplicationRecorder(PostgresApplicationRecorder):
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        """Insert under the table lock, in one transaction; return the notification ids."""
+        """Insert under the table lock, in one transaction shared with the commands that
+        arrived while the previous one was in flight (store/group_commit.py); return this
+        command's notification ids."""
         if self.datastore.enable_db_functions or not stored_events:
             ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
             return ids
+        return self._group.submit(stored_events)
+
+    def _write_batch(self, commands: Sequence[Sequence[StoredEvent]]) -> list[Outcome]:
+        """Every command's events in ONE locked insert; if one command spoils it (its
+        version is taken, its text refused), each is written again on its own, so that
+        the conflict is that command's alone and its batch-mates are still written."""
+        if len(commands) == 1:
+            return answer_each(commands, self._write_alone)
+        try:
+            ids = self._write_alone([event for events in commands for event in events])
+        except (IntegrityError, DataError):
+            return answer_each(commands, self._write_alone)
+        outcomes: list[Outcome] = []
+        for events in commands:
+            outcomes.append(ids[: len(events)])
+            ids = ids[len(events) :]
+        return outcomes
+
+    def _write_alone(self, stored_events: Sequence[StoredEvent]) -> list[int]:
         with self.datastore.get_connection() as conn:
             try:
                 return self._locked_insert(conn, stored_events)

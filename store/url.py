@@ -25,6 +25,8 @@ POSTGRES_CONNECT_TIMEOUT_SECONDS = 10
 # see store/recorders.py and the README's Performance section.
 POSTGRES_APPLICATION_RECORDER = "store.recorders:LeanPostgresApplicationRecorder"
 TRANSCODER = "store.transcoder:OrjsonTranscoder"
+# One queued writer connection per process, commands group-committed (issue 21).
+SQLITE_APPLICATION_RECORDER = "store.sqlite_recorder:QueuedSqliteApplicationRecorder"
 
 
 class StorageUrlError(ValueError):
@@ -56,6 +58,7 @@ def _sqlite_env(url: str) -> dict[str, str]:
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "SQLITE_DBNAME": str(path),
         "SQLITE_LOCK_TIMEOUT": str(SQLITE_LOCK_TIMEOUT_SECONDS),
+        "APPLICATION_RECORDER_TOPIC": SQLITE_APPLICATION_RECORDER,
     }
 
 
