@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     """Origins (comma-separated, e.g. `https://idp.example.com`) that may post a token to
     `/console/session` besides the console itself; every other console form only the console."""
 
+    read_database_url: str | None = None
+    """A streaming replica (hot standby) of `database_url` for the read models' queries;
+    writes and the projections stay on the primary (issue 20)."""
+
     @property
     def is_development(self) -> bool:
         return self.env == "development"

@@ -24,7 +24,7 @@ from api.identity import Unauthenticated
 from api.refusals import HTTP_STATUS
 from domain.errors import ConcurrentChange, DomainError
 from projections.queries import BadCursor
-from store.errors import DATA_ERRORS, STORE_ERRORS
+from store.errors import DATA_ERRORS, STORE_ERRORS, ReplicaUnavailable
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://billing-center.invalid/problems/"
@@ -175,6 +175,16 @@ def store_unavailable_problem(request: Request, error: Exception) -> JSONRespons
     )
 
 
+def replica_unavailable_problem(_: Request, error: Exception) -> JSONResponse:
+    """503 with `Retry-After`: the read replica does not answer; writes go on (issue 20)."""
+    return problem(
+        503,
+        "Read replica unavailable",
+        str(error),
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
 def renderers_busy_problem(_: Request, error: Exception) -> JSONResponse:
     """503 with `Retry-After`: every invoice PDF renderer is busy (issue 17)."""
     assert isinstance(error, RenderersBusy)
@@ -252,6 +262,7 @@ def install(app: FastAPI) -> None:
     for data_error in DATA_ERRORS:
         app.add_exception_handler(data_error, unstorable_problem)
     app.add_exception_handler(RenderersBusy, renderers_busy_problem)
+    app.add_exception_handler(ReplicaUnavailable, replica_unavailable_problem)
     for store_error in STORE_ERRORS:
         app.add_exception_handler(store_error, store_unavailable_problem)
     app.add_exception_handler(StarletteHTTPException, http_problem)
