@@ -21,6 +21,7 @@ from starlette.routing import BaseRoute, Match
 
 from api.documents.rendering import RenderersBusy
 from api.identity import Unauthenticated
+from api.metrics.series import STORE_ERROR_COUNT
 from api.refusals import HTTP_STATUS
 from domain.errors import ConcurrentChange, DomainError
 from projections.queries import BadCursor
@@ -164,6 +165,7 @@ def not_caught_up_problem(_: Request, error: Exception) -> JSONResponse:
 
 def store_unavailable_problem(request: Request, error: Exception) -> JSONResponse:
     """503 with `Retry-After`: the database is unreachable; the outage gate is tripped."""
+    STORE_ERROR_COUNT.labels("primary").inc()
     gate = getattr(request.app.state, "store_gate", None)
     if gate is not None:
         gate.trip(str(error).splitlines()[0] if str(error) else type(error).__name__)
@@ -177,6 +179,7 @@ def store_unavailable_problem(request: Request, error: Exception) -> JSONRespons
 
 def replica_unavailable_problem(_: Request, error: Exception) -> JSONResponse:
     """503 with `Retry-After`: the read replica does not answer; writes go on (issue 20)."""
+    STORE_ERROR_COUNT.labels("replica").inc()
     return problem(
         503,
         "Read replica unavailable",

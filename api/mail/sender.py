@@ -20,6 +20,7 @@ from api.mail.facts import FactSource
 from api.mail.message import compose, message_id
 from api.mail.outbox import DeliveryQueue
 from api.mail.transport import PermanentFailure, Session, TransientFailure, Transport
+from api.metrics.series import MAIL_FAILURES
 from projections.queries import OutboxMessage
 
 log = logging.getLogger("billing_center.mail")
@@ -95,6 +96,7 @@ class MailSender:
         try:
             session.send(compose(row, facts, self.transport.sender, self.domain))
         except PermanentFailure as error:
+            MAIL_FAILURES.labels("permanent").inc()
             log.error("mail %s refused for good: %s", mid, error)
             self.outbox.settle(row, mid, "FAILED", self.clock())
             return
@@ -119,6 +121,7 @@ class MailSender:
             try:
                 self.drain()
             except TransientFailure as error:
+                MAIL_FAILURES.labels("transient").inc()
                 wait = backoff.next()
                 log.warning("mail server unavailable (%s); retrying in %.0f s", error, wait)
                 stop.wait(wait)
