@@ -31,6 +31,10 @@ KEEP_ALIVE_SECONDS = 30
 """Idle keep-alive connections are closed after this (uvicorn's default is 5 s). Clients
 close theirs sooner (httpx after 5 s), so they never send on a connection the server is
 closing at the same instant: at 5 s on both sides the soak saw "Server disconnected"."""
+WORKER_PING_SECONDS = 30
+"""How long uvicorn's supervisor waits for a worker's ping (its default, 5 s, is less than a
+worker's start-up on the shared 2 cores: `make cluster` saw workers killed and restarted
+without end, issue 20)."""
 demo = typer.Typer(help="Demo data for trying the service and for benchmarks.")
 cli.add_typer(demo, name="demo")
 cli.add_typer(projections_cli, name="projections")
@@ -98,7 +102,8 @@ def serve(
     app = "api.http.app:app_from_environment" if workers > 1 else create_app(settings)
     uvicorn.run(app, factory=workers > 1, workers=workers, host=host, port=port,
                 server_header=False, access_log=logged,
-                timeout_keep_alive=KEEP_ALIVE_SECONDS)  # fmt: skip
+                timeout_keep_alive=KEEP_ALIVE_SECONDS,
+                timeout_worker_healthcheck=WORKER_PING_SECONDS)  # fmt: skip
 
 
 @cli.command()
