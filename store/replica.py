@@ -38,15 +38,12 @@ class Replica:
         self._lock = threading.Lock()
         self._refused_until = 0.0
         self._reason = ""
-        self.failures = 0
-        """Reads refused since start (the metrics' `billing_replica_errors_total`)."""
 
     @contextmanager
     def connection(self) -> Iterator[psycopg.Connection[Any]]:
         """A standby connection; `ReplicaUnavailable` if the standby does not answer."""
         with self._lock:
             if self.clock() < self._refused_until:
-                self.failures += 1
                 raise ReplicaUnavailable(f"the read replica is unreachable: {self._reason}")
         try:
             with self.pool.connection(timeout=CHECKOUT_SECONDS) as conn:
@@ -57,7 +54,6 @@ class Replica:
     def _failed(self, error: Exception) -> ReplicaUnavailable:
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         with self._lock:
-            self.failures += 1
             self._refused_until, self._reason = self.clock() + RETRY_SECONDS, reason
         return ReplicaUnavailable(f"the read replica is unreachable: {reason}")
 
