@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 # domain/ may not exist yet in every checkout; name only the folders that do.
 CODE := $(wildcard domain store projections api tests benchmarks)
 
-.PHONY: run test test-deep lint fmt typecheck check bench soak
+.PHONY: run test test-deep lint fmt typecheck check bench soak cluster
 
 # Install once; again only when pyproject.toml changes. "compat" editable mode puts the
 # repository root on sys.path, so top-level packages added later import without reinstalling.
@@ -76,3 +76,8 @@ SOAK_WORKERS ?= 2
 soak: $(STAMP)
 	$(BIN)/python -m tests.reliability.soak --rate $(SOAK_RATE) --seconds $(SOAK_SECONDS) \
 		--max-p99-ms $(SOAK_P99_MS) --workers $(SOAK_WORKERS)
+
+# Issue 20: a PostgreSQL primary and standby, serve --workers 2, two projection workers and
+# the mail sender on 127.0.0.1 (README "Running at scale"); Ctrl-C stops them all.
+cluster: $(STAMP)
+	PORT=$(PORT) $(BIN)/python -m tests.cluster

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -13,6 +14,7 @@ from api.bootstrap import billing_center
 from api.demo import DemoGenerator, SimulatedClock
 from api.http.app import create_app
 from api.mail.cli import mail_cli
+from api.metrics.exposition import prepare_multiprocess
 from api.projections_cli import projections_cli
 from api.settings import Settings, SettingsError, resolve_jwt_secret
 from api.tokens import Scope, issue_token
@@ -29,6 +31,10 @@ KEEP_ALIVE_SECONDS = 30
 """Idle keep-alive connections are closed after this (uvicorn's default is 5 s). Clients
 close theirs sooner (httpx after 5 s), so they never send on a connection the server is
 closing at the same instant: at 5 s on both sides the soak saw "Server disconnected"."""
+WORKER_PING_SECONDS = 30
+"""How long uvicorn's supervisor waits for a worker's ping (its default, 5 s, is less than a
+worker's start-up on the shared 2 cores: `make cluster` saw workers killed and restarted
+without end, issue 20)."""
 demo = typer.Typer(help="Demo data for trying the service and for benchmarks.")
 cli.add_typer(demo, name="demo")
 cli.add_typer(projections_cli, name="projections")
@@ -63,8 +69,19 @@ def serve(
             "in front logs them, and the line cost 3% of a request's CPU).",
         ),
     ] = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=65535,
+            help="Serve Prometheus metrics on this port too, without a token "
+            "(BILLING_METRICS_PORT; BILLING_METRICS_HOST, default 127.0.0.1, is the address).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the HTTP API with the projections (and mail sender) running in each process."""
+    if metrics_port is not None:  # the workers of --workers N read it from the environment
+        os.environ["BILLING_METRICS_PORT"] = str(metrics_port)
     settings, _ = _settings_and_secret()
     try:
         check_store(settings.database_url)
@@ -79,11 +96,14 @@ def serve(
         "  billing-center token LOGIN [--scope billing-system|auditor] [--email E --name N]\n"
         "(with the same BILLING_* environment, e.g. BILLING_ENV=development)"
     )
+    if workers > 1:
+        prepare_multiprocess()  # before the workers start: they add up their metrics there
     logged = settings.is_development if access_log is None else access_log
     app = "api.http.app:app_from_environment" if workers > 1 else create_app(settings)
     uvicorn.run(app, factory=workers > 1, workers=workers, host=host, port=port,
                 server_header=False, access_log=logged,
-                timeout_keep_alive=KEEP_ALIVE_SECONDS)  # fmt: skip
+                timeout_keep_alive=KEEP_ALIVE_SECONDS,
+                timeout_worker_healthcheck=WORKER_PING_SECONDS)  # fmt: skip
 
 
 @cli.command()

@@ -62,6 +62,18 @@ class Settings(BaseSettings):
     """Origins (comma-separated, e.g. `https://idp.example.com`) that may post a token to
     `/console/session` besides the console itself; every other console form only the console."""
 
+    read_database_url: str | None = None
+    """A streaming replica (hot standby) of `database_url` for the read models' queries;
+    writes and the projections stay on the primary (issue 20)."""
+
+    metrics_public: bool = False
+    """Serve `GET /metrics` on the API port without a token (issue 20); otherwise only on
+    `metrics_port`."""
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    """A port of its own for Prometheus (`serve --metrics-port`), no token asked."""
+    metrics_host: str = "127.0.0.1"
+    """The address the metrics port listens on."""
+
     @property
     def is_development(self) -> bool:
         return self.env == "development"

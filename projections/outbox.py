@@ -80,6 +80,10 @@ class OutboxMessages(Projection):
             rows,
         )
 
+    def backlog(self, tx: Tx) -> int:
+        """How many messages wait to be sent (the metrics' outbox backlog, issue 20)."""
+        return int(self.all(tx, "SELECT COUNT(*) FROM @messages WHERE sent_at IS NULL")[0][0])
+
     def pending(self, tx: Tx, *, unsent_only: bool, limit: int) -> list[OutboxMessage]:
         where = "WHERE sent_at IS NULL " if unsent_only else ""
         rows = self.all(

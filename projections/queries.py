@@ -386,6 +386,11 @@ class StoreSettings(Protocol):
     @property
     def database_url(self) -> str: ...
 
+    @property
+    def read_database_url(self) -> str | None:
+        """A hot standby of `database_url` for the read models' queries (issue 20)."""
+        ...
+
 
 @dataclass(frozen=True)
 class CaseStep:

@@ -238,10 +238,19 @@ def _head(store: Application[UUID]) -> Callable[[], int]:
 class RunningProjections:
     """A runner thread following the store, and the read models it keeps."""
 
-    def __init__(self, db: Database, store: Application[UUID], names: Collection[str] = ()) -> None:
+    def __init__(
+        self,
+        db: Database,
+        store: Application[UUID],
+        names: Collection[str] = (),
+        reads: Database | None = None,
+    ) -> None:
         self.db = db
         ensure_schema(db)
-        self.read_models = SqlReadModels(db, _head(store))
+        # Queries may run on a hot standby (`reads`); the runner and the mail sender stay on
+        # the primary, where they write (issue 20).
+        self.reads = reads or db
+        self.read_models = SqlReadModels(self.reads, _head(store))
         self.runner = Runner(db, store, names)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="projections", daemon=True)
@@ -258,6 +267,8 @@ class RunningProjections:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=10)
+        if self.reads is not self.db:
+            self.reads.close()
         self.db.close()
 
 
@@ -270,4 +281,6 @@ def start_projections(
     way to reach a `memory://` store). `handle.read_models` answers queries; `stop()` at
     shutdown.
     """
-    return RunningProjections(open_database(settings.database_url), app, names)
+    url, replica = settings.database_url, settings.read_database_url
+    reads = open_database(url, replica) if replica else None
+    return RunningProjections(open_database(url), app, names, reads)

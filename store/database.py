@@ -1,4 +1,5 @@
-"""The read models' database: the same one as the events (BILLING_DATABASE_URL).
+"""The read models' database: the same one as the events (BILLING_DATABASE_URL), whose
+queries may run on a hot standby of it (BILLING_READ_DATABASE_URL, store/replica.py).
 
 One small interface, `Database`, with a SQLite and a PostgreSQL implementation. The read
 models' SQL is written once with `?` placeholders and the types both dialects accept
@@ -21,7 +22,8 @@ from typing import Any, Protocol
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from store.url import postgres_conninfo, scheme_of, sqlite_path
+from store.replica import Replica
+from store.url import StorageUrlError, is_postgres, postgres_conninfo, scheme_of, sqlite_path
 
 Params = Sequence[Any]
 Row = tuple[Any, ...]
@@ -216,13 +218,19 @@ class PostgresDatabase:
 
     dialect: Dialect = PostgresDialect()
 
-    def __init__(self, url: str, *, max_size: int = 4) -> None:
+    def __init__(self, url: str, *, max_size: int = 4, read_url: str | None = None) -> None:
         self.conninfo, self.schema = postgres_conninfo(url)
         self.pool = self._pool(max_size, reader=False)
         # Reads run each statement on its own (autocommit), on connections that refuse
         # writes: under READ COMMITTED a transaction made them no more consistent, only
         # three round trips longer (BEGIN, SET TRANSACTION READ ONLY, COMMIT; issue 5).
         self.readers = self._pool(max_size, reader=True)
+        self.replica = None if read_url is None else self._replica(read_url, max_size)
+
+    def _replica(self, read_url: str, max_size: int) -> Replica:
+        conninfo, _ = postgres_conninfo(read_url, connect_timeout=REPLICA_CONNECT_SECONDS)
+        configure = partial(self._configure, reader=True)
+        return Replica(connection_pool(conninfo, max_size, autocommit=True, configure=configure))
 
     def _pool(self, max_size: int, *, reader: bool) -> ConnectionPool[Any]:
         configure = partial(self._configure, reader=reader)
@@ -241,7 +249,8 @@ class PostgresDatabase:
 
     @contextmanager
     def _read(self) -> Iterator[Tx]:
-        with self.readers.connection() as conn, conn.cursor() as cursor:
+        readers = self.readers.connection() if self.replica is None else self.replica.connection()
+        with readers as conn, conn.cursor() as cursor:
             yield _PostgresTx(cursor, self.dialect)
 
     @contextmanager
@@ -264,7 +273,14 @@ class PostgresDatabase:
         self._use_schema(conn)
         return conn
 
+    def pools(self) -> dict[str, ConnectionPool[Any]]:
+        """Its connection pools by role (the metrics' pool saturation)."""
+        pools = {"write": self.pool, "read": self.readers}
+        return pools | ({"replica": self.replica.pool} if self.replica else {})
+
     def close(self) -> None:
+        if self.replica is not None:
+            self.replica.close()
         self.readers.close()
         self.pool.close()
 
@@ -288,14 +304,29 @@ def connection_pool(
     )
 
 
+REPLICA_CONNECT_SECONDS = 2
+
+
+def _with_replica(url: str, read_url: str) -> PostgresDatabase:
+    if not (is_postgres(url) and is_postgres(read_url)):
+        raise StorageUrlError(
+            "BILLING_READ_DATABASE_URL names a PostgreSQL hot standby of a PostgreSQL "
+            "BILLING_DATABASE_URL (postgresql://user:pass@host:port/db)"
+        )
+    return PostgresDatabase(url, read_url=read_url)
+
+
 def search_path(schema: str) -> str:
     """The statement that puts a connection in the URL's `?schema=` (every PostgreSQL
     connection of the store that names tables unqualified runs it first)."""
     return f'SET search_path TO "{schema}"'
 
 
-def open_database(url: str) -> Database:
-    """The read models' database for a BILLING_DATABASE_URL."""
+def open_database(url: str, read_url: str | None = None) -> Database:
+    """The read models' database for a BILLING_DATABASE_URL; with `read_url` (a hot standby
+    of it, BILLING_READ_DATABASE_URL) its reads run there, its writes on `url`."""
+    if read_url:
+        return _with_replica(url, read_url)
     scheme = scheme_of(url)
     if scheme == "memory":
         return SqliteDatabase(None)

@@ -21,3 +21,11 @@ DATA_ERRORS: tuple[type[Exception], ...] = (DataError, psycopg.DataError)
 
 DRIVER_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, psycopg.Error)
 """Anything either driver raises (a statement that may fail harmlessly, e.g. a race)."""
+
+
+class ReplicaUnavailable(Exception):
+    """The hot standby of `BILLING_READ_DATABASE_URL` does not answer (issue 20).
+
+    Not a `STORE_ERRORS` member: the primary is fine, so writes go on and the outage gate
+    stays open; reads answer 503 with `Retry-After` and never fall back to the primary.
+    """

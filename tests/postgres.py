@@ -142,3 +142,27 @@ def _log_tail(server: PostgresServer) -> str:
         return (server.folder / "server.log").read_text()[-4000:]
     except OSError:
         return "(no server log)"
+
+
+def start_standby(primary: PostgresServer) -> PostgresServer:
+    """A hot standby of `primary` streaming its WAL (issue 20): `pg_basebackup -R` over the
+    replication connection that initdb's pg_hba trusts on loopback (`wal_level=replica` is
+    the default), started on a port of its own in a temporary folder. Stop it with `stop()`."""
+    folder = Path(tempfile.mkdtemp(prefix="billing-standby-", dir=_base_folder()))
+    standby = PostgresServer(folder, free_port(), primary.bindir)  # pg_ctl stops it
+    atexit.register(standby.stop)
+    if os.geteuid() == 0:
+        shutil.chown(folder, user="postgres", group="postgres")
+    data = str(folder / "data")
+    bindir = (primary.bindir / "pg_ctl").resolve().parent  # PATH may link only initdb, pg_ctl
+    try:
+        _run(bindir / "pg_basebackup", "-D", data, "-R", "-X", "stream",
+             "-h", "127.0.0.1", "-p", str(primary.port), "-U", SUPERUSER)  # fmt: skip
+        options = f"-p {standby.port} -h 127.0.0.1 -k {folder} -F -c max_connections=300"
+        _run(primary.bindir / "pg_ctl", "-D", data, "-o", options,
+             "-l", str(folder / "server.log"), "-w", "-t", "60", "start")  # fmt: skip
+    except (OSError, subprocess.SubprocessError) as error:
+        log = _log_tail(standby)
+        standby.stop()
+        raise PostgresUnavailableError(f"the standby did not start: {error}\n{log}") from error
+    return standby

@@ -18,7 +18,12 @@ from fastapi import FastAPI, Request, Response
 from api.bootstrap import billing_center
 from api.documents.rendering import PdfRenderer
 from api.http import problems
-from api.http.middleware import GuardMiddleware, IdempotencyMiddleware, SecurityHeadersMiddleware
+from api.http.middleware import (
+    PUBLIC,
+    GuardMiddleware,
+    IdempotencyMiddleware,
+    SecurityHeadersMiddleware,
+)
 from api.http.outage import StoreGate, StoreGateMiddleware
 from api.http.ratelimit import ProofLimitMiddleware, RateLimitMiddleware, RateLimits
 from api.http.routes import (
@@ -36,6 +41,9 @@ from api.http.routes import (
     users,
 )
 from api.identity import TokenRules
+from api.metrics.exposition import METRICS_PATH, metrics, read_side_scrape, serve_port
+from api.metrics.middleware import RequestMetricsMiddleware
+from api.metrics.series import observe_commands
 from api.settings import Settings, resolve_jwt_secret
 from api.web import install as install_console
 from domain.application import utc_now
@@ -82,15 +90,20 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     for module in ROUTERS:
         app.include_router(module.router)
     app.add_api_route("/health", health, **HEALTH_ROUTE)
+    if settings.metrics_public:  # else /metrics is only on the metrics port (issue 20)
+        app.add_api_route(METRICS_PATH, metrics, methods=["GET"], include_in_schema=False)
     install_console(app)  # the web console: pages, static files (issue 10)
     app.state.rate_limits = limits = RateLimits(settings)
     app.add_middleware(ProofLimitMiddleware, limits=limits, secret=lambda: secret)
     app.add_middleware(IdempotencyMiddleware, store=lambda: _store(app), secret=lambda: secret)
     app.add_middleware(StoreGateMiddleware, gate=lambda: gate)
     sign_in = "/console/sign-in" if settings.is_development else "/console/signed-out"
-    app.add_middleware(GuardMiddleware, secret=lambda: secret, sign_in=sign_in)
+    public = PUBLIC | {METRICS_PATH} if settings.metrics_public else PUBLIC
+    app.add_middleware(GuardMiddleware, secret=lambda: secret, sign_in=sign_in, public=public)
     app.add_middleware(RateLimitMiddleware, limits=limits, secret=lambda: secret)
-    app.add_middleware(SecurityHeadersMiddleware)  # outermost: on every answer
+    app.add_middleware(SecurityHeadersMiddleware)  # on every answer
+    observe_commands()
+    app.add_middleware(RequestMetricsMiddleware, routes=lambda: app.router.routes)  # outermost
     return app
 
 
@@ -120,6 +133,10 @@ def _lifespan(settings: Settings, clock: Clock) -> Any:
         from api.mail.service import start_mail  # noqa: PLC0415 (needs the read side)
 
         mail = start_mail(settings, center, handle.db)
+        app.state.metrics = scrape = read_side_scrape(
+            handle.read_models, handle.db, handle.reads, center
+        )
+        metrics_port = serve_port(settings.metrics_host, settings.metrics_port, scrape)
         # What start-up built lives as long as the process: out of the collector's sight, a
         # full collection no longer walks it (issue 5: those pauses were most of the p99).
         gc.collect()
@@ -127,6 +144,8 @@ def _lifespan(settings: Settings, clock: Clock) -> Any:
         try:
             yield
         finally:
+            if metrics_port is not None:
+                metrics_port.shutdown()
             if mail is not None:
                 mail.stop()
             handle.stop()

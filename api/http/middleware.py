@@ -253,10 +253,17 @@ class GuardMiddleware:
     10 MB body is refused without a byte of it read (issue 17).
     """
 
-    def __init__(self, app: ASGIApp, secret: Secret, sign_in: str = "/console/sign-in") -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        secret: Secret,
+        sign_in: str = "/console/sign-in",
+        public: frozenset[str] = PUBLIC,
+    ) -> None:
         self.app = app
         self.secret = secret
         self.sign_in = sign_in
+        self.public = public  # `/metrics` too when BILLING_METRICS_PUBLIC (issue 20)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -273,7 +280,7 @@ class GuardMiddleware:
     def _refusal(self, scope: Scope) -> Response | None:
         """401/403 for the API, the sign-in page for a console form without a session."""
         path = scope.get("path", "")
-        if path in PUBLIC:
+        if path in self.public:
             return None
         if is_console(path):
             return self._console_refusal(scope)

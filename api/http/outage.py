@@ -19,6 +19,7 @@ from anyio import to_thread
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.http.problems import PROBLEM_JSON, RETRY_AFTER_SECONDS, Problem
+from api.metrics.series import STORE_ERROR_COUNT
 from store.errors import STORE_ERRORS
 from store.probe import Probe
 
@@ -126,6 +127,7 @@ class StoreGateMiddleware:
         try:
             await self.app(scope, receive, tracked)
         except STORE_ERRORS as error:
+            STORE_ERROR_COUNT.labels("primary").inc()
             gate.trip(str(error).splitlines()[0] if str(error) else type(error).__name__)
             if started:
                 raise

@@ -21,10 +21,11 @@ from starlette.routing import BaseRoute, Match
 
 from api.documents.rendering import RenderersBusy
 from api.identity import Unauthenticated
+from api.metrics.series import STORE_ERROR_COUNT
 from api.refusals import HTTP_STATUS
 from domain.errors import ConcurrentChange, DomainError
 from projections.queries import BadCursor
-from store.errors import DATA_ERRORS, STORE_ERRORS
+from store.errors import DATA_ERRORS, STORE_ERRORS, ReplicaUnavailable
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://billing-center.invalid/problems/"
@@ -164,6 +165,7 @@ def not_caught_up_problem(_: Request, error: Exception) -> JSONResponse:
 
 def store_unavailable_problem(request: Request, error: Exception) -> JSONResponse:
     """503 with `Retry-After`: the database is unreachable; the outage gate is tripped."""
+    STORE_ERROR_COUNT.labels("primary").inc()
     gate = getattr(request.app.state, "store_gate", None)
     if gate is not None:
         gate.trip(str(error).splitlines()[0] if str(error) else type(error).__name__)
@@ -171,6 +173,17 @@ def store_unavailable_problem(request: Request, error: Exception) -> JSONRespons
         503,
         "Store unavailable",
         "the store is unreachable; retry",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def replica_unavailable_problem(_: Request, error: Exception) -> JSONResponse:
+    """503 with `Retry-After`: the read replica does not answer; writes go on (issue 20)."""
+    STORE_ERROR_COUNT.labels("replica").inc()
+    return problem(
+        503,
+        "Read replica unavailable",
+        str(error),
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
 
@@ -252,6 +265,7 @@ def install(app: FastAPI) -> None:
     for data_error in DATA_ERRORS:
         app.add_exception_handler(data_error, unstorable_problem)
     app.add_exception_handler(RenderersBusy, renderers_busy_problem)
+    app.add_exception_handler(ReplicaUnavailable, replica_unavailable_problem)
     for store_error in STORE_ERRORS:
         app.add_exception_handler(store_error, store_unavailable_problem)
     app.add_exception_handler(StarletteHTTPException, http_problem)

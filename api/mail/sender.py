@@ -21,6 +21,7 @@ from api.mail.message import compose, message_id
 from api.mail.outbox import DeliveryQueue
 from api.mail.statement_mail import StatementFacts, compose_statement
 from api.mail.transport import PermanentFailure, Session, TransientFailure, Transport
+from api.metrics.series import MAIL_FAILURES
 from projections.queries import OutboxMessage
 
 log = logging.getLogger("billing_center.mail")
@@ -102,6 +103,7 @@ class MailSender:
                 mail = compose(row, facts, self.transport.sender, self.domain)
             session.send(mail)
         except PermanentFailure as error:
+            MAIL_FAILURES.labels("permanent").inc()
             log.error("mail %s refused for good: %s", mid, error)
             self.outbox.settle(row, mid, "FAILED", self.clock())
             return
@@ -128,6 +130,7 @@ class MailSender:
                     self.before_drain()
                 self.drain()
             except TransientFailure as error:
+                MAIL_FAILURES.labels("transient").inc()
                 wait = backoff.next()
                 log.warning("mail server unavailable (%s); retrying in %.0f s", error, wait)
                 stop.wait(wait)

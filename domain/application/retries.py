@@ -14,7 +14,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import wraps
-from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
+from typing import Any, Concatenate, Generic, ParamSpec, Protocol, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import Repository
@@ -36,6 +36,34 @@ ATTEMPTS = 8
 
 BACKOFF_SECONDS = 0.002
 """The first retry waits up to this long; each further one up to twice as long."""
+
+
+class RaceObserver(Protocol):
+    """Told of every lost race and every retry (issue 20: the API's metrics fill it in)."""
+
+    def lost_race(self) -> None:
+        """A save was refused (another writer won) or a cached read turned out stale."""
+        ...
+
+    def retried(self) -> None:
+        """A command runs again from a fresh load."""
+        ...
+
+
+_OBSERVERS: list[RaceObserver] = []
+
+
+def observe_races(observer: RaceObserver) -> None:
+    """Tell `observer` of every lost race and retry of every command in this process."""
+    if observer not in _OBSERVERS:
+        _OBSERVERS.append(observer)
+
+
+def _lost(*, retrying: bool) -> None:
+    for observer in _OBSERVERS:
+        observer.lost_race()
+        if retrying:
+            observer.retried()
 
 
 @dataclass(frozen=True)
@@ -82,11 +110,14 @@ def command(
                 try:
                     return method(app, caller, *args, **kwargs)
                 except _StaleRead:
+                    _lost(retrying=attempt + 1 < ATTEMPTS)
                     continue
                 except DomainError:
                     if not reads.unverified:
                         raise
+                    _retried(retrying=attempt + 1 < ATTEMPTS)
                 except IntegrityError:
+                    _lost(retrying=attempt + 1 < ATTEMPTS)
                     if not reads.unverified:
                         _back_off(attempt)
                 finally:
@@ -94,6 +125,12 @@ def command(
         raise ConcurrentChange("another change to the same records won; retry")
 
     return run
+
+
+def _retried(*, retrying: bool) -> None:
+    """A refusal decided on unverified cache copies is asked again from fresh state."""
+    for observer in _OBSERVERS if retrying else ():
+        observer.retried()
 
 
 def _back_off(attempt: int) -> None:

@@ -1,0 +1,148 @@
+"""`make cluster` (issue 20 item 6): the service on loopback as operators would run it.
+
+A PostgreSQL primary and a streaming standby (`pg_basebackup -R`, as the suite starts its
+servers, in temporary folders), `billing-center serve --workers 2` (HTTP only with
+`BILLING_PROJECTIONS=external`, reads on the standby, metrics on their own port), two
+`projections run` workers and a mail sender (`mail send`; `mail run` before that name
+existed). It prints where each one is and stops them all, then the servers, on Ctrl-C.
+Development keys and logs live under `./var/cluster/`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2 as httpx
+
+from tests.postgres import PostgresServer, free_port, start_server, start_standby
+
+EXECUTABLE = Path(sys.executable).parent / "billing-center"
+HOME = Path("var/cluster").resolve()
+READY_SECONDS = 60.0
+
+
+def environment(url: str, read_url: str, metrics_port: int) -> dict[str, str]:
+    return {
+        **os.environ,
+        "BILLING_ENV": "development",
+        "BILLING_DATABASE_URL": url,
+        "BILLING_READ_DATABASE_URL": read_url,
+        "BILLING_PROJECTIONS": "external",
+        "BILLING_METRICS_PORT": str(metrics_port),
+    }
+
+
+def mail_command() -> str:
+    """`send` where the sender's role has that name, else its first name `run`."""
+    probe = subprocess.run(
+        [str(EXECUTABLE), "mail", "send", "--help"], capture_output=True, check=False
+    )
+    return "send" if probe.returncode == 0 else "run"
+
+
+def start(name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    with (HOME / f"{name}.log").open("ab") as log:
+        return subprocess.Popen(
+            [str(EXECUTABLE), *args], env=env, cwd=HOME, stdout=log, stderr=subprocess.STDOUT
+        )
+
+
+def wait_ready(base_url: str, serve: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + READY_SECONDS
+    while time.monotonic() < deadline and serve.poll() is None:
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(base_url + "/health", timeout=2).status_code < 500:
+                return
+        time.sleep(0.2)
+    raise SystemExit(f"serve did not start: see {HOME / 'serve.log'}")
+
+
+@contextlib.contextmanager
+def servers() -> Iterator[tuple[PostgresServer, PostgresServer]]:
+    primary = start_server()
+    try:
+        standby = start_standby(primary)
+        try:
+            yield primary, standby
+        finally:
+            standby.stop()
+    finally:
+        primary.stop()
+
+
+def _interrupted(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(signum)
+
+
+def run(port: int) -> None:
+    # Ctrl-C, and SIGTERM too (a background job ignores SIGINT): stop everything we started.
+    signal.signal(signal.SIGINT, _interrupted)
+    signal.signal(signal.SIGTERM, _interrupted)
+    HOME.mkdir(parents=True, exist_ok=True)
+    with servers() as (primary, standby):
+        url = primary.create_database()
+        read_url = standby.url(url.rsplit("/", 1)[1])
+        metrics = free_port()
+        env = environment(url, read_url, metrics)
+        serve = start("serve", ["serve", "--port", str(port), "--workers", "2"], env)
+        processes = {"serve (2 workers)": serve}
+        try:
+            wait_ready(f"http://127.0.0.1:{port}", serve)
+            for n in (1, 2):
+                processes[f"projections worker {n}"] = start(
+                    f"projections-{n}", ["projections", "run"], env
+                )
+            processes["mail sender"] = start("mail", ["mail", mail_command()], env)
+            describe(port, metrics, primary, standby, processes)
+            wait(processes)
+        finally:
+            stop(processes)
+
+
+def describe(
+    port: int,
+    metrics: int,
+    primary: PostgresServer,
+    standby: PostgresServer,
+    processes: dict[str, subprocess.Popen[bytes]],
+) -> None:
+    print(f"API and console   http://127.0.0.1:{port}/  (docs: /docs)")
+    print(f"metrics           http://127.0.0.1:{metrics}/metrics")
+    print(f"primary           {primary.base_url}")
+    print(f"standby (reads)   {standby.base_url}")
+    for name, process in processes.items():
+        print(f"{name:<17} pid {process.pid}")
+    print(f"logs and keys     {HOME}/  (BILLING_ENV=development there)")
+    print("Ctrl-C stops everything.", flush=True)
+
+
+def wait(processes: dict[str, subprocess.Popen[bytes]]) -> None:
+    with contextlib.suppress(KeyboardInterrupt):
+        while True:
+            for name, process in processes.items():
+                if process.poll() is not None:
+                    print(f"{name} exited {process.returncode}; see its log", flush=True)
+                    return
+            time.sleep(1)
+
+
+def stop(processes: dict[str, subprocess.Popen[bytes]]) -> None:
+    for process in processes.values():
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes.values():
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+if __name__ == "__main__":
+    run(int(os.environ.get("PORT", "8000")))
