@@ -51,6 +51,15 @@ NOTIFICATIONS = {
     "ADJUSTMENT_UPDATED": N_("An adjustment request was decided"),
 }
 
+CASE_STEPS = {
+    "REQUESTED": N_("Requested"),
+    "COMMENTED": N_("Comment"),
+    "ATTACHED": N_("File added"),
+    "IN_REVIEW": N_("In review"),
+    "APPROVED": N_("Approved"),
+    "REJECTED": N_("Rejected"),
+}
+
 DONE = {
     "enrolled": N_("Your company is enrolled. You are its general administrator."),
     "user_added": N_("The user was added."),
@@ -73,4 +82,6 @@ DONE = {
     "search_saved": N_("The search was saved."),
     "search_deleted": N_("The saved search was deleted."),
     "statement_changed": N_("Your statement subscription was updated."),
+    "commented": N_("Your comment was added to the case."),
+    "attached": N_("The file was added to the case."),
 }

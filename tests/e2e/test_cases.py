@@ -111,3 +111,42 @@ def test_i9_the_queue_lists_cases_oldest_first_and_what_is_overdue(world: World)
     reviewing = world.billing.get("/v1/adjustments", params={"status": "IN_REVIEW"}).json()
     assert [i["adjustment_id"] for i in reviewing["items"]] == [second[1]]
     assert world.billing.get("/v1/adjustments", params={"overdue": "true"}).json()["items"] == []
+
+
+def test_i9_the_console_case_page_shows_the_conversation_and_takes_evidence(
+    world: World,
+) -> None:
+    invoice, aid = _case(world)
+    world.billing.post(
+        f"/v1/invoices/{invoice}/adjustments/{aid}/comments", json={"text": "Photo?"}
+    )
+    world.admin.get(f"/v1/invoices/{invoice}")  # the read models caught up
+    client = world.client
+    client.cookies.clear()
+    csrf = _csrf(client.get("/console/sign-in").text)
+    origin = {"Origin": "http://testserver"}
+    client.post("/console/sign-in", data={"csrf_token": csrf, "login": "alice"}, headers=origin)
+    url = f"/console/invoices/{invoice}/adjustments/{aid}"
+    assert f'href="{url}"' in client.get(f"/console/invoices/{invoice}").text
+    page = client.get(url).text
+    assert "Photo?" in page
+    said = client.post(f"{url}/comments", data={"csrf_token": _csrf(page), "text": "Here it is"},
+                       headers=origin)  # fmt: skip
+    assert "Your comment was added to the case." in said.text
+    png = {"file": ("label.png", _png(), "image/png")}
+    sent = client.post(f"{url}/attachments", data={"csrf_token": _csrf(said.text)},
+                       files=png, headers=origin)  # fmt: skip
+    assert "The file was added to the case." in sent.text, sent.text[-500:]
+    fake = {"file": ("x.png", b"not an image", "image/png")}
+    bad = client.post(f"{url}/attachments", data={"csrf_token": _csrf(sent.text)},
+                      files=fake, headers=origin)  # fmt: skip
+    assert bad.status_code == 422
+    (made,) = [
+        a["document_id"]
+        for a in world.admin.get(f"/v1/invoices/{invoice}/adjustments/{aid}").json()["attachments"]
+    ]
+    assert client.get(f"{url}/attachments/{made}").content == _png()
+
+
+def _csrf(html: str) -> str:
+    return html.split('name="csrf_token" value="')[1].split('"', maxsplit=1)[0]

@@ -11,6 +11,7 @@ import orjson
 from fastapi import APIRouter, File, HTTPException, Path, Query, Response, UploadFile
 from pydantic import BaseModel
 
+from api.cases import case_of, evidence_of
 from api.documents.names import content_disposition
 from api.documents.upload import DocumentTooLarge, check_evidence, read_limited
 from api.http.deps import App, CurrentCaller, Reads, written
@@ -18,10 +19,8 @@ from api.http.responses import COMMON, READ, WRITE
 from api.http.routes.documents import Documents, filename_of
 from api.schemas.values import DomainRule, In
 from domain import text
-from domain.application import BillingCenter
-from domain.caller import Caller, Scope
-from domain.errors import NotFound
-from projections.queries import MAX_LIMIT, CaseView, ReadModels
+from domain.caller import Scope
+from projections.queries import MAX_LIMIT, CaseView
 
 router = APIRouter(tags=["invoices"], responses=COMMON)
 
@@ -61,7 +60,7 @@ class Reviewed(BaseModel):
 def case(*, iid: UUID, aid: CasePath, caller: CurrentCaller, app: App, reads: Reads) -> Response:
     """The case (I9): status, lines, reason, comments, attachments, history, decide_by; for
     who may see the invoice (R4, A4-A7) and the billing system."""
-    return Response(orjson.dumps(_shown(_case(app, reads, caller, iid, aid))),
+    return Response(orjson.dumps(_shown(case_of(app, reads, caller, iid, aid))),
                     media_type="application/json")  # fmt: skip
 
 
@@ -102,14 +101,9 @@ def evidence(
     store: Documents,
 ) -> Response:  # fmt: skip
     """One piece of a case's evidence, as uploaded, served as a download."""
-    found = _case(app, reads, caller, iid, aid)
-    step = next((s for s in found.history if s.detail.get("document_id") == did), None)
-    content = store.get(step.detail["sha256"]) if step else None
-    if step is None or content is None:
-        raise NotFound("attachment", did)
-    kind = check_evidence(content)
+    content, kind, name = evidence_of(case_of(app, reads, caller, iid, aid), did, store)
     # Always a download; `nosniff` is on every answer (the security headers middleware).
-    headers = {"Content-Disposition": content_disposition("attachment", step.detail["filename"])}
+    headers = {"Content-Disposition": content_disposition("attachment", name)}
     return Response(content, media_type=kind, headers=headers)
 
 
@@ -140,16 +134,6 @@ def queue(
     found = reads.case_queue(app.today(), status=status, overdue=overdue, limit=limit)
     items = [{k: v for k, v in _shown(c).items() if k != "history"} for c in found]
     return Response(orjson.dumps({"items": items}), media_type="application/json")
-
-
-def _case(app: BillingCenter, reads: ReadModels, caller: Caller, iid: UUID, aid: str) -> CaseView:
-    """The case, if the caller may see its invoice now or is the billing system."""
-    if caller.scope is not Scope.BILLING_SYSTEM:
-        app.visible_invoice(caller.as_person(), iid)
-    found = reads.case(iid, aid, app.today())
-    if found is None:
-        raise NotFound("adjustment", aid)
-    return found
 
 
 def _shown(found: CaseView) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Annotated, Any
 from uuid import UUID
@@ -13,6 +12,7 @@ from pydantic import BaseModel
 from starlette import types as asgi
 from starlette.exceptions import HTTPException
 
+from api.document_store import documents_of
 from api.documents.csv_export import all_pages, csv_chunks
 from api.documents.names import content_disposition
 from api.documents.printing import printed_invoice
@@ -25,11 +25,10 @@ from domain.caller import Scope
 from domain.errors import NotFound
 from domain.text import DOCUMENT_FILENAME
 from projections.queries import MAX_LIMIT, SectionName
-from store.documents import DocumentStore, document_store
+from store.documents import DocumentStore
 
 router = APIRouter(tags=["documents"], responses=COMMON)
 
-_STORE_LOCK = threading.Lock()
 PDF = "application/pdf"
 PDF_READ: dict[int | str, dict[str, Any]] = {
     503: READ[503]
@@ -42,12 +41,7 @@ PDF_READ: dict[int | str, dict[str, Any]] = {
 
 def documents(request: Request) -> DocumentStore:
     """The document store beside the events, opened on first use."""
-    state = request.app.state
-    with _STORE_LOCK:
-        if getattr(state, "documents", None) is None:
-            state.documents = document_store(state.settings.database_url)
-    store: DocumentStore = state.documents
-    return store
+    return documents_of(request.app.state)
 
 
 Documents = Annotated[DocumentStore, Depends(documents)]

@@ -9,6 +9,7 @@ from api.web.routes import (
     accounts,
     admin,
     audit,
+    cases,
     company,
     enroll,
     invoices,
@@ -20,7 +21,18 @@ from api.web.routes.common import console_router
 from domain.errors import NotFound
 
 router = APIRouter(include_in_schema=False)
-for _module in (signin, enroll, invoices, searches, admin, company, accounts, profile, audit):
+for _module in (
+    signin,
+    enroll,
+    invoices,
+    cases,
+    searches,
+    admin,
+    company,
+    accounts,
+    profile,
+    audit,
+):
     router.include_router(_module.router)
 
 fallback = console_router()
