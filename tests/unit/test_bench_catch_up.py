@@ -61,4 +61,17 @@ def test_every_postgres_figure_carries_its_own_name(monkeypatch: pytest.MonkeyPa
         optional.VERIFY: (293019, "records/s"),
         optional.TIME_TRAVEL: (10.8, "ms"),
         optional.EXPLAIN: (18.0, "ms"),
+        optional.EVENTS_SCAN: (173634, "rows/s"),
     }
+
+
+def test_every_postgres_figure_carries_its_id_and_its_reference_id(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(optional, "_script", lambda module, *_: PRINTED_BY[module])
+    found = {f.id: f.reference_id for f in optional.figures("postgres", str, 10**6, 8.0)}
+    assert found == {
+        "catchup_slowest": "", "catchup_all": "", "http_history_p99": "",
+        "audit_export": "raw_scan_events", "audit_verify": "raw_scan_events",
+        "time_travel": "", "explain_access": "", "raw_scan_events": "",
+    }  # fmt: skip
