@@ -3,10 +3,15 @@
 The export used to read keyset pages (`... WHERE notification_id > %s ORDER BY ... LIMIT`),
 one query per page: right after a bulk load the planner's statistics are stale, and each
 page became a bitmap scan and a sort of everything after it. One cursor over one ordered
-index scan streams the rows instead, fetched `page` at a time, in text (what psycopg's C
-loaders turn into tuples fastest: int, str, int, str, bytes). It also reads one snapshot of
+index scan streams the rows instead, fetched `page` at a time, in binary (the state's bytes
+as they are, not as hex text: fetching took 58% of the raw scan's time, 87% in text;
+interleaved, 50,000 events). It also reads one snapshot of
 the log, however long the export takes. The connection is held until the scan ends or is
 abandoned (a closed generator closes the cursor and ends the transaction).
+
+Reading the next page in a thread of its own while the caller encodes this one was measured
+and did not pay (interleaved, 50,000 events: 44% of the raw scan with it, 46% without): the
+rows are made into tuples holding the GIL.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ def event_pages(
     with (
         recorder.datastore.get_connection() as conn,
         conn.transaction(),
-        conn.cursor("audit_scan", row_factory=tuple_row) as cursor,
+        conn.cursor("audit_scan", binary=True, row_factory=tuple_row) as cursor,
     ):
         cursor.itersize = page
         cursor.execute(statement, (after, LAST if until is None else until))
