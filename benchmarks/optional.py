@@ -151,7 +151,8 @@ def _audit(small: bool) -> list[Figure]:
                f"{export.group(1)} records, peak RSS {export.group(3)} MiB" if export else
                "; ".join(lines[-2:]), reference_id="raw_scan_events"),
         Figure(VERIFY, "postgres", _number(verify.group(2)) if verify else None, "records/s",
-               reference, EVENTS_SCAN, reference_id="raw_scan_events"),
+               reference, EVENTS_SCAN, reference_id="raw_scan_events",
+               note="" if _find(lines, r"verify: .* ok=True") else "the export did NOT verify"),
         _latency(TIME_TRAVEL, _find(lines, r"state-as-of \(company, (\d+) events.*median"
                                     r" ([\d.]+) ms, max ([\d.]+) ms"),
                  "events in the company's own history"),
