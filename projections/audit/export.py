@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 import orjson
 
-from projections.audit.chain import GENESIS, Signer, canonical, fingerprint
+from projections.audit.chain import GENESIS, BackgroundDigest, Signer, canonical, fingerprint
 from projections.audit.records import AuditRecord, Canonical
 from projections.spreadsheet import neutralised
 
@@ -67,7 +67,7 @@ class ChainedWriter:
         self.count = 0
         self.first: int | None = None
         self.last: int | None = None
-        self._digest = hashlib.sha256()
+        self._digest = BackgroundDigest()
 
     def header(self) -> bytes:
         """The file's first bytes (CSV: the column names)."""

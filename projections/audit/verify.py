@@ -19,7 +19,14 @@ from typing import Any
 
 import orjson
 
-from projections.audit.chain import GENESIS, canonical, fingerprint, link, signature_holds
+from projections.audit.chain import (
+    GENESIS,
+    BackgroundDigest,
+    canonical,
+    fingerprint,
+    link,
+    signature_holds,
+)
 from projections.audit.export import COLUMNS, MANIFEST, PUBLIC_KEY
 from projections.spreadsheet import restored
 
@@ -85,10 +92,11 @@ def verify_export(folder: Path, public_key: Path | None = None) -> Verdict:
 
 
 def _check_records(path: Path, fmt: str, manifest: dict[str, Any], verdict: Verdict) -> None:
-    digest = hashlib.sha256()
+    digest: Any = BackgroundDigest()
     try:
         head = _fast_walk(path, digest, verdict) if fmt == "jsonl" else None
         if head is None:  # a line not as the exporter writes it: name it the slow way
+            digest.hexdigest()  # lets its thread go
             digest, verdict.records = hashlib.sha256(), 0
             head = _walk(list_lines(path, fmt, digest), verdict)
     except (OSError, UnicodeDecodeError) as error:
@@ -123,40 +131,41 @@ def _fast_walk(path: Path, digest: Any, verdict: Verdict) -> bytes | None:
     head, count, sha256 = GENESIS, 0, hashlib.sha256
     stated = hexlify(head)
     opening, middle, closing = _LINKS
-    for line in _raw_lines(path, digest):
-        body = len(line) - _TAIL
-        if (
-            body <= 0
-            or line[body : body + 9] != opening
-            or line[body + 9 : body + 73] != stated
-            or line[body + 73 : body + 84] != middle
-            or line[-2:] != closing
-        ):
-            return None
-        step = sha256(head)
-        step.update(line[:body])
-        step.update(b"}")
-        head = step.digest()
-        stated = hexlify(head)
-        if line[-66:-2] != stated:
-            return None
-        count += 1
+    for lines in _raw_pages(path, digest):
+        for line in lines:
+            body = len(line) - _TAIL
+            if (
+                body <= 0
+                or line[body : body + 9] != opening
+                or line[body + 9 : body + 73] != stated
+                or line[body + 73 : body + 84] != middle
+                or line[-2:] != closing
+            ):
+                return None
+            step = sha256(head)
+            step.update(line[:body])
+            step.update(b"}")
+            head = step.digest()
+            stated = hexlify(head)
+            if line[-66:-2] != stated:
+                return None
+        count += len(lines)
     verdict.records = count
     return head
 
 
-def _raw_lines(path: Path, digest: Any) -> Iterator[bytes]:
-    """The file's lines (without newlines), read a megabyte at a time into `digest`; an
-    empty line last if the file does not end with a newline."""
+def _raw_pages(path: Path, digest: Any) -> Iterator[list[bytes]]:
+    """The file's lines (without newlines), a megabyte's worth at a time, read into
+    `digest`; an empty line last if the file does not end with a newline."""
     rest = b""
     with path.open("rb") as raw:
         while block := raw.read(READ_CHUNK):
             digest.update(block)
             lines = (rest + block).split(b"\n")
             rest = lines.pop()
-            yield from lines
+            yield lines
     if rest:
-        yield b""
+        yield [b""]
 
 
 def _walk(lines: Iterator[ExportLine], verdict: Verdict) -> bytes:
