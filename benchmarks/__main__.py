@@ -98,7 +98,7 @@ def _backend(backend: str, fresh: Callable[[str], str], folder: Path, scale: Sca
     rest = step(
         "projections, HTTP, audit", partial(optional.figures, backend, fresh, scale.events, seconds)
     )
-    return [*first[:2], *second, *rest, first[2], *refs]
+    return [*first[:2], *second, *rest, *first[2:], *refs]
 
 
 class _Step:

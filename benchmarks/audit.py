@@ -77,15 +77,14 @@ def _filler(app: PrivateBillingCenter, count: int) -> None:
         bulk_role_changes(app, company(app, "zed", AccountKey("DE", "F00001")), count)
 
 
-def _raw_scan(url: str) -> float:
+def _raw_scan(url: str) -> tuple[int, float]:
+    """Rows and seconds of one raw ordered scan of the events table (plain psycopg)."""
     started = time.perf_counter()
     with psycopg.connect(url) as connection, connection.cursor(name="scan") as cursor:
         cursor.itersize = BATCH
         cursor.execute("SELECT * FROM billingcenter_events ORDER BY notification_id")
         rows = sum(1 for _ in cursor)
-    elapsed = time.perf_counter() - started
-    print(f"raw ordered psycopg scan: {rows} rows in {elapsed:.2f} s ({rows / elapsed:,.0f}/s)")
-    return elapsed
+    return rows, time.perf_counter() - started
 
 
 def _export(url: str, out: str, queue: Any) -> None:
@@ -106,6 +105,42 @@ def _timed(what: str, run: Any, repeat: int = 20) -> None:
     print(f"{what}: median {statistics.median(times):.1f} ms, max {max(times):.1f} ms")
 
 
+ROUNDS = 3
+"""Rounds of raw scan, export and verify, alternated: medians compare them under the same
+load (the machine is shared; issue 21)."""
+
+
+def _interleaved(url: str, rounds: int) -> None:
+    """The raw scan, the export (in a child process, for its peak RSS) and the verification,
+    alternated `rounds` times; prints each one's median."""
+    scans, exports, checks = [], [], []
+    count, rss, ok = 0, 0, True
+    for _ in range(rounds):
+        rows, took = _raw_scan(url)
+        scans.append(took)
+        with tempfile.TemporaryDirectory() as out:
+            queue: Any = multiprocessing.get_context("spawn").Queue()
+            child = multiprocessing.get_context("spawn").Process(
+                target=_export, args=(url, out, queue)
+            )
+            child.start()
+            count, took, peak = queue.get()
+            child.join()
+            exports.append(took)
+            rss = max(rss, peak)
+            started = time.perf_counter()
+            verdict = verify_export(Path(out))
+            checks.append(time.perf_counter() - started)
+            ok = ok and verdict.ok and verdict.records == count
+    scan, export, check = map(statistics.median, (scans, exports, checks))
+    each = f"median of {rounds} interleaved rounds"
+    print(f"raw ordered psycopg scan: {rows} rows in {scan:.2f} s ({rows / scan:,.0f}/s), {each}")
+    print(f"export + hash: {count} records in {export:.2f} s ({count / export:,.0f}/s),"
+          f" {scan / export:.0%} of the raw scan's rate; child peak RSS {rss / 1024:.0f} MiB,"
+          f" {each}")  # fmt: skip
+    print(f"verify: {count} records in {check:.2f} s ({count / check:,.0f}/s) ok={ok}, {each}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=100_000)
@@ -123,25 +158,7 @@ def main() -> None:
         middle = datetime.now(UTC)
         _filler(app, args.filler)
         print(f"loaded {app.head()} events in {time.perf_counter() - started:.1f} s")
-        raw = _raw_scan(url)
-        with tempfile.TemporaryDirectory() as out:
-            queue: Any = multiprocessing.get_context("spawn").Queue()
-            child = multiprocessing.get_context("spawn").Process(
-                target=_export, args=(url, out, queue)
-            )
-            child.start()
-            count, elapsed, rss = queue.get()
-            child.join()
-            rate, share, mib = count / elapsed, raw / elapsed, rss / 1024
-            print(f"export + hash: {count} records in {elapsed:.2f} s ({rate:,.0f}/s),"
-                  f" {share:.0%} of the raw scan's rate; child peak RSS {mib:.0f} MiB")  # fmt: skip
-            started = time.perf_counter()
-            verdict = verify_export(Path(out))
-            took = time.perf_counter() - started
-            rate = verdict.records / took
-            print(
-                f"verify: {verdict.records} records in {took:.2f} s ({rate:,.0f}/s) ok={verdict.ok}"
-            )
+        _interleaved(url, ROUNDS)
         fresh = _app(url)
         _timed(f"state-as-of (company, {args.events} events, instant mid-history)",
                lambda: as_of(fresh, Company, cid, at=middle))  # fmt: skip

@@ -129,8 +129,10 @@ def concurrency_figure(
         rates = interleaved(measures, 2 * seconds, rounds)
     finally:
         app.close()
+    ident = "commands_8_clients_library_defaults" if defaults else "commands_8_clients"
     return Figure(f"2. commands/s, 8 clients{label}", backend, rates["many"], "cmd/s",
-                  reference=rates["one"], reference_name="1 client, interleaved")  # fmt: skip
+                  reference=rates["one"], reference_name="1 client, interleaved",
+                  id=ident)  # fmt: skip
 
 
 def stored_event_state(url: str) -> bytes:

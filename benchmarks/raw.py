@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg import pq
 
 from benchmarks.report import Figure, rate
 
@@ -41,6 +42,13 @@ PG_INSERT_PAGE = (
     "RETURNING notification_id"
 )
 PG_LOCK = "LOCK TABLE raw_events IN EXCLUSIVE MODE"
+PG_ONE_ROUND_TRIP = (
+    b"SET LOCAL lock_timeout = '0s'; LOCK TABLE raw_events IN EXCLUSIVE MODE; NOTIFY raw_events; "
+    b"INSERT INTO raw_events (originator_id, originator_version, topic, state) VALUES "
+)
+"""The transaction the service's recorder sends per command (store/recorders.py), on the raw
+table: lock timeout, table lock, NOTIFY, INSERT ... RETURNING, as ONE simple query (one
+implicit transaction, one round trip)."""
 PG_COPY = "COPY raw_events (originator_id, originator_version, topic, state) FROM STDIN"
 PG_SCAN = "SELECT * FROM raw_events WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
 
@@ -79,6 +87,26 @@ def postgres_single_insert(conn: Conn, state: bytes, *, lock: bool) -> Callable[
     return insert
 
 
+def postgres_one_round_trip_insert(conn: Conn, state: bytes) -> Callable[[], None]:
+    """The same row and lock as `postgres_single_insert`, sent as the service's recorder sends
+    it: one simple query straight to libpq, values escaped by libpq for this connection."""
+    rows = _rows(state)
+    escaping, encoding = pq.Escaping(conn.pgconn), conn.info.encoding
+    topic = escaping.escape_literal(TOPIC.encode(encoding))
+
+    def insert() -> None:
+        originator, version, _, data = next(rows)
+        values = b"(%s::uuid, %d, %s, '%s'::bytea) RETURNING notification_id" % (
+            escaping.escape_literal(str(originator).encode(encoding)), version, topic,
+            escaping.escape_bytea(data))  # fmt: skip
+        with conn.lock:
+            result = conn.pgconn.exec_(PG_ONE_ROUND_TRIP + values)
+        if result.status != pq.ExecStatus.TUPLES_OK or result.get_value(0, 0) is None:
+            raise psycopg.OperationalError(result.error_message.decode(encoding, "replace"))
+
+    return insert
+
+
 def postgres_table(url: str) -> None:
     """The raw table, shaped like the library's events table."""
     with psycopg.connect(url, autocommit=True) as setup:
@@ -88,7 +116,8 @@ def postgres_table(url: str) -> None:
 def _pg_single(conn: Conn, rows: Iterator[Row], seconds: float, *, lock: bool) -> Figure:
     insert = postgres_single_insert(conn, next(rows)[3], lock=lock)
     name = "raw insert, 1 row/tx" + (", LOCK TABLE" if lock else ", no lock")
-    return Figure(name, "postgres", rate(insert, seconds), "tx/s")
+    ident = "raw_insert_locked_alone" if lock else "raw_insert_unlocked"
+    return Figure(name, "postgres", rate(insert, seconds), "tx/s", id=ident)
 
 
 def _pg_page(conn: Conn, rows: Iterator[Row], seconds: float, *, lock: bool) -> Figure:
@@ -96,7 +125,8 @@ def _pg_page(conn: Conn, rows: Iterator[Row], seconds: float, *, lock: bool) -> 
         _pg_insert_page(conn, rows, PAGE, lock=lock)
 
     name = f"raw insert, {PAGE} rows/tx" + (", LOCK TABLE" if lock else ", no lock")
-    return Figure(name, "postgres", rate(insert, seconds) * PAGE, "rows/s")
+    ident = "raw_insert_page_locked" if lock else "raw_insert_page_unlocked"
+    return Figure(name, "postgres", rate(insert, seconds) * PAGE, "rows/s", id=ident)
 
 
 def _pg_insert_page(conn: Conn, rows: Iterator[Row], size: int, *, lock: bool) -> None:
@@ -133,7 +163,7 @@ def _scan_figure(backend: str, scan: Callable[[], int], seconds: float) -> Figur
     per_second = rate(lambda: scanned.append(scan()), seconds)
     rows = per_second * scanned[0]
     note = f"keyset pages of {SCAN_PAGE} over {scanned[0]:,} rows"
-    return Figure("raw ordered scan", backend, rows, "rows/s", note=note)
+    return Figure("raw ordered scan", backend, rows, "rows/s", note=note, id="raw_scan")
 
 
 SQLITE_TABLE = """
@@ -190,6 +220,13 @@ def _sqlite_rows(state: bytes) -> Iterator[Row]:
     return (tuple(str(v) if isinstance(v, uuid.UUID) else v for v in r) for r in _rows(state))
 
 
+_SQLITE_IDS = {
+    (False, True): "raw_insert_locked_alone", (False, False): "raw_insert_unlocked",
+    (True, True): "raw_insert_page_locked", (True, False): "raw_insert_page_unlocked",
+}  # fmt: skip
+"""Figure ids by (a page per transaction, under BEGIN IMMEDIATE)."""
+
+
 def _sqlite_tx(
     conn: sqlite3.Connection, rows: Iterator[Row], seconds: float, size: int, mode: str
 ) -> Figure:
@@ -201,7 +238,8 @@ def _sqlite_tx(
     lock = ", BEGIN IMMEDIATE" if mode == "IMMEDIATE" else ", BEGIN"
     unit = "tx/s" if size == 1 else "rows/s"
     name = f"raw insert, {size} row{'s' if size > 1 else ''}/tx" + lock
-    return Figure(name, "sqlite", rate(insert, seconds) * size, unit)
+    ident = _SQLITE_IDS[size > 1, mode == "IMMEDIATE"]
+    return Figure(name, "sqlite", rate(insert, seconds) * size, unit, id=ident)
 
 
 def _sqlite_scan(conn: sqlite3.Connection, seconds: float) -> Figure:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import struct
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import orjson
@@ -45,6 +47,34 @@ def row_bytes(notification: Notification) -> bytes:
 def row_hash(notification: Notification) -> bytes:
     """The SHA-256 of a stored event row."""
     return hashlib.sha256(row_bytes(notification)).digest()
+
+
+class BackgroundDigest:
+    """SHA-256 of a stream of large blocks, computed by a thread of its own (issue 21).
+
+    hashlib lets go of the GIL while it hashes a block of more than 2 KiB, so a file's
+    digest runs on the other core while this one walks the chain line by line; at most
+    `ahead` blocks wait (memory stays constant). `hexdigest` waits for every block.
+    """
+
+    def __init__(self, ahead: int = 4) -> None:
+        self._digest = hashlib.sha256()
+        self._ahead = ahead
+        self._pending: deque[Future[None]] = deque()
+        self._worker = ThreadPoolExecutor(1, thread_name_prefix="digest")
+
+    def update(self, data: bytes) -> None:
+        """Hash `data` after the blocks before it."""
+        self._pending.append(self._worker.submit(self._digest.update, data))
+        while len(self._pending) > self._ahead:
+            self._pending.popleft().result()
+
+    def hexdigest(self) -> str:
+        """The digest of every block given."""
+        while self._pending:
+            self._pending.popleft().result()
+        self._worker.shutdown()
+        return self._digest.hexdigest()
 
 
 class Signer:

@@ -42,7 +42,7 @@ PRINTED_BY = {
         "raw ordered psycopg scan: 1000000 rows in 5.76 s (173,634/s)",
         "export + hash: 1000012 records in 27.91 s (35,831/s), 21% of the raw scan's rate; "
         "child peak RSS 70 MiB",
-        "verify: 1000012 records in 3.41 s (293,019/s) ok=True",
+        "verify: 1000012 records in 3.41 s (293,019/s) ok=True, median of 3 interleaved rounds",
         "state-as-of (company, 1000000 events, instant mid-history): median 10.8 ms, max 19.0 ms",
         "explain-access on a store of 1000012 events: median 18.0 ms, max 190.4 ms",
     ],
@@ -61,4 +61,26 @@ def test_every_postgres_figure_carries_its_own_name(monkeypatch: pytest.MonkeyPa
         optional.VERIFY: (293019, "records/s"),
         optional.TIME_TRAVEL: (10.8, "ms"),
         optional.EXPLAIN: (18.0, "ms"),
+        optional.EVENTS_SCAN: (173634, "rows/s"),
     }
+
+
+def test_every_postgres_figure_carries_its_id_and_its_reference_id(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(optional, "_script", lambda module, *_: PRINTED_BY[module])
+    found = {f.id: f.reference_id for f in optional.figures("postgres", str, 10**6, 8.0)}
+    assert found == {
+        "catchup_slowest": "", "catchup_all": "", "http_history_p99": "",
+        "audit_export": "raw_scan_events", "audit_verify": "raw_scan_events",
+        "time_travel": "", "explain_access": "", "raw_scan_events": "",
+    }  # fmt: skip
+
+
+def test_an_export_that_did_not_verify_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    printed = [line.replace("ok=True", "ok=False") for line in PRINTED_BY["audit"]]
+    monkeypatch.setattr(optional, "_script", lambda *_: printed)
+    verify = next(
+        f for f in optional._audit(small=True) if f.id == "" and f.name == optional.VERIFY
+    )
+    assert verify.note == "the export did NOT verify"
