@@ -187,11 +187,26 @@ class Notifications(Projection):
         self._seeing(tx, e, "PAYMENT_RECEIVED", {"HISTORY", "ARCHIVE"})
 
     def on_AdjustmentDecided(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        self._tell_requester(tx, e)
+
+    def on_AdjustmentInReview(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        self._tell_requester(tx, e)  # I9: each step of the case is told to its requester
+
+    def on_AdjustmentCommented(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        self._tell_requester(tx, e)
+
+    def on_AdjustmentDocumentAttached(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        self._tell_requester(tx, e)
+
+    def _tell_requester(self, tx: Tx, e: EventRecord) -> None:
+        """I4, I9 (R8): the requester, still a member who wants it, unless the step is theirs."""
         _, company, _, _ = self.invoices.placement(tx, e.aggregate_id)
         if company is None:
             return
         detail = self.invoices.invoice(tx, e.aggregate_id).detail
         requester = detail["adjustments"][e.data["adjustment_id"]]["requested_by"]
+        if e.data.get("by") == requester:
+            return  # their own comment or evidence
         member = self._members(tx, company).get(requester)
         wanted = member is not None and "ADJUSTMENT_UPDATED" in member.wants
         self._add(e, "ADJUSTMENT_UPDATED", [requester] if wanted else [])

@@ -20,6 +20,12 @@ from domain.invoice import Invoice as InvoiceAggregate
 from domain.statements import period_named
 from projections.queries import OutboxMessage, ReadModels
 
+CASE_STEPS = {
+    "AdjustmentInReview": "is in review",
+    "AdjustmentCommented": "has a new comment",
+    "AdjustmentDocumentAttached": "has a new document",
+}
+
 
 class FactSource(Protocol):
     """Looks up what an outbox row's e-mail says."""
@@ -100,6 +106,13 @@ def _about(
             ("Payment", money.format(Decimal(event.amount))),
             ("Payment date", str(date.fromisoformat(when))),
             ("Confirmation number", event.confirmation_number),
+        )
+    step = type(event).__name__
+    if step in CASE_STEPS:  # I9: a step of the case before its decision
+        said = (("Comment", str(event.text)),) if step == "AdjustmentCommented" else ()
+        return (
+            f"Your adjustment request on invoice {invoice.invoice_number} {CASE_STEPS[step]}.",
+            said,
         )
     approved = bool(event.approved)
     verdict = "approved" if approved else "rejected"

@@ -54,7 +54,7 @@ def message_id(row: OutboxMessage, domain: str) -> str:
 SUBJECTS = {
     "INVOICE_AVAILABLE": "Invoice {number} is available",
     "PAYMENT_RECEIVED": "Payment for invoice {number}",
-    "ADJUSTMENT_UPDATED": "Adjustment request on invoice {number} decided",
+    "ADJUSTMENT_UPDATED": "Adjustment request on invoice {number} updated",
 }
 
 

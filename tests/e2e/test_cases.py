@@ -5,12 +5,18 @@ what is overdue."""
 from __future__ import annotations
 
 import io
-from typing import Any
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, cast
 
+import pytest
+from fastapi.testclient import TestClient
 from fpdf import FPDF
 from PIL import Image
 
-from tests.e2e.http import World
+from api.http.app import create_app
+from tests.e2e.http import World, enroll, settings_for
+from tests.integration.mail.smtp import SmtpServer, eventually
 
 
 def _case(world: World, amount: str = "100.00") -> tuple[str, str]:
@@ -150,3 +156,35 @@ def test_i9_the_console_case_page_shows_the_conversation_and_takes_evidence(
 
 def _csrf(html: str) -> str:
     return html.split('name="csrf_token" value="')[1].split('"', maxsplit=1)[0]
+
+
+@pytest.fixture
+def mailing(durable_store_url: str, tmp_path: Path, smtp: SmtpServer) -> Iterator[World]:
+    settings = settings_for(durable_store_url, str(tmp_path))
+    settings = settings.model_copy(update={"smtp_url": smtp.url})
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        yield enroll(client)
+
+
+def test_i9_the_requester_is_told_of_each_step_but_their_own(
+    mailing: World, smtp: SmtpServer
+) -> None:
+    invoice, aid = _case(mailing)
+    url = f"/v1/invoices/{invoice}/adjustments/{aid}"
+    mailing.admin.post(f"{url}/comments", json={"text": "mine"})  # their own: no e-mail
+    mailing.billing.post(f"{url}/comments", json={"text": "Which box?"})
+    mailing.billing.post(f"{url}/review")
+    mailing.billing.post(f"{url}/decision", json={"approved": False})
+
+    def bodies() -> list[str]:
+        return [
+            cast(bytes, part.get_payload(decode=True)).decode()
+            for m in smtp.inbox.messages if "Adjustment request" in str(m["Subject"])
+            for part in m.walk() if part.get_content_type() == "text/plain"
+        ]  # fmt: skip
+
+    eventually(lambda: len(bodies()) == 3)
+    assert any("has a new comment" in b and "Which box?" in b for b in bodies())
+    assert any("is in review" in b for b in bodies())
+    assert any("was rejected" in b for b in bodies())
+    assert not any("mine" in b for b in bodies())
