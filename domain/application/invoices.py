@@ -118,6 +118,7 @@ class Invoices(Queries):
         if seen.section is not Section.HISTORY:
             raise ArchiveReadOnly("archive invoices are for viewing and downloading only")
         seen.company.exercise(caller.login, action, str(invoice_ref))
+        seen.company.confirm_member(caller.login)  # R5: a first request makes a member
         return seen
 
 

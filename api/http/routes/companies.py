@@ -18,6 +18,7 @@ from api.schemas import (
     HandOver,
     TitleHandedOver,
 )
+from api.schemas.companies import Reassignment
 from api.translate import account_request
 
 router = APIRouter(prefix="/v1/companies", tags=["companies"], responses=COMMON)
@@ -67,6 +68,20 @@ def hand_over(
 ) -> TitleHandedOver:
     """Hand the general administrator title to another user of the company (R6)."""
     receipt = app.hand_over(caller, cid, body.login)
+    return TitleHandedOver(
+        company_id=cid,
+        general_administrator=body.login,
+        position=written(response, receipt.position),
+    )
+
+
+@router.post("/{cid}/general-administrator/reassignment", responses=WRITE)
+def reassign(
+    *, cid: UUID, body: Reassignment, caller: CurrentCaller, app: App, response: Response
+) -> TitleHandedOver:
+    """The billing system gives the title to another Administrator, with a reason; every
+    Administrator is told by e-mail (R6)."""
+    receipt = app.reassign_general_administrator(caller, cid, body.login, body.reason)
     return TitleHandedOver(
         company_id=cid,
         general_administrator=body.login,
