@@ -9,6 +9,8 @@ from eventsourcing.domain import event
 
 from domain.base import BillingAggregate
 from domain.errors import (
+    AccountsStillEnrolled,
+    CompanyClosed,
     ConfirmationRequired,
     Forbidden,
     GeneralAdministratorLocked,
@@ -308,6 +310,41 @@ class Company(BillingAggregate):
             raise Forbidden(
                 "only that Administrator or the general administrator may change it", rule="R10"
             )
+
+    # --- closing (R14) ------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        """R14: whether the company was closed (older snapshots were never closed)."""
+        return bool(self.__dict__.get("closed_company", False))
+
+    def refuse_if_closed(self) -> None:
+        """R14: a closed company accepts no command."""
+        if self.closed:
+            raise CompanyClosed(f"the company {self.id} is closed")
+
+    def close(self, by: str, *, confirmed: bool, enrolled: list[str]) -> list[str]:
+        """R14: the general administrator closes the company, confirmed, once no account is
+        enrolled in it; its members are released (answered, for their logins to leave).
+        Nothing is deleted: the events stay, and the auditors replay them."""
+        self.refuse_if_closed()
+        if by != self.general_administrator:
+            raise Forbidden("only the general administrator closes the company", rule="R14")
+        if not confirmed:
+            raise ConfirmationRequired("closing the company needs confirm=true", rule="R14")
+        if enrolled:
+            raise AccountsStillEnrolled(f"unenroll every account first: {', '.join(enrolled)}")
+        members = sorted(self.roles)
+        self._closed(members=members)
+        return members
+
+    @event("CompanyClosed")
+    def _closed(self, members: list[str]) -> None:
+        self.__dict__["closed_company"] = True
+        for login in members:
+            self.roles.pop(login, None)
+            self.grants.pop(login, None)
+        self.__dict__.pop("pending_members", None)
 
     # --- accounts (A1, A2) -------------------------------------------------------------
 

@@ -220,3 +220,17 @@ class AutomaticPaymentMissing(DomainError):
 
     rule = "I6"
     title = "No automatic payment"
+
+
+class CompanyClosed(DomainError):
+    """R14: a closed company accepts no command."""
+
+    rule = "R14"
+    title = "Company closed"
+
+
+class AccountsStillEnrolled(DomainError):
+    """R14: a company is closed only once no account is enrolled in it."""
+
+    rule = "R14"
+    title = "Accounts still enrolled"

@@ -120,6 +120,11 @@ class Directory(Projection):
         """R5: a withdrawn pending member is gone from the company, as a removed one."""
         self.on_UserRemoved(tx, e)
 
+    def on_CompanyClosed(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        """R14: a closed company's members are released; their rows stay, marked removed."""
+        for login in e.data["members"]:
+            self.on_UserRemoved(tx, e._replace(data={"login": login}))
+
     def on_RoleChanged(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         self._member(tx, e.key, e.data["login"], e.data["role"])
 

@@ -67,6 +67,13 @@ class HandOver(In):
     login: Login
 
 
+class CompanyClosedOut(BaseModel):
+    """200 of closing a company (R14)."""
+
+    company_id: UUID
+    position: int
+
+
 class Reassignment(In):
     """R6: the Administrator the billing system gives the title to, and why."""
 

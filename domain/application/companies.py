@@ -56,3 +56,16 @@ class Companies(Proofs):
         company = self._member_company(caller.as_person(), company_id)
         company.change_details(caller.login, name, address)
         return Receipt(self._save(company), None)
+
+    @command
+    def close_company(self, caller: Caller, company_id: UUID, *, confirmed: bool) -> Receipt[None]:
+        """R14: the general administrator closes the company once no account is enrolled;
+        its members are released (their logins may join or enroll another company)."""
+        company = self._member_company(caller.as_person(), company_id)
+        records = self._company_accounts(company)
+        enrolled = [str(r.key) for r in records if r.enrolled_in(company_id)]
+        released = company.close(caller.login, confirmed=confirmed, enrolled=enrolled)
+        users = [self.user(login) for login in released]
+        for user in users:
+            user.leave(company_id)
+        return Receipt(self._save(company, *users), None)

@@ -127,6 +127,7 @@ class Service(Application[UUID]):
         A pending member's command is its first request to the company: it confirms the
         membership (R5), saved with what the command changes in the company."""
         company = self.company(company_id)
+        company.refuse_if_closed()  # R14
         company.role_of(login)
         company.confirm_member(login)
         return company

@@ -147,6 +147,7 @@ class Users(Service):
         every Administrator is told by e-mail (the outbox reads the event)."""
         caller.require_scope(Scope.BILLING_SYSTEM, rule="R6")
         company = self.company(company_id)
+        company.refuse_if_closed()  # R14
         company.reassign_title(valid_login(login), reason)
         return Receipt(self._save(company), None)
 

@@ -4,6 +4,7 @@ pending companies and notification preferences (R5, R8), assigned country codes 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -193,3 +194,66 @@ def test_r6_every_administrator_is_told_of_a_reassignment_by_email(
     eventually(lambda: sum(str(m["Subject"]) == subject for m in smtp.inbox.messages) == 2)
     told = {str(m["To"]) for m in smtp.inbox.messages if str(m["Subject"]) == subject}
     assert told == {"Alice <alice@acme.test>", "Carol <carol@acme.test>"}
+
+
+# --- R14 closing a company ------------------------------------------------------------------
+
+
+def _unenroll_all(world: World) -> None:
+    body = {"accounts": world.accounts, "reason": "NO_LONGER_NEEDED"}
+    gone = world.admin.post(f"/v1/companies/{world.cid}/unenrollment", json=body)
+    assert gone.status_code == 200, gone.text
+
+
+def test_r14_a_company_with_an_enrolled_account_is_not_closed(world: World) -> None:
+    url = f"/v1/companies/{world.cid}/closure"
+    _refused(world.admin.post(url, params={"confirm": "true"}), 409, "R14")
+
+
+def test_r14_closing_needs_an_explicit_confirmation(world: World) -> None:
+    _unenroll_all(world)
+    _refused(world.admin.post(f"/v1/companies/{world.cid}/closure"), 422, "R14")
+
+
+def test_r14_only_the_general_administrator_closes_the_company(world: World) -> None:
+    _unenroll_all(world)
+    carol = world.add_user("carol", "ADMINISTRATOR")
+    url = f"/v1/companies/{world.cid}/closure"
+    _refused(carol.post(url, params={"confirm": "true"}), 403, "R14")
+
+
+def test_r14_a_closed_company_releases_its_members_and_refuses_every_command(
+    world: World,
+) -> None:
+    invoice = world.issue(world.accounts[0])
+    bob = world.add_user("bob", "VIEW_ONLY", world.accounts[0])
+    assert bob.get(f"/v1/companies/{world.cid}/invoices").status_code == 200
+    _unenroll_all(world)
+    closed = world.admin.post(f"/v1/companies/{world.cid}/closure", params={"confirm": "true"})
+    assert closed.status_code == 200, closed.text
+    _refused(world.admin.post(f"/v1/companies/{world.cid}/reenrollment", json={}), 409, "R14")
+    body = {"login": "dan", "email": "d@x.test", "name": "D", "role": "VIEW_ONLY"}
+    _refused(world.admin.post(f"/v1/companies/{world.cid}/users", json=body), 409, "R14")
+    assert bob.get(f"/v1/invoices/{invoice}").status_code == 404
+    assert world.admin.get("/v1/me").json()["company"] is None
+
+
+def test_r14_the_former_general_administrator_can_enroll_a_new_company(world: World) -> None:
+    _unenroll_all(world)
+    assert world.admin.post(
+        f"/v1/companies/{world.cid}/closure", params={"confirm": "true"}
+    ).is_success
+    assert _own_company(world.admin, world.billing).status_code == 201
+
+
+def test_r14_auditors_see_the_closed_company_as_before(world: World) -> None:
+    _unenroll_all(world)
+    before = datetime.now(UTC).isoformat()
+    world.admin.post(f"/v1/companies/{world.cid}/closure", params={"confirm": "true"})
+    auditor = As(world.client, "ada", Scope.AUDITOR, seen=world.admin.seen)
+    events = auditor.get("/v1/audit/events", params={"company": world.cid}).json()["items"]
+    assert {"CompanyEnrolled", "CompanyClosed"} <= {e["type"] for e in events}
+    url = f"/v1/audit/companies/{world.cid}"
+    then = auditor.get(url, params={"as_of": before}).json()
+    assert [u["login"] for u in then["users"]] == ["alice"]
+    assert len(then["accounts"]) == 2

@@ -18,7 +18,7 @@ from api.schemas import (
     HandOver,
     TitleHandedOver,
 )
-from api.schemas.companies import Reassignment
+from api.schemas.companies import CompanyClosedOut, Reassignment
 from api.translate import account_request
 
 router = APIRouter(prefix="/v1/companies", tags=["companies"], responses=COMMON)
@@ -87,3 +87,13 @@ def reassign(
         general_administrator=body.login,
         position=written(response, receipt.position),
     )
+
+
+@router.post("/{cid}/closure", responses=WRITE)
+def close(
+    *, cid: UUID, caller: CurrentCaller, app: App, response: Response, confirm: bool = False
+) -> CompanyClosedOut:
+    """Close the company once no account is enrolled (the general administrator, with
+    confirm=true): its members are released, nothing is deleted (R14)."""
+    receipt = app.close_company(caller, cid, confirmed=confirm)
+    return CompanyClosedOut(company_id=cid, position=written(response, receipt.position))
