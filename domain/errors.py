@@ -234,3 +234,10 @@ class AccountsStillEnrolled(DomainError):
 
     rule = "R14"
     title = "Accounts still enrolled"
+
+
+class PaymentNotCancellable(DomainError):
+    """I3: only a payment scheduled for a later date is cancelled, before that date."""
+
+    rule = "I3"
+    title = "Payment not cancellable"

@@ -19,6 +19,7 @@ from domain.errors import (
     InvalidInput,
     NotFound,
     NothingToPay,
+    PaymentNotCancellable,
 )
 from domain.text import ADJUSTMENT_REASON, DECISION_COMMENT, DOCUMENT_FILENAME, LINE_DESCRIPTION
 from domain.values import AccountKey, InvoiceStatus, currency, money
@@ -345,13 +346,73 @@ class Invoice(BillingAggregate):
         if request["status"] != "OPEN":
             raise AdjustmentAlreadyDecided("this adjustment request was decided already")
         comment = DECISION_COMMENT(comment)
-        credit = sum(request["lines"].values(), Decimal(0)) if approved else Decimal(0)
+        approval = sum(request["lines"].values(), Decimal(0)) if approved else Decimal(0)
+        to_balance = min(approval, max(self.balance, Decimal(0)))
         self._adjustment_decided(
             adjustment_id=adjustment_id,
             approved=approved,
             comment=comment,
-            credited=money(credit),
+            credited=money(to_balance),
         )
+        if approval > to_balance:  # I10: beyond the balance, a credit on the account
+            self._approval_credited(
+                adjustment_id=adjustment_id, amount=money(approval - to_balance)
+            )
+        self._requote_scheduled()
+
+    @property
+    def credit_earned(self) -> Decimal:
+        """I10: what approvals on this invoice gave its account as credit."""
+        return Decimal(self.__dict__.get("credit_to_account", Decimal(0)))
+
+    @property
+    def credit_applied(self) -> Decimal:
+        """I10: the account's credit this invoice used when it was issued."""
+        return Decimal(self.__dict__.get("credit_used", Decimal(0)))
+
+    @event("ApprovalCredited")
+    def _approval_credited(self, adjustment_id: str, amount: Decimal) -> None:
+        self.__dict__["credit_to_account"] = self.credit_earned + amount
+
+    def apply_credit(self, amount: Decimal) -> None:
+        """I10: the account's credit settles part or all of this new invoice's balance."""
+        if amount > 0:
+            self._credit_applied(amount=money(min(amount, self.balance)))
+
+    @event("CreditApplied")
+    def _credit_applied(self, amount: Decimal) -> None:
+        self.__dict__["credit_used"] = self.credit_applied + amount
+        self.balance -= amount
+
+    def _requote_scheduled(self) -> None:
+        """I10: a scheduled payment pays what is left after an approval, or nothing."""
+        scheduled = [p for p in self.payments if not p["made"]]
+        if not scheduled or scheduled[0]["amount"] == self.balance:
+            return
+        if self.balance > 0:
+            self._payment_requoted(payment_id=scheduled[0]["payment_id"], amount=self.balance)
+        else:
+            self._payment_cancelled(payment_id=scheduled[0]["payment_id"], reason="NOTHING_TO_PAY")
+
+    @event("PaymentRequoted")
+    def _payment_requoted(self, payment_id: str, amount: Decimal) -> None:
+        for payment in self.payments:
+            if payment["payment_id"] == payment_id:
+                payment["amount"] = amount
+
+    def cancel_payment(self, payment_id: str, today: date) -> None:
+        """I3: a payment scheduled for a later date is cancelled before that date; the
+        invoice is open again."""
+        found = [p for p in self.payments if p["payment_id"] == payment_id]
+        if not found:
+            raise NotFound("payment", payment_id)
+        if found[0]["made"] or date.fromisoformat(found[0]["pay_on"]) <= today:
+            raise PaymentNotCancellable("only a payment scheduled for a later date is cancelled")
+        self._payment_cancelled(payment_id=payment_id, reason="CANCELLED")
+
+    @event("PaymentCancelled")
+    def _payment_cancelled(self, payment_id: str, reason: str) -> None:
+        self.payments = [p for p in self.payments if p["payment_id"] != payment_id]
 
     @event("AdjustmentDecided")
     def _adjustment_decided(

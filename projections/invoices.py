@@ -24,6 +24,7 @@ import orjson
 from domain.visibility import history_cutoff
 from projections.base import Projection, decode_cursor, encode_cursor
 from projections.events import EventRecord
+from projections.invoice_credits import CreditHandlers
 from projections.queries import (
     AdjustmentView,
     DocumentView,
@@ -78,7 +79,7 @@ def _json(detail: dict[str, Any]) -> str:
     return orjson.dumps(detail, default=str).decode()
 
 
-class Invoices(Projection):
+class Invoices(CreditHandlers, Projection):
     """Invoices with their placement, and the accounts' holder and enrollment state."""
 
     tables: ClassVar[dict[str, str]] = {
@@ -391,6 +392,8 @@ def _detail(row: Row, detail: dict[str, Any]) -> InvoiceDetail:
             for aid, a in detail["adjustments"].items()
         ),
         documents=tuple(DocumentView(**d) for d in detail["documents"]),
+        credit_applied=Decimal(detail.get("credit_applied", "0")),
+        credit_to_account=Decimal(detail.get("credit_to_account", "0")),
     )
 
 

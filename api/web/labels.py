@@ -69,4 +69,6 @@ DONE = {
     "paid": N_("Payment accepted."),
     "adjustment_requested": N_("Your adjustment request was sent."),
     "preferences_changed": N_("Your notification preferences were updated."),
+    "own_profile_changed": N_("Your profile was updated."),
+    "company_closed": N_("The company was closed. Its users were released."),
 }

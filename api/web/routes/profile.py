@@ -1,13 +1,14 @@
-"""My profile: own details, never a role for non-administrators (R7); notifications (R8)."""
+"""My profile: own details, never a role for non-administrators (R7), which every user
+edits (R10), the companies where one is still pending (R5); notifications (R8)."""
 
 from __future__ import annotations
 
 from fastapi.responses import Response
 
 from api import usecases
-from api.schemas import Preferences
+from api.schemas import Preferences, Profile
 from api.web.errors import shown
-from api.web.routes.common import Ctx, Posted, attempt, back, console_router, member_of
+from api.web.routes.common import Ctx, Posted, attempt, back, console_router, member_of, text
 from api.web.templating import Console, render
 from domain.values import Notification
 
@@ -46,4 +47,17 @@ def notifications(ctx: Ctx, form: Posted) -> Response:
 
     return attempt(
         write, lambda e: _page(ctx, e), back(ctx, "/console/profile", "preferences_changed")
+    )
+
+
+@router.post("/console/profile/details")
+def details(ctx: Ctx, form: Posted) -> Response:
+    """R10: every user keeps their own name and e-mail up to date."""
+
+    def write() -> int:
+        body = Profile.model_validate({"email": text(form, "email"), "name": text(form, "name")})
+        return ctx.app.change_own_profile(ctx.person, body.email, body.name).position
+
+    return attempt(
+        write, lambda e: _page(ctx, e), back(ctx, "/console/profile", "own_profile_changed")
     )
