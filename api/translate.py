@@ -80,6 +80,7 @@ def account_out(view: AccountView) -> AccountOut:
         autopay=AutopayOut(days_before_due=autopay.days_before_due, set_up_by=autopay.set_up_by)
         if autopay
         else None,
+        credit=amount_text(view.credit),
     )
 
 
@@ -175,5 +176,7 @@ def invoice_detail_out(view: InvoiceDetail) -> InvoiceDetailOut:
                 )
                 for d in view.documents
             ],
+            "credit_applied": amount_text(view.credit_applied),
+            "credit_to_account": amount_text(view.credit_to_account),
         }
     )

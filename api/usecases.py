@@ -72,10 +72,20 @@ def access_of(company: Company, login: str) -> Access:
     return Access(company.id, login, None if every else frozenset(company.visible_accounts(login)))
 
 
+def member_company(app: BillingCenter, caller: Caller, cid: UUID) -> Company:
+    """The company as the store has it now, to decide what `caller` may see; a pending
+    member's first request to it makes them a member (R5)."""
+    company = app.read_company(cid)
+    if company.is_pending(caller.as_person()):
+        app.confirm_membership(caller, cid)
+        company = app.read_company(cid)
+    return company
+
+
 def invoice_reader(app: BillingCenter, cid: UUID, caller: Caller) -> Access:
     """The caller's access to the company's invoices, once the store says they may view them."""
     me = caller.as_person()
-    company = app.read_company(cid)
+    company = member_company(app, caller, cid)
     company.require(me, Action.VIEW_INVOICES)
     return access_of(company, me)
 
@@ -114,6 +124,8 @@ def invoice_detail(
     """The invoice in detail, if the caller may see it (R4, A4-A7, I2); NotFound otherwise."""
     me = caller.as_person()
     seen = app.visible_invoice(me, iid)
+    if seen.company.is_pending(me):
+        app.confirm_membership(caller, seen.company.id)  # R5: a first request makes a member
     view = reads.invoice(iid, login=me, today=app.today(), access=access_of(seen.company, me))
     if view is None:
         raise NotFound("invoice", iid)
@@ -126,7 +138,7 @@ def visible_accounts(
     """The company's accounts the caller may see: all for Administrators, else their grants
     (R4, as the store has it now)."""
     me = caller.as_person()
-    visible = set(app.read_company(cid).visible_accounts(me))
+    visible = set(member_company(app, caller, cid).visible_accounts(me))
     return [a for a in reads.accounts(cid, visible_to=me) if f"{a.country}-{a.number}" in visible]
 
 
@@ -134,7 +146,7 @@ def payment_methods(
     app: BillingCenter, reads: ReadModels, caller: Caller, cid: UUID
 ) -> list[PaymentMethodView]:
     """The company's payment methods, masked, for those who may pay (R11, I3)."""
-    app.read_company(cid).require(caller.as_person(), Action.PAY)
+    member_company(app, caller, cid).require(caller.as_person(), Action.PAY)
     return list(reads.payment_methods(cid))
 
 
@@ -148,7 +160,7 @@ def managed_users(
     limit: int = DEFAULT_LIMIT,
 ) -> Page[UserView]:
     """Users with their roles: all for Administrators, those R9 lets a Plan Manager manage (R7)."""
-    company = app.read_company(cid)
+    company = member_company(app, caller, cid)
     me = caller.as_person()
     company.require(me, Action.SEE_USERS)
     return reads.users(cid, logins=company.managed_users(me), cursor=cursor, limit=limit)
@@ -159,7 +171,7 @@ def user_profile(
 ) -> tuple[UserView, bool]:
     """A user's profile, and whether the caller sees their role: those who manage them do,
     the user themself does not (R7); anyone else finds no such user."""
-    company = app.read_company(cid)
+    company = member_company(app, caller, cid)
     me = caller.as_person()
     with_role = company.manages(me, login)
     if not with_role and login != me:
@@ -186,7 +198,7 @@ def company_summary(
     app: BillingCenter, reads: ReadModels, caller: Caller, cid: UUID
 ) -> CompanySummary:
     """The company: name, address, how many accounts the caller may see (R4, R7)."""
-    aggregate = app.read_company(cid)
+    aggregate = member_company(app, caller, cid)
     role = aggregate.role_of(caller.as_person())
     view = reads.company(cid)
     if view is None:
@@ -217,6 +229,8 @@ class Profile:
     role: Role | None = None
     general_administrator: bool = False
     accounts: tuple[str, ...] = ()
+    pending: tuple[ProfileCompany, ...] = ()  # R5: where the caller was added, no request yet
+    notifications: dict[str, bool] | None = None  # R8: the caller's own preferences
 
 
 def profile(app: BillingCenter, reads: ReadModels, caller: Caller) -> Profile:
@@ -229,12 +243,15 @@ def profile(app: BillingCenter, reads: ReadModels, caller: Caller) -> Profile:
         return Profile(caller.login, email=caller.email or None, name=caller.name or None)
     view = reads.user(cid, caller.login)
     admin = company.role_of(caller.login) is Role.ADMINISTRATOR
+    here = ProfileCompany(cid, company.name)
     return Profile(
         caller.login,
         email=view.email if view else None,
         name=view.name if view else None,
-        company=ProfileCompany(cid, company.name),
+        company=here,
         role=Role.ADMINISTRATOR if admin else None,
         general_administrator=company.general_administrator == caller.login,
         accounts=tuple(company.visible_accounts(caller.login)),
+        pending=(here,) if company.is_pending(caller.login) else (),
+        notifications=dict(app.user(caller.login).preferences),
     )

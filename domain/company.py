@@ -9,6 +9,8 @@ from eventsourcing.domain import event
 
 from domain.base import BillingAggregate
 from domain.errors import (
+    AccountsStillEnrolled,
+    CompanyClosed,
     ConfirmationRequired,
     Forbidden,
     GeneralAdministratorLocked,
@@ -20,7 +22,7 @@ from domain.errors import (
     PaymentMethodInUse,
 )
 from domain.roles import ACTION_RULES, ALL_ACCOUNTS_ROLES, TOP_ROLES, Action, may
-from domain.text import COMPANY_ADDRESS, COMPANY_NAME
+from domain.text import COMPANY_ADDRESS, COMPANY_NAME, REASSIGNMENT_REASON
 from domain.values import Role
 
 DEFAULT_METHOD = ""
@@ -37,17 +39,24 @@ class Company(BillingAggregate):
         """R5: a login joined the company with a role and its granted accounts.
 
         Version 1 carried no grants (they came later by AccountAccessGranted only).
+        Version 3 names who added the login: it is pending until its first request (R5).
         """
 
-        class_version: ClassVar[int] = 2
+        class_version: ClassVar[int] = 3
         login: str
         role: str
         accounts: list[str]
+        added_by: str
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             """A v1 UserAdded granted nothing."""
             state["accounts"] = []
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            """A v2 UserAdded was a member at once (nothing was pending before issue 24)."""
+            state["added_by"] = ""
 
     @event("CompanyEnrolled")
     def __init__(self, name: str, general_administrator: str, accounts: list[str]) -> None:
@@ -168,12 +177,14 @@ class Company(BillingAggregate):
         if self.is_member(login):
             raise LoginTaken(f"{login} is already a user of this company")
         granted = self._require_grantable(by, role, accounts)
-        self._user_added(login=login, role=role.value, accounts=granted)
+        self._user_added(login=login, role=role.value, accounts=granted, added_by=by)
 
     @event(UserAdded)
-    def _user_added(self, login: str, role: str, accounts: list[str]) -> None:
+    def _user_added(self, login: str, role: str, accounts: list[str], added_by: str) -> None:
         self.roles[login] = role
         self.grants[login] = list(accounts)
+        if added_by:  # R5: pending until its first request
+            self.__dict__.setdefault("pending_members", {})[login] = added_by
 
     def remove_user(self, by: str, login: str, *, confirmed: bool) -> None:
         """R5: remove a user, with an explicit confirmation; R6 keeps the title holder."""
@@ -190,6 +201,43 @@ class Company(BillingAggregate):
     def _user_removed(self, login: str) -> None:
         del self.roles[login]
         del self.grants[login]
+        self.__dict__.get("pending_members", {}).pop(login, None)
+
+    # --- pending members (R5) ----------------------------------------------------------
+
+    @property
+    def pending(self) -> dict[str, str]:
+        """R5: the logins added that have made no request yet, each with who added it.
+
+        Kept under a name older snapshots lack (they had no pending member)."""
+        found: dict[str, str] = self.__dict__.get("pending_members", {})
+        return found
+
+    def is_pending(self, login: str) -> bool:
+        """R5: whether `login` was added and has made no request to the company yet."""
+        return login in self.pending
+
+    def confirm_member(self, login: str) -> None:
+        """R5: a pending member's first request to the company makes it a member."""
+        if self.is_pending(login):
+            self._member_confirmed(login=login)
+
+    @event("MemberConfirmed")
+    def _member_confirmed(self, login: str) -> None:
+        self.pending.pop(login, None)
+
+    def withdraw_pending(self, login: str) -> None:
+        """R5: the person enrolled a company of their own first: the pending membership is
+        withdrawn (it reserved nothing); who added it is told (the outbox reads the event)."""
+        if not self.is_pending(login):
+            raise LoginTaken(f"{login} already belongs to a company")
+        self._pending_withdrawn(login=login, added_by=self.pending[login])
+
+    @event("PendingMemberWithdrawn")
+    def _pending_withdrawn(self, login: str, added_by: str) -> None:
+        del self.roles[login]
+        del self.grants[login]
+        self.pending.pop(login, None)
 
     def change_role(self, by: str, login: str, role: Role) -> None:
         """R3/R9: change a user's role; R6 keeps the general administrator's."""
@@ -237,6 +285,66 @@ class Company(BillingAggregate):
     def _handed_over(self, former: str, successor: str) -> None:
         self.general_administrator = successor
         self.roles[successor] = Role.ADMINISTRATOR.value
+
+    def reassign_title(self, login: str, reason: str) -> None:
+        """R6: the billing system (the carrier's support) gives the title to another
+        Administrator of the company when its holder can no longer act, with a reason."""
+        reason = REASSIGNMENT_REASON(reason)
+        if self.roles.get(login) != Role.ADMINISTRATOR.value:
+            raise NotAMember(f"{login} is not an Administrator of this company")
+        if login == self.general_administrator:
+            raise InvalidInput("login", "an Administrator other than the title holder", rule="R6")
+        former = self.general_administrator
+        self._title_reassigned(former=former, successor=login, reason=reason)
+
+    @event("GeneralAdministratorReassigned")
+    def _title_reassigned(self, former: str, successor: str, reason: str) -> None:
+        self.general_administrator = successor
+
+    def require_profile_editor(self, by: str, login: str) -> None:
+        """R10: an Administrator's profile is changed only by that Administrator or by the
+        general administrator, so no Administrator can redirect another's e-mail."""
+        if by in (login, self.general_administrator):
+            return
+        if self.roles.get(login) == Role.ADMINISTRATOR.value:
+            raise Forbidden(
+                "only that Administrator or the general administrator may change it", rule="R10"
+            )
+
+    # --- closing (R14) ------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        """R14: whether the company was closed (older snapshots were never closed)."""
+        return bool(self.__dict__.get("closed_company", False))
+
+    def refuse_if_closed(self) -> None:
+        """R14: a closed company accepts no command."""
+        if self.closed:
+            raise CompanyClosed(f"the company {self.id} is closed")
+
+    def close(self, by: str, *, confirmed: bool, enrolled: list[str]) -> list[str]:
+        """R14: the general administrator closes the company, confirmed, once no account is
+        enrolled in it; its members are released (answered, for their logins to leave).
+        Nothing is deleted: the events stay, and the auditors replay them."""
+        self.refuse_if_closed()
+        if by != self.general_administrator:
+            raise Forbidden("only the general administrator closes the company", rule="R14")
+        if not confirmed:
+            raise ConfirmationRequired("closing the company needs confirm=true", rule="R14")
+        if enrolled:
+            raise AccountsStillEnrolled(f"unenroll every account first: {', '.join(enrolled)}")
+        members = sorted(self.roles)
+        self._closed(members=members)
+        return members
+
+    @event("CompanyClosed")
+    def _closed(self, members: list[str]) -> None:
+        self.__dict__["closed_company"] = True
+        for login in members:
+            self.roles.pop(login, None)
+            self.grants.pop(login, None)
+        self.__dict__.pop("pending_members", None)
 
     # --- accounts (A1, A2) -------------------------------------------------------------
 

@@ -206,6 +206,32 @@ class AccountEnrollment(BillingAggregate):
         """A1: the account's three latest invoices, by their printed issue date."""
         return [UUID(entry["invoice_id"]) for entry in self.recent_invoices]
 
+    # --- credit (I10) -------------------------------------------------------------------
+
+    @property
+    def credit(self) -> Decimal:
+        """I10: what approvals beyond a paid balance left to the account, not used yet."""
+        return Decimal(self.__dict__.get("credit_left", Decimal(0)))
+
+    def earn_credit(self, invoice_id: UUID, amount: Decimal) -> None:
+        """I10: an approval beyond an invoice's outstanding balance."""
+        if amount > 0:
+            self._credited(invoice_id=str(invoice_id), amount=amount)
+
+    @event("AccountCredited")
+    def _credited(self, invoice_id: str, amount: Decimal) -> None:
+        self.__dict__["credit_left"] = self.credit + amount
+
+    def use_credit(self, invoice_id: UUID, amount: Decimal) -> None:
+        """I10: credit applied to a new invoice, never more than is left (so never twice)."""
+        if not Decimal(0) < amount <= self.credit:
+            raise InvalidInput("amount", "at most the account's credit", rule="I10")
+        self._credit_used(invoice_id=str(invoice_id), amount=amount)
+
+    @event("AccountCreditUsed")
+    def _credit_used(self, invoice_id: str, amount: Decimal) -> None:
+        self.__dict__["credit_left"] = self.credit - amount
+
     # --- automatic payment (I6) -------------------------------------------------------
 
     def set_up_autopay(

@@ -227,3 +227,24 @@ class SearchNameTaken(DomainError):
 
     rule = "R12"
     title = "Saved search name taken"
+
+
+class CompanyClosed(DomainError):
+    """R14: a closed company accepts no command."""
+
+    rule = "R14"
+    title = "Company closed"
+
+
+class AccountsStillEnrolled(DomainError):
+    """R14: a company is closed only once no account is enrolled in it."""
+
+    rule = "R14"
+    title = "Accounts still enrolled"
+
+
+class PaymentNotCancellable(DomainError):
+    """I3: only a payment scheduled for a later date is cancelled, before that date."""
+
+    rule = "I3"
+    title = "Payment not cancellable"

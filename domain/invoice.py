@@ -1,17 +1,20 @@
-"""The Invoice aggregate: issued by the billing system, paid, adjusted, documented (I1-I7)."""
+"""The Invoice aggregate: issued by the billing system, paid, adjusted, documented (I1-I10).
+
+What the billing system sends (`Bill`, `Line`) and a payment's terms (`Payment`) are in
+`domain.bills`, re-exported here."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import event
 
 from domain.base import BillingAggregate
+from domain.bills import Bill, Line, Payment, invoice_id, printed_day, reference
 from domain.errors import (
     AdjustmentAlreadyDecided,
     AdjustmentAlreadyOpen,
@@ -19,105 +22,20 @@ from domain.errors import (
     InvalidInput,
     NotFound,
     NothingToPay,
+    PaymentNotCancellable,
 )
 from domain.text import (
     ADJUSTMENT_REASON,
     CASE_COMMENT,
     DECISION_COMMENT,
     DOCUMENT_FILENAME,
-    LINE_DESCRIPTION,
 )
-from domain.values import AccountKey, InvoiceStatus, currency, money
+from domain.values import AccountKey, InvoiceStatus, money
 
-_REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$")
-
-FIRST_DAY = date(2000, 1, 1)
-LAST_DAY = date(2099, 12, 31)
-"""The dates an invoice may print (issue and due dates; a payment's date lies between):
-far enough from `date.min`/`date.max` that no date arithmetic on them overflows."""
-
+__all__ = ["Bill", "Invoice", "Line", "Payment", "invoice_id", "printed_day", "reference"]
 
 OPEN_CASE = ("OPEN", "IN_REVIEW")
 """I9: the statuses of an undecided case (a line in one cannot be disputed again)."""
-
-
-def printed_day(value: date, field: str) -> date:
-    """A date printed on an invoice, within FIRST_DAY..LAST_DAY (I1)."""
-    if not FIRST_DAY <= value <= LAST_DAY:
-        raise InvalidInput(field, f"a date from {FIRST_DAY} to {LAST_DAY}", rule="I1")
-    return value
-
-
-def invoice_id(account: AccountKey, invoice_number: str) -> UUID:
-    """Derived from the account and number: the store refuses a second one (I1)."""
-    return uuid5(NAMESPACE_URL, f"billing-center:invoice:{account}:{invoice_number}")
-
-
-def reference(value: str, field: str) -> str:
-    """Invoice numbers, control ids and tracking numbers: 1-40 plain characters."""
-    if not _REFERENCE.fullmatch(value):  # `$` would let a final "\n" through
-        raise InvalidInput(field, "1 to 40 letters, digits, '.', '_', '/' or '-'", rule="I1")
-    return value
-
-
-@dataclass(frozen=True)
-class Line:
-    """One line of an invoice: a shipment and what it costs (its description as stored)."""
-
-    tracking_number: str
-    description: str
-    amount: Decimal
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "description", LINE_DESCRIPTION(self.description))
-
-
-@dataclass(frozen=True)
-class Bill:
-    """What the billing system says an invoice is (I1)."""
-
-    account: AccountKey
-    invoice_number: str
-    control_id: str
-    issue_date: date
-    due_date: date
-    currency: str
-    amount: Decimal
-    lines: tuple[Line, ...]
-
-    def __post_init__(self) -> None:
-        reference(self.invoice_number, "invoice_number")
-        reference(self.control_id, "control_id")
-        currency(self.currency)
-        printed_day(self.issue_date, "issue_date")
-        printed_day(self.due_date, "due_date")
-        if self.due_date < self.issue_date:
-            raise InvalidInput("due_date", "on or after the issue date", rule="I1")
-        if money(self.amount) <= 0:
-            raise InvalidInput("amount", "more than zero", rule="I1")
-        self._check_lines()
-
-    def _check_lines(self) -> None:
-        if not self.lines:
-            raise InvalidInput("lines", "at least one line", rule="I1")
-        numbers = [reference(line.tracking_number, "tracking_number") for line in self.lines]
-        if len(set(numbers)) != len(numbers):
-            raise InvalidInput("lines", "each tracking number once", rule="I1")
-        for line in self.lines:
-            money(line.amount)
-        if sum((line.amount for line in self.lines), Decimal(0)) != self.amount:
-            raise InvalidInput("lines", "line amounts that add up to the amount", rule="I1")
-
-
-@dataclass(frozen=True)
-class Payment:
-    """I3/I6: who pays, with which method, under which confirmation number."""
-
-    payment_id: str
-    confirmation_number: str
-    payment_method_id: str
-    paid_by: str
-    automatic: bool = False
 
 
 class Invoice(BillingAggregate):
@@ -365,19 +283,26 @@ class Invoice(BillingAggregate):
         lines: dict[str, Decimal] | None = None,
     ) -> None:
         """I4/I9: the billing system approves all, part (per line, up to what each line
-        disputes) or nothing of a request; the balance is credited what was approved."""
+        disputes) or nothing of a request; what is approved credits the balance, and what
+        goes beyond it becomes credit on the account (I10); a scheduled payment is re-quoted."""
         request = self._case(adjustment_id)
         comment = DECISION_COMMENT(comment)
         parts = self._approved_parts(request, lines) if approved else {}
-        credit = sum(parts.values(), Decimal(0))
+        approval = sum(parts.values(), Decimal(0))
+        to_balance = money(min(approval, max(self.balance, Decimal(0))))
         if lines is None:  # all or nothing, as I4 always decided
             self._adjustment_decided(adjustment_id=adjustment_id, approved=approved,
-                                     comment=comment, credited=money(credit))  # fmt: skip
-            return
-        self._adjustment_decided_in_part(
-            adjustment_id=adjustment_id, approved=approved, comment=comment,
-            credited=money(credit), approved_lines=parts,
-        )  # fmt: skip
+                                     comment=comment, credited=to_balance)  # fmt: skip
+        else:
+            self._adjustment_decided_in_part(
+                adjustment_id=adjustment_id, approved=approved, comment=comment,
+                credited=to_balance, approved_lines=parts,
+            )  # fmt: skip
+        if approval > to_balance:  # I10: beyond the balance, a credit on the account
+            self._approval_credited(
+                adjustment_id=adjustment_id, amount=money(approval - to_balance)
+            )
+        self._requote_scheduled()
 
     def _case(self, adjustment_id: str) -> dict[str, Any]:
         """An undecided request (NotFound, or AdjustmentAlreadyDecided)."""
@@ -407,6 +332,60 @@ class Invoice(BillingAggregate):
                 )
         return {number: money(amount) for number, amount in lines.items() if amount > 0}
 
+    @property
+    def credit_earned(self) -> Decimal:
+        """I10: what approvals on this invoice gave its account as credit."""
+        return Decimal(self.__dict__.get("credit_to_account", Decimal(0)))
+
+    @property
+    def credit_applied(self) -> Decimal:
+        """I10: the account's credit this invoice used when it was issued."""
+        return Decimal(self.__dict__.get("credit_used", Decimal(0)))
+
+    @event("ApprovalCredited")
+    def _approval_credited(self, adjustment_id: str, amount: Decimal) -> None:
+        self.__dict__["credit_to_account"] = self.credit_earned + amount
+
+    def apply_credit(self, amount: Decimal) -> None:
+        """I10: the account's credit settles part or all of this new invoice's balance."""
+        if amount > 0:
+            self._credit_applied(amount=money(min(amount, self.balance)))
+
+    @event("CreditApplied")
+    def _credit_applied(self, amount: Decimal) -> None:
+        self.__dict__["credit_used"] = self.credit_applied + amount
+        self.balance -= amount
+
+    def _requote_scheduled(self) -> None:
+        """I10: a scheduled payment pays what is left after an approval, or nothing."""
+        scheduled = [p for p in self.payments if not p["made"]]
+        if not scheduled or scheduled[0]["amount"] == self.balance:
+            return
+        if self.balance > 0:
+            self._payment_requoted(payment_id=scheduled[0]["payment_id"], amount=self.balance)
+        else:
+            self._payment_cancelled(payment_id=scheduled[0]["payment_id"], reason="NOTHING_TO_PAY")
+
+    @event("PaymentRequoted")
+    def _payment_requoted(self, payment_id: str, amount: Decimal) -> None:
+        for payment in self.payments:
+            if payment["payment_id"] == payment_id:
+                payment["amount"] = amount
+
+    def cancel_payment(self, payment_id: str, today: date) -> None:
+        """I3: a payment scheduled for a later date is cancelled before that date; the
+        invoice is open again."""
+        found = [p for p in self.payments if p["payment_id"] == payment_id]
+        if not found:
+            raise NotFound("payment", payment_id)
+        if found[0]["made"] or date.fromisoformat(found[0]["pay_on"]) <= today:
+            raise PaymentNotCancellable("only a payment scheduled for a later date is cancelled")
+        self._payment_cancelled(payment_id=payment_id, reason="CANCELLED")
+
+    @event("PaymentCancelled")
+    def _payment_cancelled(self, payment_id: str, reason: str) -> None:
+        self.payments = [p for p in self.payments if p["payment_id"] != payment_id]
+
     @event("AdjustmentDecided")
     def _adjustment_decided(
         self, adjustment_id: str, approved: bool, comment: str, credited: Decimal
@@ -426,7 +405,7 @@ class Invoice(BillingAggregate):
         approved_lines: dict[str, Decimal],
     ) -> None:
         request = self.adjustments[adjustment_id]
-        request["status"] = "APPROVED" if approved and credited > 0 else "REJECTED"
+        request["status"] = "APPROVED" if approved and approved_lines else "REJECTED"
         request["comment"] = comment
         request["approved_lines"] = dict(approved_lines)
         self.balance -= credited

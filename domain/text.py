@@ -80,6 +80,7 @@ CASE_COMMENT = FreeText("text", 2000, rule="I9", multiline=True)
 HOLDER = FreeText("holder", 200, rule="R11")
 BANK_CODE = FreeText("bank_code", 20, rule="R11")
 DOCUMENT_FILENAME = FreeText("filename", 255, rule="I7")
+REASSIGNMENT_REASON = FreeText("reason", 1000, rule="R6", multiline=True)
 _EMAIL_TEXT = FreeText("email", EMAIL_LIMIT, rule="R5")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import ClassVar
 from uuid import UUID
 
@@ -13,7 +14,13 @@ from projections.events import EventRecord
 from projections.queries import AccountView, AutopayView
 from store.database import Tx
 
-_CHANGES = {"AccountEnrolled", "AccountReenrolled", "AccountUnenrolled"}
+_CHANGES = {
+    "AccountEnrolled",
+    "AccountReenrolled",
+    "AccountUnenrolled",
+    "AccountCredited",
+    "AccountCreditUsed",
+}
 
 
 _ISO_YEARS = 1000  # from here on, isoformat writes the year as strftime does (4 digits)
@@ -39,6 +46,7 @@ class Accounts(Projection):
         "PRIMARY KEY (account, start_version)",
         "enrollments": "account TEXT, company_id TEXT, line_of_business TEXT, "
         "account_type TEXT, PRIMARY KEY (account, company_id)",
+        "credits": "account TEXT PRIMARY KEY, cents BIGINT NOT NULL",
     }
     indexes: ClassVar[dict[str, str]] = {"intervals_by_company": "intervals (company_id, account)"}
 
@@ -143,6 +151,25 @@ class Accounts(Projection):
             key=e.key,
         )
 
+    def on_AccountCredited(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        """I10: an approval beyond a paid balance left the account this credit."""
+        self._credit(tx, e, int(Decimal(e.data["amount"]) * 100))
+
+    def on_AccountCreditUsed(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        """I10: a new invoice used this much of the account's credit."""
+        self._credit(tx, e, -int(Decimal(e.data["amount"]) * 100))
+
+    def _credit(self, tx: Tx, e: EventRecord, cents: int) -> None:
+        account = self._account(tx, e)
+        self.defer(
+            tx,
+            "credits",
+            "INSERT INTO @credits VALUES (?, ?) ON CONFLICT (account) "
+            "DO UPDATE SET cents = @credits.cents + excluded.cents",
+            (account, cents),
+            key=account,
+        )
+
 
 class AccountsView:
     """Queries over the live accounts (`accounts_*`), grants from the live directory."""
@@ -173,8 +200,9 @@ class AccountsView:
             "SELECT a.country, a.number, COALESCE(e.line_of_business, a.line_of_business), "
             "CASE WHEN e.account IS NULL THEN a.account_type ELSE e.account_type END, "
             "CASE WHEN a.holder = ? AND a.enrolled = 1 THEN 1 ELSE 0 END, "
-            "a.autopay_company, a.autopay_days, a.autopay_by, a.enrolled FROM @accounts a "
+            "a.autopay_company, a.autopay_days, a.autopay_by, a.enrolled, c.cents FROM @accounts a "
             "LEFT JOIN @enrollments e ON e.account = a.account AND e.company_id = ? "
+            "LEFT JOIN @credits c ON c.account = a.account "
             "WHERE EXISTS (SELECT 1 FROM @intervals i WHERE i.account = a.account "
             f"AND i.company_id = ?) {granted}ORDER BY a.account",
             (cid, *params),
@@ -192,6 +220,7 @@ class AccountsView:
             "ENROLLED" if r[4] else "UNENROLLED",
             not r[8],
             autopay,
+            Decimal(int(str(r[9] or 0))) / 100,
         )
 
     def intervals(self, tx: Tx, company_id: UUID) -> list[tuple[str, str, str | None]]:

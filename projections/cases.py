@@ -95,7 +95,7 @@ class Cases(Projection):
 
     def _decided(self, tx: Tx, e: EventRecord, approved: dict[str, str] | None) -> None:
         d = e.data
-        status = "APPROVED" if d["approved"] and d["credited"] > 0 else "REJECTED"
+        status = "APPROVED" if d["approved"] and approved != {} else "REJECTED"
         self.execute(
             tx,
             "UPDATE @cases SET status = ?, comment = ?, approved = ? "

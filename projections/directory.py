@@ -116,6 +116,15 @@ class Directory(Projection):
             tx, "grants", "DELETE FROM @grants WHERE company_id = ? AND login = ?", key, key=key
         )
 
+    def on_PendingMemberWithdrawn(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        """R5: a withdrawn pending member is gone from the company, as a removed one."""
+        self.on_UserRemoved(tx, e)
+
+    def on_CompanyClosed(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        """R14: a closed company's members are released; their rows stay, marked removed."""
+        for login in e.data["members"]:
+            self.on_UserRemoved(tx, e._replace(data={"login": login}))
+
     def on_RoleChanged(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         self._member(tx, e.key, e.data["login"], e.data["role"])
 
@@ -142,6 +151,16 @@ class Directory(Projection):
             key=cid,
         )
         self._member(tx, cid, successor, ADMINISTRATOR)
+
+    def on_GeneralAdministratorReassigned(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        """R6: the billing system gave the title to another Administrator."""
+        self.defer(
+            tx,
+            "companies",
+            "UPDATE @companies SET general_administrator = ? WHERE company_id = ?",
+            (e.data["successor"], e.key),
+            key=e.key,
+        )
 
     def on_AccountAdded(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         self._account(tx, e.key, e.data["account"], e.position)

@@ -24,6 +24,7 @@ import orjson
 from domain.visibility import history_cutoff
 from projections.base import Projection, decode_cursor, encode_cursor
 from projections.events import EventRecord
+from projections.invoice_credits import CreditHandlers
 from projections.queries import (
     AdjustmentView,
     DocumentView,
@@ -80,7 +81,7 @@ def _json(detail: dict[str, Any]) -> str:
     return orjson.dumps(detail, default=str).decode()
 
 
-class Invoices(Projection):
+class Invoices(CreditHandlers, Projection):
     """Invoices with their placement, and the accounts' holder and enrollment state."""
 
     tables: ClassVar[dict[str, str]] = {
@@ -343,7 +344,7 @@ class Invoices(Projection):
         balance, detail = self._load(tx, e)
         d = e.data
         request = detail["adjustments"][d["adjustment_id"]]
-        request["status"] = "APPROVED" if d["approved"] and d["credited"] > 0 else "REJECTED"
+        request["status"] = "APPROVED" if d["approved"] and d["approved_lines"] else "REJECTED"
         request["comment"] = d["comment"]
         request["approved_lines"] = {k: str(v) for k, v in d["approved_lines"].items()}
         self._store(tx, e, balance - d["credited"], detail)
@@ -407,6 +408,8 @@ def _detail(row: Row, detail: dict[str, Any]) -> InvoiceDetail:
             for aid, a in detail["adjustments"].items()
         ),
         documents=tuple(DocumentView(**d) for d in detail["documents"]),
+        credit_applied=Decimal(detail.get("credit_applied", "0")),
+        credit_to_account=Decimal(detail.get("credit_to_account", "0")),
     )
 
 

@@ -232,3 +232,16 @@ class Notifications(Projection):
 
     def on_AdjustmentDecidedInPart(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         self.on_AdjustmentDecided(tx, e)  # I9: a partial decision is told as any decision
+
+    def on_PendingMemberWithdrawn(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802, ARG002
+        """R5: the Administrator who added the withdrawn login is told (always: it is not a
+        notification of R8 but the answer to their own act)."""
+        self._add(e, "MEMBERSHIP_WITHDRAWN", [e.data["added_by"]])
+
+    def on_GeneralAdministratorReassigned(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        """R6: every Administrator of the company is told that the billing system gave the
+        title to another (always: it is not a notification of R8)."""
+        members = self._members(tx, e.key)
+        self._add(
+            e, "TITLE_REASSIGNED", sorted(n for n, m in members.items() if m.role == ADMINISTRATOR)
+        )

@@ -143,6 +143,8 @@ class InvoiceDetail(InvoiceView):
     payments: tuple[PaymentView, ...] = ()
     adjustments: tuple[AdjustmentView, ...] = ()
     documents: tuple[DocumentView, ...] = ()
+    credit_applied: Decimal = Decimal(0)  # I10: the account's credit this invoice used
+    credit_to_account: Decimal = Decimal(0)  # I10: approvals beyond its paid balance
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,7 @@ class AccountView:
     status: str
     paper_invoices: bool
     autopay: AutopayView | None
+    credit: Decimal = Decimal(0)  # I10: what is left of approvals beyond paid balances
 
 
 @dataclass(frozen=True)

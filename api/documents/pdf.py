@@ -214,14 +214,15 @@ def _groups(numbers: Sequence[str]) -> list[str]:
 
 
 def _totals(pdf: FPDF, sheet: InvoiceSheet) -> None:
-    if pdf.will_page_break(TOTALS_HEIGHT):
-        pdf.add_page()  # the totals and the balance read as one block
-    pdf.ln(1)
     totals = [
         ("Invoice amount", money(sheet.amount, sheet.currency)),
         ("Adjustments credited", money(-sheet.credited, sheet.currency)),
         ("Payments received", money(-sheet.paid, sheet.currency)),
+        *_credit(sheet),
     ]
+    if pdf.will_page_break(TOTALS_HEIGHT + 6 * (len(totals) - 3)):
+        pdf.add_page()  # the totals and the balance read as one block
+    pdf.ln(1)
     left, width = pdf.l_margin + pdf.epw * 0.5, pdf.epw * 0.5
     pdf.set_font(FONT, "", 9)
     for name, value in totals:
@@ -229,6 +230,17 @@ def _totals(pdf: FPDF, sheet: InvoiceSheet) -> None:
         pdf.cell(width * 0.55, 6, name)
         pdf.cell(width * 0.45, 6, value, align="R", new_x="LMARGIN", new_y="NEXT")
     _balance(pdf, sheet, left, width)
+
+
+def _credit(sheet: InvoiceSheet) -> list[tuple[str, str]]:
+    """I10: the account credit this invoice used, and what its approvals gave the account
+    beyond its balance (printed only when there is some)."""
+    rows = []
+    if sheet.credit_applied:
+        rows.append(("Account credit applied", money(-sheet.credit_applied, sheet.currency)))
+    if sheet.credit_to_account:
+        rows.append(("Credited to the account", money(sheet.credit_to_account, sheet.currency)))
+    return rows
 
 
 def _balance(pdf: FPDF, sheet: InvoiceSheet, left: float, width: float) -> None:

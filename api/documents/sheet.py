@@ -65,6 +65,8 @@ class InvoiceSheet:
     adjustments: tuple[SheetAdjustment, ...] = ()
     payments: tuple[SheetPayment, ...] = ()
     documents: tuple[str, ...] = ()
+    credit_applied: Decimal = Decimal(0)  # I10: the account's credit this invoice used
+    credit_to_account: Decimal = Decimal(0)  # I10: approvals beyond its paid balance
 
     @property
     def credited(self) -> Decimal:
@@ -97,6 +99,8 @@ def sheet_of(seen: Visible) -> InvoiceSheet:
         adjustments=tuple(_adjustment(x) for x in invoice.adjustments.values()),
         payments=tuple(_payment(x) for x in invoice.payments),
         documents=tuple(d["filename"] for d in invoice.documents),
+        credit_applied=invoice.credit_applied,
+        credit_to_account=invoice.credit_earned,
     )
 
 

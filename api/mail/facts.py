@@ -47,6 +47,8 @@ class StoreFacts:
         that may have changed since (a removal, a move, a revoked grant, an erasure)."""
         if row.kind == "STATEMENT":
             return self._statement(row)
+        if row.kind in MEMBERSHIP_KINDS:
+            return self._membership(row)
         try:
             user = self.app.user(row.recipient)
             seen = self.app.visible_invoice(row.recipient, UUID(row.subject_id))
@@ -73,11 +75,40 @@ class StoreFacts:
             return None
         return StatementFacts(user.email, user.name or row.recipient, found)
 
+    def _membership(self, row: OutboxMessage) -> Facts | None:
+        """R5, R6: an e-mail about the company's users rather than an invoice."""
+        try:
+            user = self.app.user(row.recipient)
+        except NotFound:
+            return None
+        if not user.email:
+            return None
+        headline, details = _membership_news(row.kind, self._event(row.position))
+        return Facts(user.email, user.name or row.recipient, None, headline, details)
+
     def _event(self, position: int) -> Any:
         found = self.app.recorder.select_notifications(start=position, limit=1)
         if not found or found[0].id != position:
             raise LookupError(f"no event at position {position}")
         return self.app.mapper.to_domain_event(found[0])
+
+
+MEMBERSHIP_KINDS = frozenset({"MEMBERSHIP_WITHDRAWN", "TITLE_REASSIGNED"})
+
+
+def _membership_news(kind: str, event: Any) -> tuple[str, tuple[tuple[str, str], ...]]:
+    if kind == "MEMBERSHIP_WITHDRAWN":  # R5: to the Administrator who added the login
+        login = str(event.login)
+        return (
+            f"{login}, whom you added as a user, has enrolled a company of their own "
+            "before signing in: they are no longer a pending user of your company.",
+            (("Login", login),),
+        )
+    # R6: to every Administrator
+    return (
+        "The billing system gave the general administrator title to another Administrator.",
+        (("Former", str(event.former)), ("New", str(event.successor)), ("Reason", event.reason)),
+    )
 
 
 def _invoice(invoice: InvoiceAggregate) -> MailedInvoice:

@@ -40,7 +40,7 @@ class Facts:
 
     email: str
     name: str
-    invoice: MailedInvoice
+    invoice: MailedInvoice | None  # None: an e-mail about a membership (R5), not an invoice
     headline: str
     details: tuple[tuple[str, str], ...]
 
@@ -55,6 +55,8 @@ SUBJECTS = {
     "INVOICE_AVAILABLE": "Invoice {number} is available",
     "PAYMENT_RECEIVED": "Payment for invoice {number}",
     "ADJUSTMENT_UPDATED": "Adjustment request on invoice {number} updated",
+    "MEMBERSHIP_WITHDRAWN": "A user you added enrolled their own company",
+    "TITLE_REASSIGNED": "The general administrator title was reassigned",
 }
 
 
@@ -63,7 +65,8 @@ def compose(row: OutboxMessage, facts: Facts, sender: str, domain: str) -> Email
     mail = EmailMessage()
     mail["From"] = formataddr((PRODUCT, sender))
     mail["To"] = formataddr((facts.name, facts.email))
-    mail["Subject"] = SUBJECTS[row.kind].format(number=facts.invoice.invoice_number)
+    number = facts.invoice.invoice_number if facts.invoice else ""
+    mail["Subject"] = SUBJECTS[row.kind].format(number=number)
     mail["Date"] = format_datetime(_aware(row.created_at))
     mail["Message-ID"] = message_id(row, domain)
     mail["Auto-Submitted"] = "auto-generated"
@@ -85,6 +88,8 @@ def _aware(instant: datetime) -> datetime:
 
 def _rows(facts: Facts) -> list[tuple[str, str]]:
     invoice = facts.invoice
+    if invoice is None:
+        return list(facts.details)
     return [
         ("Invoice", invoice.invoice_number),
         ("Account", invoice.account),
@@ -100,9 +105,15 @@ def _text(facts: Facts) -> str:
     table = "\n".join(f"  {name + ':':<{width + 1}} {value}" for name, value in _rows(facts))
     return (
         f"Hello {facts.name},\n\n{facts.headline}\n\n{table}\n\n"
-        f"Sign in to the {PRODUCT} to see the invoice and download it as a PDF.\n\n"
+        f"{_sign_in(facts)}\n\n"
         "You receive this e-mail because it is turned on in your notification preferences.\n"
     )
+
+
+def _sign_in(facts: Facts) -> str:
+    if facts.invoice is None:
+        return f"Sign in to the {PRODUCT} to see your company's users."
+    return f"Sign in to the {PRODUCT} to see the invoice and download it as a PDF."
 
 
 def _html(facts: Facts) -> str:
@@ -117,7 +128,7 @@ def _html(facts: Facts) -> str:
         f"{PRODUCT}</div>"
         f'<div style="padding:16px"><p>Hello {escape(facts.name)},</p>'
         f"<p>{escape(facts.headline)}</p><table>{cells}</table>"
-        f"<p>Sign in to the {PRODUCT} to see the invoice and download it as a PDF.</p>"
+        f"<p>{escape(_sign_in(facts))}</p>"
         '<p style="color:#6c757d;font-size:12px">You receive this e-mail because it is '
         "turned on in your notification preferences.</p></div></body></html>"
     )

@@ -91,6 +91,7 @@ class AccountOut(AccountRef):
     status: Literal["ENROLLED", "UNENROLLED"]
     paper_invoices: bool
     autopay: AutopayOut | None
+    credit: str = "0.00"  # I10: what approvals beyond paid balances left, not used yet
 
 
 class AccountAdded(BaseModel):

@@ -17,6 +17,7 @@ from api.schemas.values import (
     Holder,
     In,
     Login,
+    ReassignmentReason,
 )
 
 
@@ -64,6 +65,20 @@ class HandOver(In):
     """R6: the user who receives the general administrator title."""
 
     login: Login
+
+
+class CompanyClosedOut(BaseModel):
+    """200 of closing a company (R14)."""
+
+    company_id: UUID
+    position: int
+
+
+class Reassignment(In):
+    """R6: the Administrator the billing system gives the title to, and why."""
+
+    login: Login
+    reason: ReassignmentReason
 
 
 class TitleHandedOver(BaseModel):

@@ -134,6 +134,8 @@ class InvoiceDetailOut(InvoiceOut):
     payments: list[PaymentOut]
     adjustments: list[AdjustmentOut]
     documents: list[DocumentOut]
+    credit_applied: str = "0.00"  # I10: the account's credit this invoice used
+    credit_to_account: str = "0.00"  # I10: approvals beyond its paid balance, now credit
 
 
 class PaymentIn(In):

@@ -119,3 +119,14 @@ class Me(BaseModel):
     role: Role | None = None
     general_administrator: bool = False
     accounts: list[AccountRef] = []
+    pending: list[MyCompany] = []
+    notifications: dict[str, bool] | None = None
+
+
+class OwnProfileChanged(BaseModel):
+    """200 of `PUT /v1/me/profile` (R10): your profile, without any role (R7)."""
+
+    login: str
+    email: str
+    name: str
+    position: int

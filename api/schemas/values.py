@@ -28,7 +28,7 @@ from pydantic_core import PydanticCustomError, core_schema
 
 from domain import text
 from domain.errors import InvalidInput
-from domain.invoice import FIRST_DAY, LAST_DAY
+from domain.bills import FIRST_DAY, LAST_DAY
 from domain.values import (
     currency,
 )
@@ -124,6 +124,7 @@ UnenrollmentComment = Annotated[str, DomainRule.of(text.UNENROLLMENT_COMMENT)]
 Description = Annotated[str, DomainRule.of(text.LINE_DESCRIPTION)]
 Reason = Annotated[str, DomainRule.of(text.ADJUSTMENT_REASON)]
 DecisionComment = Annotated[str, DomainRule.of(text.DECISION_COMMENT)]
+ReassignmentReason = Annotated[str, DomainRule.of(text.REASSIGNMENT_REASON)]
 LOGIN_SHOWN = {"minLength": 1, "maxLength": text.LOGIN_LIMIT}
 Login = Annotated[
     str,

@@ -84,4 +84,6 @@ DONE = {
     "statement_changed": N_("Your statement subscription was updated."),
     "commented": N_("Your comment was added to the case."),
     "attached": N_("The file was added to the case."),
+    "own_profile_changed": N_("Your profile was updated."),
+    "company_closed": N_("The company was closed. Its users were released."),
 }

@@ -48,7 +48,7 @@ class Accounts(Proofs):
         records = [self._company_account(company, key) for key in accounts]
         for record in records:
             record.unenroll(company_id, reason, comment)
-        return Receipt(self._save(*records), None)
+        return Receipt(self._save(company, *records), None)
 
     @command
     def reenroll_accounts(
@@ -65,7 +65,7 @@ class Accounts(Proofs):
             records = [self._company_account(company, key) for key in accounts]
         for record in records:
             record.reenroll(company_id)
-        return Receipt(self._save(*records), [r.key for r in records])
+        return Receipt(self._save(company, *records), [r.key for r in records])
 
     @command
     def set_up_autopay(

@@ -12,6 +12,7 @@ from domain.company import Company
 from domain.errors import LoginTaken
 from domain.text import COMPANY_NAME
 from domain.text import login as valid_login
+from domain.user import User
 
 
 class Companies(Proofs):
@@ -25,8 +26,7 @@ class Companies(Proofs):
         login = valid_login(caller.as_person())
         name = COMPANY_NAME(name)
         user = self._user_or_new(login)
-        if user.company_id is not None:
-            raise LoginTaken(f"{login} already belongs to a company")
+        withdrawn = self._withdraw_pending(user)
         proven = self._prove_all(accounts)
         company = Company(
             name=name, general_administrator=login, accounts=[str(r.account) for r in accounts]
@@ -34,7 +34,19 @@ class Companies(Proofs):
         for record, request in zip(proven, accounts, strict=True):
             record.enroll(company.id, request.line_of_business, request.account_type)
         user.join(company.id, caller.email, caller.name or login)
-        return Receipt(self._save(company, user, *proven), company.id)
+        return Receipt(self._save(company, user, withdrawn, *proven), company.id)
+
+    def _withdraw_pending(self, user: User) -> Company | None:
+        """R5: a login that belongs to a company is refused, unless it is only pending
+        there: that membership reserved nothing and is withdrawn."""
+        if user.company_id is None:
+            return None
+        former = self.company(UUID(user.company_id))
+        if not former.is_pending(user.login):
+            raise LoginTaken(f"{user.login} already belongs to a company")
+        former.withdraw_pending(user.login)
+        user.leave(former.id)
+        return former
 
     @command
     def change_company_details(
@@ -44,3 +56,16 @@ class Companies(Proofs):
         company = self._member_company(caller.as_person(), company_id)
         company.change_details(caller.login, name, address)
         return Receipt(self._save(company), None)
+
+    @command
+    def close_company(self, caller: Caller, company_id: UUID, *, confirmed: bool) -> Receipt[None]:
+        """R14: the general administrator closes the company once no account is enrolled;
+        its members are released (their logins may join or enroll another company)."""
+        company = self._member_company(caller.as_person(), company_id)
+        records = self._company_accounts(company)
+        enrolled = [str(r.key) for r in records if r.enrolled_in(company_id)]
+        released = company.close(caller.login, confirmed=confirmed, enrolled=enrolled)
+        users = [self.user(login) for login in released]
+        for user in users:
+            user.leave(company_id)
+        return Receipt(self._save(company, *users), None)

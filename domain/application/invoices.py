@@ -39,14 +39,24 @@ class Invoices(Queries):
             account = AccountEnrollment(country=bill.account.country, number=bill.account.number)
         sequence = account.deliver(new_id, bill.invoice_number, bill.issue_date)
         invoice = Invoice.issue(bill, sequence)
+        self._apply_credit(account, invoice)
         self._pay_automatically(account, invoice)
         return Receipt(self._save(account, invoice), new_id)
+
+    @staticmethod
+    def _apply_credit(account: AccountEnrollment, invoice: Invoice) -> None:
+        """I10: the account's credit settles the new invoice as far as it goes; both are
+        saved together, so a credit is never used twice."""
+        used = min(account.credit, invoice.balance)
+        if used > 0:
+            account.use_credit(invoice.id, used)
+            invoice.apply_credit(used)
 
     def _pay_automatically(self, account: AccountEnrollment, invoice: Invoice) -> None:
         """I6: schedule the covering plan's payment, only if its user may see (R4, A4-A7)
         and pay (I3) the invoice now; otherwise it waits for a person, unpaid."""
         plan = account.autopay_covers(invoice.account_sequence)
-        if plan is None:
+        if plan is None or invoice.balance <= 0:
             return
         company = self.company(UUID(plan["company_id"]))
         by = plan["set_up_by"]
@@ -99,9 +109,21 @@ class Invoices(Queries):
         the answer is what the balance was credited."""
         caller.require_scope(Scope.BILLING_SYSTEM, "I4")
         invoice = self.invoice(invoice_ref)
-        before = invoice.balance
+        before, earned = invoice.balance, invoice.credit_earned
         invoice.decide_adjustment(adjustment_id, approved, comment, lines)
-        return Receipt(self._save(invoice), before - invoice.balance)
+        granted = before - invoice.balance + invoice.credit_earned - earned
+        if invoice.credit_earned == earned:
+            return Receipt(self._save(invoice), granted)
+        account = self.account(invoice.account_key)  # I10: the credit goes to the account
+        account.earn_credit(invoice.id, invoice.credit_earned - earned)
+        return Receipt(self._save(account, invoice), granted)
+
+    @command
+    def cancel_payment(self, caller: Caller, invoice_ref: UUID, payment_id: str) -> Receipt[None]:
+        """I3: who may pay the invoice cancels a payment scheduled for a later date."""
+        seen = self._actionable(caller, invoice_ref, Action.PAY)
+        seen.invoice.cancel_payment(payment_id, self.today())
+        return Receipt(self._save(seen.company, seen.invoice), None)
 
     @command
     def attach_document(
@@ -121,6 +143,7 @@ class Invoices(Queries):
         if seen.section is not Section.HISTORY:
             raise ArchiveReadOnly("archive invoices are for viewing and downloading only")
         seen.company.exercise(caller.login, action, str(invoice_ref))
+        seen.company.confirm_member(caller.login)  # R5: a first request makes a member
         return seen
 
 

@@ -122,9 +122,14 @@ class Service(Application[UUID]):
         return found
 
     def _member_company(self, login: str, company_id: UUID) -> Company:
-        """The company, if `login` is one of its users; otherwise it "does not exist"."""
+        """The company, if `login` is one of its users; otherwise it "does not exist".
+
+        A pending member's command is its first request to the company: it confirms the
+        membership (R5), saved with what the command changes in the company."""
         company = self.company(company_id)
+        company.refuse_if_closed()  # R14
         company.role_of(login)
+        company.confirm_member(login)
         return company
 
     def _user_or_new(self, login: str) -> User:

@@ -10,7 +10,7 @@ from uuid import UUID
 from domain.application.accounts import cancel_lost_autopays
 from domain.application.retries import Receipt, command
 from domain.application.service import Service
-from domain.caller import Caller
+from domain.caller import Caller, Scope
 from domain.company import Company
 from domain.enrollment import AccountEnrollment
 from domain.errors import NotFound
@@ -117,9 +117,39 @@ class Users(Service):
         company.require(caller.login, Action.MANAGE_USERS)
         if not company.manages(caller.login, login):
             raise NotFound("user", login)
+        company.require_profile_editor(caller.login, login)
         user = self.user(login)
         user.change_profile(email, name)
-        return Receipt(self._save(user), Membership.of(company, user))
+        return Receipt(self._save(company, user), Membership.of(company, user))
+
+    @command
+    def confirm_membership(self, caller: Caller, company_id: UUID) -> Receipt[None]:
+        """R5: a pending member's first request to the company's resources makes it a member."""
+        company = self._member_company(caller.as_person(), company_id)
+        return Receipt(self._save(company), None)
+
+    @command
+    def change_own_profile(self, caller: Caller, email: str, name: str) -> Receipt[Membership]:
+        """R10: every user edits their own name and e-mail."""
+        login = caller.as_person()
+        user = self.user(login)
+        if user.company_id is None:
+            raise NotFound("company of", login)
+        company = self._member_company(login, UUID(user.company_id))
+        user.change_profile(email, name)
+        return Receipt(self._save(company, user), Membership.of(company, user))
+
+    @command
+    def reassign_general_administrator(
+        self, caller: Caller, company_id: UUID, login: str, reason: str
+    ) -> Receipt[None]:
+        """R6: the billing system gives the title to another Administrator, with a reason;
+        every Administrator is told by e-mail (the outbox reads the event)."""
+        caller.require_scope(Scope.BILLING_SYSTEM, rule="R6")
+        company = self.company(company_id)
+        company.refuse_if_closed()  # R14
+        company.reassign_title(valid_login(login), reason)
+        return Receipt(self._save(company), None)
 
     @command
     def hand_over(self, caller: Caller, company_id: UUID, login: str) -> Receipt[None]:

@@ -53,6 +53,7 @@ def build(client: TestClient) -> Scene:
     for role in ROLES:
         grants = [] if role == "ADMINISTRATOR" else [world.accounts[0]]
         callers[role] = world.add_user(role.lower(), role, *grants)
+        callers[role].get(f"/v1/companies/{world.cid}")  # R5: signed in, no longer pending
     callers["non_member"] = world.person("nobody")
     callers["other_company"] = enroll(client, "zed", accounts=1).admin
     callers["billing_system"] = world.billing

@@ -34,10 +34,12 @@ from tests.builders import (
 
 
 def as_version_1(app: BillingCenter, stored: StoredEvent) -> StoredEvent:
-    """The same UserAdded as version 1 wrote it: no class_version and no accounts."""
+    """The same UserAdded as version 1 wrote it: no class_version, no accounts (v2) and no
+    added_by (v3, issue 24)."""
     fields = app.mapper.transcoder.decode(stored.state)
-    assert fields.pop("class_version") == 2
+    assert fields.pop("class_version") == 3
     del fields["accounts"]
+    del fields["added_by"]
     return replace(stored, state=app.mapper.transcoder.encode(fields))
 
 
@@ -67,6 +69,7 @@ def test_a_version_1_user_added_replays_with_no_accounts(store_url: str) -> None
         assert b"accounts" not in old.state
         replayed: Company = writer.repository.get(company, version=aggregate.version)
         assert (replayed.roles["bob"], replayed.grants["bob"]) == ("VIEW_ONLY", [])
+        assert not replayed.is_pending("bob")  # R5: nothing was pending before issue 24
     finally:
         writer.close()
 

@@ -58,6 +58,7 @@ class CompanyModel:
     roles: dict[str, Role]
     grants: dict[str, set[str]]
     accounts: list[str]
+    pending: set[str] = field(default_factory=set)  # R5: added, no successful command yet
 
     def pick(self, index: int) -> str:
         """The caller drawn as PICK."""
@@ -197,13 +198,19 @@ class BillingCenterMachine(RuleBasedStateMachine):
     @rule(login=st.sampled_from(LOGINS), accounts=ACCOUNT_SETS)
     def enroll_company(self, login: str, accounts: set[AccountKey]) -> None:
         chosen = sorted(accounts)
-        expected = login not in self.model.member_of and all(self.addable(a, None) for a in chosen)
+        former = self.model.member_of.get(login)
+        free = former is None or login in self.model.companies[former].pending  # R5
+        expected = free and all(self.addable(a, None) for a in chosen)
         requests = [request(self.proof_for(a)) for a in chosen]
         result: list[UUID] = []
         command = lambda: result.append(  # noqa: E731
             self.app.enroll_company(person(login), "Acme", requests).result
         )
         if self.attempt(expected, command):
+            if former is not None:  # R5: the pending membership was withdrawn
+                left = self.model.companies[former]
+                del left.roles[login], left.grants[login]
+                left.pending.discard(login)
             index = len(self.model.companies)
             names = [str(a) for a in chosen]
             grants: dict[str, set[str]] = {login: set()}
@@ -241,7 +248,9 @@ class BillingCenterMachine(RuleBasedStateMachine):
             accounts=sorted(accounts),
         )
         if self.attempt(expected, command):
+            company.pending.discard(caller)  # R5: a first command confirms
             company.roles[login], company.grants[login] = role, names
+            company.pending.add(login)
             self.model.member_of[login] = self.model.companies.index(company)
 
     @precondition(has_companies)
@@ -256,7 +265,9 @@ class BillingCenterMachine(RuleBasedStateMachine):
             person(caller), company.id, login, confirmed=confirmed
         )
         if self.attempt(expected, command):
+            company.pending.discard(caller)  # R5: a first command confirms
             del company.roles[login], company.grants[login], self.model.member_of[login]
+            company.pending.discard(login)
 
     @precondition(has_companies)
     @rule(ci=PICK, by=PICK, who=TARGET, role=st.sampled_from(Role))
@@ -270,6 +281,7 @@ class BillingCenterMachine(RuleBasedStateMachine):
         )
         command = lambda: self.app.change_role(person(caller), company.id, login, role)  # noqa: E731
         if self.attempt(expected, command):
+            company.pending.discard(caller)  # R5: a first command confirms
             company.roles[login] = role
 
     @precondition(has_companies)
@@ -290,6 +302,7 @@ class BillingCenterMachine(RuleBasedStateMachine):
             person(caller), company.id, login, sorted(accounts)
         )
         if self.attempt(expected, command):
+            company.pending.discard(caller)  # R5: a first command confirms
             company.grants[login] = names
 
     @precondition(has_companies)
@@ -302,6 +315,7 @@ class BillingCenterMachine(RuleBasedStateMachine):
         )
         command = lambda: self.app.hand_over(person(caller), company.id, login)  # noqa: E731
         if self.attempt(expected, command):
+            company.pending.discard(caller)  # R5: a first command confirms
             company.general_administrator = login
             company.roles[login] = Role.ADMINISTRATOR
 
@@ -317,6 +331,7 @@ class BillingCenterMachine(RuleBasedStateMachine):
         wanted = request(self.proof_for(account))
         command = lambda: self.app.add_account(person(caller), company.id, wanted)  # noqa: E731
         if self.attempt(expected, command):
+            company.pending.discard(caller)  # R5: a first command confirms
             record = self.model.accounts[str(account)]
             record.holder, record.enrolled = index, True
             if str(account) not in company.accounts:
@@ -343,6 +358,7 @@ class BillingCenterMachine(RuleBasedStateMachine):
             person(caller), company.id, sorted(accounts), reason
         )
         if self.attempt(expected, command):
+            company.pending.discard(caller)  # R5: a first command confirms
             for account in accounts:
                 self.model.accounts[str(account)].enrolled = False
 
@@ -362,6 +378,7 @@ class BillingCenterMachine(RuleBasedStateMachine):
             person(caller), company.id, selection
         )
         if self.attempt(expected, command):
+            company.pending.discard(caller)  # R5: a first command confirms
             for account in back:
                 self.model.accounts[str(account)].enrolled = True
 
@@ -374,12 +391,14 @@ class BillingCenterMachine(RuleBasedStateMachine):
         bank = BankAccount("Acme", "BANK", BANK_NUMBER)
         caller = person(company.general_administrator)
         self.attempt(True, lambda: self.app.add_payment_method(caller, company.id, bank))
+        company.pending.discard(caller.login)
 
     @precondition(lambda self: bool(self.invoices))
     @rule(invoice=TARGET, by=PICK)
     def pay_invoice(self, invoice: int, by: int) -> None:
         chosen, login = self.invoice_and_caller(invoice, by)
-        self.attempt(None, lambda: self.app.pay_invoice(person(login), chosen))
+        if self.attempt(None, lambda: self.app.pay_invoice(person(login), chosen)):
+            self.confirmed(login)
 
     @precondition(lambda self: bool(self.invoices))
     @rule(invoice=TARGET, by=PICK, approve=st.booleans())
@@ -391,10 +410,16 @@ class BillingCenterMachine(RuleBasedStateMachine):
             self.app.request_adjustment(person(login), chosen, "check", lines).result
         )
         if self.attempt(None, command):
+            self.confirmed(login)
             decide = lambda: self.app.decide_adjustment(  # noqa: E731
                 BILLING, chosen, asked[0], approved=approve
             )
             self.attempt(True, decide)
+
+    def confirmed(self, login: str) -> None:
+        """R5: a successful command of a pending member made it a member."""
+        if login in self.model.member_of:
+            self.model.companies[self.model.member_of[login]].pending.discard(login)
 
     def invoice_and_caller(self, invoice: int, by: int) -> tuple[UUID, str]:
         """One of the latest invoices, and a caller from the company holding its account."""

@@ -18,6 +18,7 @@ from api.schemas import (
     HandOver,
     TitleHandedOver,
 )
+from api.schemas.companies import CompanyClosedOut, Reassignment
 from api.translate import account_request
 
 router = APIRouter(prefix="/v1/companies", tags=["companies"], responses=COMMON)
@@ -72,3 +73,27 @@ def hand_over(
         general_administrator=body.login,
         position=written(response, receipt.position),
     )
+
+
+@router.post("/{cid}/general-administrator/reassignment", responses=WRITE)
+def reassign(
+    *, cid: UUID, body: Reassignment, caller: CurrentCaller, app: App, response: Response
+) -> TitleHandedOver:
+    """The billing system gives the title to another Administrator, with a reason; every
+    Administrator is told by e-mail (R6)."""
+    receipt = app.reassign_general_administrator(caller, cid, body.login, body.reason)
+    return TitleHandedOver(
+        company_id=cid,
+        general_administrator=body.login,
+        position=written(response, receipt.position),
+    )
+
+
+@router.post("/{cid}/closure", responses=WRITE)
+def close(
+    *, cid: UUID, caller: CurrentCaller, app: App, response: Response, confirm: bool = False
+) -> CompanyClosedOut:
+    """Close the company once no account is enrolled (the general administrator, with
+    confirm=true): its members are released, nothing is deleted (R14)."""
+    receipt = app.close_company(caller, cid, confirmed=confirm)
+    return CompanyClosedOut(company_id=cid, position=written(response, receipt.position))

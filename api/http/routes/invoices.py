@@ -42,6 +42,7 @@ from projections.queries import DEFAULT_LIMIT, SectionName
 router = APIRouter(tags=["invoices"], responses=COMMON)
 
 AdjustmentPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")]
+PaymentPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")]
 
 
 @router.post("/v1/invoices", status_code=201, responses=WRITE)
@@ -128,6 +129,14 @@ def pay(
         status="PAID" if pay_on == app.today() else "PAYMENT_SCHEDULED",
         position=written(response, receipt.position),
     )
+
+
+@router.delete("/v1/invoices/{iid}/payments/{pid}", status_code=204, responses=WRITE)
+def cancel_payment(*, iid: UUID, pid: PaymentPath, caller: CurrentCaller, app: App) -> Response:
+    """Cancel a payment scheduled for a later date, before that date (who may pay it, I3):
+    the invoice is open again; 409 once made."""
+    receipt = app.cancel_payment(caller, iid, pid)
+    return Response(status_code=204, headers={"X-Position": str(receipt.position)})
 
 
 @router.post("/v1/invoices/{iid}/adjustments", status_code=201, responses=WRITE)

@@ -103,3 +103,16 @@ def make_default(ctx: Ctx, pmid: str, _: Posted) -> Response:
         return ctx.app.make_default_payment_method(ctx.person, member.cid, pmid).position
 
     return attempt(write, lambda e: _page(ctx, e), back(ctx, "/console/company", "default_changed"))
+
+
+@router.post("/console/company/close")
+def close_company(ctx: Ctx, form: Posted) -> Response:
+    """R14: the general administrator closes the company, confirmed, once no account is
+    enrolled; its members are released."""
+    member = member_of(ctx)
+
+    def write() -> int:
+        confirmed = "confirm" in form
+        return ctx.app.close_company(ctx.person, member.cid, confirmed=confirmed).position
+
+    return attempt(write, lambda e: _page(ctx, e), back(ctx, "/console/enroll", "company_closed"))

@@ -1,4 +1,5 @@
-"""My profile: own details, never a role for non-administrators (R7); notifications (R8)."""
+"""My profile: own details, never a role for non-administrators (R7), which every user
+edits (R10), the companies where one is still pending (R5); notifications (R8)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from api import usecases
 from api.documents.names import content_disposition
 from api.documents.statement import render_statement, statement_csv
-from api.schemas import Preferences
+from api.schemas import Preferences, Profile
 from api.schemas.statements import StatementSubscription
 from api.statements import statement_of
 from api.web.errors import shown
@@ -89,3 +90,16 @@ async def statement_file(ctx: Ctx, kind: str) -> Response:
         "Content-Disposition": content_disposition("attachment", f"statement-{asked.name}.{kind}")
     }
     return secured(ctx, Response(content, media_type=media, headers=headers))
+
+
+@router.post("/console/profile/details")
+def details(ctx: Ctx, form: Posted) -> Response:
+    """R10: every user keeps their own name and e-mail up to date."""
+
+    def write() -> int:
+        body = Profile.model_validate({"email": text(form, "email"), "name": text(form, "name")})
+        return ctx.app.change_own_profile(ctx.person, body.email, body.name).position
+
+    return attempt(
+        write, lambda e: _page(ctx, e), back(ctx, "/console/profile", "own_profile_changed")
+    )

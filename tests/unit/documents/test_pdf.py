@@ -159,3 +159,17 @@ def test_hundreds_of_payments_and_documents_print_over_pages() -> None:
     text = text_of(render(sheet))
     assert "BC0000000299" in text
     assert "299-form" in text
+
+
+def test_i10_the_pdf_shows_the_account_credit_used_and_given() -> None:
+    sheet = dataclasses.replace(
+        SHEET, credit_applied=Decimal("30.00"), credit_to_account=Decimal("20.00")
+    )
+    text = text_of(render(sheet))
+    assert "Account credit applied" in text
+    assert "-30.00" in text
+    assert "Credited to the account" in text
+
+
+def test_i10_the_pdf_prints_no_credit_rows_without_credit() -> None:
+    assert "Account credit applied" not in text_of(render(SHEET))

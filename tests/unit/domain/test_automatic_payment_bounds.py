@@ -11,7 +11,7 @@ import pytest
 
 from domain.application import BillingCenter
 from domain.errors import InvalidInput
-from domain.invoice import FIRST_DAY, LAST_DAY
+from domain.bills import FIRST_DAY, LAST_DAY
 from domain.values import Role
 from tests.builders import (
     ACCOUNT,
