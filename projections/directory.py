@@ -8,13 +8,14 @@ from collections.abc import Collection
 from typing import ClassVar
 from uuid import UUID
 
+from domain.access import Reason, access, accounts_seen
 from domain.user import ERASED
+from domain.values import Role
 from projections.base import Projection, decode_cursor, encode_cursor
 from projections.events import EventRecord
 from projections.queries import CompanyView, Page, PaymentMethodView, UserView
 from store.database import Row, Tx
 
-ADMINISTRATOR = "ADMINISTRATOR"
 PREFS = {
     "INVOICE_AVAILABLE": "invoice_available",
     "PAYMENT_RECEIVED": "payment_received",
@@ -23,7 +24,9 @@ PREFS = {
 
 
 class Directory(Projection):
-    """Who is in which company, with which role and grants (the "what" behind R4, R7, R9)."""
+    """Who is in which company, with which role and grants (the "what" behind R4, R7, R9),
+    and `access`: which accounts each current member sees and why, as `domain.access`
+    answers (R4), kept on every event that changes that answer."""
 
     tables: ClassVar[dict[str, str]] = {
         "companies": "company_id TEXT PRIMARY KEY, name TEXT NOT NULL, address TEXT NOT NULL, "
@@ -40,6 +43,8 @@ class Directory(Projection):
         "payment_methods": "company_id TEXT, payment_method_id TEXT, holder TEXT NOT NULL, "
         "bank_code TEXT NOT NULL, last4 TEXT NOT NULL, position BIGINT NOT NULL, "
         "PRIMARY KEY (company_id, payment_method_id)",
+        "access": "company_id TEXT, login TEXT, account TEXT, reason TEXT NOT NULL, "
+        "PRIMARY KEY (company_id, login, account)",
     }
     indexes: ClassVar[dict[str, str]] = {"grants_by_account": "grants (company_id, account)"}
 
@@ -54,9 +59,10 @@ class Directory(Projection):
             (cid, e.data["name"], ga),
             key=cid,
         )
-        self._member(tx, cid, ga, ADMINISTRATOR)
+        self._member(tx, cid, ga, Role.ADMINISTRATOR.value)
         for account in e.data["accounts"]:
             self._account(tx, cid, account, e.position)
+        self._see(tx, cid, ga)
 
     def _member(self, tx: Tx, cid: str, login: str, role: str) -> None:
         self.defer(
@@ -97,6 +103,7 @@ class Directory(Projection):
             key=(cid, login),
         )
         self._grant(tx, cid, login, e.data["accounts"])
+        self._see(tx, cid, login)
 
     def _grant(self, tx: Tx, cid: str, login: str, accounts: list[str]) -> None:
         for account in accounts:
@@ -115,12 +122,15 @@ class Directory(Projection):
         self.defer(
             tx, "grants", "DELETE FROM @grants WHERE company_id = ? AND login = ?", key, key=key
         )
+        self._see(tx, *key)
 
     def on_RoleChanged(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         self._member(tx, e.key, e.data["login"], e.data["role"])
+        self._see(tx, e.key, e.data["login"])
 
     def on_AccountAccessGranted(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         self._grant(tx, e.key, e.data["login"], e.data["accounts"])
+        self._see(tx, e.key, e.data["login"])
 
     def on_AccountAccessRevoked(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         for account in e.data["accounts"]:
@@ -131,6 +141,7 @@ class Directory(Projection):
                 (e.key, e.data["login"], account),
                 key=(e.key, e.data["login"]),
             )
+        self._see(tx, e.key, e.data["login"])
 
     def on_GeneralAdministratorHandedOver(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         cid, successor = e.key, e.data["successor"]
@@ -141,52 +152,95 @@ class Directory(Projection):
             (successor, cid),
             key=cid,
         )
-        self._member(tx, cid, successor, ADMINISTRATOR)
+        self._member(tx, cid, successor, Role.ADMINISTRATOR.value)
+        self._see(tx, cid, successor)
 
     def on_AccountAdded(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
-        self._account(tx, e.key, e.data["account"], e.position)
+        cid, account = e.key, e.data["account"]
+        self._account(tx, cid, account, e.position)
+        held = self._held(tx, cid)
+        for login, role, granted in self._members_of(tx, cid):
+            reason = access(Role(role), granted, account, held)
+            if reason is not None:
+                self._seen(tx, cid, login, account, reason)
 
-    def on_PaymentMethodAdded(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
-        cid, d = e.key, e.data
+    # --- R4: the `access` table, `domain.access`'s answers ---
+
+    def _see(self, tx: Tx, cid: str, login: str) -> None:
+        """Store what `login` sees in company `cid` now (nothing once removed)."""
         self.defer(
             tx,
-            "payment_methods",
-            "INSERT INTO @payment_methods VALUES (?, ?, ?, ?, ?, ?)",
-            (cid, d["payment_method_id"], d["holder"], d["bank_code"], d["last4"], e.position),
-            key=cid,
+            "access",
+            "DELETE FROM @access WHERE company_id = ? AND login = ?",
+            (cid, login),
+            key=(cid, login),
         )
-        if d["default"]:
-            self._default(tx, cid, d["payment_method_id"])
+        for member, role, granted in self._members_of(tx, cid, login):
+            for account, reason in accounts_seen(Role(role), granted, self._held(tx, cid)).items():
+                self._seen(tx, cid, member, account, reason)
 
-    def _default(self, tx: Tx, cid: str, method: str | None) -> None:
+    def _seen(self, tx: Tx, cid: str, login: str, account: str, reason: Reason) -> None:
         self.defer(
             tx,
-            "companies",
-            "UPDATE @companies SET default_payment_method = ? WHERE company_id = ?",
-            (method, cid),
-            key=cid,
+            "access",
+            "INSERT INTO @access VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (cid, login, account, reason.value),
+            key=(cid, login),
         )
 
-    def on_DefaultPaymentMethodChanged(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
-        self._default(tx, e.key, e.data["payment_method_id"])
+    def _held(self, tx: Tx, cid: str) -> list[str]:
+        """The accounts company `cid` holds or has held (`Company.accounts`)."""
+        rows = self.all(
+            tx,
+            "SELECT account FROM @company_accounts WHERE company_id = ? ORDER BY position, account",
+            (cid,),
+        )
+        return [str(a) for (a,) in rows]
 
-    def on_PaymentMethodRemoved(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
-        cid, method = e.key, e.data["payment_method_id"]
-        self.defer(
+    def _members_of(
+        self, tx: Tx, cid: str, login: str | None = None
+    ) -> list[tuple[str, str, list[str]]]:
+        """(login, role, granted accounts) of the company's current members (or of `login`)."""
+        if login is None:
+            rows = self._memberships(tx, "AND m.company_id = ? ", (cid,))
+        else:
+            rows = self._memberships(tx, "AND m.company_id = ? AND m.login = ? ", (cid, login))
+        return [(name, role, granted) for (_, name), (role, granted) in rows.items()]
+
+    def _memberships(
+        self, tx: Tx, where: str = "", params: tuple[str, ...] = ()
+    ) -> dict[tuple[str, str], tuple[str, list[str]]]:
+        """(company, login) -> (role, granted accounts) of current members."""
+        rows = self.all(
             tx,
-            "payment_methods",
-            "DELETE FROM @payment_methods WHERE company_id = ? AND payment_method_id = ?",
-            (cid, method),
-            key=cid,
+            "SELECT m.company_id, m.login, m.role, g.account FROM @members m LEFT JOIN @grants g "
+            "ON g.company_id = m.company_id AND g.login = m.login "
+            f"WHERE m.removed = 0 {where}ORDER BY m.company_id, m.login, g.account",
+            params,
         )
-        self.defer(
-            tx,
-            "companies",
-            "UPDATE @companies SET default_payment_method = NULL "
-            "WHERE company_id = ? AND default_payment_method = ?",
-            (cid, method),
-            key=cid,
-        )
+        members: dict[tuple[str, str], tuple[str, list[str]]] = {}
+        for cid, login, role, account in rows:
+            granted = members.setdefault((cid, login), (role, []))[1]
+            if account is not None:
+                granted.append(account)
+        return members
+
+    def upgrade(self, tx: Tx, added: Collection[str]) -> None:
+        """A live copy built before `access` existed gets it filled from its own members,
+        grants and accounts: the answers the handlers would have stored (issue 19)."""
+        if "access" not in added:
+            return
+        held: dict[str, list[str]] = {}
+        for cid, account in self.all(
+            tx, "SELECT company_id, account FROM @company_accounts ORDER BY position, account"
+        ):
+            held.setdefault(cid, []).append(account)
+        rows = [
+            (cid, login, account, reason.value)
+            for (cid, login), (role, granted) in self._memberships(tx).items()
+            for account, reason in accounts_seen(Role(role), granted, held.get(cid, [])).items()
+        ]
+        self.executemany(tx, "INSERT INTO @access VALUES (?, ?, ?, ?)", rows)
 
     # --- User events ---
 
@@ -253,14 +307,15 @@ class Directory(Projection):
     # --- queries ---
 
     def current_members(self, tx: Tx, company: str) -> list[Row]:
-        """Current members of `company`: login, role, each of PREFS (0/1), one granted
-        account per row (NULL: none). The outbox derives its recipients from these rows."""
+        """Current members of `company`: login, each of PREFS (0/1), one account they see
+        per row (NULL: none; R4, the `access` table). The outbox derives its recipients
+        from these rows."""
         prefs = ", ".join(f"p.{column}" for column in PREFS.values())
         return self.all(
             tx,
-            f"SELECT m.login, m.role, {prefs}, g.account FROM @members m JOIN @profiles p "
-            "ON p.login = m.login AND p.company_id = m.company_id LEFT JOIN @grants g "
-            "ON g.company_id = m.company_id AND g.login = m.login "
+            f"SELECT m.login, {prefs}, a.account FROM @members m JOIN @profiles p "
+            "ON p.login = m.login AND p.company_id = m.company_id LEFT JOIN @access a "
+            "ON a.company_id = m.company_id AND a.login = m.login "
             "WHERE m.company_id = ? AND m.removed = 0",
             (company,),
         )
@@ -280,6 +335,16 @@ class DirectoryView:
             (str(company_id), login),
         )
         return str(row[0]) if row else None
+
+    def seen(self, tx: Tx, company_id: UUID, login: str) -> frozenset[str]:
+        """R4: the accounts `login` sees in the company (none for a non-member), as the
+        directory read model has them."""
+        rows = self.projection.all(
+            tx,
+            "SELECT account FROM @access WHERE company_id = ? AND login = ?",
+            (str(company_id), login),
+        )
+        return frozenset(str(a) for (a,) in rows)
 
     def company(self, tx: Tx, company_id: UUID) -> CompanyView | None:
         cid = str(company_id)

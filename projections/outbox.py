@@ -26,7 +26,7 @@ Delivery is `api.mail`'s.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
@@ -34,7 +34,7 @@ from typing import ClassVar
 from domain.visibility import in_window
 from projections.accounts import instant
 from projections.base import Projection, handler_name
-from projections.directory import ADMINISTRATOR, PREFS, Directory
+from projections.directory import PREFS, Directory
 from projections.events import EventRecord
 from projections.invoices import Invoices
 from projections.queries import OutboxMessage
@@ -45,13 +45,12 @@ from store.database import Params, Tx
 class Recipient:
     """A current member of a company, as the outbox needs them (R4, R8)."""
 
-    role: str
     wants: frozenset[str]  # the kinds of message they want (PREFS)
-    accounts: set[str]  # granted
+    accounts: set[str]  # the accounts they see (R4: the directory's `access`)
 
     def receives(self, kind: str, account: str) -> bool:
-        """Wants `kind` and sees the account: an administrator sees all of them (R4)."""
-        return kind in self.wants and (self.role == ADMINISTRATOR or account in self.accounts)
+        """Wants `kind` and sees the account (R4, as `domain.access` answered it)."""
+        return kind in self.wants and account in self.accounts
 
 
 class OutboxMessages(Projection):
@@ -127,6 +126,10 @@ class Notifications(Projection):
         self.directory.create(tx)
         self.invoices.create(tx)
 
+    def upgrade(self, tx: Tx, added: Collection[str]) -> None:
+        self.directory.upgrade(tx, added)
+        self.invoices.upgrade(tx, added)
+
     def drop(self, tx: Tx) -> None:
         self.directory.drop(tx)
         self.invoices.drop(tx)
@@ -153,10 +156,10 @@ class Notifications(Projection):
         if company not in self.members:
             found: dict[str, Recipient] = {}
             rows = self.directory.current_members(tx, company)
-            for login, role, *wants, account in rows:  # a row per granted account
+            for login, *wants, account in rows:  # a row per account seen
                 if login not in found:
                     kinds = frozenset(k for k, w in zip(PREFS, wants, strict=True) if w)
-                    found[login] = Recipient(role, kinds, set())
+                    found[login] = Recipient(kinds, set())
                 if account is not None:
                     found[login].accounts.add(account)
             self.members[company] = found

@@ -1,7 +1,8 @@
 """The read side's interface: what the HTTP API asks the read models, and the rows it gets.
 
 Rows are frozen dataclasses shaped like API.md "Shapes". Read models answer *what* a login
-may see (R4 grants, A4, A6, A7, I2 — all in SQL); *who* may call a route stays with the
+may see (R4 as `domain.access` decided it, stored in the directory's `access` table; A4,
+A6, A7, I2 — all in SQL); *who* may call a route stays with the
 domain (the Company aggregate). Lists are keyset-paged: `Page.next` is an opaque cursor to
 pass back as `cursor`, None on the last page.
 
@@ -304,7 +305,7 @@ class ReadModels(Protocol):
     # --- accounts (A1-A6, I6) ---
 
     def accounts(self, company_id: UUID, *, visible_to: str) -> list[AccountView]:
-        """R4: every account of the company for Administrators, others their grants."""
+        """R4: the accounts of the company `visible_to` sees (the directory's `access`)."""
         ...
 
     # --- invoices (R4, A4, A6, A7, I2) ---

@@ -14,7 +14,7 @@ from uuid import UUID
 from eventsourcing.application import Application
 
 from projections.accounts import AccountsView
-from projections.directory import ADMINISTRATOR, DirectoryView
+from projections.directory import DirectoryView
 from projections.failures import live_failures
 from projections.invoices import InvoicesView, as_view
 from projections.queries import (
@@ -116,12 +116,7 @@ class SqlReadModels:
 
     def accounts(self, company_id: UUID, *, visible_to: str) -> list[AccountView]:
         with self.db.read() as tx:
-            role = self.directory.role(tx, company_id, visible_to)
-            if role is None:
-                return []
-            return self.accounts_view.accounts(
-                tx, company_id, all_accounts=role == ADMINISTRATOR, login=visible_to
-            )
+            return self.accounts_view.accounts(tx, company_id, login=visible_to)
 
     def invoices(
         self,
@@ -180,13 +175,11 @@ class SqlReadModels:
         return None if company is None else self._access(tx, company, login)
 
     def _access(self, tx: Tx, company_id: UUID, login: str) -> Access | None:
-        """What the directory read model says `login` may see (it trails the store)."""
-        role = self.directory.role(tx, company_id, login)
-        if role is None:
+        """What the directory read model's `access` says `login` may see (R4; it trails the
+        store)."""
+        if self.directory.role(tx, company_id, login) is None:
             return None
-        if role == ADMINISTRATOR:
-            return Access(company_id, login, None)
-        return Access(company_id, login, self.invoices_view.grants(tx, company_id, login))
+        return Access(company_id, login, self.directory.seen(tx, company_id, login))
 
     def audit_events(
         self,
