@@ -13,7 +13,7 @@ from domain.user import ERASED
 from domain.values import Role
 from projections.base import Projection, decode_cursor, encode_cursor
 from projections.events import EventRecord
-from projections.queries import CompanyView, Page, PaymentMethodView, UserView
+from projections.queries import CompanyView, PaymentMethodView, RowsPage, UserView
 from store.database import Row, Tx
 
 PREFS = {
@@ -373,7 +373,7 @@ class DirectoryView:
         logins: Collection[str] | None,
         cursor: str | None,
         limit: int,
-    ) -> Page[UserView]:
+    ) -> RowsPage[UserView]:
         after = decode_cursor(cursor, 1)[0] if cursor else ""
         rows = (
             self.projection.all(
@@ -394,7 +394,7 @@ class DirectoryView:
                 break
         more = len(page) > limit
         items = page[:limit]
-        return Page(items, encode_cursor(items[-1].login) if more else None)
+        return RowsPage(items, encode_cursor(items[-1].login) if more else None)
 
     def user(self, tx: Tx, company_id: UUID, login: str) -> UserView | None:
         cid = str(company_id)

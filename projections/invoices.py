@@ -32,8 +32,8 @@ from projections.queries import (
     InvoiceRow,
     InvoiceView,
     LineView,
-    Page,
     PaymentView,
+    RowsPage,
 )
 from store.database import Row, Tx
 
@@ -421,7 +421,7 @@ class InvoicesView:
         today: date,
         cursor: str | None,
         limit: int,
-    ) -> Page[InvoiceRow]:
+    ) -> RowsPage[InvoiceRow]:
         """Newest first: issue date, then delivery (store position), keyset-paged; the items as
         stored (no conversions; issue 5). `accounts`: R4's, None for every account."""
         granted, grants = self._granted(accounts)
@@ -440,7 +440,7 @@ class InvoicesView:
         )
         items = [InvoiceRow(*r[:10]) for r in rows[:limit]]
         last = rows[limit - 1] if len(rows) > limit else None
-        return Page(items, encode_cursor(last[3], last[10]) if last else None)
+        return RowsPage(items, encode_cursor(last[3], last[10]) if last else None)
 
     def invoice(
         self,

@@ -27,9 +27,9 @@ from projections.queries import (
     InvoiceRow,
     InvoiceView,
     OutboxMessage,
-    Page,
     PaymentMethodView,
     ProjectionStatus,
+    RowsPage,
     SectionName,
     StoreSettings,
     UserView,
@@ -102,7 +102,7 @@ class SqlReadModels:
         logins: Collection[str] | None = None,
         cursor: str | None = None,
         limit: int = DEFAULT_LIMIT,
-    ) -> Page[UserView]:
+    ) -> RowsPage[UserView]:
         with self.db.read() as tx:
             return self.directory.users(tx, company_id, logins, cursor, limit)
 
@@ -128,11 +128,11 @@ class SqlReadModels:
         cursor: str | None = None,
         limit: int = DEFAULT_LIMIT,
         access: Access | None = None,
-    ) -> Page[InvoiceView]:
+    ) -> RowsPage[InvoiceView]:
         page = self.invoice_rows(
             company_id, login, section, today=today, cursor=cursor, limit=limit, access=access
         )
-        return Page([as_view(row) for row in page.items], page.next)
+        return RowsPage([as_view(row) for row in page.items], page.next)
 
     def invoice_rows(
         self,
@@ -144,11 +144,11 @@ class SqlReadModels:
         cursor: str | None = None,
         limit: int = DEFAULT_LIMIT,
         access: Access | None = None,
-    ) -> Page[InvoiceRow]:
+    ) -> RowsPage[InvoiceRow]:
         with self.db.read() as tx:
             access = access or self._access(tx, company_id, login)
             if access is None or access.company_id != company_id:
-                return Page([], None)
+                return RowsPage([], None)
             return self.invoices_view.invoice_rows(
                 tx,
                 company_id,
@@ -191,7 +191,7 @@ class SqlReadModels:
         until: datetime | None = None,
         after: int = 0,
         limit: int = DEFAULT_LIMIT,
-    ) -> Page[AuditEntry]:
+    ) -> RowsPage[AuditEntry]:
         with self.db.read() as tx:
             return self.audit.events(
                 tx,
