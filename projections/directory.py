@@ -164,6 +164,48 @@ class Directory(Projection):
             if reason is not None:
                 self._seen(tx, cid, login, account, reason)
 
+    def on_PaymentMethodAdded(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        cid, d = e.key, e.data
+        self.defer(
+            tx,
+            "payment_methods",
+            "INSERT INTO @payment_methods VALUES (?, ?, ?, ?, ?, ?)",
+            (cid, d["payment_method_id"], d["holder"], d["bank_code"], d["last4"], e.position),
+            key=cid,
+        )
+        if d["default"]:
+            self._default(tx, cid, d["payment_method_id"])
+
+    def _default(self, tx: Tx, cid: str, method: str | None) -> None:
+        self.defer(
+            tx,
+            "companies",
+            "UPDATE @companies SET default_payment_method = ? WHERE company_id = ?",
+            (method, cid),
+            key=cid,
+        )
+
+    def on_DefaultPaymentMethodChanged(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        self._default(tx, e.key, e.data["payment_method_id"])
+
+    def on_PaymentMethodRemoved(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        cid, method = e.key, e.data["payment_method_id"]
+        self.defer(
+            tx,
+            "payment_methods",
+            "DELETE FROM @payment_methods WHERE company_id = ? AND payment_method_id = ?",
+            (cid, method),
+            key=cid,
+        )
+        self.defer(
+            tx,
+            "companies",
+            "UPDATE @companies SET default_payment_method = NULL "
+            "WHERE company_id = ? AND default_payment_method = ?",
+            (cid, method),
+            key=cid,
+        )
+
     # --- R4: the `access` table, `domain.access`'s answers ---
 
     def _see(self, tx: Tx, cid: str, login: str) -> None:
