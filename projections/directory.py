@@ -5,6 +5,7 @@ notification preferences (R5-R8, R10), payment methods (R11), the general admini
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from typing import ClassVar
 from uuid import UUID
 
@@ -21,6 +22,19 @@ PREFS = {
     "PAYMENT_RECEIVED": "payment_received",
     "ADJUSTMENT_UPDATED": "adjustment_updated",
 }
+
+
+@dataclass
+class _Seeing:
+    """A company as `domain.access` needs it: the accounts held, each current member's role
+    and granted accounts."""
+
+    held: list[str]
+    members: dict[str, tuple[str, list[str]]]
+
+    def member(self, login: str, *, role: str) -> None:
+        """`login` has `role` now (a current member again, keeping its grants)."""
+        self.members[login] = (role, self.members.get(login, (role, []))[1])
 
 
 class Directory(Projection):
@@ -62,6 +76,8 @@ class Directory(Projection):
         self._member(tx, cid, ga, Role.ADMINISTRATOR.value)
         for account in e.data["accounts"]:
             self._account(tx, cid, account, e.position)
+        members: dict[str, tuple[str, list[str]]] = {ga: (Role.ADMINISTRATOR.value, [])}
+        self.memo["seeing", cid] = _Seeing(list(e.data["accounts"]), members)
         self._see(tx, cid, ga)
 
     def _member(self, tx: Tx, cid: str, login: str, role: str) -> None:
@@ -94,6 +110,8 @@ class Directory(Projection):
 
     def on_UserAdded(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         cid, login = e.key, e.data["login"]
+        seeing = self._seeing(tx, cid)
+        seeing.members[login] = (e.data["role"], list(e.data["accounts"]))
         self._member(tx, cid, login, e.data["role"])
         self.defer(
             tx,
@@ -112,27 +130,32 @@ class Directory(Projection):
 
     def on_UserRemoved(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         key = (e.key, e.data["login"])
-        self.defer(
-            tx,
-            "members",
-            "UPDATE @members SET removed = 1 WHERE company_id = ? AND login = ?",
-            key,
-            key=key,
-        )
+        self._seeing(tx, e.key).members.pop(e.data["login"], None)
+        self.defer(tx, "members", "UPDATE @members SET removed = 1 "
+                   "WHERE company_id = ? AND login = ?", key, key=key)  # fmt: skip
         self.defer(
             tx, "grants", "DELETE FROM @grants WHERE company_id = ? AND login = ?", key, key=key
         )
         self._see(tx, *key)
 
     def on_RoleChanged(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        self._seeing(tx, e.key).member(e.data["login"], role=e.data["role"])
         self._member(tx, e.key, e.data["login"], e.data["role"])
         self._see(tx, e.key, e.data["login"])
 
     def on_AccountAccessGranted(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        seeing = self._seeing(tx, e.key)
+        if e.data["login"] in seeing.members:
+            granted = seeing.members[e.data["login"]][1]
+            granted += [a for a in e.data["accounts"] if a not in granted]
         self._grant(tx, e.key, e.data["login"], e.data["accounts"])
         self._see(tx, e.key, e.data["login"])
 
     def on_AccountAccessRevoked(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        seeing = self._seeing(tx, e.key)
+        if e.data["login"] in seeing.members:
+            granted = seeing.members[e.data["login"]][1]
+            granted[:] = [a for a in granted if a not in e.data["accounts"]]
         for account in e.data["accounts"]:
             self.defer(
                 tx,
@@ -145,6 +168,7 @@ class Directory(Projection):
 
     def on_GeneralAdministratorHandedOver(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         cid, successor = e.key, e.data["successor"]
+        self._seeing(tx, cid).member(successor, role=Role.ADMINISTRATOR.value)
         self.defer(
             tx,
             "companies",
@@ -157,10 +181,12 @@ class Directory(Projection):
 
     def on_AccountAdded(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         cid, account = e.key, e.data["account"]
+        seeing = self._seeing(tx, cid)
+        if account not in seeing.held:
+            seeing.held.append(account)
         self._account(tx, cid, account, e.position)
-        held = self._held(tx, cid)
-        for login, role, granted in self._members_of(tx, cid):
-            reason = access(Role(role), granted, account, held)
+        for login, (role, granted) in seeing.members.items():
+            reason = access(Role(role), granted, account, seeing.held)
             if reason is not None:
                 self._seen(tx, cid, login, account, reason)
 
@@ -210,25 +236,29 @@ class Directory(Projection):
 
     def _see(self, tx: Tx, cid: str, login: str) -> None:
         """Store what `login` sees in company `cid` now (nothing once removed)."""
-        self.defer(
-            tx,
-            "access",
-            "DELETE FROM @access WHERE company_id = ? AND login = ?",
-            (cid, login),
-            key=(cid, login),
-        )
-        for member, role, granted in self._members_of(tx, cid, login):
-            for account, reason in accounts_seen(Role(role), granted, self._held(tx, cid)).items():
-                self._seen(tx, cid, member, account, reason)
+        self.defer(tx, "access", "DELETE FROM @access WHERE company_id = ? AND login = ?",
+                   (cid, login), key=(cid, login))  # fmt: skip
+        seeing = self._seeing(tx, cid)
+        if login in seeing.members:
+            role, granted = seeing.members[login]
+            for account, reason in accounts_seen(Role(role), granted, seeing.held).items():
+                self._seen(tx, cid, login, account, reason)
+
+    def _seeing(self, tx: Tx, cid: str) -> _Seeing:
+        """What R4 needs of company `cid` as of the event being handled: read once per page
+        (each handler that changes it reads it first, then applies its event to it), so the
+        page's writes stay batched instead of being flushed for each event's reads."""
+        key = ("seeing", cid)
+        if key not in self.memo:
+            rows = self._memberships(tx, "AND m.company_id = ? ", (cid,))
+            members = {login: seen for (_, login), seen in rows.items()}
+            self.memo[key] = _Seeing(self._held(tx, cid), members)
+        seeing: _Seeing = self.memo[key]
+        return seeing
 
     def _seen(self, tx: Tx, cid: str, login: str, account: str, reason: Reason) -> None:
-        self.defer(
-            tx,
-            "access",
-            "INSERT INTO @access VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            (cid, login, account, reason.value),
-            key=(cid, login),
-        )
+        self.defer(tx, "access", "INSERT INTO @access VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                   (cid, login, account, reason.value), key=(cid, login))  # fmt: skip
 
     def _held(self, tx: Tx, cid: str) -> list[str]:
         """The accounts company `cid` holds or has held (`Company.accounts`)."""
@@ -238,16 +268,6 @@ class Directory(Projection):
             (cid,),
         )
         return [str(a) for (a,) in rows]
-
-    def _members_of(
-        self, tx: Tx, cid: str, login: str | None = None
-    ) -> list[tuple[str, str, list[str]]]:
-        """(login, role, granted accounts) of the company's current members (or of `login`)."""
-        if login is None:
-            rows = self._memberships(tx, "AND m.company_id = ? ", (cid,))
-        else:
-            rows = self._memberships(tx, "AND m.company_id = ? AND m.login = ? ", (cid, login))
-        return [(name, role, granted) for (_, name), (role, granted) in rows.items()]
 
     def _memberships(
         self, tx: Tx, where: str = "", params: tuple[str, ...] = ()
