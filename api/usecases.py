@@ -29,9 +29,9 @@ from projections.queries import (
     InvoiceDetail,
     InvoiceRow,
     InvoiceView,
-    Page,
     PaymentMethodView,
     ReadModels,
+    RowsPage,
     SectionName,
     UserView,
 )
@@ -98,7 +98,7 @@ def invoices(
     *,
     cursor: str | None = None,
     limit: int = DEFAULT_LIMIT,
-) -> Page[InvoiceView]:
+) -> RowsPage[InvoiceView]:
     """A page of the invoices `access` lets its member see in the section (R4, A6, A7)."""
     return reads.invoices(access.company_id, access.login, section, today=app.today(),
                           cursor=cursor, limit=limit, access=access)  # fmt: skip
@@ -112,7 +112,7 @@ def invoice_rows(
     *,
     cursor: str | None = None,
     limit: int = DEFAULT_LIMIT,
-) -> Page[InvoiceRow]:
+) -> RowsPage[InvoiceRow]:
     """The same page as `invoices`, its items as stored (for a list written as is: issue 5)."""
     return reads.invoice_rows(access.company_id, access.login, section, today=app.today(),
                               cursor=cursor, limit=limit, access=access)  # fmt: skip
@@ -158,7 +158,7 @@ def managed_users(
     *,
     cursor: str | None = None,
     limit: int = DEFAULT_LIMIT,
-) -> Page[UserView]:
+) -> RowsPage[UserView]:
     """Users with their roles: all for Administrators, those R9 lets a Plan Manager manage (R7)."""
     company = member_company(app, caller, cid)
     me = caller.as_person()

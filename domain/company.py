@@ -7,6 +7,8 @@ from typing import Any, ClassVar
 
 from eventsourcing.domain import event
 
+from domain.access import Reason, accounts_seen, sees_every_account
+from domain.access import access as access_of
 from domain.base import BillingAggregate
 from domain.errors import (
     AccountsStillEnrolled,
@@ -21,7 +23,7 @@ from domain.errors import (
     NotFound,
     PaymentMethodInUse,
 )
-from domain.roles import ACTION_RULES, ALL_ACCOUNTS_ROLES, TOP_ROLES, Action, may
+from domain.roles import ACTION_RULES, TOP_ROLES, Action, may
 from domain.text import COMPANY_ADDRESS, COMPANY_NAME, REASSIGNMENT_REASON
 from domain.values import Role
 
@@ -82,18 +84,20 @@ class Company(BillingAggregate):
         return Role(self.roles[login])
 
     def sees_all_accounts(self, login: str) -> bool:
-        """R4: Administrators see every account of the company."""
-        return self.role_of(login) in ALL_ACCOUNTS_ROLES
+        """R4 (`domain.access`): whether `login`'s role sees every account of the company."""
+        return sees_every_account(self.role_of(login))
+
+    def access(self, login: str, account: str) -> Reason | None:
+        """R4 (`domain.access`): why `login` sees `account`, or None."""
+        return access_of(self.role_of(login), self.grants[login], account, self.accounts)
 
     def visible_accounts(self, login: str) -> list[str]:
-        """R4: the accounts `login` may see: all, or its grants."""
-        if self.sees_all_accounts(login):
-            return list(self.accounts)
-        return list(self.grants[login])
+        """R4 (`domain.access`): the accounts `login` may see: all, or its grants."""
+        return list(accounts_seen(self.role_of(login), self.grants[login], self.accounts))
 
     def sees_account(self, login: str, account: str) -> bool:
         """R4: whether `login` may see `account`."""
-        return account in self.visible_accounts(login)
+        return self.access(login, account) is not None
 
     def require(self, login: str, action: Action, accounts: Iterable[str] = ()) -> Role:
         """Refuse unless the matrix lets `login` do `action` on `accounts`."""

@@ -172,26 +172,17 @@ class Accounts(Projection):
 
 
 class AccountsView:
-    """Queries over the live accounts (`accounts_*`), grants from the live directory."""
+    """Queries over the live accounts (`accounts_*`), what a login sees (R4) from the live
+    directory's `access`."""
 
     def __init__(self, prefix: str = "accounts_", directory: str = "directory_") -> None:
         self.projection = Accounts(prefix)
         self.directory = directory
 
-    def accounts(
-        self, tx: Tx, company_id: UUID, *, all_accounts: bool, login: str
-    ) -> list[AccountView]:
-        """The company's accounts (those it ever held); only `login`'s grants unless all."""
+    def accounts(self, tx: Tx, company_id: UUID, *, login: str) -> list[AccountView]:
+        """The company's accounts (those it ever held) that `login` sees (R4: the
+        directory's `access`; none for a non-member)."""
         cid = str(company_id)
-        granted = (
-            ""
-            if all_accounts
-            else (
-                f"AND a.account IN (SELECT account FROM {self.directory}grants "
-                "WHERE company_id = ? AND login = ?) "
-            )
-        )
-        params = (cid, cid) if all_accounts else (cid, cid, cid, login)
         # The company's own enrollment's business (the account row's for a read model
         # built before `enrollments` existed); ENROLLED only where it holds the account now;
         # paper invoices while no company holds it (A4, A5).
@@ -204,8 +195,9 @@ class AccountsView:
             "LEFT JOIN @enrollments e ON e.account = a.account AND e.company_id = ? "
             "LEFT JOIN @credits c ON c.account = a.account "
             "WHERE EXISTS (SELECT 1 FROM @intervals i WHERE i.account = a.account "
-            f"AND i.company_id = ?) {granted}ORDER BY a.account",
-            (cid, *params),
+            f"AND i.company_id = ?) AND a.account IN (SELECT account FROM {self.directory}access "
+            "WHERE company_id = ? AND login = ?) ORDER BY a.account",
+            (cid, cid, cid, cid, login),
         )
         return [self._view(cid, r) for r in rows]
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Hashable, Sequence
+from collections.abc import Collection, Hashable, Sequence
 from typing import Any, ClassVar, NamedTuple
 
 from projections.events import EventRecord
@@ -69,6 +69,10 @@ class Projection:
     def _index(self, tx: Tx, indexes: dict[str, str]) -> None:
         for name, spec in indexes.items():
             tx.execute(f"CREATE INDEX IF NOT EXISTS {self.prefix}{name} ON {self.prefix}{spec}")
+
+    def upgrade(self, tx: Tx, added: Collection[str]) -> None:
+        """Fill the tables named in `added`, which this version added to a live copy that an
+        older version built (`projections.runner.ensure_schema`); by default they stay empty."""
 
     def drop(self, tx: Tx) -> None:
         """Drop this projection's tables."""

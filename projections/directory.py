@@ -5,16 +5,16 @@ notification preferences (R5-R8, R10), payment methods (R11), the general admini
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from typing import ClassVar
-from uuid import UUID
 
+from domain.access import Reason, access, accounts_seen
 from domain.user import ERASED
-from projections.base import Projection, decode_cursor, encode_cursor
+from domain.values import Role
+from projections.base import Projection
 from projections.events import EventRecord
-from projections.queries import CompanyView, Page, PaymentMethodView, UserView
 from store.database import Row, Tx
 
-ADMINISTRATOR = "ADMINISTRATOR"
 PREFS = {
     "INVOICE_AVAILABLE": "invoice_available",
     "PAYMENT_RECEIVED": "payment_received",
@@ -22,8 +22,23 @@ PREFS = {
 }
 
 
+@dataclass
+class _Seeing:
+    """A company as `domain.access` needs it: the accounts held, each current member's role
+    and granted accounts."""
+
+    held: list[str]
+    members: dict[str, tuple[str, list[str]]]
+
+    def member(self, login: str, *, role: str) -> None:
+        """`login` has `role` now (a current member again, keeping its grants)."""
+        self.members[login] = (role, self.members.get(login, (role, []))[1])
+
+
 class Directory(Projection):
-    """Who is in which company, with which role and grants (the "what" behind R4, R7, R9)."""
+    """Who is in which company, with which role and grants (the "what" behind R4, R7, R9),
+    and `access`: which accounts each current member sees and why, as `domain.access`
+    answers (R4), kept on every event that changes that answer."""
 
     tables: ClassVar[dict[str, str]] = {
         "companies": "company_id TEXT PRIMARY KEY, name TEXT NOT NULL, address TEXT NOT NULL, "
@@ -40,6 +55,8 @@ class Directory(Projection):
         "payment_methods": "company_id TEXT, payment_method_id TEXT, holder TEXT NOT NULL, "
         "bank_code TEXT NOT NULL, last4 TEXT NOT NULL, position BIGINT NOT NULL, "
         "PRIMARY KEY (company_id, payment_method_id)",
+        "access": "company_id TEXT, login TEXT, account TEXT, reason TEXT NOT NULL, "
+        "PRIMARY KEY (company_id, login, account)",
     }
     indexes: ClassVar[dict[str, str]] = {"grants_by_account": "grants (company_id, account)"}
 
@@ -54,9 +71,12 @@ class Directory(Projection):
             (cid, e.data["name"], ga),
             key=cid,
         )
-        self._member(tx, cid, ga, ADMINISTRATOR)
+        self._member(tx, cid, ga, Role.ADMINISTRATOR.value)
         for account in e.data["accounts"]:
             self._account(tx, cid, account, e.position)
+        members: dict[str, tuple[str, list[str]]] = {ga: (Role.ADMINISTRATOR.value, [])}
+        self.memo["seeing", cid] = _Seeing(list(e.data["accounts"]), members)
+        self._see(tx, cid, ga)
 
     def _member(self, tx: Tx, cid: str, login: str, role: str) -> None:
         self.defer(
@@ -88,6 +108,8 @@ class Directory(Projection):
 
     def on_UserAdded(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         cid, login = e.key, e.data["login"]
+        seeing = self._seeing(tx, cid)
+        seeing.members[login] = (e.data["role"], list(e.data["accounts"]))
         self._member(tx, cid, login, e.data["role"])
         self.defer(
             tx,
@@ -97,6 +119,7 @@ class Directory(Projection):
             key=(cid, login),
         )
         self._grant(tx, cid, login, e.data["accounts"])
+        self._see(tx, cid, login)
 
     def _grant(self, tx: Tx, cid: str, login: str, accounts: list[str]) -> None:
         for account in accounts:
@@ -105,16 +128,13 @@ class Directory(Projection):
 
     def on_UserRemoved(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         key = (e.key, e.data["login"])
-        self.defer(
-            tx,
-            "members",
-            "UPDATE @members SET removed = 1 WHERE company_id = ? AND login = ?",
-            key,
-            key=key,
-        )
+        self._seeing(tx, e.key).members.pop(e.data["login"], None)
+        self.defer(tx, "members", "UPDATE @members SET removed = 1 "
+                   "WHERE company_id = ? AND login = ?", key, key=key)  # fmt: skip
         self.defer(
             tx, "grants", "DELETE FROM @grants WHERE company_id = ? AND login = ?", key, key=key
         )
+        self._see(tx, *key)
 
     def on_PendingMemberWithdrawn(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         """R5: a withdrawn pending member is gone from the company, as a removed one."""
@@ -126,12 +146,23 @@ class Directory(Projection):
             self.on_UserRemoved(tx, e._replace(data={"login": login}))
 
     def on_RoleChanged(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        self._seeing(tx, e.key).member(e.data["login"], role=e.data["role"])
         self._member(tx, e.key, e.data["login"], e.data["role"])
+        self._see(tx, e.key, e.data["login"])
 
     def on_AccountAccessGranted(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        seeing = self._seeing(tx, e.key)
+        if e.data["login"] in seeing.members:
+            granted = seeing.members[e.data["login"]][1]
+            granted += [a for a in e.data["accounts"] if a not in granted]
         self._grant(tx, e.key, e.data["login"], e.data["accounts"])
+        self._see(tx, e.key, e.data["login"])
 
     def on_AccountAccessRevoked(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        seeing = self._seeing(tx, e.key)
+        if e.data["login"] in seeing.members:
+            granted = seeing.members[e.data["login"]][1]
+            granted[:] = [a for a in granted if a not in e.data["accounts"]]
         for account in e.data["accounts"]:
             self.defer(
                 tx,
@@ -140,9 +171,11 @@ class Directory(Projection):
                 (e.key, e.data["login"], account),
                 key=(e.key, e.data["login"]),
             )
+        self._see(tx, e.key, e.data["login"])
 
     def on_GeneralAdministratorHandedOver(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         cid, successor = e.key, e.data["successor"]
+        self._seeing(tx, cid).member(successor, role=Role.ADMINISTRATOR.value)
         self.defer(
             tx,
             "companies",
@@ -150,7 +183,8 @@ class Directory(Projection):
             (successor, cid),
             key=cid,
         )
-        self._member(tx, cid, successor, ADMINISTRATOR)
+        self._member(tx, cid, successor, Role.ADMINISTRATOR.value)
+        self._see(tx, cid, successor)
 
     def on_GeneralAdministratorReassigned(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         """R6: the billing system gave the title to another Administrator."""
@@ -163,7 +197,15 @@ class Directory(Projection):
         )
 
     def on_AccountAdded(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
-        self._account(tx, e.key, e.data["account"], e.position)
+        cid, account = e.key, e.data["account"]
+        seeing = self._seeing(tx, cid)
+        if account not in seeing.held:
+            seeing.held.append(account)
+        self._account(tx, cid, account, e.position)
+        for login, (role, granted) in seeing.members.items():
+            reason = access(Role(role), granted, account, seeing.held)
+            if reason is not None:
+                self._seen(tx, cid, login, account, reason)
 
     def on_PaymentMethodAdded(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         cid, d = e.key, e.data
@@ -206,6 +248,78 @@ class Directory(Projection):
             (cid, method),
             key=cid,
         )
+
+    # --- R4: the `access` table, `domain.access`'s answers ---
+
+    def _see(self, tx: Tx, cid: str, login: str) -> None:
+        """Store what `login` sees in company `cid` now (nothing once removed)."""
+        self.defer(tx, "access", "DELETE FROM @access WHERE company_id = ? AND login = ?",
+                   (cid, login), key=(cid, login))  # fmt: skip
+        seeing = self._seeing(tx, cid)
+        if login in seeing.members:
+            role, granted = seeing.members[login]
+            for account, reason in accounts_seen(Role(role), granted, seeing.held).items():
+                self._seen(tx, cid, login, account, reason)
+
+    def _seeing(self, tx: Tx, cid: str) -> _Seeing:
+        """What R4 needs of company `cid` as of the event being handled: read once per page
+        (each handler that changes it reads it first, then applies its event to it), so the
+        page's writes stay batched instead of being flushed for each event's reads."""
+        key = ("seeing", cid)
+        if key not in self.memo:
+            rows = self._memberships(tx, "AND m.company_id = ? ", (cid,))
+            members = {login: seen for (_, login), seen in rows.items()}
+            self.memo[key] = _Seeing(self._held(tx, cid), members)
+        seeing: _Seeing = self.memo[key]
+        return seeing
+
+    def _seen(self, tx: Tx, cid: str, login: str, account: str, reason: Reason) -> None:
+        self.defer(tx, "access", "INSERT INTO @access VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                   (cid, login, account, reason.value), key=(cid, login))  # fmt: skip
+
+    def _held(self, tx: Tx, cid: str) -> list[str]:
+        """The accounts company `cid` holds or has held (`Company.accounts`)."""
+        rows = self.all(
+            tx,
+            "SELECT account FROM @company_accounts WHERE company_id = ? ORDER BY position, account",
+            (cid,),
+        )
+        return [str(a) for (a,) in rows]
+
+    def _memberships(
+        self, tx: Tx, where: str = "", params: tuple[str, ...] = ()
+    ) -> dict[tuple[str, str], tuple[str, list[str]]]:
+        """(company, login) -> (role, granted accounts) of current members."""
+        rows = self.all(
+            tx,
+            "SELECT m.company_id, m.login, m.role, g.account FROM @members m LEFT JOIN @grants g "
+            "ON g.company_id = m.company_id AND g.login = m.login "
+            f"WHERE m.removed = 0 {where}ORDER BY m.company_id, m.login, g.account",
+            params,
+        )
+        members: dict[tuple[str, str], tuple[str, list[str]]] = {}
+        for cid, login, role, account in rows:
+            granted = members.setdefault((cid, login), (role, []))[1]
+            if account is not None:
+                granted.append(account)
+        return members
+
+    def upgrade(self, tx: Tx, added: Collection[str]) -> None:
+        """A live copy built before `access` existed gets it filled from its own members,
+        grants and accounts: the answers the handlers would have stored (issue 19)."""
+        if "access" not in added:
+            return
+        held: dict[str, list[str]] = {}
+        for cid, account in self.all(
+            tx, "SELECT company_id, account FROM @company_accounts ORDER BY position, account"
+        ):
+            held.setdefault(cid, []).append(account)
+        rows = [
+            (cid, login, account, reason.value)
+            for (cid, login), (role, granted) in self._memberships(tx).items()
+            for account, reason in accounts_seen(Role(role), granted, held.get(cid, [])).items()
+        ]
+        self.executemany(tx, "INSERT INTO @access VALUES (?, ?, ?, ?)", rows)
 
     # --- User events ---
 
@@ -272,116 +386,25 @@ class Directory(Projection):
     # --- queries ---
 
     def current_members(self, tx: Tx, company: str) -> list[Row]:
-        """Current members of `company`: login, role, each of PREFS (0/1), one granted
-        account per row (NULL: none). The outbox derives its recipients from these rows."""
+        """Current members of `company`: login, each of PREFS (0/1), one account they see
+        per row (NULL: none; R4, the `access` table). The outbox derives its recipients
+        from these rows."""
         prefs = ", ".join(f"p.{column}" for column in PREFS.values())
         return self.all(
             tx,
-            f"SELECT m.login, m.role, {prefs}, g.account FROM @members m JOIN @profiles p "
-            "ON p.login = m.login AND p.company_id = m.company_id LEFT JOIN @grants g "
-            "ON g.company_id = m.company_id AND g.login = m.login "
+            f"SELECT m.login, {prefs}, a.account FROM @members m JOIN @profiles p "
+            "ON p.login = m.login AND p.company_id = m.company_id LEFT JOIN @access a "
+            "ON a.company_id = m.company_id AND a.login = m.login "
             "WHERE m.company_id = ? AND m.removed = 0",
             (company,),
         )
 
-
-class DirectoryView:
-    """Queries over the live directory (`directory_*` views)."""
-
-    def __init__(self, prefix: str = "directory_") -> None:
-        self.projection = Directory(prefix)
-
-    def role(self, tx: Tx, company_id: UUID, login: str) -> str | None:
-        """The role of a current member, or None."""
-        row = self.projection.one(
+    def administrators(self, tx: Tx, company: str) -> list[str]:
+        """The company's current Administrators (R6: told when the title is reassigned)."""
+        rows = self.all(
             tx,
-            "SELECT role FROM @members WHERE company_id = ? AND login = ? AND removed = 0",
-            (str(company_id), login),
+            "SELECT login FROM @members WHERE company_id = ? AND removed = 0 AND role = ? "
+            "ORDER BY login",
+            (company, Role.ADMINISTRATOR.value),
         )
-        return str(row[0]) if row else None
-
-    def company(self, tx: Tx, company_id: UUID) -> CompanyView | None:
-        cid = str(company_id)
-        row = self.projection.one(
-            tx,
-            "SELECT name, address, general_administrator FROM @companies WHERE company_id = ?",
-            (cid,),
-        )
-        if row is None:
-            return None
-        accounts = self.projection.all(
-            tx,
-            "SELECT account FROM @company_accounts WHERE company_id = ? ORDER BY position, account",
-            (cid,),
-        )
-        return CompanyView(company_id, row[0], row[1], row[2], tuple(a for (a,) in accounts))
-
-    def company_of(self, tx: Tx, login: str) -> UUID | None:
-        row = self.projection.one(tx, "SELECT company_id FROM @profiles WHERE login = ?", (login,))
-        return UUID(row[0]) if row and row[0] else None
-
-    def users(
-        self,
-        tx: Tx,
-        company_id: UUID,
-        logins: Collection[str] | None,
-        cursor: str | None,
-        limit: int,
-    ) -> Page[UserView]:
-        after = decode_cursor(cursor, 1)[0] if cursor else ""
-        rows = (
-            self.projection.all(
-                tx,
-                "SELECT m.login FROM @members m WHERE m.company_id = ? AND m.removed = 0 "
-                "AND m.login > ? ORDER BY m.login",
-                (str(company_id), after),
-            )
-            if logins is None
-            else [(x,) for x in sorted(logins) if x > after]
-        )
-        page: list[UserView] = []
-        for (login,) in rows:
-            found = self.user(tx, company_id, login)
-            if found is not None:
-                page.append(found)
-            if len(page) == limit + 1:
-                break
-        more = len(page) > limit
-        items = page[:limit]
-        return Page(items, encode_cursor(items[-1].login) if more else None)
-
-    def user(self, tx: Tx, company_id: UUID, login: str) -> UserView | None:
-        cid = str(company_id)
-        row = self.projection.one(
-            tx,
-            "SELECT m.role, p.email, p.name, c.general_administrator FROM @members m "
-            "JOIN @companies c ON c.company_id = m.company_id "
-            "LEFT JOIN @profiles p ON p.login = m.login AND p.company_id = m.company_id "
-            "WHERE m.company_id = ? AND m.login = ? AND m.removed = 0",
-            (cid, login),
-        )
-        if row is None:
-            return None
-        grants = self.projection.all(
-            tx,
-            "SELECT account FROM @grants WHERE company_id = ? AND login = ? ORDER BY account",
-            (cid, login),
-        )
-        return UserView(
-            login,
-            row[1] or "",
-            row[2] or "",
-            row[0],
-            tuple(a for (a,) in grants),
-            row[3] == login,
-        )
-
-    def payment_methods(self, tx: Tx, company_id: UUID) -> list[PaymentMethodView]:
-        rows = self.projection.all(
-            tx,
-            "SELECT pm.payment_method_id, pm.holder, pm.bank_code, pm.last4, "
-            "c.default_payment_method FROM @payment_methods pm JOIN @companies c "
-            "ON c.company_id = pm.company_id WHERE pm.company_id = ? ORDER BY pm.position",
-            (str(company_id),),
-        )
-        return [PaymentMethodView(r[0], r[1], r[2], r[3], r[0] == r[4]) for r in rows]
+        return [str(login) for (login,) in rows]

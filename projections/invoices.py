@@ -5,8 +5,9 @@ Placement follows `domain.visibility.place` exactly, set-based: an invoice deliv
 while its account is enrolled is HISTORY for the holder, forever; one delivered while
 the account is unenrolled is HIDDEN for the last holder until that company re-enrolls the
 account (then ARCHIVE: one UPDATE over the account's hidden invoices, whatever cycle they
-were delivered in) or another company enrolls it (then never: I2). R4 grants are joined
-in SQL from the directory; A7's window is a range on the indexed issue date.
+were delivered in) or another company enrolls it (then never: I2). The accounts a login
+sees (R4) are given to the queries (`Access`: `domain.access`'s answer from the write
+side, or the directory's `access` table); A7's window is a range on the indexed issue date.
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ from projections.queries import (
     InvoiceRow,
     InvoiceView,
     LineView,
-    Page,
     PaymentView,
+    RowsPage,
 )
 from store.database import Row, Tx
 
@@ -414,19 +415,10 @@ def _detail(row: Row, detail: dict[str, Any]) -> InvoiceDetail:
 
 
 class InvoicesView:
-    """Queries over the live invoices (`invoices_*`), grants from the live directory."""
+    """Queries over the live invoices (`invoices_*`); what a login sees (R4) is given."""
 
-    def __init__(self, prefix: str = "invoices_", directory: str = "directory_") -> None:
+    def __init__(self, prefix: str = "invoices_") -> None:
         self.projection = Invoices(prefix)
-        self.directory = directory
-
-    def grants(self, tx: Tx, company_id: UUID, login: str) -> frozenset[str]:
-        """The accounts granted to `login` as the directory read model has them."""
-        rows = tx.all(
-            f"SELECT account FROM {self.directory}grants WHERE company_id = ? AND login = ?",
-            [str(company_id), login],
-        )
-        return frozenset(str(r[0]) for r in rows)
 
     @staticmethod
     def _granted(accounts: frozenset[str] | None) -> tuple[str, list[Any]]:
@@ -448,7 +440,7 @@ class InvoicesView:
         today: date,
         cursor: str | None,
         limit: int,
-    ) -> Page[InvoiceRow]:
+    ) -> RowsPage[InvoiceRow]:
         """Newest first: issue date, then delivery (store position), keyset-paged; the items as
         stored (no conversions; issue 5). `accounts`: R4's, None for every account."""
         granted, grants = self._granted(accounts)
@@ -467,7 +459,7 @@ class InvoicesView:
         )
         items = [InvoiceRow(*r[:10]) for r in rows[:limit]]
         last = rows[limit - 1] if len(rows) > limit else None
-        return Page(items, encode_cursor(last[3], last[10]) if last else None)
+        return RowsPage(items, encode_cursor(last[3], last[10]) if last else None)
 
     def invoice(
         self,

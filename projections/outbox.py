@@ -29,7 +29,7 @@ Delivery is `api.mail`'s.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
@@ -37,7 +37,7 @@ from typing import ClassVar
 from domain.visibility import in_window
 from projections.accounts import instant
 from projections.base import Projection, handler_name
-from projections.directory import ADMINISTRATOR, PREFS, Directory
+from projections.directory import PREFS, Directory
 from projections.events import EventRecord
 from projections.invoices import Invoices
 from projections.queries import OutboxMessage
@@ -48,13 +48,12 @@ from store.database import Params, Tx
 class Recipient:
     """A current member of a company, as the outbox needs them (R4, R8)."""
 
-    role: str
     wants: frozenset[str]  # the kinds of message they want (PREFS)
-    accounts: set[str]  # granted
+    accounts: set[str]  # the accounts they see (R4: the directory's `access`)
 
     def receives(self, kind: str, account: str) -> bool:
-        """Wants `kind` and sees the account: an administrator sees all of them (R4)."""
-        return kind in self.wants and (self.role == ADMINISTRATOR or account in self.accounts)
+        """Wants `kind` and sees the account (R4, as `domain.access` answered it)."""
+        return kind in self.wants and account in self.accounts
 
 
 class OutboxMessages(Projection):
@@ -141,6 +140,10 @@ class Notifications(Projection):
         self.directory.create(tx)
         self.invoices.create(tx)
 
+    def upgrade(self, tx: Tx, added: Collection[str]) -> None:
+        self.directory.upgrade(tx, added)
+        self.invoices.upgrade(tx, added)
+
     def drop(self, tx: Tx) -> None:
         super().drop(tx)
         self.directory.drop(tx)
@@ -168,10 +171,10 @@ class Notifications(Projection):
         if company not in self.members:
             found: dict[str, Recipient] = {}
             rows = self.directory.current_members(tx, company)
-            for login, role, *wants, account in rows:  # a row per granted account
+            for login, *wants, account in rows:  # a row per account seen
                 if login not in found:
                     kinds = frozenset(k for k, w in zip(PREFS, wants, strict=True) if w)
-                    found[login] = Recipient(role, kinds, set())
+                    found[login] = Recipient(kinds, set())
                 if account is not None:
                     found[login].accounts.add(account)
             self.members[company] = found
@@ -241,7 +244,4 @@ class Notifications(Projection):
     def on_GeneralAdministratorReassigned(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         """R6: every Administrator of the company is told that the billing system gave the
         title to another (always: it is not a notification of R8)."""
-        members = self._members(tx, e.key)
-        self._add(
-            e, "TITLE_REASSIGNED", sorted(n for n, m in members.items() if m.role == ADMINISTRATOR)
-        )
+        self._add(e, "TITLE_REASSIGNED", self.directory.administrators(tx, e.key))

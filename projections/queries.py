@@ -1,8 +1,9 @@
 """The read side's interface: what the HTTP API asks the read models, and the rows it gets.
 
 Rows are frozen dataclasses shaped like API.md "Shapes". Read models answer *what* a login
-may see (R4 grants, A4, A6, A7, I2 — all in SQL); *who* may call a route stays with the
-domain (the Company aggregate). Lists are keyset-paged: `Page.next` is an opaque cursor to
+may see (R4 as `domain.access` decided it, stored in the directory's `access` table; A4,
+A6, A7, I2 — all in SQL); *who* may call a route stays with the
+domain (the Company aggregate). Lists are keyset-paged: `RowsPage.next` is an opaque cursor to
 pass back as `cursor`, None on the last page.
 
 Every read model trails the event store by a little; `position()` is the lowest store
@@ -32,8 +33,10 @@ MAX_LIMIT = 500
 
 
 @dataclass(frozen=True)
-class Page(Generic[T]):
-    """A page of a list: its items, and the cursor of the next page (None: no more)."""
+class RowsPage(Generic[T]):
+    """A page of a list as a read model answers it: its items, and the cursor of the next
+    page (None: no more). Each way in writes it out its own way (`api.schemas.Page` is the
+    JSON body; issue 19: one class per name)."""
 
     items: Sequence[T]
     next: str | None = None
@@ -292,7 +295,7 @@ class ReadModels(Protocol):
         logins: Collection[str] | None = None,
         cursor: str | None = None,
         limit: int = DEFAULT_LIMIT,
-    ) -> Page[UserView]:
+    ) -> RowsPage[UserView]:
         """Current users of the company by login (only `logins` if given: R7/R9 filter)."""
         ...
 
@@ -307,7 +310,7 @@ class ReadModels(Protocol):
     # --- accounts (A1-A6, I6) ---
 
     def accounts(self, company_id: UUID, *, visible_to: str) -> list[AccountView]:
-        """R4: every account of the company for Administrators, others their grants."""
+        """R4: the accounts of the company `visible_to` sees (the directory's `access`)."""
         ...
 
     # --- invoices (R4, A4, A6, A7, I2) ---
@@ -322,7 +325,7 @@ class ReadModels(Protocol):
         cursor: str | None = None,
         limit: int = DEFAULT_LIMIT,
         access: Access | None = None,
-    ) -> Page[InvoiceView]:
+    ) -> RowsPage[InvoiceView]:
         """The invoices `login` may see in the section, newest first (issue date, delivery).
 
         `access` decides what `login` may see; without it the directory read model does
@@ -339,7 +342,7 @@ class ReadModels(Protocol):
         cursor: str | None = None,
         limit: int = DEFAULT_LIMIT,
         access: Access | None = None,
-    ) -> Page[InvoiceRow]:
+    ) -> RowsPage[InvoiceRow]:
         """The same page as `invoices`, its items as stored."""
         ...
 
@@ -362,7 +365,7 @@ class ReadModels(Protocol):
         until: datetime | None = None,
         after: int = 0,
         limit: int = DEFAULT_LIMIT,
-    ) -> Page[AuditEntry]:
+    ) -> RowsPage[AuditEntry]:
         """The audit trail in store order after position `after` (`next` is a position)."""
         ...
 

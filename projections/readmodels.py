@@ -15,7 +15,7 @@ from eventsourcing.application import Application
 
 from projections.accounts import AccountsView
 from projections.cases import Cases
-from projections.directory import ADMINISTRATOR, DirectoryView
+from projections.directory_view import DirectoryView
 from projections.failures import live_failures
 from projections.invoices import InvoicesView, as_view
 from projections.queries import (
@@ -29,9 +29,9 @@ from projections.queries import (
     InvoiceRow,
     InvoiceView,
     OutboxMessage,
-    Page,
     PaymentMethodView,
     ProjectionStatus,
+    RowsPage,
     SectionName,
     StoreSettings,
     UserView,
@@ -105,7 +105,7 @@ class SqlReadModels:
         logins: Collection[str] | None = None,
         cursor: str | None = None,
         limit: int = DEFAULT_LIMIT,
-    ) -> Page[UserView]:
+    ) -> RowsPage[UserView]:
         with self.db.read() as tx:
             return self.directory.users(tx, company_id, logins, cursor, limit)
 
@@ -119,12 +119,7 @@ class SqlReadModels:
 
     def accounts(self, company_id: UUID, *, visible_to: str) -> list[AccountView]:
         with self.db.read() as tx:
-            role = self.directory.role(tx, company_id, visible_to)
-            if role is None:
-                return []
-            return self.accounts_view.accounts(
-                tx, company_id, all_accounts=role == ADMINISTRATOR, login=visible_to
-            )
+            return self.accounts_view.accounts(tx, company_id, login=visible_to)
 
     def invoices(
         self,
@@ -136,11 +131,11 @@ class SqlReadModels:
         cursor: str | None = None,
         limit: int = DEFAULT_LIMIT,
         access: Access | None = None,
-    ) -> Page[InvoiceView]:
+    ) -> RowsPage[InvoiceView]:
         page = self.invoice_rows(
             company_id, login, section, today=today, cursor=cursor, limit=limit, access=access
         )
-        return Page([as_view(row) for row in page.items], page.next)
+        return RowsPage([as_view(row) for row in page.items], page.next)
 
     def invoice_rows(
         self,
@@ -152,11 +147,11 @@ class SqlReadModels:
         cursor: str | None = None,
         limit: int = DEFAULT_LIMIT,
         access: Access | None = None,
-    ) -> Page[InvoiceRow]:
+    ) -> RowsPage[InvoiceRow]:
         with self.db.read() as tx:
             access = access or self._access(tx, company_id, login)
             if access is None or access.company_id != company_id:
-                return Page([], None)
+                return RowsPage([], None)
             return self.invoices_view.invoice_rows(
                 tx,
                 company_id,
@@ -183,13 +178,11 @@ class SqlReadModels:
         return None if company is None else self._access(tx, company, login)
 
     def _access(self, tx: Tx, company_id: UUID, login: str) -> Access | None:
-        """What the directory read model says `login` may see (it trails the store)."""
-        role = self.directory.role(tx, company_id, login)
-        if role is None:
+        """What the directory read model's `access` says `login` may see (R4; it trails the
+        store)."""
+        if self.directory.role(tx, company_id, login) is None:
             return None
-        if role == ADMINISTRATOR:
-            return Access(company_id, login, None)
-        return Access(company_id, login, self.invoices_view.grants(tx, company_id, login))
+        return Access(company_id, login, self.directory.seen(tx, company_id, login))
 
     def audit_events(
         self,
@@ -201,7 +194,7 @@ class SqlReadModels:
         until: datetime | None = None,
         after: int = 0,
         limit: int = DEFAULT_LIMIT,
-    ) -> Page[AuditEntry]:
+    ) -> RowsPage[AuditEntry]:
         with self.db.read() as tx:
             return self.audit.events(
                 tx,

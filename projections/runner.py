@@ -162,15 +162,21 @@ def ensure_schema(db: Database) -> None:
 
 
 def _add_new_tables(tx: Tx, model: ReadModel, generation: int) -> None:
-    """A table this version added to a projection (accounts' `enrollments`, issue 17) is
-    created in the live copy with its view: empty, its readers fall back on the older
-    tables until `projections rebuild` fills it."""
+    """A table this version added to a projection (accounts' `enrollments`, issue 17; the
+    directory's `access`, issue 19) is created in the live copy with its view, and filled by
+    the projection's `upgrade` from the copy's other tables where it can be (`access`: the
+    same answers as a rebuild; `enrollments` stays empty, its readers fall back on the older
+    tables until `projections rebuild` fills it)."""
     projection = model.projection(generation)
-    if all(_exists(tx, "table", projection.prefix + table) for table in projection.tables):
+    added = [t for t in _tables(projection) if not _exists(tx, "table", projection.prefix + t)]
+    if not added:
         # Nothing to add: touching the tables (even `CREATE INDEX IF NOT EXISTS` locks them)
         # would deadlock with a runner of another process applying a page to them.
         return
+    live_generation(tx, model.name, lock=True)  # a runner's page first, as the runner does
     projection.create(tx)
+    projection.upgrade(tx, added)
+    projection.flush(tx)
     if not model.viewed:
         return
     for table in _tables(projection):

@@ -20,7 +20,7 @@ from projections.accounts import instant
 from projections.audit.privacy import PERSONAL_EVENT_FIELDS
 from projections.base import Projection
 from projections.events import EventRecord, jsonable
-from projections.queries import AuditEntry, Page
+from projections.queries import AuditEntry, RowsPage
 from store.database import Tx
 
 _HIDDEN = {"actor", "correlation_id", "sealed_account_number", "lines"}
@@ -214,7 +214,7 @@ class AuditView:
         until: datetime | None,
         after: int,
         limit: int,
-    ) -> Page[AuditEntry]:
+    ) -> RowsPage[AuditEntry]:
         where: list[str] = ["position > ?"]
         params: list[Any] = [after]
         if company_id is not None:
@@ -240,7 +240,7 @@ class AuditView:
             [*params, limit + 1],
         )
         items = [_entry(r) for r in rows[:limit]]
-        return Page(items, str(items[-1].position) if len(rows) > limit else None)
+        return RowsPage(items, str(items[-1].position) if len(rows) > limit else None)
 
 
 def _entry(r: tuple[Any, ...]) -> AuditEntry:

@@ -9,7 +9,7 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Iterator
 
-from projections.queries import InvoiceView, Page
+from projections.queries import InvoiceView, RowsPage
 from projections.spreadsheet import neutralised
 
 BOM = "\ufeff"
@@ -26,7 +26,7 @@ COLUMNS = (
     "section",
 )
 
-PageReader = Callable[[str | None], Page[InvoiceView]]
+PageReader = Callable[[str | None], RowsPage[InvoiceView]]
 """Reads one page of invoices after a cursor (None: the first page)."""
 
 

@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import TypeVar
 
 from domain.errors import InvalidInput
-from projections.queries import DEFAULT_LIMIT, Page
+from projections.queries import DEFAULT_LIMIT, RowsPage
 
 T = TypeVar("T")
 MAC_BYTES = 16
@@ -92,7 +92,7 @@ class Paging:
             return cursor
         return self.seal.seal(cursor)
 
-    def read(self, query: Callable[[str | None], Page[T]]) -> Page[T]:
+    def read(self, query: Callable[[str | None], RowsPage[T]]) -> RowsPage[T]:
         """Run a keyset-paged query from the opened cursor; seal the next one."""
         found = query(self.opened())
         return replace(found, next=self.sealed(found.next))

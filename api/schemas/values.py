@@ -27,8 +27,8 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
 from domain import text
-from domain.errors import InvalidInput
 from domain.bills import FIRST_DAY, LAST_DAY
+from domain.errors import InvalidInput
 from domain.values import (
     currency,
 )

@@ -20,6 +20,7 @@ from uuid import UUID
 import orjson
 from eventsourcing.utils import get_topic
 
+from domain.access import Reason
 from domain.application import BillingCenter
 from domain.company import Company
 from domain.enrollment import AccountEnrollment
@@ -107,13 +108,14 @@ def _judge(
         return "I2", []
     if section is Section.HIDDEN:
         return "A6", []
-    role = company.roles[login]
-    if company.sees_all_accounts(login):
-        access = {"rule": "R4", "role": role, "detail": "an Administrator sees every account"}
-    elif scene.invoice.account in company.grants.get(login, []):
-        access = {"rule": "R4", "role": role, "grant": scene.invoice.account}
-    else:
+    reason = company.access(login, scene.invoice.account)  # R4, as `domain.access` decides
+    if reason is None:
         return "R4", []
+    role = company.role_of(login)
+    access: dict[str, Any] = {"rule": "R4", "role": role.value, "reason": reason.value,
+                              "detail": reason.because(role)}  # fmt: skip
+    if reason is Reason.GRANT:
+        access["grant"] = scene.invoice.account
     if not in_window(scene.invoice.issued, scene.today):
         return "A7", []
     return None, [access]

@@ -10,7 +10,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from api.documents.csv_export import COLUMNS, PageReader, all_pages, csv_chunks
-from projections.queries import InvoiceView, Page
+from projections.queries import InvoiceView, RowsPage
 
 
 def invoice(number: int) -> InvoiceView:
@@ -29,10 +29,10 @@ def invoice(number: int) -> InvoiceView:
 
 
 def pages_of(invoices: list[InvoiceView], size: int) -> PageReader:
-    def read(cursor: str | None) -> Page[InvoiceView]:
+    def read(cursor: str | None) -> RowsPage[InvoiceView]:
         start = int(cursor or 0)
         end = start + size
-        return Page(invoices[start:end], str(end) if end < len(invoices) else None)
+        return RowsPage(invoices[start:end], str(end) if end < len(invoices) else None)
 
     return read
 

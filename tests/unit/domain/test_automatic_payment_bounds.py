@@ -10,8 +10,8 @@ from uuid import UUID
 import pytest
 
 from domain.application import BillingCenter
-from domain.errors import InvalidInput
 from domain.bills import FIRST_DAY, LAST_DAY
+from domain.errors import InvalidInput
 from domain.values import Role
 from tests.builders import (
     ACCOUNT,

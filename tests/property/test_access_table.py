@@ -1,0 +1,129 @@
+"""R4 once (issue 19): the directory's `access` table (and the outbox's copy of it) holds,
+for every (company, login, account), exactly `domain.access`'s answer on the companies as
+the store has them, through any history of users added and removed, role changes, grants
+and revocations, hand-overs and accounts gained; a rebuild reproduces it, and a store whose
+directory predates the table gets the same table at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from domain.access import access
+from domain.values import Role
+from projections.runner import ensure_schema, rebuild
+from store.database import Database
+from tests.builders import TODAY
+from tests.integration.projections_support import Stack, stack
+from tests.postgres import PostgresServer
+from tests.property.projections_history import History, histories
+
+# Histories of what changes R4's answer: an account gained by the other company (3), users
+# added (4), role changes (5), grants set (6), users removed (7), the title handed over (9),
+# mixed with invoices and enrollment changes (0-2).
+ACCESS_OPS = (0, 1, 2, 3, 4, 5, 6, 7, 9)
+access_histories = st.one_of(
+    histories,
+    st.lists(
+        st.tuples(
+            st.sampled_from(ACCESS_OPS), st.integers(0, 2), st.integers(0, 7), st.integers(0, 5)
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+)
+PROMOTED = [(4, 0, 2, 1), (5, 0, 2, 5)]  # wanda, granted US-A00001, made Administrator
+HANDED_OVER = [(4, 0, 1, 0), (9, 0, 1, 0)]  # victor, granted nothing, made general admin
+
+EXAMPLE = settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+POSTGRES_EXAMPLE = settings(EXAMPLE, max_examples=max(5, settings().max_examples // 4))
+
+
+def expected(s: Stack, history: History) -> set[tuple[str, str, str, str]]:
+    """The function's answer for every member and account of both companies."""
+    answers = set()
+    for cid in (history.first, history.second):
+        company = s.app.company(cid)
+        for login, role in company.roles.items():
+            for account in company.accounts:
+                reason = access(Role(role), company.grants[login], account, company.accounts)
+                if reason is not None:
+                    answers.add((str(cid), login, account, reason.value))
+    return answers
+
+
+def table(db: Database, name: str) -> set[tuple[Any, ...]]:
+    with db.read() as tx:
+        return {tuple(row) for row in tx.all(f"SELECT * FROM {name}")}
+
+
+def answers(s: Stack, history: History) -> dict[str, Any]:
+    """What the read side answers about accounts and invoices, for every login."""
+    logins = ("alice", "zoe", "ursula", "victor", "wanda")
+    companies = (history.first, history.second)
+    return {
+        "accounts": [s.reads.accounts(c, visible_to=x) for c in companies for x in logins],
+        "invoices": [
+            s.reads.invoices(c, x, "HISTORY", today=TODAY, limit=500).items
+            for c in companies
+            for x in logins
+        ],
+    }
+
+
+def _older_store(db: Database) -> None:
+    """The store as the release before `access` left it: no table, no view."""
+    with db.write() as tx:
+        tx.execute("DROP VIEW directory_access")
+        tx.execute("DROP TABLE directory_g1_access")
+        tx.execute("DROP TABLE outbox_g1_access")
+
+
+def _the_table_is_the_functions_answer(
+    kind: str, server: PostgresServer | None, tmp_path: Path, steps: list[tuple[int, int, int, int]]
+) -> None:
+    with stack(kind, tmp_path, server) as s:
+        history = History(s.app)
+        half = len(steps) // 2
+        history.play(steps[:half])
+        s.catch_up(page_size=7)
+        history.play(steps[half:])
+        s.catch_up(page_size=7)
+        wanted = expected(s, history)
+        assert table(s.db, "directory_access") == wanted
+        assert table(s.db, "outbox_g1_access") == wanted
+        read = answers(s, history)
+        _older_store(s.db)
+        ensure_schema(s.db)  # the new code starts on the older store
+        assert table(s.db, "directory_access") == wanted
+        assert table(s.db, "outbox_g1_access") == wanted
+        assert answers(s, history) == read
+        rebuild(s.db, s.app, "directory", page_size=5)
+        rebuild(s.db, s.app, "outbox", page_size=5)
+        assert table(s.db, "directory_access") == wanted
+        assert table(s.db, "outbox_g2_access") == wanted
+        assert answers(s, history) == read
+
+
+@EXAMPLE
+@given(steps=access_histories)
+@example(steps=PROMOTED)
+@example(steps=HANDED_OVER)
+def test_the_access_table_is_the_domain_functions_answer_on_sqlite(
+    tmp_path: Path, steps: list[tuple[int, int, int, int]]
+) -> None:
+    _the_table_is_the_functions_answer("sqlite", None, tmp_path, steps)
+
+
+@pytest.mark.postgres
+@POSTGRES_EXAMPLE
+@given(steps=access_histories)
+@example(steps=PROMOTED)
+def test_the_access_table_is_the_domain_functions_answer_on_postgres(
+    postgres_instance: PostgresServer, tmp_path: Path, steps: list[tuple[int, int, int, int]]
+) -> None:
+    _the_table_is_the_functions_answer("postgres", postgres_instance, tmp_path, steps)
