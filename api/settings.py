@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     """Origins (comma-separated, e.g. `https://idp.example.com`) that may post a token to
     `/console/session` besides the console itself; every other console form only the console."""
 
+    projections: Literal["embedded", "external"] = "embedded"
+    """`external` (issue 20): `serve` only answers HTTP; `billing-center projections run`
+    workers keep the read models and `billing-center mail send` delivers the e-mails."""
+    projection_stall_seconds: float = Field(default=30.0, gt=0)
+    """A projection behind the head whose position has not moved for this long is
+    `stalled` (`/health` answers 503 `degraded`)."""
+
     @property
     def is_development(self) -> bool:
         return self.env == "development"

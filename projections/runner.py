@@ -142,6 +142,7 @@ def ensure_schema(db: Database) -> None:
             "CREATE TABLE IF NOT EXISTS projection_tracking (name TEXT, generation INTEGER, "
             "position BIGINT NOT NULL, PRIMARY KEY (name, generation))"
         )
+        _add_moved_at(tx)
         tx.execute(
             "CREATE TABLE IF NOT EXISTS projection_live "
             "(name TEXT PRIMARY KEY, generation INTEGER NOT NULL)"
@@ -188,6 +189,25 @@ def _exists(tx: Tx, kind: Literal["table", "view"], name: str) -> bool:
     )
 
 
+def _add_moved_at(tx: Tx) -> None:
+    """When each position last moved (issue 20: `stalled`), added to a store made before."""
+    if tx.dialect.name == "postgres":
+        sql = (
+            "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND table_name = 'projection_tracking' AND column_name = 'moved_at'"
+        )
+        present = tx.one(sql) is not None
+    else:
+        present = any(r[1] == "moved_at" for r in tx.all("PRAGMA table_info(projection_tracking)"))
+    if not present:
+        tx.execute("ALTER TABLE projection_tracking ADD COLUMN moved_at TEXT")
+
+
+def moved_now() -> str:
+    """The wall-clock instant a position moves, as `projection_tracking.moved_at` keeps it."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
 def _one_at_a_time(tx: Tx) -> None:
     """Schema changes wait for each other (two processes starting on one store would race
     on the catalog: CREATE ... IF NOT EXISTS is not safe against a concurrent create)."""
@@ -197,7 +217,11 @@ def _one_at_a_time(tx: Tx) -> None:
 
 def _new_generation(tx: Tx, model: ReadModel, generation: int) -> None:
     model.projection(generation).create(tx)
-    tx.execute("INSERT INTO projection_tracking VALUES (?, ?, 0)", (model.name, generation))
+    tx.execute(
+        "INSERT INTO projection_tracking (name, generation, position, moved_at) "
+        "VALUES (?, ?, 0, ?)",
+        (model.name, generation, moved_now()),
+    )
 
 
 def apply_page(tx: Tx, model: ReadModel, generation: int, events: Sequence[EventRecord]) -> int:
@@ -212,8 +236,9 @@ def apply_page(tx: Tx, model: ReadModel, generation: int, events: Sequence[Event
         projection.handle(tx, event)
     projection.finish_page(tx)
     tx.execute(
-        "UPDATE projection_tracking SET position = ? WHERE name = ? AND generation = ?",
-        (fresh[-1].position, model.name, generation),
+        "UPDATE projection_tracking SET position = ?, moved_at = ? "
+        "WHERE name = ? AND generation = ?",
+        (fresh[-1].position, moved_now(), model.name, generation),
     )
     return fresh[-1].position
 
@@ -366,7 +391,7 @@ class Runner:
 
     def run(self, stop: threading.Event) -> None:
         """Follow the store until `stop` is set."""
-        waiter = _waiter(self.db, self.store)
+        waiter = waiter_for(self.db, self.store)
         try:
             while not stop.is_set():
                 if self.step() < self.page_size:
@@ -398,7 +423,7 @@ class _Listen:
         self.conn.close()
 
 
-def _waiter(db: Database, store: Application[UUID]) -> Any:
+def waiter_for(db: Database, store: Application[UUID]) -> Any:
     channel = getattr(store.recorder, "channel_name", None)
     if isinstance(db, PostgresDatabase) and channel:
         return _Listen(db, channel)

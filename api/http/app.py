@@ -108,11 +108,14 @@ def _lifespan(settings: Settings, clock: Clock) -> Any:
         app.state.billing_center = center
         app.state.idempotency = idempotency_store(settings.database_url)
         app.state.pdfs = PdfRenderer()  # invoice PDFs: a pool of their own (issue 17)
-        handle = start_projections(settings, app=center)
+        external = settings.projections == "external"  # other processes run them (issue 20)
+        handle = start_projections(
+            settings, app=center, external=external, stall_seconds=settings.projection_stall_seconds
+        )
         app.state.read_models = handle.read_models
         from api.mail.service import start_mail  # noqa: PLC0415 (needs the read side)
 
-        mail = start_mail(settings, center, handle.db)
+        mail = None if external else start_mail(settings, center, handle.db)
         # What start-up built lives as long as the process: out of the collector's sight, a
         # full collection no longer walks it (issue 5: those pauses were most of the p99).
         gc.collect()
@@ -136,19 +139,21 @@ HEALTH_ROUTE: dict[str, Any] = {
     "responses": {
         503: {
             "description": "`unavailable`: the store is unreachable; `degraded`: a projection "
-            "stopped at an event it cannot apply (its `stalled` says which and why)."
+            "stopped at an event it cannot apply, or behind and not moving for 30 s (its "
+            "`stalled` says which and why)."
         }
     },
 }
 
 
 def health(request: Request, response: Response) -> dict[str, Any]:
-    """Liveness: the store is reachable; each projection's position and lag (503 `degraded`
-    naming a projection stopped at an event it cannot apply)."""
+    """Liveness: the store is reachable; each projection's position, lag in events and in
+    seconds and owner (503 `degraded` naming a projection stopped at an event it cannot
+    apply, or behind without moving for the stall threshold)."""
     state = request.app.state
     head = state.billing_center.head()
     projections = state.read_models.status()
-    degraded = any(p.failure for p in projections)
+    degraded = any(p.degraded for p in projections)
     if degraded:
         response.status_code = 503
         response.headers["Retry-After"] = str(problems.RETRY_AFTER_SECONDS)
@@ -160,7 +165,14 @@ def health(request: Request, response: Response) -> dict[str, Any]:
 
 
 def _projection(p: ProjectionStatus) -> dict[str, Any]:
-    shown: dict[str, Any] = {"name": p.name, "position": p.position, "lag": p.lag}
+    shown: dict[str, Any] = {
+        "name": p.name,
+        "position": p.position,
+        "head": p.head,
+        "lag": p.lag,
+        "lag_seconds": round(p.lag_seconds, 3),
+        "owner": p.owner,
+    }
     if p.failure is not None:
         shown["stalled"] = {
             "event_position": p.failure.event_position,
@@ -168,4 +180,6 @@ def _projection(p: ProjectionStatus) -> dict[str, Any]:
             "attempts": p.failure.attempts,
             "failed_at": p.failure.failed_at,
         }
+    elif p.stalled:  # nothing failed, yet the position has not moved with work to do
+        shown["stalled"] = {"not_moved_seconds": round(p.waiting_seconds, 1)}
     return shown
