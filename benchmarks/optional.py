@@ -31,7 +31,8 @@ def figures(backend: str, fresh: Callable[[str], str], events: int, seconds: flo
     """Projection catch-up, HTTP latency, audit: each as far as it has been built."""
     del fresh
     if backend != "postgres":
-        return [Figure(name, backend, None, "", note="PostgreSQL only") for name in NAMES]
+        names = (*NAMES, CATCH_UP_TWO_WORKERS)
+        return [Figure(name, backend, None, "", note="PostgreSQL only") for name in names]
     small = events < FULL_EVENTS
     return [
         *_catch_up(small),
@@ -50,6 +51,8 @@ NAMES = (
     "5. explain-access",
 )
 CATCH_UP_ALONE, CATCH_UP_TOGETHER, HTTP, EXPORT, VERIFY, TIME_TRAVEL, EXPLAIN = NAMES
+CATCH_UP_TWO_WORKERS = "3. projection catch-up (all five, 2 workers: catchup_all_2_workers)"
+"""Issue 20: beside `catchup_all` (one runner), two `projections run` workers with leases."""
 
 
 def _script(module: str, args: list[str], timeout: float) -> list[str] | str:
@@ -106,7 +109,19 @@ def _catch_up(small: bool) -> list[Figure]:
                f"{slowest.group(1)}; each: {rates}"),
         Figure(together, "postgres", _number(found.group(1)), "events/s", 10_000, "target",
                loaded + memory),
+        _two_workers(lines, _number(found.group(1))),
     ]  # fmt: skip
+
+
+def _two_workers(lines: list[str], one_runner: float) -> Figure:
+    found = _find(lines, r"catchup_all_2_workers (\d+) events/s wall \(([\d.]+) s\)")
+    if found is None:
+        return Figure(CATCH_UP_TWO_WORKERS, "postgres", None, "", note="; ".join(lines[-1:]))
+    note = f"goal >= 1.6x; {found.group(2)} s wall"
+    value = _number(found.group(1))
+    return Figure(
+        CATCH_UP_TWO_WORKERS, "postgres", value, "events/s", one_runner, "one runner", note
+    )
 
 
 def _http(small: bool, seconds: float) -> Figure:

@@ -94,9 +94,9 @@ class SqlReadModels:
                 positions.get(name, 0),
                 head,
                 head - positions.get(name, 0),
-                failures.get(name),
+                next((f for unit, f in failures.items() if unit.split("/")[0] == name), None),
             )
-            for name in PROJECTIONS
+            for name in PROJECTIONS  # a segment's failure is its projection's
         ]
 
     def company(self, company_id: UUID) -> CompanyView | None:

@@ -13,6 +13,7 @@ projection idle at the head for an hour is not stalled the instant a new event a
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -21,7 +22,8 @@ from eventsourcing.application import Application
 from projections.events import Decoder
 from projections.failures import live_failures
 from projections.queries import ProjectionStatus
-from projections.runner import PROJECTIONS, RowsRecorder
+from projections.runner import RowsRecorder
+from projections.tracking import UNITS, unit_positions
 from store.database import Database, PostgresDatabase
 from store.locks import lease_owners
 
@@ -42,23 +44,18 @@ def report(
     now: Clock = _utc_now,
     stall_seconds: float = STALL_SECONDS,
 ) -> list[ProjectionStatus]:
-    """Each projection's position, the head, the lag in events and seconds, the owner of
-    its lease, how long it has waited with work to do, and whether it is stalled."""
+    """Each unit's (projection's, or segment's: `invoices/0`) position, the head, the lag
+    in events and seconds, the owner of its lease, how long it has waited with work to do,
+    and whether it is stalled."""
     head = store.recorder.max_notification_id() or 0
     with db.read() as tx:
-        rows = tx.all(
-            "SELECT l.name, t.position, t.moved_at FROM projection_live l "
-            "JOIN projection_tracking t ON t.name = l.name AND t.generation = l.generation"
-        )
+        tracked = unit_positions(tx)
         failures = live_failures(tx)
-        owners = (
-            lease_owners(tx, db.schema, PROJECTIONS) if isinstance(db, PostgresDatabase) else {}
-        )
-    tracked = {str(name): (int(position), moved) for name, position, moved in rows}
+        owners = lease_owners(tx, db.schema, UNITS) if isinstance(db, PostgresDatabase) else {}
     times = _EventTimes(store)
     at = now()
     statuses = []
-    for name in PROJECTIONS:
+    for name in UNITS:  # each projection, and each segment of a segmented one
         position, moved = tracked.get(name, (0, None))
         lag_seconds = waiting = 0.0
         if position < head:
@@ -128,3 +125,31 @@ class _EventTimes:
         except Exception:  # an event nobody can decode (the failure says so): no time
             return None
         return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def by_projection(
+    units: list[ProjectionStatus],
+) -> list[tuple[ProjectionStatus, list[ProjectionStatus]]]:
+    """Each projection as one row (its least position, its greatest lags, stalled if a
+    segment is), with its segments' own rows (none for a projection that is not split)."""
+    grouped: dict[str, list[ProjectionStatus]] = {}
+    for unit in units:
+        grouped.setdefault(unit.name.split("/")[0], []).append(unit)
+    merged: list[tuple[ProjectionStatus, list[ProjectionStatus]]] = []
+    for name, parts in grouped.items():
+        if len(parts) == 1 and parts[0].name == name:
+            merged.append((parts[0], []))
+            continue
+        least = min(parts, key=lambda p: p.position)
+        owners = {p.owner for p in parts}
+        whole = replace(
+            least,
+            name=name,
+            failure=next((p.failure for p in parts if p.failure), None),
+            lag_seconds=max(p.lag_seconds for p in parts),
+            owner=owners.pop() if len(owners) == 1 else ", ".join(sorted(map(str, owners))),
+            waiting_seconds=max(p.waiting_seconds for p in parts),
+            stalled=any(p.stalled for p in parts),
+        )
+        merged.append((whole, parts))
+    return merged

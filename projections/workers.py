@@ -32,6 +32,7 @@ from uuid import UUID
 from eventsourcing.application import Application
 
 from projections.runner import PAGE_SIZE, PROJECTIONS, Runner, waiter_for
+from projections.tracking import units_of
 from store.database import Database, PostgresDatabase
 from store.locks import Leases
 
@@ -60,7 +61,7 @@ class LeasedWorker:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.db, self.store = db, store
-        self.units = list(names or PROJECTIONS)
+        self.units = [u.name for u in units_of(names or PROJECTIONS)]
         self.leases = Leases(db.conninfo, db.schema, owner or worker_name())
         self.runner = Runner(db, store, self.units, page_size=page_size)
         self.runner.projections = []
@@ -76,7 +77,8 @@ class LeasedWorker:
         before = self.held
         self.leases.alive()
         share = math.ceil(len(self.units) / self.leases.workers())
-        for unit in self.held[share:]:
+        held = self.held  # give back every other one first: the heavy ones (audit, outbox)
+        for unit in (held[1::2] + held[::2])[: max(0, len(held) - share)]:  # do not sit together
             self.leases.release(unit)
         for unit in self.units:
             if len(self.leases.held) >= share:
@@ -84,7 +86,7 @@ class LeasedWorker:
             self.leases.claim(unit)
         if self.held != before:
             log.info("projection worker %s runs %s", self.leases.owner, self.held or "nothing")
-            self.runner.projections = [PROJECTIONS[u] for u in self.held]
+            self.runner.projections = units_of(self.held)
             self.runner.failing = None  # read again: another worker may have recorded one
 
     def step(self) -> int:

@@ -37,6 +37,7 @@ from api.web import install as install_console
 from domain.application import utc_now
 from domain.ports import Clock
 from projections.queries import ProjectionStatus
+from projections.status import by_projection
 from store.idempotency import IdempotencyStore, idempotency_store
 from store.probe import probe_for
 
@@ -160,7 +161,10 @@ def health(request: Request, response: Response) -> dict[str, Any]:
     return {
         "status": "degraded" if degraded else "ok",
         "store": {"reachable": True, "head": head},
-        "projections": [_projection(p) for p in projections],
+        "projections": [
+            _projection(p) | ({"segments": [_projection(s) for s in parts]} if parts else {})
+            for p, parts in by_projection(projections)
+        ],
     }
 
 

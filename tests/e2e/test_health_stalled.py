@@ -14,7 +14,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.http.app import create_app
-from projections.runner import PROJECTIONS, Runner
+from projections.runner import Runner
+from projections.tracking import PROJECTIONS, UNITS
 from tests.e2e.http import enroll, settings_for
 
 THRESHOLD_SECONDS = 0.3
@@ -59,6 +60,8 @@ def test_health_names_a_projection_behind_that_has_not_moved(
     assert body["status"] == "degraded"
     shown = {p["name"]: p for p in body["projections"]}
     assert set(shown) == set(PROJECTIONS)
+    segments = {s["name"] for s in shown["invoices"]["segments"]}
+    assert segments | set(PROJECTIONS) - {"invoices"} == set(UNITS)
     for projection in shown.values():
         assert projection["lag"] > 0
         assert projection["head"] == body["store"]["head"]
