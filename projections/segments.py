@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 
+from projections.base import handler_name
 from projections.events import EventRecord
 from projections.invoices import _ENROLLMENT, _LATER, Invoices
 from store.database import Tx
@@ -31,10 +32,10 @@ class InvoiceSegment(Invoices):
 
     def handle(self, tx: Tx, event: EventRecord) -> None:
         """Apply the event if it is of this segment's accounts."""
-        if self._ours(event):
+        if self._ours(tx, event):
             super().handle(tx, event)
 
-    def _ours(self, e: EventRecord) -> bool:
+    def _ours(self, tx: Tx, e: EventRecord) -> bool:
         """Whether the event's account is of this segment. Every event of an account comes
         after its registration, and its invoices' events after their issue, so the account
         is known here when it is ours: from the event, from what the page has seen, or from
@@ -49,11 +50,19 @@ class InvoiceSegment(Invoices):
             if known is None:
                 return False
             account = known[0]
-        elif e.type in _LATER:
-            invoice = self.page.get(e.aggregate_id)
-            if invoice is None:
+        elif e.type in _LATER or e.aggregate_type == "Invoice":  # any event on an invoice,
+            invoice = self.page.get(e.aggregate_id)  # also one `prepare` does not fetch
+            row = (invoice.account,) if invoice else self._account_of(tx, e)
+            if row is None:
                 return False
-            account = invoice.account
+            account = row[0]
         else:
             return False  # nothing this projection applies
         return segment_of(str(account), self.count) == self.index
+
+    def _account_of(self, tx: Tx, e: EventRecord) -> tuple[str] | None:
+        """The account of an invoice this page has not read, if its row exists."""
+        if handler_name(type(self), e.type) is None:
+            return None  # not applied here at all: no need to know
+        row = self.one(tx, "SELECT account FROM @invoices WHERE invoice_id = ?", (e.key,))
+        return None if row is None else (str(row[0]),)
