@@ -21,7 +21,7 @@ from api.tokens import Scope, issue_token
 from domain.errors import InvalidInput
 from domain.text import login as login_rule
 from store.schema import StoreStartupError, check_store
-from store.url import is_postgres
+from store.url import is_postgres, scheme_of
 
 cli = typer.Typer(help="Billing Center: event-sourced billing for a carrier.", no_args_is_help=True)
 cli.add_typer(audit, name="audit")
@@ -59,7 +59,8 @@ def serve(
         typer.Option(
             min=1,
             help="Worker processes (PostgreSQL only). Each also runs the projections and the "
-            "mail sender; they share the work through the database's locks and leases.",
+            "mail sender (unless BILLING_PROJECTIONS=external); they share the projections "
+            "through leases.",
         ),
     ] = 1,
     access_log: Annotated[
@@ -79,7 +80,8 @@ def serve(
         ),
     ] = None,
 ) -> None:
-    """Serve the HTTP API with the projections (and mail sender) running in each process."""
+    """Serve the HTTP API with the projections (and mail sender) running in each process, or
+    HTTP only with BILLING_PROJECTIONS=external (`projections run`, `mail send` elsewhere)."""
     if metrics_port is not None:  # the workers of --workers N read it from the environment
         os.environ["BILLING_METRICS_PORT"] = str(metrics_port)
     settings, _ = _settings_and_secret()
@@ -88,6 +90,9 @@ def serve(
     except StoreStartupError as error:
         errors.print(f"[bold red]error:[/] {error}")
         raise typer.Exit(code=2) from None
+    if settings.projections == "external" and scheme_of(settings.database_url) == "memory":
+        errors.print("[bold red]error:[/] BILLING_PROJECTIONS=external needs a durable store")
+        raise typer.Exit(code=2)
     if workers > 1 and not is_postgres(settings.database_url):
         errors.print("[bold red]error:[/] --workers above 1 needs PostgreSQL")
         raise typer.Exit(code=2)

@@ -8,6 +8,7 @@ the database, so this process sees what the server's runner met).
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from typing import Annotated
@@ -27,8 +28,9 @@ from rich.table import Table
 from api.bootstrap import billing_center
 from api.settings import Settings
 from projections.queries import ProjectionStatus
-from projections.readmodels import SqlReadModels
-from projections.runner import PAGE_SIZE, PROJECTIONS, Runner, ensure_schema, rebuild
+from projections.runner import PAGE_SIZE, PROJECTIONS, ensure_schema, rebuild
+from projections.status import report
+from projections.workers import follower
 from store.database import open_database
 
 projections_cli = typer.Typer(help="Read models: run, rebuild, status.", no_args_is_help=True)
@@ -47,7 +49,10 @@ def run(
     names: Annotated[list[str] | None, typer.Argument(help="Projections (default: all).")] = None,
     page_size: Annotated[int, typer.Option(min=1, help="Events per transaction.")] = PAGE_SIZE,
 ) -> None:
-    """Follow the store and keep the read models until interrupted."""
+    """Follow the store and keep the read models until interrupted. On PostgreSQL any number
+    of these processes share the projections through leases (a fair share each, rebalanced
+    every second); a killed one's projections are taken over where it stopped."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = Settings()
     app, db = billing_center(settings), open_database(settings.database_url)
     stop = threading.Event()
@@ -55,7 +60,7 @@ def run(
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
         ensure_schema(db)
-        Runner(db, app, _names(names or []), page_size=page_size).run(stop)
+        follower(db, app, _names(names or []), page_size=page_size).run(stop)
     finally:
         db.close()
         app.close()
@@ -95,33 +100,40 @@ def rebuild_command(
 
 @projections_cli.command()
 def status() -> None:
-    """Print each projection's position, the store's head and the lag, and why a projection
-    stopped, if one did (exit status 1: one cannot apply an event)."""
+    """Print each projection's position, the store's head, the lag in events and in seconds,
+    the worker holding it, and why a projection stalled, if one did (exit status 1: one
+    cannot apply an event, or is behind and has not moved for BILLING_PROJECTION_STALL_SECONDS)."""
     settings = Settings()
     app, db = billing_center(settings), open_database(settings.database_url)
     try:
         ensure_schema(db)
-        rows = SqlReadModels(db, app.head).status()
+        rows = report(db, app, stall_seconds=settings.projection_stall_seconds)
     finally:
         db.close()
         app.close()
     _print_status(rows)
-    if any(row.failure for row in rows):
+    if any(row.degraded for row in rows):
         raise typer.Exit(1)
 
 
 def _print_status(rows: list[ProjectionStatus]) -> None:
-    table = Table("projection", "position", "head", "lag", "state")
+    table = Table("projection", "position", "head", "lag", "lag s", "owner", "state")
     for row in rows:
-        state = "ok" if row.failure is None else "stalled"
-        table.add_row(row.name, str(row.position), str(row.head), str(row.lag), state)
+        state = "stalled" if row.degraded else "ok"
+        table.add_row(row.name, str(row.position), str(row.head), str(row.lag),
+                      f"{row.lag_seconds:.1f}", row.owner or "-", state)  # fmt: skip
     console.print(table)
-    for row in rows:
-        if row.failure is not None:  # plain lines: a table would wrap the error
+    for row in rows:  # plain lines: a table would wrap the error
+        if row.failure is not None:
             typer.echo(
                 f"{row.name}: stalled at position {row.position}, cannot apply event "
                 f"{row.failure.event_position} (attempt {row.failure.attempts}, "
                 f"{row.failure.failed_at}): {row.failure.error}"
+            )
+        elif row.stalled:
+            typer.echo(
+                f"{row.name}: stalled at position {row.position}, {row.lag} events behind, "
+                f"not moved for {row.waiting_seconds:.0f} s"
             )
 
 

@@ -74,6 +74,13 @@ class Settings(BaseSettings):
     metrics_host: str = "127.0.0.1"
     """The address the metrics port listens on."""
 
+    projections: Literal["embedded", "external"] = "embedded"
+    """`external` (issue 20): `serve` only answers HTTP; `billing-center projections run`
+    workers keep the read models and `billing-center mail send` delivers the e-mails."""
+    projection_stall_seconds: float = Field(default=30.0, gt=0)
+    """A projection behind the head whose position has not moved for this long is
+    `stalled` (`/health` answers 503 `degraded`)."""
+
     @property
     def is_development(self) -> bool:
         return self.env == "development"

@@ -15,6 +15,8 @@ it prints
     all five together (one runner) N events/s wall (T s), peak RSS M MiB (R MiB at 10%)
     audit alone (rebuild from 0) N events/s wall (T s), ...
 
+and then, on a copy of the loaded database made before, two worker processes sharing the
+projections through leases catch up from 0 (`catchup_all_2_workers N events/s wall`),
 which `benchmarks.optional` reads into the table. Not part of `make test`.
 """
 
@@ -30,6 +32,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID, uuid4
 
+import psycopg
 from eventsourcing.persistence import StoredEvent
 
 from domain.application import BillingCenter
@@ -38,7 +41,9 @@ from domain.invoice import invoice_id
 from domain.user import login_id
 from domain.values import AccountKey, Role
 from projections.runner import PROJECTIONS, Runner, ensure_schema, rebuild
-from store.database import open_database
+from projections.tracking import unit_positions
+from projections.workers import LeasedWorker
+from store.database import PostgresDatabase, open_database
 from store.url import eventsourcing_env
 from tests.builders import (
     BILLING,
@@ -53,7 +58,7 @@ from tests.builders import (
     request,
     unenroll,
 )
-from tests.postgres import start_server
+from tests.postgres import PostgresServer, start_server
 
 PAGE_EVENTS = 5000
 ADJUSTED = 3  # n % 7: the invoices whose adjustment is requested and decided
@@ -215,6 +220,56 @@ def catch_up(url: str) -> None:
     app.close()
 
 
+CHECK_SECONDS = 0.2
+"""How often a worker of `two_workers` looks whether every unit has reached the head."""
+
+
+def two_workers(url: str) -> None:
+    """`catchup_all_2_workers` (issue 20): the same catch-up from 0 by two worker processes
+    sharing the projections (and the invoices' segments) through leases, as two
+    `projections run` would; wall time until both see every unit at the head."""
+    app = billing_center(eventsourcing_env(url), FixedClock())
+    head = app.head()
+    app.close()
+    command = [sys.executable, "-m", "benchmarks.bulk_load", "--worker", url, str(head)]
+    wall = time.perf_counter()
+    workers = [subprocess.Popen(command) for _ in range(2)]
+    for worker in workers:
+        worker.wait()
+    wall = time.perf_counter() - wall
+    print(f"catchup_all_2_workers {head / wall:.0f} events/s wall ({wall:.1f} s)", flush=True)
+
+
+def worker(url: str, head: int) -> None:
+    """One of `two_workers`: follows the store with leases until every unit is at `head`."""
+    app = billing_center(eventsourcing_env(url), FixedClock())
+    db = open_database(url)
+    ensure_schema(db)
+    assert isinstance(db, PostgresDatabase)
+    leased = LeasedWorker(db, app)
+    checked = 0.0
+    while True:
+        leased.step()
+        if time.monotonic() - checked > CHECK_SECONDS:
+            checked = time.monotonic()
+            with db.read() as tx:
+                if all(p >= head for p, _ in unit_positions(tx).values()):
+                    break
+    leased.leases.close()
+    db.close()
+    app.close()
+
+
+def _twin(server: PostgresServer, url: str) -> str:
+    """A copy of the loaded database (PostgreSQL copies the files: no reload)."""
+    twin = server.url(f"twin_{uuid4().hex}")
+    with psycopg.connect(server.base_url, autocommit=True) as conn:
+        conn.execute(
+            f'CREATE DATABASE "{twin.rsplit("/", 1)[1]}" TEMPLATE "{url.rsplit("/", 1)[1]}"'
+        )
+    return twin
+
+
 def main(total: int, measure: Callable[[str], None] | None = None) -> None:
     server = start_server()
     try:
@@ -229,8 +284,10 @@ def main(total: int, measure: Callable[[str], None] | None = None) -> None:
         if measure is not None:
             measure(url)
         else:
+            twin = _twin(server, url)
             subprocess.run([sys.executable, "-m", "benchmarks.bulk_load", "--catch-up", url],
                            check=True)  # fmt: skip
+            two_workers(twin)
     finally:
         server.stop()
 
@@ -238,5 +295,7 @@ def main(total: int, measure: Callable[[str], None] | None = None) -> None:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--catch-up"]:
         catch_up(sys.argv[2])
+    elif sys.argv[1:2] == ["--worker"]:
+        worker(sys.argv[2], int(sys.argv[3]))
     else:
         main(int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000)

@@ -31,7 +31,8 @@ def figures(backend: str, fresh: Callable[[str], str], events: int, seconds: flo
     """Projection catch-up, HTTP latency, audit: each as far as it has been built."""
     del fresh
     if backend != "postgres":
-        return _identified([Figure(n, backend, None, "", note="PostgreSQL only") for n in NAMES])
+        names = (*NAMES, CATCH_UP_TWO_WORKERS)
+        return _identified([Figure(n, backend, None, "", note="PostgreSQL only") for n in names])
     small = events < FULL_EVENTS
     return _identified([*_catch_up(small), _http(small, seconds), *_audit(small)])
 
@@ -46,11 +47,15 @@ NAMES = (
     "5. explain-access",
 )
 CATCH_UP_ALONE, CATCH_UP_TOGETHER, HTTP, EXPORT, VERIFY, TIME_TRAVEL, EXPLAIN = NAMES
+CATCH_UP_TWO_WORKERS = "3. projection catch-up (all five, 2 workers: catchup_all_2_workers)"
+"""Issue 20: beside `catchup_all` (one runner), two `projections run` workers with leases."""
+
+
 EVENTS_SCAN = "raw ordered scan of the events table"
 IDS = dict(zip(
-    (*NAMES, EVENTS_SCAN),
+    (*NAMES, EVENTS_SCAN, CATCH_UP_TWO_WORKERS),
     ("catchup_slowest", "catchup_all", "http_history_p99", "audit_export", "audit_verify",
-     "time_travel", "explain_access", "raw_scan_events"),
+     "time_travel", "explain_access", "raw_scan_events", "catchup_all_2_workers"),
     strict=True,
 ))  # fmt: skip
 """Each figure's stable id (issue 21)."""
@@ -116,7 +121,20 @@ def _catch_up(small: bool) -> list[Figure]:
                f"{slowest.group(1)}; each: {rates}"),
         Figure(together, "postgres", _number(found.group(1)), "events/s", 10_000, "target",
                loaded + memory),
+        *_two_workers(lines, _number(found.group(1))),
     ]  # fmt: skip
+
+
+def _two_workers(lines: list[str], one_runner: float) -> list[Figure]:
+    """`catchup_all_2_workers` beside the one runner (issue 20), when the script printed it."""
+    found = _find(lines, r"catchup_all_2_workers (\d+) events/s wall \(([\d.]+) s\)")
+    if found is None:
+        return []
+    note = f"goal >= 1.6x; {found.group(2)} s wall"
+    value = _number(found.group(1))
+    return [
+        Figure(CATCH_UP_TWO_WORKERS, "postgres", value, "events/s", one_runner, "one runner", note)
+    ]
 
 
 def _http(small: bool, seconds: float) -> Figure:

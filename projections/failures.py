@@ -56,11 +56,13 @@ def forget_failure(tx: Tx, name: str, generation: int) -> None:
 
 
 def live_failures(tx: Tx) -> dict[str, ProjectionFailure]:
-    """The failures of the live copies (a rebuilt copy does not inherit its old one's)."""
+    """The failures of the live copies (a rebuilt copy does not inherit its old one's), by
+    unit (a projection, or a segment of one: `invoices/1`)."""
     rows = tx.all(
         "SELECT f.name, f.event_position, f.error, f.attempts, f.failed_at "
         "FROM projection_failures f JOIN projection_live l "
-        "ON l.name = f.name AND l.generation = f.generation"
+        "ON (l.name = f.name OR substr(f.name, 1, length(l.name) + 1) = l.name || '/') "
+        "AND l.generation = f.generation"
     )
     return {str(r[0]): ProjectionFailure(int(r[1]), str(r[2]), int(r[3]), str(r[4])) for r in rows}
 

@@ -233,6 +233,19 @@ class ProjectionStatus:
     head: int
     lag: int
     failure: ProjectionFailure | None = None
+    lag_seconds: float = 0.0
+    """The head event's time minus the last applied event's time (issue 20)."""
+    owner: str | None = None
+    """The worker holding its lease (PostgreSQL), `None` when nobody does (or on SQLite)."""
+    waiting_seconds: float = 0.0
+    """How long it has had events to apply without its position moving."""
+    stalled: bool = False
+    """Behind, and its position has not moved for the stall threshold (30 s by default)."""
+
+    @property
+    def degraded(self) -> bool:
+        """Stopped at an event it cannot apply, or not moving while behind."""
+        return self.failure is not None or self.stalled
 
 
 @dataclass(frozen=True)

@@ -36,8 +36,10 @@ from projections.queries import (
     StoreSettings,
     UserView,
 )
-from projections.runner import MESSAGES, PROJECTIONS, Runner, ensure_schema, live_positions
+from projections.runner import MESSAGES, PROJECTIONS, ensure_schema, live_positions
+from projections.status import STALL_SECONDS, report
 from projections.trail import AuditView
+from projections.workers import follower
 from store.database import Database, Tx, open_database
 
 WAIT_STEP_SECONDS = 0.01
@@ -46,8 +48,16 @@ WAIT_STEP_SECONDS = 0.01
 class SqlReadModels:
     """Every query of the read side, in SQL over the live generation of each read model."""
 
-    def __init__(self, db: Database, head: Callable[[], int]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        head: Callable[[], int],
+        store: Application[UUID] | None = None,
+        *,
+        stall_seconds: float = STALL_SECONDS,
+    ) -> None:
         self.db, self.head = db, head
+        self.store, self.stall_seconds = store, stall_seconds
         self.directory = DirectoryView()
         self.accounts_view = AccountsView()
         self.invoices_view = InvoicesView()
@@ -76,6 +86,8 @@ class SqlReadModels:
             return any(f.event_position <= position for f in live_failures(tx).values())
 
     def status(self) -> list[ProjectionStatus]:
+        if self.store is not None:  # with lag in seconds, owners and stalls (issue 20)
+            return report(self.db, self.store, stall_seconds=self.stall_seconds)
         head = self.head()
         with self.db.read() as tx:
             positions, failures = live_positions(tx), live_failures(tx)
@@ -85,9 +97,9 @@ class SqlReadModels:
                 positions.get(name, 0),
                 head,
                 head - positions.get(name, 0),
-                failures.get(name),
+                next((f for unit, f in failures.items() if unit.split("/")[0] == name), None),
             )
-            for name in PROJECTIONS
+            for name in PROJECTIONS  # a segment's failure is its projection's
         ]
 
     def company(self, company_id: UUID) -> CompanyView | None:
@@ -229,7 +241,9 @@ def _head(store: Application[UUID]) -> Callable[[], int]:
 
 
 class RunningProjections:
-    """A runner thread following the store, and the read models it keeps."""
+    """A runner thread following the store, and the read models it keeps. On PostgreSQL
+    the runner is a worker that shares the projections with the other processes through
+    leases (`projections.workers`)."""
 
     def __init__(
         self,
@@ -237,14 +251,18 @@ class RunningProjections:
         store: Application[UUID],
         names: Collection[str] = (),
         reads: Database | None = None,
+        *,
+        stall_seconds: float = STALL_SECONDS,
     ) -> None:
         self.db = db
         ensure_schema(db)
         # Queries may run on a hot standby (`reads`); the runner and the mail sender stay on
         # the primary, where they write (issue 20).
         self.reads = reads or db
-        self.read_models = SqlReadModels(self.reads, _head(store))
-        self.runner = Runner(db, store, names)
+        self.read_models = SqlReadModels(
+            self.reads, _head(store), store, stall_seconds=stall_seconds
+        )
+        self.runner = follower(db, store, names)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="projections", daemon=True)
         self._thread.start()
@@ -265,15 +283,49 @@ class RunningProjections:
         self.db.close()
 
 
+class ExternalProjections:
+    """The read models of projections run by other processes (`BILLING_PROJECTIONS=external`:
+    `billing-center projections run`); this process only reads them."""
+
+    def __init__(
+        self,
+        db: Database,
+        store: Application[UUID],
+        reads: Database | None = None,
+        *,
+        stall_seconds: float = STALL_SECONDS,
+    ) -> None:
+        self.db = db
+        ensure_schema(db)
+        self.reads = reads or db  # a hot standby, if set (issue 20)
+        self.read_models = SqlReadModels(
+            self.reads, _head(store), store, stall_seconds=stall_seconds
+        )
+
+    def stop(self) -> None:
+        if self.reads is not self.db:
+            self.reads.close()
+        self.db.close()
+
+
 def start_projections(
-    settings: StoreSettings, app: Application[UUID], names: Collection[str] = ()
-) -> RunningProjections:
-    """Follow the store in a background thread of this process (`billing-center serve`).
+    settings: StoreSettings,
+    app: Application[UUID],
+    names: Collection[str] = (),
+    *,
+    external: bool = False,
+    stall_seconds: float = STALL_SECONDS,
+) -> RunningProjections | ExternalProjections:
+    """Follow the store in a background thread of this process (`billing-center serve`),
+    or, `external`, only read what other processes' workers keep.
 
     Pass the process's BillingCenter as `app` (one Application per process, and the only
     way to reach a `memory://` store). `handle.read_models` answers queries; `stop()` at
     shutdown.
     """
     url, replica = settings.database_url, settings.read_database_url
+    db = open_database(url)
     reads = open_database(url, replica) if replica else None
-    return RunningProjections(open_database(url), app, names, reads)
+    if external:
+        return ExternalProjections(db, app, reads, stall_seconds=stall_seconds)
+    return RunningProjections(db, app, names, reads, stall_seconds=stall_seconds)

@@ -4,9 +4,12 @@ Each projection has a *live generation* (`projection_live`) and a position per g
 (`projection_tracking`). A page of events is applied in ONE transaction together with the
 new position of every projection it concerns: the read model and its position commit or
 roll back together, so a crash (even SIGKILL) never applies an event twice or skips one.
-Every event advances the position, including those a projection ignores. A runner locks
-the projection's live row first and skips what is at or below the stored position, so two
-runners (the API's and a `projections run` process) never apply an event twice either.
+Every event advances the position, including those a projection ignores. A runner runs
+*units* (`projections.tracking`: a projection, or a segment of the invoices), each with its
+own position; it locks the projection's live row shared and the unit's tracking row
+exclusively, and skips what is at or below the stored position, so two runners of one unit
+(the API's and a `projections run` process; two workers while a lease moves) never apply
+an event twice either. Which worker runs which unit is `projections.workers`' leases.
 
 Automatic payments (I6) need no process application here: `issue_invoice` schedules the
 payment in the same atomic save as the invoice (`domain.application.invoices`),
@@ -24,65 +27,49 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 from uuid import UUID
 
 from eventsourcing.application import Application
 
-from projections.accounts import Accounts
-from projections.base import Projection
-from projections.cases import Cases
-from projections.directory import Directory
 from projections.events import Decoder, EventRecord, Row
 from projections.failures import (
     Backoff,
     clear_failure,
-    create_failures,
     described,
     forget_failure,
     live_failures,
     record_failure,
     savepoint,
 )
-from projections.invoices import Invoices
-from projections.outbox import Notifications, OutboxMessages
 from projections.queries import ProjectionFailure
-from projections.trail import Audit
+from projections.tracking import (
+    MESSAGES,
+    PROJECTIONS,
+    ReadModel,
+    Unit,
+    Whole,
+    _new_generation,
+    _one_at_a_time,
+    _views,
+    claim_unit,
+    ensure_schema,
+    live_generation,
+    live_positions,
+    moved_now,
+    tracked,
+    unit_positions,
+    units_of,
+)
 from store.database import Database, PostgresDatabase, Tx
-from store.locks import AdvisoryLock, transaction_lock
 
+__all__ = ["MESSAGES", "PAGE_SIZE", "PROJECTIONS", "Runner", "ensure_schema", "live_positions"]
+# (what the rest imports from here; the read models and their positions live in `tracking`)
 PAGE_SIZE = 2000
 POLL_SECONDS = 0.05
 LISTEN_TIMEOUT_SECONDS = 0.5
-MESSAGES = OutboxMessages("outbox_")
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ReadModel:
-    """A read model: its name and how to build its projection for a table prefix."""
-
-    name: str
-    make: Callable[[str], Projection]
-    viewed: bool = True  # readers use views `<name>_<table>`
-
-    def projection(self, generation: int) -> Projection:
-        return self.make(f"{self.name}_g{generation}_")
-
-
-PROJECTIONS: dict[str, ReadModel] = {
-    p.name: p
-    for p in (
-        ReadModel("directory", Directory),
-        ReadModel("accounts", Accounts),
-        ReadModel("invoices", Invoices),
-        ReadModel("audit", Audit),
-        ReadModel("cases", Cases),
-        ReadModel("outbox", lambda prefix: Notifications(prefix, MESSAGES), viewed=False),
-    )
-}
 
 
 @runtime_checkable
@@ -92,136 +79,21 @@ class RowsRecorder(Protocol):
     def notification_rows(self, after: int, limit: int) -> list[Row]: ...
 
 
-# --- tracking ------------------------------------------------------------------------------
-
-
-def _lock(tx: Tx, sql: str) -> str:
-    return sql + (" FOR UPDATE" if tx.dialect.name == "postgres" else "")
-
-
-def live_generation(tx: Tx, name: str, *, lock: bool = False) -> int:
-    sql = "SELECT generation FROM projection_live WHERE name = ?"
-    row = tx.one(_lock(tx, sql) if lock else sql, (name,))
-    assert row is not None, f"projection {name} has no live generation"
-    return int(row[0])
-
-
-def tracked(tx: Tx, name: str, generation: int) -> int:
-    row = tx.one(
-        "SELECT position FROM projection_tracking WHERE name = ? AND generation = ?",
-        (name, generation),
-    )
-    return int(row[0]) if row else 0
-
-
-def live_positions(tx: Tx) -> dict[str, int]:
-    rows = tx.all(
-        "SELECT l.name, t.position FROM projection_live l JOIN projection_tracking t "
-        "ON t.name = l.name AND t.generation = l.generation"
-    )
-    return {str(n): int(p) for n, p in rows}
-
-
-def _views(tx: Tx, model: ReadModel, generation: int) -> None:
-    projection = model.projection(generation)
-    for table in _tables(projection):
-        view = f"{model.name}_{table}"
-        tx.execute(f"DROP VIEW IF EXISTS {view}")
-        tx.execute(f"CREATE VIEW {view} AS SELECT * FROM {model.name}_g{generation}_{table}")
-
-
-def _tables(projection: Projection) -> list[str]:
-    if isinstance(projection, Notifications):
-        return [*projection.tables, *projection.directory.tables, *projection.invoices.tables]
-    return list(projection.tables)
-
-
-def ensure_schema(db: Database) -> None:
-    """Create the tracking tables, the outbox and generation 1 of each projection (once)."""
-    with db.write() as tx:
-        _one_at_a_time(tx)
-        tx.execute(
-            "CREATE TABLE IF NOT EXISTS projection_tracking (name TEXT, generation INTEGER, "
-            "position BIGINT NOT NULL, PRIMARY KEY (name, generation))"
-        )
-        tx.execute(
-            "CREATE TABLE IF NOT EXISTS projection_live "
-            "(name TEXT PRIMARY KEY, generation INTEGER NOT NULL)"
-        )
-        create_failures(tx)
-        MESSAGES.create(tx)
-        for model in PROJECTIONS.values():
-            live = tx.one("SELECT generation FROM projection_live WHERE name = ?", (model.name,))
-            if live:
-                _add_new_tables(tx, model, int(live[0]))
-                continue
-            _new_generation(tx, model, 1)
-            tx.execute("INSERT INTO projection_live VALUES (?, 1)", (model.name,))
-            if model.viewed:
-                _views(tx, model, 1)
-
-
-def _add_new_tables(tx: Tx, model: ReadModel, generation: int) -> None:
-    """A table this version added to a projection (accounts' `enrollments`, issue 17; the
-    directory's `access`, issue 19) is created in the live copy with its view, and filled by
-    the projection's `upgrade` from the copy's other tables where it can be (`access`: the
-    same answers as a rebuild; `enrollments` stays empty, its readers fall back on the older
-    tables until `projections rebuild` fills it)."""
-    projection = model.projection(generation)
-    added = [t for t in _tables(projection) if not _exists(tx, "table", projection.prefix + t)]
-    if not added:
-        # Nothing to add: touching the tables (even `CREATE INDEX IF NOT EXISTS` locks them)
-        # would deadlock with a runner of another process applying a page to them.
-        return
-    live_generation(tx, model.name, lock=True)  # a runner's page first, as the runner does
-    projection.create(tx)
-    projection.upgrade(tx, added)
-    projection.flush(tx)
-    if not model.viewed:
-        return
-    for table in _tables(projection):
-        view, copy = f"{model.name}_{table}", f"{model.name}_g{generation}_{table}"
-        if not _exists(tx, "view", view):
-            tx.execute(f"CREATE VIEW {view} AS SELECT * FROM {copy}")
-
-
-def _exists(tx: Tx, kind: Literal["table", "view"], name: str) -> bool:
-    """Whether the current schema has a table or view of that name."""
-    if tx.dialect.name == "postgres":
-        catalog = "information_schema.views" if kind == "view" else "information_schema.tables"
-        sql = f"SELECT 1 FROM {catalog} WHERE table_schema = current_schema() AND table_name = ?"
-        return tx.one(sql, (name,)) is not None
-    return (
-        tx.one("SELECT 1 FROM sqlite_master WHERE type = ? AND name = ?", (kind, name)) is not None
-    )
-
-
-def _one_at_a_time(tx: Tx) -> None:
-    """Schema changes wait for each other (two processes starting on one store would race
-    on the catalog: CREATE ... IF NOT EXISTS is not safe against a concurrent create)."""
-    if tx.dialect.name == "postgres":
-        tx.execute(transaction_lock(AdvisoryLock.PROJECTION_SCHEMAS))
-
-
-def _new_generation(tx: Tx, model: ReadModel, generation: int) -> None:
-    model.projection(generation).create(tx)
-    tx.execute("INSERT INTO projection_tracking VALUES (?, ?, 0)", (model.name, generation))
-
-
-def apply_page(tx: Tx, model: ReadModel, generation: int, events: Sequence[EventRecord]) -> int:
+def apply_page(tx: Tx, unit: Unit, generation: int, events: Sequence[EventRecord]) -> int:
     """Apply the events past this generation's position, and record the new position."""
-    position = tracked(tx, model.name, generation)
+    position = tracked(tx, unit.tracking[0], generation)
     fresh = [e for e in events if e.position > position]
     if not fresh:
         return position
-    projection = model.projection(generation)
+    projection = unit.projection(generation)
     projection.prepare(tx, fresh)
     for event in fresh:
-        projection.handle(tx, event)
+        projection.handle(tx, event)  # a segment's projection skips the other segments'
     projection.finish_page(tx)
-    tx.execute(
-        "UPDATE projection_tracking SET position = ? WHERE name = ? AND generation = ?",
-        (fresh[-1].position, model.name, generation),
+    tx.executemany(
+        "UPDATE projection_tracking SET position = ?, moved_at = ? "
+        "WHERE name = ? AND generation = ?",
+        [(fresh[-1].position, moved_now(), name, generation) for name in unit.tracking],
     )
     return fresh[-1].position
 
@@ -243,7 +115,7 @@ class Runner:
         backoff: Backoff | None = None,
     ) -> None:
         self.db, self.store, self.page_size = db, store, page_size
-        self.projections = [PROJECTIONS[n] for n in (names or PROJECTIONS)]
+        self.projections = units_of(names or PROJECTIONS)  # the units it runs
         self.decoder = Decoder(store.mapper, db.dialect.unholdable)
         self.indexed: set[str] = set()  # projections whose live copy has its reader indexes
         self.backoff = backoff or Backoff()
@@ -268,7 +140,7 @@ class Runner:
         if not due:
             return 0
         with self.db.read() as tx:
-            positions = live_positions(tx)
+            positions = {name: p for name, (p, _) in unit_positions(tx).items()}
             if self.failing is None:  # another runner's, or before a restart
                 self.failing = {n: f.event_position for n, f in live_failures(tx).items()}
         events, undecodable = self._page(min(positions.get(p.name, 0) for p in due))
@@ -295,17 +167,17 @@ class Runner:
                 return events, (row[0], error)
         return events, None
 
-    def _stop_before(self, tx: Tx, model: ReadModel, event: int, error: Exception) -> None:
+    def _stop_before(self, tx: Tx, model: Unit, event: int, error: Exception) -> None:
         """The projection has applied what came before an event nobody can decode."""
-        generation = live_generation(tx, model.name)
+        generation = live_generation(tx, model.model.name)
         if self.backoff.due(model.name) and tracked(tx, model.name, generation) < event:
             self._record(tx, model.name, generation, event, error)
 
-    def _apply(self, tx: Tx, model: ReadModel, events: Sequence[EventRecord]) -> None:
-        """The page for one projection, or its failure recorded (the others go on)."""
+    def _apply(self, tx: Tx, model: Unit, events: Sequence[EventRecord]) -> None:
+        """The page for one unit, or its failure recorded (the others go on)."""
         if not events:
             return
-        generation = live_generation(tx, model.name, lock=True)
+        generation = claim_unit(tx, model)
         try:
             with savepoint(tx, "projection"):
                 position = apply_page(tx, model, generation, events)
@@ -324,7 +196,7 @@ class Runner:
     def _stopped(
         self,
         tx: Tx,
-        model: ReadModel,
+        model: Unit,
         generation: int,
         events: Sequence[EventRecord],
         error: Exception,
@@ -357,14 +229,14 @@ class Runner:
 
     def _index_for_readers(self) -> None:
         """Caught up: the live copies get the indexes only queries use (checked once)."""
-        missing = [p for p in self.projections if p.name not in self.indexed]
+        missing = {u.model.name for u in self.projections} - self.indexed
         if missing:
             with self.db.write() as tx:
                 _one_at_a_time(tx)
-                for model in missing:
-                    generation = live_generation(tx, model.name)
-                    model.projection(generation).index_for_readers(tx)
-            self.indexed |= {p.name for p in missing}
+                for name in sorted(missing):
+                    generation = live_generation(tx, name)
+                    PROJECTIONS[name].projection(generation).index_for_readers(tx)
+            self.indexed |= missing
 
     def catch_up(self) -> int:
         total = 0
@@ -374,7 +246,7 @@ class Runner:
 
     def run(self, stop: threading.Event) -> None:
         """Follow the store until `stop` is set."""
-        waiter = _waiter(self.db, self.store)
+        waiter = waiter_for(self.db, self.store)
         try:
             while not stop.is_set():
                 if self.step() < self.page_size:
@@ -406,7 +278,7 @@ class _Listen:
         self.conn.close()
 
 
-def _waiter(db: Database, store: Application[UUID]) -> Any:
+def waiter_for(db: Database, store: Application[UUID]) -> Any:
     channel = getattr(store.recorder, "channel_name", None)
     if isinstance(db, PostgresDatabase) and channel:
         return _Listen(db, channel)
@@ -428,14 +300,17 @@ def rebuild(
     model = PROJECTIONS[name]
     ensure_schema(db)
     with db.write() as tx:
-        row = tx.one("SELECT MAX(generation) FROM projection_tracking WHERE name = ?", (name,))
+        names = (name, *model.unit_names)  # (a segmented projection tracks its segments)
+        marks = ", ".join("?" for _ in names)
+        sql = f"SELECT MAX(generation) FROM projection_tracking WHERE name IN ({marks})"
+        row = tx.one(sql, names)
         generation = int(row[0] if row and row[0] else 0) + 1
         _new_generation(tx, model, generation)
     runner = Runner(db, store, [name], page_size=page_size)
     position = 0
     while len(events := runner.read(position)) == page_size:
         with db.write() as tx:
-            position = apply_page(tx, model, generation, events)
+            position = apply_page(tx, Whole(model), generation, events)
         if progress:
             progress(position, store.recorder.max_notification_id() or 0)
     with db.write() as tx:
@@ -454,7 +329,7 @@ def _switch(
     with db.write() as tx:
         old = live_generation(tx, model.name, lock=True)
         while events:
-            position = apply_page(tx, model, generation, events)
+            position = apply_page(tx, Whole(model), generation, events)
             events = runner.read(position)
         tx.execute(
             "UPDATE projection_live SET generation = ? WHERE name = ?",
@@ -464,8 +339,8 @@ def _switch(
             _views(tx, model, generation)
     with db.write() as tx:
         model.projection(old).drop(tx)
-        tx.execute(
-            "DELETE FROM projection_tracking WHERE name = ? AND generation = ?",
-            (model.name, old),
-        )
-        forget_failure(tx, model.name, old)
+        for name in {model.name, *model.unit_names}:
+            tx.execute(
+                "DELETE FROM projection_tracking WHERE name = ? AND generation = ?", (name, old)
+            )
+            forget_failure(tx, name, old)

@@ -49,6 +49,7 @@ from api.web import install as install_console
 from domain.application import utc_now
 from domain.ports import Clock
 from projections.queries import ProjectionStatus
+from projections.status import by_projection
 from store.idempotency import IdempotencyStore, idempotency_store
 from store.probe import probe_for
 
@@ -128,11 +129,14 @@ def _lifespan(settings: Settings, clock: Clock) -> Any:
         app.state.billing_center = center
         app.state.idempotency = idempotency_store(settings.database_url)
         app.state.pdfs = PdfRenderer()  # invoice PDFs: a pool of their own (issue 17)
-        handle = start_projections(settings, app=center)
+        external = settings.projections == "external"  # other processes run them (issue 20)
+        handle = start_projections(
+            settings, app=center, external=external, stall_seconds=settings.projection_stall_seconds
+        )
         app.state.read_models = handle.read_models
         from api.mail.service import start_mail  # noqa: PLC0415 (needs the read side)
 
-        mail = start_mail(settings, center, handle.db)
+        mail = None if external else start_mail(settings, center, handle.db)
         app.state.metrics = scrape = read_side_scrape(
             handle.read_models, handle.db, handle.reads, center
         )
@@ -162,31 +166,43 @@ HEALTH_ROUTE: dict[str, Any] = {
     "responses": {
         503: {
             "description": "`unavailable`: the store is unreachable; `degraded`: a projection "
-            "stopped at an event it cannot apply (its `stalled` says which and why)."
+            "stopped at an event it cannot apply, or behind and not moving for 30 s (its "
+            "`stalled` says which and why)."
         }
     },
 }
 
 
 def health(request: Request, response: Response) -> dict[str, Any]:
-    """Liveness: the store is reachable; each projection's position and lag (503 `degraded`
-    naming a projection stopped at an event it cannot apply)."""
+    """Liveness: the store is reachable; each projection's position, lag in events and in
+    seconds and owner (503 `degraded` naming a projection stopped at an event it cannot
+    apply, or behind without moving for the stall threshold)."""
     state = request.app.state
     head = state.billing_center.head()
     projections = state.read_models.status()
-    degraded = any(p.failure for p in projections)
+    degraded = any(p.degraded for p in projections)
     if degraded:
         response.status_code = 503
         response.headers["Retry-After"] = str(problems.RETRY_AFTER_SECONDS)
     return {
         "status": "degraded" if degraded else "ok",
         "store": {"reachable": True, "head": head},
-        "projections": [_projection(p) for p in projections],
+        "projections": [
+            _projection(p) | ({"segments": [_projection(s) for s in parts]} if parts else {})
+            for p, parts in by_projection(projections)
+        ],
     }
 
 
 def _projection(p: ProjectionStatus) -> dict[str, Any]:
-    shown: dict[str, Any] = {"name": p.name, "position": p.position, "lag": p.lag}
+    shown: dict[str, Any] = {
+        "name": p.name,
+        "position": p.position,
+        "head": p.head,
+        "lag": p.lag,
+        "lag_seconds": round(p.lag_seconds, 3),
+        "owner": p.owner,
+    }
     if p.failure is not None:
         shown["stalled"] = {
             "event_position": p.failure.event_position,
@@ -194,4 +210,6 @@ def _projection(p: ProjectionStatus) -> dict[str, Any]:
             "attempts": p.failure.attempts,
             "failed_at": p.failure.failed_at,
         }
+    elif p.stalled:  # nothing failed, yet the position has not moved with work to do
+        shown["stalled"] = {"not_moved_seconds": round(p.waiting_seconds, 1)}
     return shown

@@ -1,4 +1,5 @@
-"""`billing-center mail run`: the mail sender as its own process."""
+"""`billing-center mail send` (or `mail run`, its first name): the mail sender as its own
+process (issue 20: one of the three roles, beside `serve` and `projections run`)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from store.url import scheme_of
 mail_cli = typer.Typer(help="E-mail notifications (the outbox sender).", no_args_is_help=True)
 
 
+@mail_cli.command("send")
 @mail_cli.command("run")
 def run(once: bool = typer.Option(False, help="Drain the outbox once, then exit.")) -> None:
     """Deliver the outbox's e-mails until stopped (Ctrl-C, SIGTERM)."""

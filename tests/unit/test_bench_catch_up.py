@@ -84,3 +84,12 @@ def test_an_export_that_did_not_verify_says_so(monkeypatch: pytest.MonkeyPatch) 
         f for f in optional._audit(small=True) if f.id == "" and f.name == optional.VERIFY
     )
     assert verify.note == "the export did NOT verify"
+
+
+def test_two_workers_are_read_beside_the_one_runner(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 20: `catchup_all_2_workers`, compared with the one runner of the same run."""
+    printed = [*PRINTED, "catchup_all_2_workers 9057 events/s wall (110.4 s)"]
+    monkeypatch.setattr(optional, "_script", lambda *_: printed)
+    *_, two = optional._catch_up(small=False)
+    assert (two.name, two.value, two.reference) == (optional.CATCH_UP_TWO_WORKERS, 9057, 6038)
+    assert "110.4 s wall" in two.note
