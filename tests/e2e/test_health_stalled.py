@@ -52,6 +52,10 @@ def test_health_names_a_projection_behind_that_has_not_moved(
     client: TestClient, paused: threading.Event, durable_store_url: str
 ) -> None:
     world = enroll(client)
+    deadline = time.monotonic() + WAIT_SECONDS  # caught up (the sender may close a period)
+    while not all(p["lag"] == 0 for p in _health_until(client, 200)["projections"]):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
     body = _health_until(client, 200)
     assert all(p["lag"] == 0 and p["lag_seconds"] == 0 for p in body["projections"])
     paused.set()

@@ -73,7 +73,7 @@ def test_projection_positions_and_lag_follow_the_store(public: tuple[TestClient,
     text = client.get("/metrics").text
     head = value(text, "billing_store_head_position")
     assert head >= max(world.admin.seen)
-    for name in ("directory", "accounts", "invoices", "audit", "outbox"):
+    for name in ("directory", "accounts", "invoices/0", "invoices/1", "audit", "cases", "outbox"):
         position = value(text, "billing_projection_position", projection=name)
         lag = value(text, "billing_projection_lag_events", projection=name)
         assert position + lag == head, name
