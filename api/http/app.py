@@ -10,11 +10,13 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 from anyio import CapacityLimiter, to_thread
 from fastapi import FastAPI, Request, Response
 
+from api.api_keys import KeyVerifier
 from api.bootstrap import billing_center
 from api.documents.rendering import PdfRenderer
 from api.http import problems
@@ -23,6 +25,7 @@ from api.http.outage import StoreGate, StoreGateMiddleware
 from api.http.ratelimit import ProofLimitMiddleware, RateLimitMiddleware, RateLimits
 from api.http.routes import (
     accounts,
+    api_keys,
     audit,
     companies,
     documents,
@@ -31,7 +34,8 @@ from api.http.routes import (
     payment_methods,
     users,
 )
-from api.identity import TokenRules
+from api.identity import Identity, TokenRules
+from api.oidc import oidc_verifier
 from api.settings import Settings, resolve_jwt_secret
 from api.web import install as install_console
 from domain.application import utc_now
@@ -55,7 +59,7 @@ request and several times the latency of eight (issue 5)."""
 WAITING_THREADS = 40
 """`min_position` waits sleep in threads of their own, so they never hold up the routes."""
 
-ROUTERS = (invoices, companies, users, me, payment_methods, accounts, documents, audit)
+ROUTERS = (invoices, companies, users, me, payment_methods, accounts, documents, audit, api_keys)
 
 
 def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
@@ -70,6 +74,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     app.state.settings = settings
     app.state.jwt_secret = secret
     app.state.token_rules = TokenRules.of(settings)
+    app.state.identity = Identity(secret, app.state.token_rules, oidc=oidc_verifier(settings))
     app.state.store_gate = gate = StoreGate(probe_for(settings.database_url))
     problems.install(app)
     for module in ROUTERS:
@@ -106,6 +111,7 @@ def _lifespan(settings: Settings, clock: Clock) -> Any:
         app.state.waiting = CapacityLimiter(WAITING_THREADS)
         center = billing_center(settings, clock=clock)
         app.state.billing_center = center
+        app.state.identity = replace(app.state.identity, keys=KeyVerifier(center))
         app.state.idempotency = idempotency_store(settings.database_url)
         app.state.pdfs = PdfRenderer()  # invoice PDFs: a pool of their own (issue 17)
         handle = start_projections(settings, app=center)
