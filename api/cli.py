@@ -12,6 +12,7 @@ from api.audit_cli import audit, privacy
 from api.bootstrap import billing_center
 from api.demo import DemoGenerator, SimulatedClock
 from api.http.app import create_app
+from api.keys_cli import keys_cli
 from api.mail.cli import mail_cli
 from api.projections_cli import projections_cli
 from api.settings import Settings, SettingsError, resolve_jwt_secret
@@ -33,6 +34,7 @@ demo = typer.Typer(help="Demo data for trying the service and for benchmarks.")
 cli.add_typer(demo, name="demo")
 cli.add_typer(projections_cli, name="projections")
 cli.add_typer(mail_cli, name="mail")
+cli.add_typer(keys_cli, name="keys")
 
 
 def _settings_and_secret() -> tuple[Settings, str]:
