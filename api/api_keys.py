@@ -17,13 +17,12 @@ import threading
 import time
 from datetime import UTC, datetime
 
-from api.identity import Unauthenticated, correlation_id
+from api.identity import KEY_TOKEN_PREFIX, Unauthenticated, correlation_id
 from domain.api_key import principal
 from domain.application import BillingCenter
 from domain.caller import Caller, Scope
 from domain.errors import NotFound
 
-KEY_TOKEN_PREFIX = "bck_"
 USE_NOTE_SECONDS = 60.0
 """A key's `last_used_at` is written at most this often (per process)."""
 _KEY = re.compile(r"^bck_([0-9a-f]{32})_([A-Za-z0-9_-]{43})$")

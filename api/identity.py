@@ -236,3 +236,16 @@ def _first(scope: Mapping[str, Any], name: bytes) -> str | None:
         if key.lower() == name:
             return str(value.decode("latin-1"))
     return None
+
+
+def needs_io(scope: Mapping[str, Any]) -> bool:
+    """Whether the request's bearer credential is one whose check may wait on I/O: an API key
+    (the store) or, with an issuer configured, a token not signed with HS256 (its JWKS)."""
+    header = _first(scope, b"authorization") or ""
+    token = header.partition(" ")[2].strip()
+    if token.startswith(KEY_TOKEN_PREFIX):
+        return True
+    app = scope.get("app")
+    identity = getattr(app.state, "identity", None) if app is not None else None
+    oidc = isinstance(identity, Identity) and identity.oidc is not None
+    return oidc and bool(token) and _algorithm(token) != "HS256"

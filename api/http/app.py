@@ -20,6 +20,7 @@ from api.api_keys import KeyVerifier
 from api.bootstrap import billing_center
 from api.documents.rendering import PdfRenderer
 from api.http import problems
+from api.http.credentials import CredentialsMiddleware
 from api.http.middleware import GuardMiddleware, IdempotencyMiddleware, SecurityHeadersMiddleware
 from api.http.outage import StoreGate, StoreGateMiddleware
 from api.http.ratelimit import ProofLimitMiddleware, RateLimitMiddleware, RateLimits
@@ -89,6 +90,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     app.add_middleware(GuardMiddleware, secret=lambda: secret, sign_in=sign_in)
     app.add_middleware(RateLimitMiddleware, limits=limits, secret=lambda: secret)
     app.add_middleware(SecurityHeadersMiddleware)  # outermost: on every answer
+    app.add_middleware(CredentialsMiddleware, secret=secret)  # answers nothing (issue 22)
     return app
 
 
