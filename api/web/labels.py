@@ -69,4 +69,5 @@ DONE = {
     "paid": N_("Payment accepted."),
     "adjustment_requested": N_("Your adjustment request was sent."),
     "preferences_changed": N_("Your notification preferences were updated."),
+    "key_revoked": N_("The key was revoked."),
 }

@@ -8,6 +8,7 @@ from fastapi.responses import Response
 from api.web.routes import (
     accounts,
     admin,
+    api_keys,
     audit,
     company,
     enroll,
@@ -19,7 +20,7 @@ from api.web.routes.common import console_router
 from domain.errors import NotFound
 
 router = APIRouter(include_in_schema=False)
-for _module in (signin, enroll, invoices, admin, company, accounts, profile, audit):
+for _module in (signin, enroll, invoices, admin, company, accounts, profile, audit, api_keys):
     router.include_router(_module.router)
 
 fallback = console_router()
