@@ -16,8 +16,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import event
 
 from domain.base import BillingAggregate
-from domain.errors import InvalidInput, NotFound
-from domain.text import RESERVED_LOGIN_PREFIX
+from domain.errors import NotFound
+from domain.text import RESERVED_LOGIN_PREFIX, FreeText
 
 KEY_PREFIX = RESERVED_LOGIN_PREFIX
 """How a key names itself as a principal; no login may start with it (domain/text.py)."""
@@ -36,12 +36,13 @@ def is_key_principal(login: str) -> bool:
     return login.startswith(KEY_PREFIX)
 
 
+KEY_NAME = FreeText("name", KEY_NAME_LIMIT, rule="R3")
+"""A key's label, under the text rule of every free-text field (API.md, Values)."""
+
+
 def key_name(name: str) -> str:
-    """A key's label: 1 to 100 printable characters."""
-    name = name.strip()
-    if not 0 < len(name) <= KEY_NAME_LIMIT or not name.isprintable():
-        raise InvalidInput("name", f"1 to {KEY_NAME_LIMIT} printable characters", rule="R3")
-    return name
+    """A key's label: 1 to 100 characters of one line, NFC, without controls or overrides."""
+    return KEY_NAME(name)
 
 
 class ApiKey(BillingAggregate):

@@ -16,9 +16,10 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from domain.api_key import ApiKey, Operators, key_name
+from domain.api_key import ApiKey, Operators, key_name, principal
 from domain.application.queries import Queries
 from domain.application.retries import Receipt, command
+from domain.base import Cause, caused_by
 from domain.caller import Caller, Scope
 from domain.errors import ConcurrentChange, NotFound
 from domain.values import AccountKey, Role
@@ -132,9 +133,9 @@ class ApiKeys(Queries):
 
     def note_key_use(self, key_id: str, at: datetime) -> None:
         """Record that a key was used; losing a race to a revocation loses only this note."""
-        key = self.api_key(key_id)
-        key.note_use(at.isoformat())
-        with suppress(IntegrityError, ConcurrentChange):
+        with caused_by(Cause(principal(key_id), "-")), suppress(IntegrityError, ConcurrentChange):
+            key = self.api_key(key_id)
+            key.note_use(at.isoformat())
             self._save(key)
 
     def _load_key(self, aggregate_id: UUID) -> ApiKey:

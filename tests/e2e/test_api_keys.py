@@ -60,11 +60,16 @@ def test_a_key_list_shows_no_secret_and_who_created_it(world: World) -> None:
     assert created["key"].rsplit("_", 1)[1] not in response.text
 
 
-def test_a_key_records_its_last_use(world: World) -> None:
+def test_a_key_records_its_last_use_once_a_minute_as_itself(world: World) -> None:
     created = create_key(world)
-    invoices_seen(world, created["key"])
+    for _ in range(3):
+        invoices_seen(world, created["key"])
     listed = world.admin.get(f"/v1/companies/{world.cid}/api-keys").json()["items"]
     assert listed[0]["last_used_at"] is not None
+    auditor = As(world.client, "audrey", Scope.AUDITOR, seen=world.admin.seen)
+    log = auditor.get("/v1/audit/events", params={"limit": 500}).json()["items"]
+    used = [e for e in log if e["type"] == "ApiKeyUsed"]
+    assert [e["actor"] for e in used] == [f"key:{created['key_id']}"]
 
 
 def test_a_key_is_never_an_administrator_r2(world: World) -> None:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from api.api_keys import KeyVerifier, UseNotes, digest, new_key
 from api.identity import Unauthenticated
-from domain.api_key import ApiKey
+from domain.api_key import ApiKey, key_name
 from domain.errors import InvalidInput
 from domain.text import login
 
@@ -74,3 +74,14 @@ def test_a_malformed_key_is_refused_without_asking_the_store(token: str) -> None
     verifier = KeyVerifier(None)  # type: ignore[arg-type]  # any store access would fail
     with pytest.raises(Unauthenticated):
         verifier(token)
+
+
+@pytest.mark.parametrize("name", ["", "a\u202eb", "line\nbreak", "x" * 101, "nul\x00"])
+def test_a_key_name_holds_to_the_text_rule(name: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        key_name(name)
+    assert refused.value.rule_id == "R3"
+
+
+def test_a_key_name_is_kept_as_nfc() -> None:
+    assert key_name("Cafe\u0301 ERP") == "Caf\u00e9 ERP"
