@@ -13,6 +13,7 @@ from api.audit_cli import audit, privacy
 from api.bootstrap import billing_center
 from api.demo import DemoGenerator, SimulatedClock
 from api.http.app import create_app
+from api.keys_cli import keys_cli
 from api.mail.cli import mail_cli
 from api.metrics.exposition import prepare_multiprocess
 from api.projections_cli import projections_cli
@@ -39,6 +40,7 @@ demo = typer.Typer(help="Demo data for trying the service and for benchmarks.")
 cli.add_typer(demo, name="demo")
 cli.add_typer(projections_cli, name="projections")
 cli.add_typer(mail_cli, name="mail")
+cli.add_typer(keys_cli, name="keys")
 
 
 def _settings_and_secret() -> tuple[Settings, str]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -139,8 +139,13 @@ def caller_from(claims: dict[str, Any], request_id: str | None = None) -> Caller
         scope=_SCOPES.get(scope) if isinstance(scope, str) else None,
         email=_text(claims.get("email"), email),
         name=_text(claims.get("name"), USER_NAME),
-        correlation_id=request_id if request_id and _REQUEST_ID.match(request_id) else uuid4().hex,
+        correlation_id=correlation_id(request_id),
     )
+
+
+def correlation_id(request_id: str | None) -> str:
+    """The request's own id when it is a sensible one, else a fresh one."""
+    return request_id if request_id and _REQUEST_ID.match(request_id) else uuid4().hex
 
 
 def authenticate(
@@ -161,3 +166,86 @@ def _text(value: object, checked: Callable[[str], str]) -> str:
         return checked(value)
     except InvalidInput:
         return ""
+
+
+KeyCheck = Callable[[str, str | None], Caller]
+"""Who an API key (`bck_...`) stands for (api/api_keys.py: KeyVerifier)."""
+KEY_TOKEN_PREFIX = "bck_"
+_MEMO = "billing.caller"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Every kind of bearer credential the service accepts (issue 22): HS256 tokens signed
+    with the configured secret, API keys, and, when configured, the OIDC issuer's tokens."""
+
+    secret: str
+    rules: TokenRules = DEFAULT_RULES
+    keys: KeyCheck | None = None
+    oidc: Callable[[str], dict[str, Any]] | None = None
+
+    def caller(self, authorization: str | None, request_id: str | None = None) -> Caller:
+        """The caller of an `Authorization` header, or Unauthenticated."""
+        token = bearer_token(authorization)
+        if token.startswith(KEY_TOKEN_PREFIX):
+            if self.keys is None:
+                raise Unauthenticated("API keys are not accepted here")
+            return self.keys(token, request_id)
+        if self.oidc is not None and _algorithm(token) != "HS256":
+            return caller_from(self.oidc(token), request_id)
+        return caller_from(verify(token, self.secret, self.rules), request_id)
+
+
+def _algorithm(token: str) -> str | None:
+    try:
+        alg = jwt.get_unverified_header(token).get("alg")
+    except jwt.PyJWTError:
+        return None
+    return alg if isinstance(alg, str) else None
+
+
+def scope_caller(scope: Mapping[str, Any], secret: str) -> Caller:
+    """The caller of an ASGI request's `Authorization` header, decided once per request
+    (the guard, the rate limits and the route all ask): the app's Identity when it has one,
+    else HS256 with `secret`."""
+    memo = scope.get(_MEMO)
+    if memo is None:
+        memo = _decide(scope, secret)
+        if isinstance(scope, dict):
+            scope[_MEMO] = memo
+    if isinstance(memo, Unauthenticated):
+        raise memo
+    assert isinstance(memo, Caller)
+    return memo
+
+
+def _decide(scope: Mapping[str, Any], secret: str) -> Caller | Unauthenticated:
+    header, rid = _first(scope, b"authorization"), _first(scope, b"x-request-id")
+    app = scope.get("app")
+    identity = getattr(app.state, "identity", None) if app is not None else None
+    try:
+        if isinstance(identity, Identity):
+            return identity.caller(header, rid)
+        return authenticate(header, secret, rid)
+    except Unauthenticated as error:
+        return error
+
+
+def _first(scope: Mapping[str, Any], name: bytes) -> str | None:
+    for key, value in scope.get("headers") or []:
+        if key.lower() == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def needs_io(scope: Mapping[str, Any]) -> bool:
+    """Whether the request's bearer credential is one whose check may wait on I/O: an API key
+    (the store) or, with an issuer configured, a token not signed with HS256 (its JWKS)."""
+    header = _first(scope, b"authorization") or ""
+    token = header.partition(" ")[2].strip()
+    if token.startswith(KEY_TOKEN_PREFIX):
+        return True
+    app = scope.get("app")
+    identity = getattr(app.state, "identity", None) if app is not None else None
+    oidc = isinstance(identity, Identity) and identity.oidc is not None
+    return oidc and bool(token) and _algorithm(token) != "HS256"

@@ -81,6 +81,16 @@ class Settings(BaseSettings):
     """A projection behind the head whose position has not moved for this long is
     `stalled` (`/health` answers 503 `degraded`)."""
 
+    # OpenID Connect and API keys (issue 22, api/oidc.py, api/api_keys.py)
+    oidc_issuer: str | None = None
+    """When set, that issuer's RS256/ES256/EdDSA tokens are accepted too (`iss` exactly this)."""
+    oidc_audience: str | None = None
+    """The `aud` the issuer's tokens must contain (default: the issuer)."""
+    oidc_login_claim: str = "sub"
+    """The claim of the issuer's tokens that holds the login."""
+    jwks_url: str | None = None
+    """The issuer's key set, instead of its discovery document's `jwks_uri`."""
+
     @property
     def is_development(self) -> bool:
         return self.env == "development"

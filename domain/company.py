@@ -9,6 +9,7 @@ from eventsourcing.domain import event
 
 from domain.access import Reason, accounts_seen, sees_every_account
 from domain.access import access as access_of
+from domain.api_key import is_key_principal, principal
 from domain.base import BillingAggregate
 from domain.errors import (
     AccountsStillEnrolled,
@@ -112,8 +113,8 @@ class Company(BillingAggregate):
 
     def manages(self, manager: str, login: str) -> bool:
         """R9: Administrators manage everyone; Plan Managers the users within their accounts."""
-        if not self.is_member(manager) or login not in self.roles:
-            return False
+        if not self.is_member(manager) or login not in self.roles or is_key_principal(login):
+            return False  # a key is managed on its own page, never as a user (issue 22)
         role = self.role_of(manager)
         if role is Role.ADMINISTRATOR:
             return True
@@ -279,7 +280,7 @@ class Company(BillingAggregate):
     def hand_over(self, by: str, login: str) -> None:
         """R6: give the general administrator title to another user of the company."""
         self.require(by, Action.HAND_OVER)
-        if not self.is_member(login):
+        if not self.is_member(login) or is_key_principal(login):
             raise NotAMember(f"{login} is not a user of this company")
         if login == by:
             raise InvalidInput("login", "another user of the company", rule="R6")
@@ -437,3 +438,47 @@ class Company(BillingAggregate):
         if self.default_payment_method is None:
             raise NoPaymentMethod("the company has no payment method to pay with")
         return self.default_payment_method
+
+    # --- API keys (issue 22) -----------------------------------------------------------
+
+    def api_keys(self) -> dict[str, dict[str, Any]]:
+        """The company's keys by id: name, role, accounts (grants as R4), created_by.
+
+        Companies snapshotted before keys existed have none.
+        """
+        keys: dict[str, dict[str, Any]] = self.__dict__.setdefault("_keys", {})
+        return keys
+
+    def create_api_key(
+        self, by: str, key_id: str, name: str, role: Role, accounts: Iterable[str]
+    ) -> None:
+        """R3, R4: an Administrator gives a key a role other than ADMINISTRATOR and grants."""
+        self.require_key_administrator(by)
+        if role is Role.ADMINISTRATOR:
+            raise InvalidInput("role", "a role of R2 other than ADMINISTRATOR", rule="R2")
+        granted = self._require_grantable(by, role, accounts)
+        self._key_created(key_id=key_id, name=name, role=role.value, accounts=granted, by=by)
+
+    @event("ApiKeyCreated")
+    def _key_created(self, key_id: str, name: str, role: str, accounts: list[str], by: str) -> None:
+        self.roles[principal(key_id)] = role
+        self.grants[principal(key_id)] = list(accounts)
+        self.api_keys()[key_id] = {"name": name, "role": role, "created_by": by}
+
+    def revoke_api_key(self, by: str, key_id: str) -> None:
+        """R3: an Administrator revokes a key; it no longer acts from the next request on."""
+        self.require_key_administrator(by)
+        if key_id not in self.api_keys():
+            raise NotFound("api key", key_id)
+        self._key_revoked(key_id=key_id)
+
+    @event("ApiKeyRevoked")
+    def _key_revoked(self, key_id: str) -> None:
+        self.roles.pop(principal(key_id), None)
+        self.grants.pop(principal(key_id), None)
+        self.api_keys().pop(key_id, None)
+
+    def require_key_administrator(self, by: str) -> None:
+        """R3: only Administrators see and manage the company's keys."""
+        if self.role_of(by) is not Role.ADMINISTRATOR:
+            raise Forbidden("only Administrators manage API keys", rule="R3")

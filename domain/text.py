@@ -34,6 +34,8 @@ _BIDI_OVERRIDES = "\u202a-\u202e\u2066-\u2069"
 _SURROGATES = "\ud800-\udfff"
 _REFUSED_MULTILINE = re.compile(f"[{_CONTROLS}{_BIDI_OVERRIDES}{_SURROGATES}]")
 _REFUSED_SINGLE_LINE = re.compile(f"[\t\n{_CONTROLS}{_BIDI_OVERRIDES}{_SURROGATES}]")
+RESERVED_LOGIN_PREFIX = "key:"
+"""API keys act as `key:<id>` (domain/api_key.py): no person may sign in or be added as one."""
 _LOGIN = re.compile(r"[a-z0-9][a-z0-9._@+|:-]*")
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
 
@@ -90,6 +92,8 @@ def login(value: str, *, rule: str | None = "R5") -> str:
     if len(folded) > LOGIN_LIMIT or not _LOGIN.fullmatch(folded):
         expected = f"1 to {LOGIN_LIMIT} of a-z 0-9 . _ - @ + | : (first a letter or digit)"
         raise InvalidInput("login", expected, rule=rule)
+    if folded.startswith(RESERVED_LOGIN_PREFIX):
+        raise InvalidInput("login", f"a login not starting with {RESERVED_LOGIN_PREFIX}", rule=rule)
     return folded
 
 

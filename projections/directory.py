@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from domain.access import Reason, access, accounts_seen
+from domain.api_key import principal
 from domain.user import ERASED
 from domain.values import Role
 from projections.base import Projection
@@ -139,6 +140,16 @@ class Directory(Projection):
     def on_PendingMemberWithdrawn(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         """R5: a withdrawn pending member is gone from the company, as a removed one."""
         self.on_UserRemoved(tx, e)
+
+    def on_ApiKeyCreated(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        """Issue 22: a company key acts as `key:<id>` with its role and grants, so R4's
+        answers for it are stored as a user's (it has no profile: no e-mail, no user list)."""
+        d = e.data
+        added = {"login": principal(d["key_id"]), "role": d["role"], "accounts": d["accounts"]}
+        self.on_UserAdded(tx, e._replace(data=added))
+
+    def on_ApiKeyRevoked(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        self.on_UserRemoved(tx, e._replace(data={"login": principal(e.data["key_id"])}))
 
     def on_CompanyClosed(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         """R14: a closed company's members are released; their rows stay, marked removed."""

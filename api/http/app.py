@@ -10,14 +10,17 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 from anyio import CapacityLimiter, to_thread
 from fastapi import FastAPI, Request, Response
 
+from api.api_keys import KeyVerifier
 from api.bootstrap import billing_center
 from api.documents.rendering import PdfRenderer
 from api.http import problems
+from api.http.credentials import CredentialsMiddleware
 from api.http.middleware import (
     PUBLIC,
     GuardMiddleware,
@@ -28,6 +31,7 @@ from api.http.outage import StoreGate, StoreGateMiddleware
 from api.http.ratelimit import ProofLimitMiddleware, RateLimitMiddleware, RateLimits
 from api.http.routes import (
     accounts,
+    api_keys,
     audit,
     cases,
     companies,
@@ -40,10 +44,11 @@ from api.http.routes import (
     statements,
     users,
 )
-from api.identity import TokenRules
+from api.identity import Identity, TokenRules
 from api.metrics.exposition import METRICS_PATH, metrics, read_side_scrape, serve_port
 from api.metrics.middleware import RequestMetricsMiddleware
 from api.metrics.series import observe_commands
+from api.oidc import oidc_verifier
 from api.settings import Settings, resolve_jwt_secret
 from api.web import install as install_console
 from domain.application import utc_now
@@ -70,7 +75,7 @@ WAITING_THREADS = 40
 
 ROUTERS = (
     invoices, cases, receipts, companies, users, me, saved_searches, statements, payment_methods,
-    accounts, documents, audit,
+    accounts, documents, audit, api_keys,
 )  # fmt: skip
 
 
@@ -86,6 +91,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     app.state.settings = settings
     app.state.jwt_secret = secret
     app.state.token_rules = TokenRules.of(settings)
+    app.state.identity = Identity(secret, app.state.token_rules, oidc=oidc_verifier(settings))
     app.state.store_gate = gate = StoreGate(probe_for(settings.database_url))
     problems.install(app)
     for module in ROUTERS:
@@ -103,6 +109,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     app.add_middleware(GuardMiddleware, secret=lambda: secret, sign_in=sign_in, public=public)
     app.add_middleware(RateLimitMiddleware, limits=limits, secret=lambda: secret)
     app.add_middleware(SecurityHeadersMiddleware)  # on every answer
+    app.add_middleware(CredentialsMiddleware, secret=secret)  # answers nothing (issue 22)
     observe_commands()
     app.add_middleware(RequestMetricsMiddleware, routes=lambda: app.router.routes)  # outermost
     return app
@@ -127,6 +134,7 @@ def _lifespan(settings: Settings, clock: Clock) -> Any:
         app.state.waiting = CapacityLimiter(WAITING_THREADS)
         center = billing_center(settings, clock=clock)
         app.state.billing_center = center
+        app.state.identity = replace(app.state.identity, keys=KeyVerifier(center))
         app.state.idempotency = idempotency_store(settings.database_url)
         app.state.pdfs = PdfRenderer()  # invoice PDFs: a pool of their own (issue 17)
         external = settings.projections == "external"  # other processes run them (issue 20)

@@ -21,7 +21,7 @@ from api.http.problems import (
     domain_problem,
     unauthenticated_problem,
 )
-from api.identity import SESSION_COOKIE, Unauthenticated, authenticate, caller_from, verify
+from api.identity import SESSION_COOKIE, Unauthenticated, caller_from, scope_caller, verify
 from domain.caller import Caller
 from domain.caller import Scope as CallerScope
 from domain.errors import DomainError
@@ -127,7 +127,7 @@ async def too_deep(body: bytes) -> bool:
 def holder(scope: Scope, secret: str) -> Caller | None:
     """Who a request comes from: a valid bearer token's caller, else the console session's."""
     try:
-        return authenticate(_header(scope, b"authorization"), secret)
+        return scope_caller(scope, secret)
     except Unauthenticated:
         return session_caller(scope, secret)
 
@@ -190,7 +190,7 @@ def api_refusal(scope: Scope, secret: str) -> Response | None:
     system (I7), which alone may send 10 MB."""
     request = Request(scope)
     try:
-        caller = authenticate(_header(scope, b"authorization"), secret)
+        caller = scope_caller(scope, secret)
     except Unauthenticated as error:
         return unauthenticated_problem(request, error)
     if is_upload(scope):
@@ -319,8 +319,7 @@ class IdempotencyMiddleware:
 
     def _owner(self, scope: Scope) -> str | None:
         try:
-            rules = scope["app"].state.token_rules
-            caller = authenticate(_header(scope, b"authorization"), self.secret(), rules=rules)
+            caller = scope_caller(scope, self.secret())
         except Unauthenticated:
             return None
         return f"{caller.scope or 'person'}:{caller.login}"

@@ -86,4 +86,5 @@ DONE = {
     "attached": N_("The file was added to the case."),
     "own_profile_changed": N_("Your profile was updated."),
     "company_closed": N_("The company was closed. Its users were released."),
+    "key_revoked": N_("The key was revoked."),
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from domain.application.accounts import Accounts
+from domain.application.api_keys import ApiKeys
 from domain.application.bank_details import BankDetails
 from domain.application.cases import Cases
 from domain.application.companies import Companies
@@ -14,7 +15,16 @@ from domain.application.users import Users
 
 
 class BillingCenter(
-    Companies, Users, Accounts, Cases, Invoices, BankDetails, Privacy, SavedSearches, Statements
+    Companies,
+    Users,
+    Accounts,
+    Cases,
+    Invoices,
+    BankDetails,
+    Privacy,
+    SavedSearches,
+    Statements,
+    ApiKeys,
 ):
     """Every command of the billing center (DOMAIN.md R1-R12, A1-A6, I1-I8, C4) and the
     queries that decide who may see what: one Application (one store, one cache, one unit

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
+from domain.api_key import KEY_PREFIX, ApiKey, is_key_principal
 from domain.application.service import Service
 from domain.company import Company
 from domain.enrollment import AccountEnrollment
@@ -51,6 +52,9 @@ class Queries(Service):
         return Visible(invoice, company, account, section)
 
     def _own_company(self, login: str) -> Company:
+        if is_key_principal(login):  # a company key (issue 22) belongs to its holder
+            key = self._get(ApiKey, UUID(hex=login[len(KEY_PREFIX) :]), "company of", login)
+            return self.company(UUID(key.holder))
         user = self.user(login)
         if user.company_id is None:
             raise NotFound("company of", login)

@@ -23,6 +23,7 @@ from eventsourcing.application import (
 )
 from eventsourcing.domain import Aggregate, Snapshot
 
+from domain.api_key import ApiKey
 from domain.application.cache import CachedRepository, ReadCopies
 from domain.application.retries import trusted_copy, verify_reads, verify_unchanged
 from domain.company import Company
@@ -64,6 +65,7 @@ class Service(Application[UUID]):
         self.secret_box = secret_box
         self.clock = clock
         self._read_copies = ReadCopies(Company)
+        self._key_copies = ReadCopies(ApiKey)
 
     def construct_repository(self) -> Repository[UUID]:
         """The library's repository, with cached aggregates replaced rather than changed."""

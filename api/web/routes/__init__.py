@@ -8,6 +8,7 @@ from fastapi.responses import Response
 from api.web.routes import (
     accounts,
     admin,
+    api_keys,
     audit,
     cases,
     company,
@@ -32,6 +33,7 @@ for _module in (
     accounts,
     profile,
     audit,
+    api_keys,
 ):
     router.include_router(_module.router)
 
