@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     identity_provider_origins: str = ""
     """Origins (comma-separated, e.g. `https://idp.example.com`) that may post a token to
     `/console/session` besides the console itself; every other console form only the console."""
+    webhooks_allow_private: bool = False
+    """Webhooks may call private, loopback and link-local addresses (development and tests)."""
 
     @property
     def is_development(self) -> bool:

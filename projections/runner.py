@@ -49,6 +49,7 @@ from projections.invoices import Invoices
 from projections.outbox import Notifications, OutboxMessages
 from projections.queries import ProjectionFailure
 from projections.trail import Audit
+from projections.webhooks import WebhookMessages, WebhookTables
 from store.database import Database, PostgresDatabase, Tx
 from store.locks import AdvisoryLock, transaction_lock
 
@@ -56,6 +57,7 @@ PAGE_SIZE = 2000
 POLL_SECONDS = 0.05
 LISTEN_TIMEOUT_SECONDS = 0.5
 MESSAGES = OutboxMessages("outbox_")
+WEBHOOKS = WebhookTables("webhook_")
 log = logging.getLogger(__name__)
 
 
@@ -79,6 +81,7 @@ PROJECTIONS: dict[str, ReadModel] = {
         ReadModel("invoices", Invoices),
         ReadModel("audit", Audit),
         ReadModel("outbox", lambda prefix: Notifications(prefix, MESSAGES), viewed=False),
+        ReadModel("webhooks", lambda prefix: WebhookMessages(prefix, WEBHOOKS), viewed=False),
     )
 }
 

@@ -25,6 +25,8 @@ class AdvisoryLock(IntEnum):
     """store.schema: reading and recording the database's schema version."""
     EVENT_TABLES = 4713
     """api.bootstrap: the event store library creating its tables."""
+    WEBHOOK_CLAIMS = 4722
+    """store.webhooks: senders claiming due webhook messages (one endpoint, one sender)."""
 
 
 def transaction_lock(lock: AdvisoryLock) -> str:

@@ -30,6 +30,7 @@ from api.http.routes import (
     me,
     payment_methods,
     users,
+    webhooks,
 )
 from api.identity import TokenRules
 from api.settings import Settings, resolve_jwt_secret
@@ -39,6 +40,7 @@ from domain.ports import Clock
 from projections.queries import ProjectionStatus
 from store.idempotency import IdempotencyStore, idempotency_store
 from store.probe import probe_for
+from store.webhooks import SqlWebhookDeliveries
 
 DESCRIPTION = """
 The billing center of a carrier: companies enroll their shipper accounts, manage users,
@@ -55,7 +57,7 @@ request and several times the latency of eight (issue 5)."""
 WAITING_THREADS = 40
 """`min_position` waits sleep in threads of their own, so they never hold up the routes."""
 
-ROUTERS = (invoices, companies, users, me, payment_methods, accounts, documents, audit)
+ROUTERS = (invoices, companies, users, me, payment_methods, accounts, documents, audit, webhooks)
 
 
 def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
@@ -113,6 +115,10 @@ def _lifespan(settings: Settings, clock: Clock) -> Any:
         from api.mail.service import start_mail  # noqa: PLC0415 (needs the read side)
 
         mail = start_mail(settings, center, handle.db)
+        from api.webhooks.service import start_webhooks  # noqa: PLC0415 (needs the read side)
+
+        app.state.webhooks = SqlWebhookDeliveries(handle.db)
+        webhooks = start_webhooks(settings, center, handle.db)
         # What start-up built lives as long as the process: out of the collector's sight, a
         # full collection no longer walks it (issue 5: those pauses were most of the p99).
         gc.collect()
@@ -122,6 +128,7 @@ def _lifespan(settings: Settings, clock: Clock) -> Any:
         finally:
             if mail is not None:
                 mail.stop()
+            webhooks.stop()
             handle.stop()
             app.state.idempotency.close()
             app.state.pdfs.close()
