@@ -16,6 +16,7 @@ from api.mail.cli import mail_cli
 from api.projections_cli import projections_cli
 from api.settings import Settings, SettingsError, resolve_jwt_secret
 from api.tokens import Scope, issue_token
+from api.webhooks.cli import webhooks_cli
 from domain.errors import InvalidInput
 from domain.text import login as login_rule
 from store.schema import StoreStartupError, check_store
@@ -33,6 +34,7 @@ demo = typer.Typer(help="Demo data for trying the service and for benchmarks.")
 cli.add_typer(demo, name="demo")
 cli.add_typer(projections_cli, name="projections")
 cli.add_typer(mail_cli, name="mail")
+cli.add_typer(webhooks_cli, name="webhooks")
 
 
 def _settings_and_secret() -> tuple[Settings, str]:

@@ -41,6 +41,14 @@ def message_id(position: int, endpoint_id: str) -> str:
     return f"msg_{position}_{endpoint_id.replace('-', '')}"
 
 
+def parse_message_id(text: str) -> tuple[int, str]:
+    """(position, endpoint id without dashes) of a `webhook-id` (ValueError otherwise)."""
+    prefix, position, endpoint = text.split("_") if text.count("_") == 2 else ("", "", "")  # noqa: PLR2004
+    if prefix != "msg" or not position.isdigit() or len(endpoint) != 32:  # noqa: PLR2004 hex uuid
+        raise ValueError(f"not a webhook-id: {text}")
+    return int(position), endpoint
+
+
 class WebhookTables(Projection):
     """The endpoints and their messages: never versioned, never dropped."""
 

@@ -165,29 +165,33 @@ class SqlWebhookDeliveries:
             )
 
     def redeliver(self, endpoint_id: str, position: int | None, now: datetime) -> int:
-        """Send the endpoint's failed messages (or the one at `position`) again, now: a new
-        round of attempts under the same `webhook-id`. How many were scheduled."""
-        only = "" if position is None else " AND position = ?"
-        params: tuple[object, ...] = (_instant(now), endpoint_id)
+        """Send the endpoint's failed messages (or its message at `position`, whatever its
+        outcome) again from `now`: a new round of attempts under the same `webhook-id`.
+        How many messages were scheduled."""
+        which = ("outcome = 'FAILED'", ()) if position is None else ("position = ?", (position,))
+        where = f"endpoint_id = ? AND {which[0]}"
         with self.db.write() as tx:
-            where = f"endpoint_id = ?{only}" + (
-                "" if position is not None else " AND outcome = 'FAILED'"
-            )
-            count = tx.one(
-                f"SELECT COUNT(*) FROM webhook_schedule WHERE {where}",
-                params[1:] + ((position,) if position is not None else ()),
+            if position is not None:  # a message never attempted has no schedule row yet
+                tx.execute(
+                    "INSERT INTO webhook_schedule (position, endpoint_id, attempts) "
+                    f"SELECT position, endpoint_id, 0 FROM webhook_messages WHERE {where} "
+                    "ON CONFLICT DO NOTHING",
+                    (endpoint_id, *which[1]),
+                )
+            found = tx.one(
+                f"SELECT COUNT(*) FROM webhook_schedule WHERE {where}", (endpoint_id, *which[1])
             )
             tx.execute(
                 "UPDATE webhook_schedule SET outcome = NULL, settled_at = NULL, lease_until = NULL,"
                 f" first_attempt_at = NULL, next_attempt_at = ? WHERE {where}",
-                params + ((position,) if position is not None else ()),
+                (_instant(now), endpoint_id, *which[1]),
             )
-        return int(count[0]) if count else 0
+        return int(found[0]) if found else 0
 
-    def attempts(self, endpoint_id: str, limit: int, before: int | None = None) -> list[Attempt]:
+    def attempts(self, endpoint_id: str, limit: int) -> list[Attempt]:
         """The endpoint's delivery log, newest first."""
         with self.db.read() as tx:
-            return _attempts(tx, endpoint_id, limit, before)
+            return _attempts(tx, endpoint_id, limit)
 
     def endpoints(self, company_id: str) -> list[Endpoint]:
         """The company's endpoints, deleted ones left out."""
@@ -201,7 +205,7 @@ class SqlWebhookDeliveries:
         return [Endpoint(*(str(v) for v in row)) for row in rows]
 
 
-def _attempts(tx: Tx, endpoint_id: str, limit: int, before: int | None) -> list[Attempt]:
+def _attempts(tx: Tx, endpoint_id: str, limit: int) -> list[Attempt]:
     rows = tx.all(
         "SELECT a.position, m.type, a.attempt, a.status_code, a.error, a.at, a.next_attempt_at "
         "FROM webhook_attempts a JOIN webhook_messages m ON m.position = a.position "
@@ -209,7 +213,6 @@ def _attempts(tx: Tx, endpoint_id: str, limit: int, before: int | None) -> list[
         "ORDER BY a.at DESC, a.position DESC, a.attempt DESC LIMIT ?",
         (endpoint_id, limit),
     )
-    del before
     return [
         Attempt(
             int(p),

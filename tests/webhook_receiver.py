@@ -1,15 +1,14 @@
 """A real webhook receiver for the tests: an HTTP server on loopback, in a thread, that
 verifies every request with the `standardwebhooks` package and counts what it accepted.
 
-It can answer 500 to the first `failures` requests, or wait `delay` seconds before it
-answers, to play an endpoint that is down or slow.
+It can answer 500 to the first `failures` requests (an endpoint that is down), or hold
+every request until `gate` is set (an endpoint that is slow, or a request in flight).
 """
 
 from __future__ import annotations
 
 import json
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,7 +30,7 @@ class Receiver:
     url: str = ""
     secret: str = ""
     failures: int = 0
-    delay: float = 0.0
+    gate: threading.Event = field(default_factory=threading.Event)
     requests: int = 0
     forged: int = 0
     accepted: Counter[str] = field(default_factory=Counter)
@@ -51,7 +50,7 @@ class Receiver:
             with self.lock:
                 self.forged += 1
             return FORGED
-        time.sleep(self.delay)
+        self.gate.wait()
         with self.lock:
             self.accepted[headers["webhook-id"]] += 1
             self.bodies[headers["webhook-id"]] = payload
@@ -82,6 +81,7 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
 def receiving(path: str = "/hooks") -> Iterator[Receiver]:
     """A receiver listening on 127.0.0.1 until the block ends."""
     receiver = Receiver()
+    receiver.gate.set()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(receiver))
     server.daemon_threads = True
     receiver.url = f"http://127.0.0.1:{server.server_address[1]}{path}"
