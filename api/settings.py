@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     `/console/session` besides the console itself; every other console form only the console."""
     webhooks_allow_private: bool = False
     """Webhooks may call private, loopback and link-local addresses (development and tests)."""
+    webhooks_lease_seconds: int = Field(default=60, ge=1)
+    """How long a sender holds a message it is posting: one that died mid-delivery has its
+    message sent again (same `webhook-id`) once this runs out; above the 10 s timeout."""
 
     @property
     def is_development(self) -> bool:

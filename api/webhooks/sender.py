@@ -31,7 +31,7 @@ from store.webhooks import DueMessage, SqlWebhookDeliveries
 log = logging.getLogger("billing_center.webhooks")
 
 WORKERS = 8
-LEASE = timedelta(minutes=2)
+LEASE = timedelta(minutes=1)
 IDLE_SECONDS = 0.5
 RETRY_FOR = timedelta(days=3)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from uuid import UUID
 
 from api.settings import Settings
@@ -29,6 +30,7 @@ def webhook_sender(
         disable,
         poster=http_poster(settings.webhooks_allow_private),
         backoff=backoff,
+        lease=timedelta(seconds=settings.webhooks_lease_seconds),
     )
 
 
