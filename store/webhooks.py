@@ -81,14 +81,20 @@ _DUE = (
     "SELECT position, endpoint_id, type, body, url, sealed_secret, attempts, first_attempt_at "
     "FROM (SELECT m.position, m.endpoint_id, m.type, m.body, e.url, e.sealed_secret,"
     " COALESCE(s.attempts, 0) AS attempts, s.first_attempt_at, ROW_NUMBER() OVER"
-    " (PARTITION BY m.endpoint_id ORDER BY COALESCE(s.next_attempt_at, ''), m.position) AS n"
+    " (PARTITION BY m.endpoint_id ORDER BY CASE WHEN s.next_attempt_at IS NULL THEN 1 ELSE 0"
+    " END, m.position) AS n"
     " FROM webhook_messages m JOIN webhook_endpoints e ON e.endpoint_id = m.endpoint_id"
     " LEFT JOIN webhook_schedule s ON s.position = m.position AND s.endpoint_id = m.endpoint_id"
     " WHERE e.status = 'ACTIVE' AND s.outcome IS NULL"
     " AND (s.next_attempt_at IS NULL OR s.next_attempt_at <= ?)"
-    " AND (s.lease_until IS NULL OR s.lease_until <= ?)) due "
+    " AND (s.lease_until IS NULL OR s.lease_until <= ?)"
+    " AND NOT EXISTS (SELECT 1 FROM webhook_schedule r WHERE r.endpoint_id = m.endpoint_id"
+    " AND r.outcome IS NULL AND r.next_attempt_at > ?)) due "
     "WHERE n = 1 ORDER BY position LIMIT ?"
 )
+"""The oldest due message of each endpoint, a retry before a first attempt. An endpoint
+with a message waiting out its backoff rests: its other messages wait too, so a dead
+endpoint is called on the backoff's schedule, not once per message."""
 
 
 class SqlWebhookDeliveries:
@@ -108,7 +114,7 @@ class SqlWebhookDeliveries:
         with self.db.write() as tx:
             if tx.dialect.name == "postgres":
                 tx.execute(transaction_lock(AdvisoryLock.WEBHOOK_CLAIMS))
-            rows = tx.all(_DUE, (at, at, limit + len(busy)))
+            rows = tx.all(_DUE, (at, at, at, limit + len(busy)))
             due = [
                 DueMessage(int(p), str(e), t, b, u, s, int(n), _moment(f))
                 for p, e, t, b, u, s, n, f in rows

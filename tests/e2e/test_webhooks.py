@@ -11,7 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.http.app import create_app
-from tests.e2e.http import World, enroll, settings_for
+from api.tokens import Scope
+from tests.e2e.http import As, World, enroll, settings_for
 from tests.integration.mail.smtp import eventually
 from tests.webhook_receiver import Receiver, receiving
 
@@ -144,3 +145,17 @@ def test_a_webhook_url_must_be_http_or_https_and_the_types_known(hooked: World) 
         {"url": "https://user:pw@example.com/x", "events": ["invoice.available"]},
     ):
         assert hooked.admin.post(path, json=body).status_code == 422, body
+
+
+def test_auditors_see_who_connected_and_removed_an_endpoint(
+    hooked: World, receiver: Receiver
+) -> None:
+    webhook = connect(hooked, receiver)
+    gone = hooked.admin.delete(f"/v1/companies/{hooked.cid}/webhooks/{webhook}")
+    assert gone.status_code == 204
+    auditor = As(hooked.client, "audrey", Scope.AUDITOR, seen=hooked.admin.seen)
+    found = auditor.get("/v1/audit/events", params={"company": hooked.cid, "limit": 500})
+    assert found.status_code == 200, found.text
+    trail = [(e["type"], e["actor"]) for e in found.json()["items"] if e["aggregate_id"] == webhook]
+    assert trail == [("WebhookEndpointCreated", "alice"), ("WebhookEndpointDeleted", "alice")]
+    assert all("whsec_" not in str(e["payload"]) for e in found.json()["items"])

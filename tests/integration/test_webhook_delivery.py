@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -159,7 +159,7 @@ def test_after_3_days_of_failures_the_message_fails_and_the_endpoint_is_disabled
     assert hooks.deliveries.claim(clock.now + timedelta(days=9), timedelta(seconds=1), 10) == []
 
 
-def _moved_on(calls: list[datetime], before: int, sender: WebhookSender) -> bool:
+def _moved_on(calls: Sequence[object], before: int, sender: WebhookSender) -> bool:
     return len(calls) > before and sender.idle()
 
 
@@ -237,3 +237,25 @@ def test_a_sender_stopped_mid_pass_leaves_nothing_claimed_for_long(hooks: Hooks)
         stop.set()
         runner.join(10)
     assert not runner.is_alive()
+
+
+def test_a_dead_endpoint_is_called_on_the_backoff_schedule_not_once_per_message(
+    hooks: Hooks,
+) -> None:
+    clock, called = Clock(), list[int]()
+
+    def down(url: str, body: bytes, headers: dict[str, str]) -> Answer:
+        del url, body
+        called.append(int(headers["webhook-id"].split("_")[1]))
+        return Answer(500)
+
+    for number in ("INV-1", "INV-2", "INV-3"):
+        issue(hooks.app, bill(ACCOUNT, number, issued=TODAY))
+    hooks.catch_up()
+    backoff = RetryBackoff(first=timedelta(minutes=1), ceiling=timedelta(hours=1))
+    sender = hooks.sender(poster=down, clock=clock, backoff=backoff)
+    for _ in range(4):
+        drive(sender, partial(_moved_on, called, len(called), sender))
+        assert sender.send_due() == 0  # resting until the first message's next attempt
+        clock.now += timedelta(hours=2)
+    assert len(set(called)) == 1  # the oldest message, retried; the others wait behind it
