@@ -193,6 +193,6 @@ def _data(e: EventRecord) -> dict[str, Any]:
         "payment_id": d["payment_id"],
         "confirmation_number": d["confirmation_number"],
         "amount": str(d["amount"]),
-        "pay_on": d["pay_on"],
+        "pay_on": d["paid_on"] if e.type == "PaymentMade" else d["pay_on"],
         "made": e.type == "PaymentMade",
     }

@@ -159,3 +159,45 @@ def test_auditors_see_who_connected_and_removed_an_endpoint(
     trail = [(e["type"], e["actor"]) for e in found.json()["items"] if e["aggregate_id"] == webhook]
     assert trail == [("WebhookEndpointCreated", "alice"), ("WebhookEndpointDeleted", "alice")]
     assert all("whsec_" not in str(e["payload"]) for e in found.json()["items"])
+
+
+def test_payments_adjustments_and_removed_users_reach_the_endpoint(
+    hooked: World, receiver: Receiver
+) -> None:
+    connect(hooked, receiver)
+    admin, cid = hooked.admin, hooked.cid
+    method = admin.post(
+        f"/v1/companies/{cid}/payment-methods",
+        json={"holder": "Acme Inc", "bank_code": "COBADEFF", "account_number": "DE8937040044"},
+    )
+    assert method.status_code == 201, method.text
+    iid = hooked.issue(hooked.accounts[0], invoice_number="INV-PAID")
+    paid = admin.post(f"/v1/invoices/{iid}/payments", json={})
+    assert paid.status_code == 201, paid.text
+    other = hooked.issue(hooked.accounts[0], invoice_number="INV-DISPUTED")
+    asked = admin.post(
+        f"/v1/invoices/{other}/adjustments",
+        json={"reason": "wrong weight", "lines": [{"tracking_number": "1Z001", "amount": "1.00"}]},
+    )
+    assert asked.status_code == 201, asked.text
+    aid = asked.json()["adjustment_id"]
+    decided = hooked.billing.post(
+        f"/v1/invoices/{other}/adjustments/{aid}/decision", json={"approved": True}
+    )
+    assert decided.status_code == 200, decided.text
+    hooked.add_user("bob", "VIEW_ONLY", hooked.accounts[0])
+    removed = admin.delete(f"/v1/companies/{cid}/users/bob", params={"confirm": "true"})
+    assert removed.status_code == 204, removed.text
+    eventually(lambda: len(receiver.of_type("user.removed")) == 1)
+    (payment,) = receiver.of_type("payment.received")
+    assert payment["data"]["invoice_id"] == iid
+    assert payment["data"]["made"] is True
+    assert payment["data"]["confirmation_number"] == paid.json()["confirmation_number"]
+    (adjustment,) = receiver.of_type("adjustment.updated")
+    assert adjustment["data"] == {
+        "invoice_id": other,
+        "account": f"US-{hooked.accounts[0]['number']}",
+        "adjustment_id": aid,
+        "approved": True,
+    }
+    assert receiver.of_type("user.removed")[0]["data"] == {"login": "bob"}

@@ -14,12 +14,13 @@ from api.web.routes import (
     invoices,
     profile,
     signin,
+    webhooks,
 )
 from api.web.routes.common import console_router
 from domain.errors import NotFound
 
 router = APIRouter(include_in_schema=False)
-for _module in (signin, enroll, invoices, admin, company, accounts, profile, audit):
+for _module in (signin, enroll, invoices, admin, company, accounts, profile, audit, webhooks):
     router.include_router(_module.router)
 
 fallback = console_router()
