@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
+from api.cli import cli
 from api.http.app import create_app
 from api.tokens import Scope
 from tests.e2e.http import As, World, enroll, settings_for
@@ -201,3 +203,21 @@ def test_payments_adjustments_and_removed_users_reach_the_endpoint(
         "approved": True,
     }
     assert receiver.of_type("user.removed")[0]["data"] == {"login": "bob"}
+
+
+def test_billing_center_webhooks_redeliver_sends_a_message_again_under_its_id(
+    hooked: World, receiver: Receiver, durable_store_url: str
+) -> None:
+    webhook = connect(hooked, receiver)
+    hooked.issue(hooked.accounts[0], invoice_number="INV-AGAIN")
+    log = f"/v1/companies/{hooked.cid}/webhooks/{webhook}/deliveries"
+    eventually(lambda: len(hooked.admin.get(log).json()["items"]) == 1)
+    (message,) = receiver.accepted
+    env = {"BILLING_DATABASE_URL": durable_store_url}
+    args = ["webhooks", "redeliver", webhook, "--message", message]
+    again = CliRunner().invoke(cli, args, env=env)
+    assert again.exit_code == 0, again.output
+    assert "scheduled 1 message(s)" in again.stdout
+    eventually(lambda: receiver.accepted[message] == 2)
+    wrong = CliRunner().invoke(cli, ["webhooks", "redeliver", webhook, "--message", "msg_1_x"])
+    assert wrong.exit_code == 2
