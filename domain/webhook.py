@@ -37,12 +37,17 @@ def require_administrator(company: Company, by: str) -> None:
 
 
 def endpoint_url(url: str) -> str:
-    """An absolute http(s) URL with a host and no credentials (422 otherwise)."""
-    parts = urlsplit(url)
+    """An absolute http(s) URL with a host, a valid port, no credentials, no spaces or
+    control characters (422 otherwise)."""
+    try:
+        parts = urlsplit(url)
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:  # a broken IPv6 literal or port
+        raise InvalidInput("url", "an absolute http or https URL") from None
     if len(url) > MAX_URL or parts.scheme not in {"http", "https"} or not parts.hostname:
         raise InvalidInput("url", "an absolute http or https URL")
-    if parts.username or parts.password or any(ord(c) <= 0x20 for c in url):  # noqa: PLR2004 space
-        raise InvalidInput("url", "a URL without credentials or spaces")
+    if not port_ok or parts.username or parts.password or not url.isprintable() or " " in url:
+        raise InvalidInput("url", "a URL without credentials, spaces or control characters")
     return url
 
 

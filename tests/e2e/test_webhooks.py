@@ -145,6 +145,10 @@ def test_a_webhook_url_must_be_http_or_https_and_the_types_known(hooked: World) 
         {"url": "https://example.com/x", "events": ["invoice.deleted"]},
         {"url": "https://example.com/x", "events": []},
         {"url": "https://user:pw@example.com/x", "events": ["invoice.available"]},
+        {"url": "http://[abc/x", "events": ["invoice.available"]},
+        {"url": "http://example.com:99999/x", "events": ["invoice.available"]},
+        {"url": "http://example.com/a b", "events": ["invoice.available"]},
+        {"url": "http://example.com/\u0085", "events": ["invoice.available"]},
     ):
         assert hooked.admin.post(path, json=body).status_code == 422, body
 
