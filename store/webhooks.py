@@ -111,6 +111,10 @@ class SqlWebhookDeliveries:
     ) -> list[DueMessage]:
         """The oldest due message of each endpoint not `busy` here, held for `lease`."""
         at = _instant(now)
+        with self.db.read() as tx:  # an idle sender takes no write lock (SQLite has one)
+            # one row per endpoint: of len(busy) + 1 rows, one is free if any endpoint is
+            if all(row[1] in busy for row in tx.all(_DUE, (at, at, at, len(busy) + 1))):
+                return []
         with self.db.write() as tx:
             if tx.dialect.name == "postgres":
                 tx.execute(transaction_lock(AdvisoryLock.WEBHOOK_CLAIMS))

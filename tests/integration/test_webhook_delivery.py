@@ -169,11 +169,14 @@ def test_a_slow_endpoint_never_holds_up_another(hooks: Hooks) -> None:
         hooks.connect(fast, other)
         hooks.receiver.gate.clear()  # the first endpoint holds every request it gets
         issue(hooks.app, bill(ACCOUNT, "INV-SLOW", issued=TODAY))
-        issue(hooks.app, bill(OTHER_ACCOUNT, "INV-FAST", issued=TODAY))
         hooks.catch_up()
         sender = hooks.sender()
         try:
+            drive(sender, lambda: hooks.receiver.requests == 1)  # held, in flight
+            issue(hooks.app, bill(OTHER_ACCOUNT, "INV-FAST", issued=TODAY))
+            hooks.catch_up()
             drive(sender, lambda: bool(fast.accepted))
+            assert hooks.deliveries.attempts(str(hooks.webhook), 10) == []  # still in flight
             assert hooks.receiver.requests == 1
             assert not hooks.receiver.accepted
         finally:
