@@ -38,26 +38,26 @@ class Webhooks(Service):
         return self._get(WebhookEndpoint, webhook_id, "webhook", webhook_id)
 
     def administered_webhook(
-        self, caller: Caller, company_id: UUID, webhook_id: UUID
+        self, login: str, company_id: UUID, webhook_id: UUID
     ) -> WebhookEndpoint:
-        """The company's endpoint, if the caller administers the company (404/403 otherwise)."""
-        company = self._member_company(caller.as_person(), company_id)
-        require_administrator(company, caller.login)
+        """The company's endpoint, if `login` administers the company (404/403 otherwise)."""
+        company = self._member_company(login, company_id)
+        require_administrator(company, login)
         endpoint = self.webhook(webhook_id)
         endpoint.require_company(company_id)
         return endpoint
 
-    def require_webhook_administrator(self, caller: Caller, company_id: UUID) -> None:
-        """Refuse unless the caller is one of the company's Administrators."""
-        company = self._member_company(caller.as_person(), company_id)
-        require_administrator(company, caller.login)
+    def require_webhook_administrator(self, login: str, company_id: UUID) -> None:
+        """Refuse unless `login` is one of the company's Administrators."""
+        company = self._member_company(login, company_id)
+        require_administrator(company, login)
 
     @command
     def create_webhook(
         self, caller: Caller, company_id: UUID, url: str, events: list[str]
     ) -> Receipt[NewEndpoint]:
         """An Administrator connects a URL; its secret is answered once, sealed in the event."""
-        self.require_webhook_administrator(caller, company_id)
+        self.require_webhook_administrator(caller.as_person(), company_id)
         secret = new_secret()
         endpoint = WebhookEndpoint(
             company_id=str(company_id),
@@ -70,7 +70,7 @@ class Webhooks(Service):
     @command
     def delete_webhook(self, caller: Caller, company_id: UUID, webhook_id: UUID) -> Receipt[None]:
         """An Administrator removes an endpoint: nothing more is sent to it."""
-        endpoint = self.administered_webhook(caller, company_id, webhook_id)
+        endpoint = self.administered_webhook(caller.as_person(), company_id, webhook_id)
         endpoint.delete()
         return Receipt(self._save(endpoint), None)
 

@@ -50,7 +50,7 @@ def endpoints(
 ) -> PageOf[WebhookOut]:
     """The company's endpoints, without secrets (Administrators)."""
     del reads  # `min_position` waits for the read models, which write the endpoints
-    app.require_webhook_administrator(caller, cid)
+    app.require_webhook_administrator(caller.as_person(), cid)
     found = [
         WebhookOut(
             webhook_id=UUID(e.endpoint_id),
@@ -86,7 +86,7 @@ def delivery_log(
 ) -> PageOf[DeliveryOut]:
     """Every attempt to the endpoint, newest first (Administrators)."""
     del reads
-    app.administered_webhook(caller, cid, webhook_id)
+    app.administered_webhook(caller.as_person(), cid, webhook_id)
     key = str(webhook_id)
     found = [
         DeliveryOut(

@@ -45,7 +45,7 @@ def _page(
     status: int = 200,
 ) -> Response:
     member = member_of(ctx)
-    ctx.app.require_webhook_administrator(ctx.person, member.cid)
+    ctx.app.require_webhook_administrator(ctx.person.as_person(), member.cid)
     endpoints = [(e, orjson.loads(e.events)) for e in _deliveries(ctx).endpoints(str(member.cid))]
     problem = shown(error) if error else None
     return render(
@@ -93,7 +93,9 @@ def delete(ctx: Ctx, webhook: str, form: Posted) -> Response:
 def delivery_log(ctx: Ctx, webhook: str) -> Response:
     """The endpoint's delivery log, newest attempt first (Administrators)."""
     member = member_of(ctx)
-    endpoint = ctx.app.administered_webhook(ctx.person, member.cid, uuid_or_404(webhook, "webhook"))
+    endpoint = ctx.app.administered_webhook(
+        ctx.person.as_person(), member.cid, uuid_or_404(webhook, "webhook")
+    )
     key = str(endpoint.id)
     attempts = [(message_id(a.position, key), a) for a in _deliveries(ctx).attempts(key, LOG_ROWS)]
     return render(ctx, "webhook.html", endpoint=endpoint, attempts=attempts)
