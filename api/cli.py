@@ -19,6 +19,7 @@ from api.metrics.exposition import prepare_multiprocess
 from api.projections_cli import projections_cli
 from api.settings import Settings, SettingsError, resolve_jwt_secret
 from api.tokens import Scope, issue_token
+from api.webhooks.cli import webhooks_cli
 from domain.errors import InvalidInput
 from domain.text import login as login_rule
 from store.schema import StoreStartupError, check_store
@@ -41,6 +42,7 @@ cli.add_typer(demo, name="demo")
 cli.add_typer(projections_cli, name="projections")
 cli.add_typer(mail_cli, name="mail")
 cli.add_typer(keys_cli, name="keys")
+cli.add_typer(webhooks_cli, name="webhooks")
 
 
 def _settings_and_secret() -> tuple[Settings, str]:

@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     identity_provider_origins: str = ""
     """Origins (comma-separated, e.g. `https://idp.example.com`) that may post a token to
     `/console/session` besides the console itself; every other console form only the console."""
+    webhooks_allow_private: bool = False
+    """Webhooks may call private, loopback and link-local addresses (development and tests)."""
+    webhooks_lease_seconds: int = Field(default=60, ge=1)
+    """How long a sender holds a message it is posting: one that died mid-delivery has its
+    message sent again (same `webhook-id`) once this runs out; above the 10 s timeout."""
 
     read_database_url: str | None = None
     """A streaming replica (hot standby) of `database_url` for the read models' queries;

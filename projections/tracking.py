@@ -29,12 +29,14 @@ from projections.invoices import Invoices
 from projections.outbox import Notifications, OutboxMessages
 from projections.segments import InvoiceSegment
 from projections.trail import Audit
+from projections.webhooks import WebhookMessages, WebhookTables
 from store.database import Database, Tx
 from store.locks import AdvisoryLock, transaction_lock
 
 INVOICE_SEGMENTS = 2
 """Segments of the invoices projection: two workers on two cores can share it."""
 MESSAGES = OutboxMessages("outbox_")
+WEBHOOKS = WebhookTables("webhook_")
 log = logging.getLogger(__name__)
 
 
@@ -111,6 +113,7 @@ PROJECTIONS: dict[str, ReadModel] = {
         ReadModel("audit", Audit),
         ReadModel("cases", Cases),
         ReadModel("outbox", lambda prefix: Notifications(prefix, MESSAGES), viewed=False),
+        ReadModel("webhooks", lambda prefix: WebhookMessages(prefix, WEBHOOKS), viewed=False),
     )
 }
 UNITS: dict[str, Unit] = {u.name: u for model in PROJECTIONS.values() for u in model.units}

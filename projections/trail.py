@@ -23,7 +23,7 @@ from projections.events import EventRecord, jsonable
 from projections.queries import AuditEntry, RowsPage
 from store.database import Tx
 
-_HIDDEN = {"actor", "correlation_id", "sealed_account_number", "lines"}
+_HIDDEN = {"actor", "correlation_id", "sealed_account_number", "lines", "sealed_secret"}
 _EVENT_COLUMNS = (
     *("position", "recorded_at", "type", "aggregate_type", "aggregate_id", "version"),
     *("company_id", "actor", "correlation_id", "payload", "summary"),
@@ -172,7 +172,12 @@ class Audit(Projection):
         aggregate = e.key
         if e.aggregate_type == "Company":
             return aggregate
-        if e.type in {"UserJoinedCompany", "AccountEnrolled", "AccountReenrolled"}:
+        if e.type in {
+            "UserJoinedCompany",
+            "AccountEnrolled",
+            "AccountReenrolled",
+            "WebhookEndpointCreated",  # its deletion and disabling follow it (issue 22)
+        }:
             self._remember(aggregate, e.data["company_id"])
             return str(e.data["company_id"])
         if e.type in {"UserLeftCompany", "AccountUnenrolled"}:

@@ -35,6 +35,8 @@ class AdvisoryLock(IntEnum):
     PROJECTION_LEASES = 4714
     """projections.workers: the first key of each projection's lease (issue 20); the second
     is `lease_key` of the projection (or segment)."""
+    WEBHOOK_CLAIMS = 4722
+    """store.webhooks: senders claiming due webhook messages (one endpoint, one sender)."""
 
 
 def transaction_lock(lock: AdvisoryLock) -> str:

@@ -43,6 +43,7 @@ from api.http.routes import (
     saved_searches,
     statements,
     users,
+    webhooks,
 )
 from api.identity import Identity, TokenRules
 from api.metrics.exposition import METRICS_PATH, metrics, read_side_scrape, serve_port
@@ -57,6 +58,7 @@ from projections.queries import ProjectionStatus
 from projections.status import by_projection
 from store.idempotency import IdempotencyStore, idempotency_store
 from store.probe import probe_for
+from store.webhooks import SqlWebhookDeliveries
 
 DESCRIPTION = """
 The billing center of a carrier: companies enroll their shipper accounts, manage users,
@@ -75,7 +77,7 @@ WAITING_THREADS = 40
 
 ROUTERS = (
     invoices, cases, receipts, companies, users, me, saved_searches, statements, payment_methods,
-    accounts, documents, audit, api_keys,
+    accounts, documents, audit, api_keys, webhooks,
 )  # fmt: skip
 
 
@@ -149,6 +151,10 @@ def _lifespan(settings: Settings, clock: Clock) -> Any:
             handle.read_models, handle.db, handle.reads, center
         )
         metrics_port = serve_port(settings.metrics_host, settings.metrics_port, scrape)
+        from api.webhooks.service import start_webhooks  # noqa: PLC0415 (needs the read side)
+
+        app.state.webhooks = SqlWebhookDeliveries(handle.db)
+        webhooks = None if external else start_webhooks(settings, center, handle.db)
         # What start-up built lives as long as the process: out of the collector's sight, a
         # full collection no longer walks it (issue 5: those pauses were most of the p99).
         gc.collect()
@@ -160,6 +166,8 @@ def _lifespan(settings: Settings, clock: Clock) -> Any:
                 metrics_port.shutdown()
             if mail is not None:
                 mail.stop()
+            if webhooks is not None:
+                webhooks.stop()
             handle.stop()
             app.state.idempotency.close()
             app.state.pdfs.close()

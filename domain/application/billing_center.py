@@ -12,6 +12,7 @@ from domain.application.privacy import Privacy
 from domain.application.searches import SavedSearches
 from domain.application.statements import Statements
 from domain.application.users import Users
+from domain.application.webhooks import Webhooks
 
 
 class BillingCenter(
@@ -25,6 +26,7 @@ class BillingCenter(
     SavedSearches,
     Statements,
     ApiKeys,
+    Webhooks,
 ):
     """Every command of the billing center (DOMAIN.md R1-R12, A1-A6, I1-I8, C4) and the
     queries that decide who may see what: one Application (one store, one cache, one unit

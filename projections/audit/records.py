@@ -31,7 +31,7 @@ ROWS_PAGE = 10_000
 _HIDDEN = ("timestamp", "actor", "correlation_id", "originator_topic")
 _OWNING = frozenset(
     ("UserJoinedCompany", "AccountEnrolled", "AccountReenrolled", "InvoiceDelivered",
-     "UserLeftCompany")
+     "UserLeftCompany", "WebhookEndpointCreated")
 )  # fmt: skip
 """The only event types whose fields move an attribution (the others are never decoded)."""
 
@@ -173,7 +173,8 @@ class Attribution:
       unenrollment (inclusive); while unenrolled, its last holder (paper billing, A4);
       before any enrollment: none;
     - an invoice's events: the company the account was attributed to when the invoice was
-      delivered (InvoiceDelivered precedes InvoiceIssued in the same transaction).
+      delivered (InvoiceDelivered precedes InvoiceIssued in the same transaction);
+    - a webhook endpoint's events: the company it was created for (issue 22).
 
     Memory grows with the number of users, accounts and invoices, never with events.
     """

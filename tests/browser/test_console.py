@@ -124,6 +124,18 @@ def _add_bank_account(v: Visitor) -> None:
     assert "7630004000031234567890143" not in v.page.content()
 
 
+def _connect_webhook(v: Visitor) -> None:
+    """Issue 22: an Administrator connects an endpoint; its secret shows once; its log opens."""
+    v.go("/console/webhooks", "webhooks")
+    v.page.fill("#f-url", "https://hooks.example.com/billing")
+    v.submit("form[action='/console/webhooks']", "webhook-connected")
+    assert v.page.inner_text("#webhook-secret").startswith("whsec_")
+    v.page.locator("a[href^='/console/webhooks/']").first.click()
+    v.page.wait_for_url("**/console/webhooks/*")
+    v.look("webhook-log")
+    assert v._("Delivery log") in v.text()
+
+
 def _pay(v: Visitor, proof: Proof) -> None:
     """I3: pay today; a confirmation number comes back."""
     v.go(f"/console/invoices/{proof.invoice_id}", "invoice")
@@ -173,6 +185,7 @@ def test_the_seed_story_through_the_console(visitor: Visitor, server: Server) ->
     assert v.page.locator("form[action$='/pay']").count() == 0
     assert paper.number not in _history_text(v)
     _add_bank_account(v)
+    _connect_webhook(v)
     _pay(v, due_a)
     _adjust(v, due_b)
     v.go(f"/console/users/{cleo}/remove", "remove-user")

@@ -17,6 +17,7 @@ from api.web.routes import (
     profile,
     searches,
     signin,
+    webhooks,
 )
 from api.web.routes.common import console_router
 from domain.errors import NotFound
@@ -34,6 +35,7 @@ for _module in (
     profile,
     audit,
     api_keys,
+    webhooks,
 ):
     router.include_router(_module.router)
 
