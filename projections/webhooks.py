@@ -33,6 +33,18 @@ INVOICE_EVENTS = {
     "PaymentScheduled": "payment.received",
     "PaymentMade": "payment.received",
     "AdjustmentDecided": "adjustment.updated",
+    # I9: every step of a dispute case is an update of the adjustment
+    "AdjustmentDecidedInPart": "adjustment.updated",
+    "AdjustmentInReview": "adjustment.updated",
+    "AdjustmentCommented": "adjustment.updated",
+    "AdjustmentDocumentAttached": "adjustment.updated",
+}
+_CASE_STEPS = {
+    "AdjustmentDecided": "DECIDED",
+    "AdjustmentDecidedInPart": "DECIDED",
+    "AdjustmentInReview": "IN_REVIEW",
+    "AdjustmentCommented": "COMMENTED",
+    "AdjustmentDocumentAttached": "ATTACHED",
 }
 
 
@@ -187,8 +199,9 @@ def _data(e: EventRecord) -> dict[str, Any]:
             "amount": str(d["amount"]),
             "due_date": d["due_date"],
         }
-    if e.type == "AdjustmentDecided":
-        return {"adjustment_id": d["adjustment_id"], "approved": d["approved"]}
+    if e.type in _CASE_STEPS:  # I4, I9: which case, which step (its content: GET the case)
+        step = {"adjustment_id": d["adjustment_id"], "step": _CASE_STEPS[e.type]}
+        return {**step, "approved": d["approved"]} if "approved" in d else step
     return {
         "payment_id": d["payment_id"],
         "confirmation_number": d["confirmation_number"],

@@ -204,9 +204,26 @@ def test_payments_adjustments_and_removed_users_reach_the_endpoint(
         "invoice_id": other,
         "account": f"US-{hooked.accounts[0]['number']}",
         "adjustment_id": aid,
+        "step": "DECIDED",
         "approved": True,
     }
     assert receiver.of_type("user.removed")[0]["data"] == {"login": "bob"}
+
+
+def test_i9_each_step_of_a_case_is_an_adjustment_update(hooked: World, receiver: Receiver) -> None:
+    connect(hooked, receiver)
+    iid = hooked.issue(hooked.accounts[0], invoice_number="INV-CASE")
+    body = {"reason": "crushed", "lines": [{"tracking_number": "1Z001", "amount": "2.00"}]}
+    aid = hooked.admin.post(f"/v1/invoices/{iid}/adjustments", json=body).json()["adjustment_id"]
+    case = f"/v1/invoices/{iid}/adjustments/{aid}"
+    assert hooked.billing.post(f"{case}/comments", json={"text": "Photo?"}).status_code == 201
+    assert hooked.billing.post(f"{case}/review").status_code == 200
+    part = [{"tracking_number": "1Z001", "amount": "1.00"}]
+    decided = hooked.billing.post(f"{case}/decision", json={"approved": True, "lines": part})
+    assert decided.status_code == 200, decided.text
+    eventually(lambda: len(receiver.of_type("adjustment.updated")) == 3)
+    steps = [m["data"]["step"] for m in receiver.of_type("adjustment.updated")]
+    assert sorted(steps) == ["COMMENTED", "DECIDED", "IN_REVIEW"]
 
 
 def test_billing_center_webhooks_redeliver_sends_a_message_again_under_its_id(
