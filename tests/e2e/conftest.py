@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.e2e.http import World, enroll, running
+from api.http.app import create_app
+from tests.e2e.http import World, enroll, running, settings_for
+from tests.integration.mail.smtp import SmtpServer
 
 
 @pytest.fixture
@@ -29,3 +31,12 @@ def any_api(store_url: str, tmp_path: Path) -> Iterator[TestClient]:
 def world(api: TestClient) -> World:
     """Acme, enrolled by alice with two accounts."""
     return enroll(api)
+
+
+@pytest.fixture
+def mailing(durable_store_url: str, tmp_path: Path, smtp: SmtpServer) -> Iterator[World]:
+    """Acme on an app whose e-mails go to the test's SMTP server on loopback."""
+    settings = settings_for(durable_store_url, str(tmp_path))
+    settings = settings.model_copy(update={"smtp_url": smtp.url})
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        yield enroll(client)

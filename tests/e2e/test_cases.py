@@ -5,17 +5,12 @@ what is overdue."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, cast
 
-import pytest
-from fastapi.testclient import TestClient
 from fpdf import FPDF
 from PIL import Image
 
-from api.http.app import create_app
-from tests.e2e.http import World, enroll, settings_for
+from tests.e2e.http import World
 from tests.integration.mail.smtp import SmtpServer, eventually
 
 
@@ -156,14 +151,6 @@ def test_i9_the_console_case_page_shows_the_conversation_and_takes_evidence(
 
 def _csrf(html: str) -> str:
     return html.split('name="csrf_token" value="')[1].split('"', maxsplit=1)[0]
-
-
-@pytest.fixture
-def mailing(durable_store_url: str, tmp_path: Path, smtp: SmtpServer) -> Iterator[World]:
-    settings = settings_for(durable_store_url, str(tmp_path))
-    settings = settings.model_copy(update={"smtp_url": smtp.url})
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
-        yield enroll(client)
 
 
 def test_i9_the_requester_is_told_of_each_step_but_their_own(

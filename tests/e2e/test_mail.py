@@ -4,23 +4,8 @@ sender in the API process delivers to a real SMTP server on loopback (R8, I3, I4
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-from fastapi.testclient import TestClient
-
-from api.http.app import create_app
-from tests.e2e.http import World, enroll, settings_for
+from tests.e2e.http import World
 from tests.integration.mail.smtp import SmtpServer, eventually
-
-
-@pytest.fixture
-def mailing(durable_store_url: str, tmp_path: Path, smtp: SmtpServer) -> Iterator[World]:
-    settings = settings_for(durable_store_url, str(tmp_path))
-    settings = settings.model_copy(update={"smtp_url": smtp.url})
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
-        yield enroll(client)
 
 
 def subjects(smtp: SmtpServer) -> list[str]:

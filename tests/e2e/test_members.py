@@ -3,18 +3,14 @@ pending companies and notification preferences (R5, R8), assigned country codes 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
-import pytest
 from fastapi.testclient import TestClient
 
-from api.http.app import create_app
 from api.tokens import Scope
-from tests.e2e.http import As, World, enroll, invoice_body, new_account, proven, settings_for
+from tests.e2e.http import As, World, enroll, invoice_body, new_account, proven
 from tests.integration.mail.smtp import SmtpServer, eventually
 
 
@@ -103,14 +99,6 @@ def test_a1_an_unassigned_country_code_is_refused_naming_a1(world: World) -> Non
     key = {"country": "XX", "number": "A9999999"}
     response = world.billing.post("/v1/invoices", json=invoice_body(key))
     _refused(response, 422, "A1")
-
-
-@pytest.fixture
-def mailing(durable_store_url: str, tmp_path: Path, smtp: SmtpServer) -> Iterator[World]:
-    settings = settings_for(durable_store_url, str(tmp_path))
-    settings = settings.model_copy(update={"smtp_url": smtp.url})
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
-        yield enroll(client)
 
 
 def test_r5_the_administrator_who_added_a_withdrawn_login_is_told_by_email(

@@ -5,22 +5,18 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from datetime import timedelta
 from email.message import Message
-from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
-from api.http.app import create_app
 from domain.application import BillingCenter
 from projections.runner import rebuild
 from store.database import open_database
-from tests.e2e.http import TODAY, World, enroll, settings_for
+from tests.e2e.http import TODAY, World
 from tests.integration.mail.smtp import SmtpServer, eventually
 
 PERIOD = TODAY.strftime("%Y-%m")
@@ -75,14 +71,6 @@ def test_r12_subscribing_needs_a_company_and_a_known_frequency(world: World) -> 
     assert done.status_code == 200, done.text
     assert done.json()["frequency"] == "MONTHLY"
     assert world.admin.put("/v1/me/statement", json={"frequency": None}).status_code == 200
-
-
-@pytest.fixture
-def mailing(durable_store_url: str, tmp_path: Path, smtp: SmtpServer) -> Iterator[World]:
-    settings = settings_for(durable_store_url, str(tmp_path))
-    settings = settings.model_copy(update={"smtp_url": smtp.url})
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
-        yield enroll(client)
 
 
 def _statements(smtp: SmtpServer) -> list[Message]:
