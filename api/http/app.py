@@ -56,6 +56,7 @@ from domain.application import utc_now
 from domain.ports import Clock
 from projections.queries import ProjectionStatus
 from projections.status import by_projection
+from store.database import open_database
 from store.idempotency import IdempotencyStore, idempotency_store
 from store.probe import probe_for
 from store.webhooks import SqlWebhookDeliveries
@@ -153,8 +154,12 @@ def _lifespan(settings: Settings, clock: Clock) -> Any:
         metrics_port = serve_port(settings.metrics_host, settings.metrics_port, scrape)
         from api.webhooks.service import start_webhooks  # noqa: PLC0415 (needs the read side)
 
-        app.state.webhooks = SqlWebhookDeliveries(handle.db)
-        webhooks = None if external else start_webhooks(settings, center, handle.db)
+        # The webhook sender's own connections: its up to 8 posts in flight must never take
+        # the pooled connections the read models and the runner answer with (an outage or a
+        # slow endpoint would hold them and stall every request).
+        hooks_db = open_database(settings.database_url)
+        app.state.webhooks = SqlWebhookDeliveries(hooks_db)
+        webhooks = None if external else start_webhooks(settings, center, hooks_db)
         # What start-up built lives as long as the process: out of the collector's sight, a
         # full collection no longer walks it (issue 5: those pauses were most of the p99).
         gc.collect()
@@ -168,6 +173,7 @@ def _lifespan(settings: Settings, clock: Clock) -> Any:
                 mail.stop()
             if webhooks is not None:
                 webhooks.stop()
+            hooks_db.close()
             handle.stop()
             app.state.idempotency.close()
             app.state.pdfs.close()
