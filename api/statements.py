@@ -10,7 +10,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from api import usecases
-from api.documents.aging import aging
+from api.documents.aging import aging, is_due
 from domain.application import BillingCenter
 from domain.caller import Caller
 from domain.statements import Period
@@ -40,14 +40,10 @@ def statement_of(
     cursor: str | None = None
     while True:
         page = usecases.invoices(app, reads, access, "HISTORY", cursor=cursor, limit=MAX_LIMIT)
-        kept += [i for i in page.items if _open(i) and i.issue_date <= period.end]
+        kept += [i for i in page.items if is_due(i) and i.issue_date <= period.end]
         if page.next is None:
             break
         cursor = page.next
     kept.sort(key=lambda i: (i.due_date, i.invoice_number))
     company = app.read_company(cid).name
     return Statement(period, company, caller.login, as_of, tuple(kept), aging(kept, as_of))
-
-
-def _open(invoice: InvoiceView) -> bool:
-    return invoice.status != "PAID" and invoice.balance > 0

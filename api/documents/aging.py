@@ -11,6 +11,11 @@ from projections.queries import InvoiceView
 BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
 
 
+def is_due(invoice: InvoiceView) -> bool:
+    """Whether something is still to pay on the invoice (what aging and statements count)."""
+    return invoice.status != "PAID" and invoice.balance > 0
+
+
 def bucket(invoice: InvoiceView, today: date) -> str:
     """How far past due an unpaid invoice is."""
     late = (today - invoice.due_date).days
@@ -26,7 +31,7 @@ def aging(rows: list[InvoiceView], today: date) -> dict[str, dict[str, Decimal]]
     """Outstanding balances per currency and age bucket, with a total per currency."""
     table: dict[str, dict[str, Decimal]] = {}
     for invoice in rows:
-        if invoice.status == "PAID" or invoice.balance <= 0:
+        if not is_due(invoice):
             continue
         sums = table.setdefault(invoice.currency, {b: Decimal(0) for b in (*BUCKETS, "total")})
         sums[bucket(invoice, today)] += invoice.balance

@@ -178,3 +178,8 @@ def enroll(client: TestClient, admin: str = "alice", accounts: int = 2) -> World
     response = person.post("/v1/companies", json=enrollment)
     assert response.status_code == 201, response.text
     return World(client, response.json()["company_id"], person, billing, keys)
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token of a console page's forms."""
+    return html.split('name="csrf_token" value="')[1].split('"', maxsplit=1)[0]

@@ -10,7 +10,7 @@ from typing import Any, cast
 from fpdf import FPDF
 from PIL import Image
 
-from tests.e2e.http import World
+from tests.e2e.http import World, csrf_of
 from tests.integration.mail.smtp import SmtpServer, eventually
 
 
@@ -124,22 +124,22 @@ def test_i9_the_console_case_page_shows_the_conversation_and_takes_evidence(
     world.admin.get(f"/v1/invoices/{invoice}")  # the read models caught up
     client = world.client
     client.cookies.clear()
-    csrf = _csrf(client.get("/console/sign-in").text)
+    csrf = csrf_of(client.get("/console/sign-in").text)
     origin = {"Origin": "http://testserver"}
     client.post("/console/sign-in", data={"csrf_token": csrf, "login": "alice"}, headers=origin)
     url = f"/console/invoices/{invoice}/adjustments/{aid}"
     assert f'href="{url}"' in client.get(f"/console/invoices/{invoice}").text
     page = client.get(url).text
     assert "Photo?" in page
-    said = client.post(f"{url}/comments", data={"csrf_token": _csrf(page), "text": "Here it is"},
+    said = client.post(f"{url}/comments", data={"csrf_token": csrf_of(page), "text": "Here it is"},
                        headers=origin)  # fmt: skip
     assert "Your comment was added to the case." in said.text
     png = {"file": ("label.png", _png(), "image/png")}
-    sent = client.post(f"{url}/attachments", data={"csrf_token": _csrf(said.text)},
+    sent = client.post(f"{url}/attachments", data={"csrf_token": csrf_of(said.text)},
                        files=png, headers=origin)  # fmt: skip
     assert "The file was added to the case." in sent.text, sent.text[-500:]
     fake = {"file": ("x.png", b"not an image", "image/png")}
-    bad = client.post(f"{url}/attachments", data={"csrf_token": _csrf(sent.text)},
+    bad = client.post(f"{url}/attachments", data={"csrf_token": csrf_of(sent.text)},
                       files=fake, headers=origin)  # fmt: skip
     assert bad.status_code == 422
     (made,) = [
@@ -147,10 +147,6 @@ def test_i9_the_console_case_page_shows_the_conversation_and_takes_evidence(
         for a in world.admin.get(f"/v1/invoices/{invoice}/adjustments/{aid}").json()["attachments"]
     ]
     assert client.get(f"{url}/attachments/{made}").content == _png()
-
-
-def _csrf(html: str) -> str:
-    return html.split('name="csrf_token" value="')[1].split('"', maxsplit=1)[0]
 
 
 def test_i9_the_requester_is_told_of_each_step_but_their_own(

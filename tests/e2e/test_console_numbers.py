@@ -7,19 +7,15 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.e2e.http import World
+from tests.e2e.http import World, csrf_of
 
 ODD_NUMBERS = ["²", "٣", "9" * 5000]
 SAME_ORIGIN = {"Origin": "http://testserver"}  # as a browser sends it on every POST (issue 18)
 
 
-def _csrf(html: str) -> str:
-    return html.split('name="csrf_token" value="')[1].split('"', maxsplit=1)[0]
-
-
 def _sign_in(client: TestClient, login: str, scope: str = "") -> None:
     client.cookies.clear()
-    form = {"csrf_token": _csrf(client.get("/console/sign-in").text), "login": login}
+    form = {"csrf_token": csrf_of(client.get("/console/sign-in").text), "login": login}
     response = client.post("/console/sign-in", data={**form, "scope": scope}, headers=SAME_ORIGIN)
     assert response.status_code == 200, response.status_code
 
@@ -44,6 +40,6 @@ def test_odd_autopay_days_are_refused_not_500(world: World, odd: str) -> None:
     world.admin.get("/v1/me")  # the read models have the enrollment (min_position)
     _sign_in(client, "alice")
     acct = f"{world.accounts[0]['country']}-{world.accounts[0]['number']}"
-    form = {"csrf_token": _csrf(client.get("/console/accounts").text), "days": odd}
+    form = {"csrf_token": csrf_of(client.get("/console/accounts").text), "days": odd}
     response = client.post(f"/console/accounts/{acct}/autopay", data=form, headers=SAME_ORIGIN)
     assert response.status_code == 422, response.status_code

@@ -5,24 +5,20 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.e2e.http import World
+from tests.e2e.http import World, csrf_of
 
 SAME_ORIGIN = {"Origin": "http://testserver"}
 
 
-def _csrf(html: str) -> str:
-    return html.split('name="csrf_token" value="')[1].split('"', maxsplit=1)[0]
-
-
 def _sign_in(client: TestClient, login: str) -> None:
     client.cookies.clear()
-    form = {"csrf_token": _csrf(client.get("/console/sign-in").text), "login": login}
+    form = {"csrf_token": csrf_of(client.get("/console/sign-in").text), "login": login}
     response = client.post("/console/sign-in", data={**form, "scope": ""}, headers=SAME_ORIGIN)
     assert response.status_code == 200, response.status_code
 
 
 def _post(client: TestClient, page: str, action: str, form: dict[str, str]) -> str:
-    csrf = _csrf(client.get(page).text)
+    csrf = csrf_of(client.get(page).text)
     answer = client.post(action, data={"csrf_token": csrf, **form}, headers=SAME_ORIGIN)
     assert answer.status_code == 200, answer.text
     return answer.text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.e2e.http import World
+from tests.e2e.http import World, csrf_of
 
 SAME_ORIGIN = {"Origin": "http://testserver"}
 
@@ -43,17 +43,17 @@ def test_r12_the_console_saves_the_page_s_filters_and_offers_them_as_a_menu(worl
     world.admin.get("/v1/me")  # the read models have the enrollment (min_position)
     client = world.client
     client.cookies.clear()
-    csrf = _csrf(client.get("/console/sign-in").text)
+    csrf = csrf_of(client.get("/console/sign-in").text)
     client.post("/console/sign-in", data={"csrf_token": csrf, "login": "alice"},
                 headers=SAME_ORIGIN)  # fmt: skip
     page = client.get("/console/invoices", params={"status": "open", "q": "INV"})
     assert 'name="status" value="open"' in page.text  # the filters ride in the save form
-    form = {"csrf_token": _csrf(page.text), "name": "Open INV", "status": "open", "q": "INV"}
+    form = {"csrf_token": csrf_of(page.text), "name": "Open INV", "status": "open", "q": "INV"}
     saved = client.post("/console/saved-searches", data=form, headers=SAME_ORIGIN)
     assert saved.status_code == 200
     assert "The search was saved." in saved.text
     assert 'href="/console/invoices?q=INV&amp;status=open">Open INV</a>' in saved.text
-    again = client.post("/console/saved-searches", data={**form, "csrf_token": _csrf(saved.text)},
+    again = client.post("/console/saved-searches", data={**form, "csrf_token": csrf_of(saved.text)},
                         headers=SAME_ORIGIN)  # fmt: skip
     assert again.status_code == 409
     assert "Open INV" in again.text
@@ -61,10 +61,6 @@ def test_r12_the_console_saves_the_page_s_filters_and_offers_them_as_a_menu(worl
         s["saved_search_id"] for s in world.admin.get("/v1/me/saved-searches").json()["items"]
     ]
     gone = client.post(f"/console/saved-searches/{sid}/delete",
-                       data={"csrf_token": _csrf(again.text)}, headers=SAME_ORIGIN)  # fmt: skip
+                       data={"csrf_token": csrf_of(again.text)}, headers=SAME_ORIGIN)  # fmt: skip
     assert "The saved search was deleted." in gone.text
     assert world.admin.get("/v1/me/saved-searches").json() == {"items": []}
-
-
-def _csrf(html: str) -> str:
-    return html.split('name="csrf_token" value="')[1].split('"', maxsplit=1)[0]

@@ -16,7 +16,7 @@ from pypdf import PdfReader
 from domain.application import BillingCenter
 from projections.runner import rebuild
 from store.database import open_database
-from tests.e2e.http import TODAY, World
+from tests.e2e.http import TODAY, World, csrf_of
 from tests.integration.mail.smtp import SmtpServer, eventually
 
 PERIOD = TODAY.strftime("%Y-%m")
@@ -122,12 +122,12 @@ def test_r12_the_console_profile_subscribes_and_downloads(world: World) -> None:
     world.admin.get("/v1/me")  # the read models have the enrollment and the invoice
     client = world.client
     client.cookies.clear()
-    csrf = _csrf(client.get("/console/sign-in").text)
+    csrf = csrf_of(client.get("/console/sign-in").text)
     client.post("/console/sign-in", data={"csrf_token": csrf, "login": "alice"},
                 headers=SAME_ORIGIN)  # fmt: skip
     page = client.get("/console/profile").text
     assert 'id="s-none" name="frequency" value="" checked' in page
-    form = {"csrf_token": _csrf(page), "frequency": "MONTHLY"}
+    form = {"csrf_token": csrf_of(page), "frequency": "MONTHLY"}
     done = client.post("/console/profile/statement", data=form, headers=SAME_ORIGIN)
     assert "Your statement subscription was updated." in done.text
     assert 'value="MONTHLY" checked' in done.text
@@ -142,7 +142,3 @@ def test_r12_the_console_profile_subscribes_and_downloads(world: World) -> None:
 
 
 SAME_ORIGIN = {"Origin": "http://testserver"}
-
-
-def _csrf(html: str) -> str:
-    return html.split('name="csrf_token" value="')[1].split('"', maxsplit=1)[0]

@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.http.app import create_app
-from tests.e2e.http import World, enroll, settings_for
-from tests.e2e.test_console_numbers import SAME_ORIGIN, _csrf, _sign_in
+from tests.e2e.http import World, csrf_of, enroll, settings_for
+from tests.e2e.test_console_numbers import SAME_ORIGIN, _sign_in
 from tests.integration.mail.smtp import eventually
 from tests.webhook_receiver import Receiver, receiving
 
@@ -29,7 +29,7 @@ def console(tmp_path: Path) -> Iterator[tuple[World, Receiver]]:
 
 
 def _connect(client: TestClient, url: str) -> str:
-    form = {"csrf_token": _csrf(client.get("/console/webhooks").text), "url": url}
+    form = {"csrf_token": csrf_of(client.get("/console/webhooks").text), "url": url}
     events = [("events", "invoice.available")]
     answer = client.post(  # the form's fields repeat: encoded as a list of pairs
         "/console/webhooks",
@@ -79,7 +79,7 @@ def test_an_administrator_removes_an_endpoint_from_the_console(
     _connect(world.client, receiver.url)
     listed = world.client.get("/console/webhooks").text
     webhook = listed.split('href="/console/webhooks/')[1].split('"')[0]
-    form = {"csrf_token": _csrf(listed)}
+    form = {"csrf_token": csrf_of(listed)}
     gone = world.client.post(f"/console/webhooks/{webhook}/delete", data=form, headers=SAME_ORIGIN)
     assert gone.status_code == 200, gone.text  # followed the redirect back to the list
     assert "nothing more is sent to it" in gone.text
