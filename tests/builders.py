@@ -139,6 +139,13 @@ def enrolled_company(
     return app.enroll_company(person(admin), "Acme", requests).result
 
 
+def an_invoice(number: str = "INV-1") -> tuple[BillingCenter, UUID]:
+    """A new BillingCenter where ADMIN's company holds ACCOUNT, billed `number` (100.00)."""
+    app = billing_center()
+    enrolled_company(app)
+    return app, issue(app, bill(ACCOUNT, number))
+
+
 def add_user(
     app: BillingCenter,
     company: UUID,

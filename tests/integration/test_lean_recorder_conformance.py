@@ -14,14 +14,12 @@ import time
 from collections.abc import Sequence
 from typing import Any, ClassVar
 from unittest import TestCase
-from uuid import UUID
 
 import psycopg
 import pytest
 from eventsourcing.persistence import (
     AggregateRecorder,
     ApplicationRecorder,
-    StoredEvent,
     Subscription,
 )
 from eventsourcing.postgres import PostgresFactory
@@ -30,6 +28,7 @@ from eventsourcing.utils import Environment
 
 from store.recorders import LeanPostgresApplicationRecorder, UnsupportedOriginatorIdType
 from store.url import eventsourcing_env
+from tests.integration.recorder_cases import AsAggregateRecorder
 
 pytestmark = pytest.mark.postgres
 
@@ -66,40 +65,11 @@ class _OnTheServiceStore(TestCase):
         return recorder
 
 
-class _AsAggregateRecorder(AggregateRecorder):
-    """The recorder seen through the aggregate recorder's contract.
-
-    An application recorder answers an insert with its notification ids where an aggregate
-    recorder answers None; that is the only difference, so the aggregate cases (conflicts,
-    atomic writes, select bounds, order and limit) run unchanged against the same SQL.
-    """
-
-    def __init__(self, recorder: LeanPostgresApplicationRecorder) -> None:
-        self.recorder = recorder
-
-    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
-        self.recorder.insert_events(stored_events, **kwargs)
-
-    def select_events(
-        self,
-        originator_id: UUID | str,
-        *,
-        gt: int | None = None,
-        lte: int | None = None,
-        desc: bool = False,
-        limit: int | None = None,
-    ) -> Sequence[StoredEvent]:
-        found: Sequence[StoredEvent] = self.recorder.select_events(
-            originator_id, gt=gt, lte=lte, desc=desc, limit=limit
-        )
-        return found
-
-
 class TestLeanRecorderAsAggregateRecorder(_OnTheServiceStore, library.AggregateRecorderTestCase):
     """The library's aggregate recorder cases."""
 
     def create_recorder(self) -> AggregateRecorder:
-        return _AsAggregateRecorder(self.lean_recorder())
+        return AsAggregateRecorder(self.lean_recorder())
 
 
 class TestLeanApplicationRecorder(

@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import tempfile
 import threading
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 from unittest import TestCase
-from uuid import UUID
 
-from eventsourcing.persistence import AggregateRecorder, StoredEvent
+from eventsourcing.persistence import AggregateRecorder
 from eventsourcing.sqlite import SQLiteFactory
 from eventsourcing.tests import persistence as library  # a module: pytest collects no base
 from eventsourcing.utils import Environment
 
 from store.sqlite_recorder import QueuedSqliteApplicationRecorder
 from store.url import eventsourcing_env
+from tests.integration.recorder_cases import AsAggregateRecorder
 
 READERS_STOP_SECONDS = 10
 
@@ -52,32 +50,11 @@ class _OnTheServiceStore(TestCase):
         return recorder
 
 
-class _AsAggregateRecorder(AggregateRecorder):
-    """The recorder seen through the aggregate recorder's contract (ids are not answered)."""
-
-    def __init__(self, recorder: QueuedSqliteApplicationRecorder) -> None:
-        self.recorder = recorder
-
-    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
-        self.recorder.insert_events(stored_events, **kwargs)
-
-    def select_events(
-        self,
-        originator_id: UUID | str,
-        *,
-        gt: int | None = None,
-        lte: int | None = None,
-        desc: bool = False,
-        limit: int | None = None,
-    ) -> Sequence[StoredEvent]:
-        return self.recorder.select_events(originator_id, gt=gt, lte=lte, desc=desc, limit=limit)
-
-
 class TestQueuedRecorderAsAggregateRecorder(_OnTheServiceStore, library.AggregateRecorderTestCase):
     """The library's aggregate recorder cases."""
 
     def create_recorder(self) -> AggregateRecorder:
-        return _AsAggregateRecorder(self.queued_recorder())
+        return AsAggregateRecorder(self.queued_recorder())
 
 
 class TestQueuedApplicationRecorder(

@@ -9,8 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
-from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from domain.access import access
@@ -20,6 +18,7 @@ from store.database import Database
 from tests.builders import TODAY
 from tests.integration.projections_support import Stack, stack
 from tests.postgres import PostgresServer
+from tests.property.backends import on_both_backends
 from tests.property.projections_history import History, histories
 
 # Histories of what changes R4's answer: an account gained by the other company (3), users
@@ -38,9 +37,6 @@ access_histories = st.one_of(
 )
 PROMOTED = [(4, 0, 2, 1), (5, 0, 2, 5)]  # wanda, granted US-A00001, made Administrator
 HANDED_OVER = [(4, 0, 1, 0), (9, 0, 1, 0)]  # victor, granted nothing, made general admin
-
-EXAMPLE = settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
-POSTGRES_EXAMPLE = settings(EXAMPLE, max_examples=max(5, settings().max_examples // 4))
 
 
 def expected(s: Stack, history: History) -> set[tuple[str, str, str, str]]:
@@ -109,21 +105,6 @@ def _the_table_is_the_functions_answer(
         assert answers(s, history) == read
 
 
-@EXAMPLE
-@given(steps=access_histories)
-@example(steps=PROMOTED)
-@example(steps=HANDED_OVER)
-def test_the_access_table_is_the_domain_functions_answer_on_sqlite(
-    tmp_path: Path, steps: list[tuple[int, int, int, int]]
-) -> None:
-    _the_table_is_the_functions_answer("sqlite", None, tmp_path, steps)
-
-
-@pytest.mark.postgres
-@POSTGRES_EXAMPLE
-@given(steps=access_histories)
-@example(steps=PROMOTED)
-def test_the_access_table_is_the_domain_functions_answer_on_postgres(
-    postgres_instance: PostgresServer, tmp_path: Path, steps: list[tuple[int, int, int, int]]
-) -> None:
-    _the_table_is_the_functions_answer("postgres", postgres_instance, tmp_path, steps)
+TestTheAccessTableIsTheDomainFunctionsAnswer = on_both_backends(
+    _the_table_is_the_functions_answer, access_histories, PROMOTED, HANDED_OVER
+)

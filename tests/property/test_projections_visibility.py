@@ -7,21 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 from uuid import UUID
 
-import pytest
-from hypothesis import HealthCheck, given, settings
-
 from domain.values import Section
 from projections.queries import SectionName
 from projections.runner import PROJECTIONS, rebuild
 from tests.builders import TODAY
 from tests.integration.projections_support import Oracle, Stack, dump, stack
 from tests.postgres import PostgresServer
+from tests.property.backends import on_both_backends
 from tests.property.projections_history import LOGINS, History, histories
-
-EXAMPLE = settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
-# A PostgreSQL example creates a database of its own (about a second): a quarter of the
-# profile's examples there keeps the suite bounded; SQLite runs them all, same oracle.
-POSTGRES_EXAMPLE = settings(EXAMPLE, max_examples=max(5, settings().max_examples // 4))
 
 
 def _assert_matches_oracle(s: Stack, history: History) -> None:
@@ -81,35 +74,11 @@ def _a_rebuild_equals_the_live_copy(
         assert dump(s.db) == live
 
 
-@EXAMPLE
-@given(steps=histories)
-def test_visible_invoices_equal_the_oracle_for_every_login_and_section_on_sqlite(
-    tmp_path: Path, steps: list[tuple[int, int, int, int]]
-) -> None:
-    _visible_invoices_equal_the_oracle("sqlite", None, tmp_path, steps)
+TestVisibleInvoicesEqualTheOracleForEveryLoginAndSection = on_both_backends(
+    _visible_invoices_equal_the_oracle, histories
+)
 
 
-@pytest.mark.postgres
-@POSTGRES_EXAMPLE
-@given(steps=histories)
-def test_visible_invoices_equal_the_oracle_for_every_login_and_section_on_postgres(
-    postgres_instance: PostgresServer, tmp_path: Path, steps: list[tuple[int, int, int, int]]
-) -> None:
-    _visible_invoices_equal_the_oracle("postgres", postgres_instance, tmp_path, steps)
-
-
-@EXAMPLE
-@given(steps=histories)
-def test_a_rebuilt_read_model_equals_the_live_one_and_adds_no_outbox_row_on_sqlite(
-    tmp_path: Path, steps: list[tuple[int, int, int, int]]
-) -> None:
-    _a_rebuild_equals_the_live_copy("sqlite", None, tmp_path, steps)
-
-
-@pytest.mark.postgres
-@POSTGRES_EXAMPLE
-@given(steps=histories)
-def test_a_rebuilt_read_model_equals_the_live_one_and_adds_no_outbox_row_on_postgres(
-    postgres_instance: PostgresServer, tmp_path: Path, steps: list[tuple[int, int, int, int]]
-) -> None:
-    _a_rebuild_equals_the_live_copy("postgres", postgres_instance, tmp_path, steps)
+TestARebuiltReadModelEqualsTheLiveOneAndAddsNoOutboxRow = on_both_backends(
+    _a_rebuild_equals_the_live_copy, histories
+)

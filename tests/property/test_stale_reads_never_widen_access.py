@@ -16,8 +16,6 @@ from pathlib import Path
 from uuid import UUID
 
 import orjson
-import pytest
-from hypothesis import HealthCheck, given, settings
 
 from api.http.deps import InvoiceListing
 from api.http.paging import Paging
@@ -28,10 +26,9 @@ from projections.queries import MAX_LIMIT
 from tests.builders import TODAY, person
 from tests.integration.projections_support import Oracle, Stack, stack
 from tests.postgres import PostgresServer
+from tests.property.backends import on_both_backends
 from tests.property.projections_history import ACCOUNTS, LOGINS, History, histories
 
-EXAMPLE = settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
-POSTGRES_EXAMPLE = settings(EXAMPLE, max_examples=max(5, settings().max_examples // 4))
 SETUP = [
     *[(4, 0, b, 3) for b in range(3)],  # ursula, victor, wanda granted Acme's two accounts
     *[(0, a, 0, 0) for a in range(3)],  # an invoice on each account, issued 5 days ago
@@ -91,18 +88,6 @@ def _stale_reads_stay_within_the_store(
         assert len(history.invoices) >= len(ACCOUNTS)
 
 
-@EXAMPLE
-@given(steps=histories)
-def test_stale_read_models_never_show_what_the_store_now_denies_on_sqlite(
-    tmp_path: Path, steps: list[tuple[int, int, int, int]]
-) -> None:
-    _stale_reads_stay_within_the_store("sqlite", None, tmp_path, steps)
-
-
-@pytest.mark.postgres
-@POSTGRES_EXAMPLE
-@given(steps=histories)
-def test_stale_read_models_never_show_what_the_store_now_denies_on_postgres(
-    postgres_instance: PostgresServer, tmp_path: Path, steps: list[tuple[int, int, int, int]]
-) -> None:
-    _stale_reads_stay_within_the_store("postgres", postgres_instance, tmp_path, steps)
+TestStaleReadModelsNeverShowWhatTheStoreNowDenies = on_both_backends(
+    _stale_reads_stay_within_the_store, histories
+)

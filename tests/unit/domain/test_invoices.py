@@ -32,6 +32,7 @@ from tests.builders import (
     FixedClock,
     add_payment_method,
     add_user,
+    an_invoice,
     bill,
     billing_center,
     enrolled_company,
@@ -177,9 +178,7 @@ def test_an_invoice_with_a_scheduled_payment_cannot_be_paid_again() -> None:
 
 def test_paying_without_a_payment_method_is_refused() -> None:
     """I3: with no payment method, paying is refused (R11)."""
-    app = billing_center()
-    enrolled_company(app)
-    invoice = issue(app, bill(ACCOUNT, "INV-1"))
+    app, invoice = an_invoice()
     with refused(app, NoPaymentMethod, "R11"):
         app.pay_invoice(person(ADMIN), invoice)
 
@@ -197,36 +196,28 @@ def test_a_user_whose_role_does_not_pay_cannot_pay() -> None:
 
 def test_an_adjustment_above_its_line_is_refused() -> None:
     """I4: the amount asked on a line is at most the line's amount."""
-    app = billing_center()
-    enrolled_company(app)
-    invoice = issue(app, bill(ACCOUNT, "INV-1"))
+    app, invoice = an_invoice()
     with refused(app, InvalidInput, "I4"):
         app.request_adjustment(person(ADMIN), invoice, "damaged", {"TRK-1": Decimal("60.01")})
 
 
 def test_an_adjustment_of_a_whole_line_is_accepted() -> None:
     """I4: the amount may be the whole line."""
-    app = billing_center()
-    enrolled_company(app)
-    invoice = issue(app, bill(ACCOUNT, "INV-1"))
+    app, invoice = an_invoice()
     app.request_adjustment(person(ADMIN), invoice, "lost", {"TRK-1": Decimal("60.00")})
     assert len(app.invoice(invoice).adjustments) == 1
 
 
 def test_an_adjustment_of_a_line_not_on_the_invoice_is_refused() -> None:
     """I4: disputed lines are named by tracking numbers of the invoice."""
-    app = billing_center()
-    enrolled_company(app)
-    invoice = issue(app, bill(ACCOUNT, "INV-1"))
+    app, invoice = an_invoice()
     with refused(app, InvalidInput, "I4"):
         app.request_adjustment(person(ADMIN), invoice, "what", {"TRK-9": Decimal("1.00")})
 
 
 def test_an_open_request_on_a_line_blocks_a_second() -> None:
     """I4: one open request per line."""
-    app = billing_center()
-    enrolled_company(app)
-    invoice = issue(app, bill(ACCOUNT, "INV-1"))
+    app, invoice = an_invoice()
     app.request_adjustment(person(ADMIN), invoice, "damaged", {"TRK-1": Decimal("10.00")})
     with refused(app, AdjustmentAlreadyOpen, "I4"):
         app.request_adjustment(person(ADMIN), invoice, "again", {"TRK-1": Decimal("5.00")})
@@ -234,9 +225,7 @@ def test_an_open_request_on_a_line_blocks_a_second() -> None:
 
 def test_an_approved_adjustment_credits_the_balance() -> None:
     """I4: an approval credits the invoice's balance with the amounts asked."""
-    app = billing_center()
-    enrolled_company(app)
-    invoice = issue(app, bill(ACCOUNT, "INV-1"))
+    app, invoice = an_invoice()
     asked = {"TRK-1": Decimal("10.00"), "TRK-2": Decimal("2.50")}
     adjustment = app.request_adjustment(person(ADMIN), invoice, "damaged", asked).result
     app.decide_adjustment(BILLING, invoice, adjustment, approved=True)
@@ -245,9 +234,7 @@ def test_an_approved_adjustment_credits_the_balance() -> None:
 
 def test_a_rejected_adjustment_credits_nothing_and_frees_the_line() -> None:
     """I4: a rejection leaves the balance and closes the request."""
-    app = billing_center()
-    enrolled_company(app)
-    invoice = issue(app, bill(ACCOUNT, "INV-1"))
+    app, invoice = an_invoice()
     asked = {"TRK-1": Decimal("10.00")}
     adjustment = app.request_adjustment(person(ADMIN), invoice, "damaged", asked).result
     app.decide_adjustment(BILLING, invoice, adjustment, approved=False, comment="no damage")
@@ -257,9 +244,7 @@ def test_a_rejected_adjustment_credits_nothing_and_frees_the_line() -> None:
 
 def test_a_decided_adjustment_is_not_decided_again() -> None:
     """I4: the billing system decides a request once."""
-    app = billing_center()
-    enrolled_company(app)
-    invoice = issue(app, bill(ACCOUNT, "INV-1"))
+    app, invoice = an_invoice()
     asked = {"TRK-1": Decimal("10.00")}
     adjustment = app.request_adjustment(person(ADMIN), invoice, "damaged", asked).result
     app.decide_adjustment(BILLING, invoice, adjustment, approved=True)
@@ -269,9 +254,7 @@ def test_a_decided_adjustment_is_not_decided_again() -> None:
 
 def test_only_the_billing_system_decides_adjustments() -> None:
     """I4: a person cannot approve its own request."""
-    app = billing_center()
-    enrolled_company(app)
-    invoice = issue(app, bill(ACCOUNT, "INV-1"))
+    app, invoice = an_invoice()
     asked = {"TRK-1": Decimal("10.00")}
     adjustment = app.request_adjustment(person(ADMIN), invoice, "damaged", asked).result
     with refused(app, Forbidden, "I4"):
@@ -373,9 +356,7 @@ def test_the_billing_system_attaches_documents_viewers_can_reach() -> None:
 
 def test_only_the_billing_system_attaches_documents() -> None:
     """I7: a person cannot attach a document."""
-    app = billing_center()
-    enrolled_company(app)
-    invoice = issue(app, bill(ACCOUNT, "INV-1"))
+    app, invoice = an_invoice()
     with refused(app, Forbidden, "I7"):
         app.attach_document(person(ADMIN), invoice, SHA, "brokerage.pdf", 1024)
 
@@ -393,9 +374,7 @@ def test_documents_of_an_invoice_a_user_cannot_see_are_out_of_reach() -> None:
 
 def test_approved_credits_never_exceed_a_line_over_several_requests() -> None:
     """I4 (decision): once a line is credited in full, a new request on it is refused."""
-    app = billing_center()
-    enrolled_company(app)
-    invoice = issue(app, bill(ACCOUNT, "INV-1"))
+    app, invoice = an_invoice()
     line = app.invoice(invoice).lines[0]
     whole = {line["tracking_number"]: line["amount"]}
     adjustment = app.request_adjustment(person(ADMIN), invoice, "damaged", whole).result
