@@ -139,11 +139,25 @@ def enrolled_company(
     return app.enroll_company(person(admin), "Acme", requests).result
 
 
+def a_company() -> tuple[BillingCenter, UUID]:
+    """A new BillingCenter where ADMIN has enrolled a company holding ACCOUNT (R1)."""
+    app = billing_center()
+    return app, enrolled_company(app)
+
+
 def an_invoice(number: str = "INV-1") -> tuple[BillingCenter, UUID]:
     """A new BillingCenter where ADMIN's company holds ACCOUNT, billed `number` (100.00)."""
     app = billing_center()
     enrolled_company(app)
     return app, issue(app, bill(ACCOUNT, number))
+
+
+def billed_on_paper(app: BillingCenter, company: UUID) -> UUID:
+    """A6: ACCOUNT unenrolled, billed PAPER-1 meanwhile, then re-enrolled; the paper invoice."""
+    unenroll(app, company)
+    paper = issue(app, bill(ACCOUNT, "PAPER-1"))
+    reenroll(app, company)
+    return paper
 
 
 def add_user(

@@ -31,9 +31,11 @@ from tests.builders import (
     THIRD_ACCOUNT,
     TODAY,
     FixedClock,
+    a_company,
     add_payment_method,
     add_user,
     bill,
+    billed_on_paper,
     billing_center,
     enrolled_company,
     issue,
@@ -155,8 +157,7 @@ def test_the_former_company_cannot_reenroll_an_account_taken_over() -> None:
 
 def test_an_account_of_the_company_is_re_enrolled_not_added_again() -> None:
     """A2: adding an account the company already holds is refused."""
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     unenroll(app, company)
     again = proven(app, ACCOUNT, "PROOF-3")
     with refused(app, AccountAlreadyInCompany, "A2"):
@@ -165,16 +166,14 @@ def test_an_account_of_the_company_is_re_enrolled_not_added_again() -> None:
 
 def test_unenrolling_with_other_requires_a_comment() -> None:
     """A3: with the reason OTHER a non-blank comment is required."""
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     with refused(app, CommentRequired, "A3"):
         app.unenroll_accounts(person(ADMIN), company, [ACCOUNT], OTHER, "   ")
 
 
 def test_unenrolling_with_other_and_a_comment_unenrolls() -> None:
     """A3: OTHER with a comment is accepted."""
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     app.unenroll_accounts(person(ADMIN), company, [ACCOUNT], OTHER, "moving to EDI")
     assert not app.account(ACCOUNT).enrolled
 
@@ -192,8 +191,7 @@ def test_unenrolling_several_accounts_is_all_or_none() -> None:
 
 def test_only_the_general_administrator_unenrolls() -> None:
     """A3: another Administrator may not unenroll accounts."""
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     add_user(app, company, "bob", Role.ADMINISTRATOR)
     with refused(app, Forbidden, "A3"):
         unenroll(app, company, by="bob")
@@ -201,8 +199,7 @@ def test_only_the_general_administrator_unenrolls() -> None:
 
 def test_no_new_invoice_of_an_unenrolled_account_appears() -> None:
     """A4: while unenrolled, new invoices of the account appear nowhere."""
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     unenroll(app, company)
     invoice = issue(app, bill(ACCOUNT, "PAPER-1"))
     with pytest.raises(NotFound):
@@ -211,8 +208,7 @@ def test_no_new_invoice_of_an_unenrolled_account_appears() -> None:
 
 def test_invoices_from_before_unenrollment_remain_payable() -> None:
     """A4: the invoices received before the unenrollment can still be paid."""
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     add_payment_method(app, company)
     invoice = issue(app, bill(ACCOUNT, "INV-1"))
     unenroll(app, company)
@@ -222,8 +218,7 @@ def test_invoices_from_before_unenrollment_remain_payable() -> None:
 
 def test_invoices_from_before_unenrollment_remain_adjustable() -> None:
     """A4: the invoices received before the unenrollment can still be adjusted."""
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     invoice = issue(app, bill(ACCOUNT, "INV-1"))
     unenroll(app, company)
     app.request_adjustment(person(ADMIN), invoice, "damaged", {"TRK-1": Decimal("10.00")})
@@ -232,8 +227,7 @@ def test_invoices_from_before_unenrollment_remain_adjustable() -> None:
 
 def test_reenrolling_an_enrolled_account_is_refused() -> None:
     """A5: only unenrolled accounts are re-enrolled."""
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     with refused(app, AccountAlreadyEnrolled, "A5"):
         reenroll(app, company)
 
@@ -250,8 +244,7 @@ def test_reenrolling_all_passes_over_accounts_taken_by_another_company() -> None
 
 def test_a_plan_manager_cannot_reenroll_accounts() -> None:
     """A5: re-enrolling is for Administrators (R9: not Plan Managers)."""
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     add_user(app, company, "pm", Role.PLAN_MANAGER, (ACCOUNT,))
     unenroll(app, company)
     with refused(app, Forbidden, "R3"):
@@ -260,18 +253,14 @@ def test_a_plan_manager_cannot_reenroll_accounts() -> None:
 
 def test_invoices_issued_while_unenrolled_are_archived_after_reenrollment() -> None:
     """A6: the invoices of the paper period show on the archive history only."""
-    app = billing_center()
-    company = enrolled_company(app)
-    unenroll(app, company)
-    paper = issue(app, bill(ACCOUNT, "PAPER-1"))
-    reenroll(app, company)
+    app, company = a_company()
+    paper = billed_on_paper(app, company)
     assert app.visible_invoice(ADMIN, paper).section is Section.ARCHIVE
 
 
 def test_invoices_from_before_unenrollment_stay_in_the_history_after_reenrollment() -> None:
     """A6: invoices received before the unenrollment are visible as before."""
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     before = issue(app, bill(ACCOUNT, "INV-1"))
     unenroll(app, company)
     reenroll(app, company)
@@ -280,31 +269,24 @@ def test_invoices_from_before_unenrollment_stay_in_the_history_after_reenrollmen
 
 def test_an_archived_invoice_cannot_be_paid() -> None:
     """A6: archive invoices are view and download only."""
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     add_payment_method(app, company)
-    unenroll(app, company)
-    paper = issue(app, bill(ACCOUNT, "PAPER-1"))
-    reenroll(app, company)
+    paper = billed_on_paper(app, company)
     with refused(app, ArchiveReadOnly, "A6"):
         app.pay_invoice(person(ADMIN), paper)
 
 
 def test_an_archived_invoice_cannot_be_adjusted() -> None:
     """A6: archive invoices take no adjustment request."""
-    app = billing_center()
-    company = enrolled_company(app)
-    unenroll(app, company)
-    paper = issue(app, bill(ACCOUNT, "PAPER-1"))
-    reenroll(app, company)
+    app, company = a_company()
+    paper = billed_on_paper(app, company)
     with refused(app, ArchiveReadOnly, "A6"):
         app.request_adjustment(person(ADMIN), paper, "wrong", {"TRK-1": Decimal("1.00")})
 
 
 def test_every_unenrollment_cycle_adds_its_own_archive_interval() -> None:
     """A6: two paper periods are both archived; what lies between them is history."""
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     sections = []
     for cycle in (1, 2):
         unenroll(app, company)

@@ -20,6 +20,7 @@ from tests.builders import (
     ACCOUNT,
     ADMIN,
     OTHER_ACCOUNT,
+    a_company,
     add_user,
     bill,
     billing_center,
@@ -71,8 +72,7 @@ def test_a_view_only_user_may_not_pay() -> None:
 
 def test_only_administrators_add_users() -> None:
     """R3: a VIEW_PAY_ADJUST user cannot add users."""
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     add_user(app, company, "bob", Role.VIEW_PAY_ADJUST, (ACCOUNT,))
     with refused(app, Forbidden, "R3"):
         add_user(app, company, "carol", Role.VIEW_ONLY, by="bob")
@@ -122,8 +122,7 @@ def test_adding_a_login_of_another_company_is_refused() -> None:
 
 def test_adding_a_login_already_in_the_company_is_refused() -> None:
     """R5: a login already in this company is refused."""
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     add_user(app, company, "bob", Role.VIEW_ONLY)
     with refused(app, LoginTaken, "R5"):
         add_user(app, company, "bob", Role.VIEW_PAY)
@@ -140,16 +139,14 @@ def test_a_general_administrator_of_another_company_cannot_enroll_a_second() -> 
 
 def test_adding_a_user_needs_an_email() -> None:
     """R5: login id, e-mail, name and role are required."""
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     with refused(app, InvalidInput, "R5"):
         app.add_user(person(ADMIN), company, "bob", email="", name="Bob", role=Role.VIEW_ONLY)
 
 
 def test_removing_a_user_needs_confirmation() -> None:
     """R5: removing needs an explicit confirmation."""
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     add_user(app, company, "bob", Role.VIEW_ONLY)
     with refused(app, ConfirmationRequired, "R5"):
         app.remove_user(person(ADMIN), company, "bob", confirmed=False)
@@ -157,8 +154,7 @@ def test_removing_a_user_needs_confirmation() -> None:
 
 def test_a_removed_user_loses_access_at_once() -> None:
     """R5: a removed user no longer sees the company's invoices."""
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     add_user(app, company, "bob", Role.VIEW_ONLY, (ACCOUNT,))
     invoice = issue(app, bill(ACCOUNT, "INV-1"))
     app.remove_user(person(ADMIN), company, "bob", confirmed=True)
@@ -168,8 +164,7 @@ def test_a_removed_user_loses_access_at_once() -> None:
 
 def test_a_removed_login_may_be_added_again() -> None:
     """R5: a removed login may be added again, here or in another company."""
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     add_user(app, company, "bob", Role.VIEW_ONLY)
     app.remove_user(person(ADMIN), company, "bob", confirmed=True)
     other = enrolled_company(app, "zoe", (OTHER_ACCOUNT,), "PROOF-2")
@@ -179,8 +174,7 @@ def test_a_removed_login_may_be_added_again() -> None:
 
 def test_the_general_administrator_cannot_be_removed() -> None:
     """R6: the title holder cannot be removed before handing the title over."""
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     add_user(app, company, "bob", Role.ADMINISTRATOR)
     with refused(app, GeneralAdministratorLocked, "R6"):
         app.remove_user(person("bob"), company, ADMIN, confirmed=True)
@@ -188,8 +182,7 @@ def test_the_general_administrator_cannot_be_removed() -> None:
 
 def test_the_general_administrator_role_cannot_change() -> None:
     """R6: the title holder stays an Administrator until it hands the title over."""
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     add_user(app, company, "bob", Role.ADMINISTRATOR)
     with refused(app, GeneralAdministratorLocked, "R6"):
         app.change_role(person("bob"), company, ADMIN, Role.VIEW_ONLY)
@@ -197,8 +190,7 @@ def test_the_general_administrator_role_cannot_change() -> None:
 
 def test_handing_over_makes_the_successor_an_administrator() -> None:
     """R6: the new general administrator becomes Administrator if it was not."""
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     add_user(app, company, "bob", Role.VIEW_ONLY)
     app.hand_over(person(ADMIN), company, "bob")
     after = app.company(company)
@@ -207,8 +199,7 @@ def test_handing_over_makes_the_successor_an_administrator() -> None:
 
 def test_after_handing_over_the_former_holder_can_be_removed() -> None:
     """R6: once the title is handed over, the former holder is removed like anyone else."""
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     add_user(app, company, "bob", Role.VIEW_ONLY)
     app.hand_over(person(ADMIN), company, "bob")
     app.remove_user(person("bob"), company, ADMIN, confirmed=True)
@@ -217,16 +208,14 @@ def test_after_handing_over_the_former_holder_can_be_removed() -> None:
 
 def test_the_title_goes_only_to_a_user_of_the_company() -> None:
     """R6: handing over to a stranger is refused."""
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     with refused(app, NotAMember, "R6"):
         app.hand_over(person(ADMIN), company, "stranger")
 
 
 def test_only_the_general_administrator_hands_the_title_over() -> None:
     """R6: another Administrator cannot take or give the title."""
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     add_user(app, company, "bob", Role.ADMINISTRATOR)
     with refused(app, Forbidden, "R6"):
         app.hand_over(person("bob"), company, "bob")
@@ -244,24 +233,21 @@ def test_a_plan_manager_sees_only_the_users_it_manages() -> None:
 
 def test_a_user_without_a_managing_role_sees_no_roles() -> None:
     """R7: other users see no one's role."""
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     add_user(app, company, "bob", Role.VIEW_PAY_ADJUST, (ACCOUNT,))
     assert app.company(company).managed_users("bob") == []
 
 
 def test_every_notification_is_on_for_a_new_user() -> None:
     """R8: all notifications are on when a user is added."""
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     add_user(app, company, "bob", Role.VIEW_ONLY)
     assert all(app.user("bob").wants(kind) for kind in Notification)
 
 
 def test_a_user_turns_off_its_own_notifications() -> None:
     """R8: each user sets their own e-mail notification preferences."""
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     add_user(app, company, "bob", Role.VIEW_ONLY)
     app.set_notification_preferences(person("bob"), {Notification.INVOICE_AVAILABLE: False})
     user = app.user("bob")
@@ -271,8 +257,7 @@ def test_a_user_turns_off_its_own_notifications() -> None:
 
 def test_a_plan_manager_cannot_give_the_administrator_role() -> None:
     """R9: a Plan Manager never gives ADMINISTRATOR."""
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     add_user(app, company, "pm", Role.PLAN_MANAGER, (ACCOUNT,))
     with refused(app, Forbidden, "R9"):
         add_user(app, company, "bob", Role.ADMINISTRATOR, (ACCOUNT,), by="pm")
@@ -280,8 +265,7 @@ def test_a_plan_manager_cannot_give_the_administrator_role() -> None:
 
 def test_a_plan_manager_cannot_promote_to_plan_manager() -> None:
     """R9: a Plan Manager never gives PLAN_MANAGER, by a role change either."""
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     add_user(app, company, "pm", Role.PLAN_MANAGER, (ACCOUNT,))
     add_user(app, company, "bob", Role.VIEW_ONLY, (ACCOUNT,))
     with refused(app, Forbidden, "R9"):
@@ -309,8 +293,7 @@ def test_a_plan_manager_does_not_manage_users_outside_its_accounts() -> None:
 
 def test_a_plan_manager_adds_users_within_its_accounts() -> None:
     """R9: within its accounts, a Plan Manager adds users as an Administrator would."""
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     add_user(app, company, "pm", Role.PLAN_MANAGER, (ACCOUNT,))
     add_user(app, company, "bob", Role.VIEW_PAY, (ACCOUNT,), by="pm")
     assert app.company(company).grants["bob"] == [str(ACCOUNT)]
@@ -318,8 +301,7 @@ def test_a_plan_manager_adds_users_within_its_accounts() -> None:
 
 def test_a_plan_manager_cannot_add_accounts() -> None:
     """R9: a Plan Manager cannot add accounts."""
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     add_user(app, company, "pm", Role.PLAN_MANAGER, (ACCOUNT,))
     wanted = proven(app, OTHER_ACCOUNT, "PROOF-2")
     with refused(app, Forbidden, "R3"):
@@ -328,8 +310,7 @@ def test_a_plan_manager_cannot_add_accounts() -> None:
 
 def test_an_administrator_keeps_the_company_details_up_to_date() -> None:
     """R10: Administrators change the company's name and address."""
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     app.change_company_details(person(ADMIN), company, "Acme SA", "1 rue de la Paix")
     after = app.company(company)
     assert (after.name, after.address) == ("Acme SA", "1 rue de la Paix")
@@ -337,8 +318,7 @@ def test_an_administrator_keeps_the_company_details_up_to_date() -> None:
 
 def test_a_plan_manager_cannot_change_the_company_details() -> None:
     """R10: only Administrators keep the company's information."""
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     add_user(app, company, "pm", Role.PLAN_MANAGER, (ACCOUNT,))
     with refused(app, Forbidden, "R10"):
         app.change_company_details(person("pm"), company, "Other", "")
@@ -346,8 +326,7 @@ def test_a_plan_manager_cannot_change_the_company_details() -> None:
 
 def test_a_plan_manager_keeps_the_profiles_of_its_users_up_to_date() -> None:
     """R10: a Plan Manager changes the profiles of the users R9 lets it manage."""
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     add_user(app, company, "pm", Role.PLAN_MANAGER, (ACCOUNT,))
     add_user(app, company, "bob", Role.VIEW_ONLY, (ACCOUNT,))
     app.change_user_profile(person("pm"), company, "bob", "robert@example.com", "Robert")
@@ -358,8 +337,7 @@ def test_r3_a_change_that_changes_nothing_answers_a_position_where_it_holds() ->
     """R3: a role change that finds the role already set answers the store's head; if another
     change commits before that head is read, it is decided again (issue 18: the race test
     once saw the last answered position hold another role)."""
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     add_user(app, company, "bob", Role.VIEW_ONLY)
     add_user(app, company, "carol", Role.ADMINISTRATOR)
     head = app.head

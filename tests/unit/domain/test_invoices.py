@@ -30,6 +30,7 @@ from tests.builders import (
     OTHER_ACCOUNT,
     TODAY,
     FixedClock,
+    a_company,
     add_payment_method,
     add_user,
     an_invoice,
@@ -101,8 +102,7 @@ def test_invoices_issued_while_held_by_another_company_are_never_visible() -> No
 
 def test_paying_today_settles_the_whole_balance_with_a_confirmation() -> None:
     """I3: a payment settles the whole balance and gets a confirmation number."""
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     add_payment_method(app, company)
     invoice = issue(app, bill(ACCOUNT, "INV-1"))
     payment = app.pay_invoice(person(ADMIN), invoice).result
@@ -113,8 +113,7 @@ def test_paying_today_settles_the_whole_balance_with_a_confirmation() -> None:
 
 def test_paying_on_a_later_date_up_to_the_due_date_schedules_the_payment() -> None:
     """I3: a date from today up to the due date schedules the payment."""
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     add_payment_method(app, company)
     invoice = issue(app, bill(ACCOUNT, "INV-1", due=TODAY + timedelta(days=5)))
     app.pay_invoice(person(ADMIN), invoice, TODAY + timedelta(days=5))
@@ -123,8 +122,7 @@ def test_paying_on_a_later_date_up_to_the_due_date_schedules_the_payment() -> No
 
 def test_paying_after_the_due_date_is_refused() -> None:
     """I3: the payment date is at most the due date."""
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     add_payment_method(app, company)
     invoice = issue(app, bill(ACCOUNT, "INV-1", due=TODAY + timedelta(days=5)))
     with refused(app, InvalidInput, "I3"):
@@ -133,8 +131,7 @@ def test_paying_after_the_due_date_is_refused() -> None:
 
 def test_paying_on_a_past_date_is_refused() -> None:
     """I3: the payment date is today at the earliest."""
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     add_payment_method(app, company)
     invoice = issue(app, bill(ACCOUNT, "INV-1"))
     with refused(app, InvalidInput, "I3"):
@@ -167,8 +164,7 @@ def test_an_overdue_invoice_can_still_be_paid_today() -> None:
 
 def test_an_invoice_with_a_scheduled_payment_cannot_be_paid_again() -> None:
     """I3: a payment made or scheduled blocks a second one."""
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     add_payment_method(app, company)
     invoice = issue(app, bill(ACCOUNT, "INV-1", due=TODAY + timedelta(days=5)))
     app.pay_invoice(person(ADMIN), invoice, TODAY + timedelta(days=2))
@@ -185,8 +181,7 @@ def test_paying_without_a_payment_method_is_refused() -> None:
 
 def test_a_user_whose_role_does_not_pay_cannot_pay() -> None:
     """I3: a VIEW_ADJUST user sees the invoice but may not pay it."""
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     add_payment_method(app, company)
     add_user(app, company, "bob", Role.VIEW_ADJUST, (ACCOUNT,))
     invoice = issue(app, bill(ACCOUNT, "INV-1"))
@@ -263,8 +258,7 @@ def test_only_the_billing_system_decides_adjustments() -> None:
 
 def test_a_user_whose_role_does_not_adjust_cannot_request_an_adjustment() -> None:
     """I4: a VIEW_PAY user may not request adjustments."""
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     add_user(app, company, "bob", Role.VIEW_PAY, (ACCOUNT,))
     invoice = issue(app, bill(ACCOUNT, "INV-1"))
     with refused(app, Forbidden, "I4"):
@@ -293,8 +287,7 @@ def test_an_automatic_payment_schedules_a_new_invoice_exactly_once() -> None:
 
 def test_an_automatic_payment_does_not_cover_earlier_invoices() -> None:
     """I6: it covers invoices issued after it was set up."""
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     add_payment_method(app, company)
     earlier = issue(app, bill(ACCOUNT, "INV-1"))
     app.set_up_autopay(person(ADMIN), company, ACCOUNT, 3)
@@ -345,8 +338,7 @@ def test_a_role_change_that_keeps_paying_keeps_the_automatic_payment() -> None:
 
 def test_the_billing_system_attaches_documents_viewers_can_reach() -> None:
     """I7: whoever may see the invoice may download its documents."""
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     add_user(app, company, "bob", Role.VIEW_ONLY, (ACCOUNT,))
     invoice = issue(app, bill(ACCOUNT, "INV-1"))
     app.attach_document(BILLING, invoice, SHA, "brokerage.pdf", 1024)

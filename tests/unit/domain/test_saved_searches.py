@@ -13,6 +13,7 @@ from domain.values import Role
 from tests.builders import (
     ACCOUNT,
     BILLING,
+    a_company,
     add_user,
     billing_center,
     enrolled_company,
@@ -58,8 +59,7 @@ def test_r12_any_filters_are_kept_clean_or_refused(filters: dict[str, str]) -> N
 
 
 def test_r12_a_member_saves_lists_and_deletes_their_own() -> None:
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     add_user(app, company, "bob", Role.VIEW_ONLY, (ACCOUNT,))
     sid = app.save_search(person("bob"), "Open ones", {"status": "open"}).result
     assert [(s.name, s.filters) for s in app.saved_searches("bob")] == [

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from domain.errors import InvalidInput
 from domain.statements import Frequency, last_closed, month, period_id, period_named
 from domain.values import Role
-from tests.builders import ACCOUNT, add_user, billing_center, enrolled_company, person
+from tests.builders import ACCOUNT, a_company, add_user, billing_center, person
 
 
 def test_r12_months_and_weeks_are_named_and_bounded() -> None:
@@ -52,8 +52,7 @@ def test_r12_a_period_closes_once_in_the_store() -> None:
 
 
 def test_r12_leaving_the_company_ends_the_subscription() -> None:
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     add_user(app, company, "bob", Role.VIEW_ONLY, (ACCOUNT,))
     app.subscribe_statement(person("bob"), Frequency.WEEKLY)
     assert app.user("bob").statement_frequency is Frequency.WEEKLY

@@ -17,9 +17,9 @@ from tests.builders import (
     ADMIN,
     BILLING,
     OTHER_ACCOUNT,
+    a_company,
     add_user,
     bill,
-    billing_center,
     enrolled_company,
     person,
 )
@@ -27,8 +27,7 @@ from tests.builders import (
 
 def _queued_for_bob() -> tuple[BillingCenter, UUID, OutboxMessage]:
     """bob (VIEW_ONLY, granted ACCOUNT) is due an INVOICE_AVAILABLE e-mail, not sent yet."""
-    app = billing_center()
-    company = enrolled_company(app)
+    app, company = a_company()
     add_user(app, company, "bob", Role.VIEW_ONLY, (ACCOUNT,))
     issued = app.issue_invoice(BILLING, bill(ACCOUNT, "INV-7"))
     row = OutboxMessage(
