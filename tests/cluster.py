@@ -16,12 +16,11 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2 as httpx
 
-from tests.postgres import PostgresServer, free_port, start_server, start_standby
+from tests.postgres import PostgresServer, free_port, primary_and_standby
 
 EXECUTABLE = Path(sys.executable).parent / "billing-center"
 HOME = Path("var/cluster").resolve()
@@ -64,19 +63,6 @@ def wait_ready(base_url: str, serve: subprocess.Popen[bytes]) -> None:
     raise SystemExit(f"serve did not start: see {HOME / 'serve.log'}")
 
 
-@contextlib.contextmanager
-def servers() -> Iterator[tuple[PostgresServer, PostgresServer]]:
-    primary = start_server()
-    try:
-        standby = start_standby(primary)
-        try:
-            yield primary, standby
-        finally:
-            standby.stop()
-    finally:
-        primary.stop()
-
-
 def _interrupted(signum: int, _frame: object) -> None:
     raise KeyboardInterrupt(signum)
 
@@ -86,7 +72,7 @@ def run(port: int) -> None:
     signal.signal(signal.SIGINT, _interrupted)
     signal.signal(signal.SIGTERM, _interrupted)
     HOME.mkdir(parents=True, exist_ok=True)
-    with servers() as (primary, standby):
+    with primary_and_standby() as (primary, standby):
         url = primary.create_database()
         read_url = standby.url(url.rsplit("/", 1)[1])
         metrics = free_port()

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import tempfile
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -166,3 +167,17 @@ def start_standby(primary: PostgresServer) -> PostgresServer:
         standby.stop()
         raise PostgresUnavailableError(f"the standby did not start: {error}\n{log}") from error
     return standby
+
+
+@contextlib.contextmanager
+def primary_and_standby() -> Iterator[tuple[PostgresServer, PostgresServer]]:
+    """A throwaway primary and its hot standby, both stopped on the way out (issue 20)."""
+    primary = start_server()
+    try:
+        standby = start_standby(primary)
+        try:
+            yield primary, standby
+        finally:
+            standby.stop()
+    finally:
+        primary.stop()

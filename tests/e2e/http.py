@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -47,8 +48,27 @@ def token(login: str, scope: Scope | None = None, **claims: str) -> str:
     return issue_token(SECRET, login, scope=scope, **claims)  # type: ignore[arg-type]
 
 
+class Verbs(ABC):
+    """get, post, put and delete as `request` with its method; the class says how to request."""
+
+    @abstractmethod
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response: ...
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", url, **kwargs)
+
+    def put(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PUT", url, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("DELETE", url, **kwargs)
+
+
 @dataclass
-class As:
+class As(Verbs):
     """Requests made as one caller; reads wait for the caller's last write (min_position)."""
 
     client: TestClient
@@ -73,18 +93,6 @@ class As:
         if "X-Position" in response.headers:
             self.seen.append(int(response.headers["X-Position"]))
         return response
-
-    def get(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.request("GET", url, **kwargs)
-
-    def post(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.request("POST", url, **kwargs)
-
-    def put(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.request("PUT", url, **kwargs)
-
-    def delete(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.request("DELETE", url, **kwargs)
 
 
 def new_account() -> dict[str, str]:

@@ -17,22 +17,15 @@ from fastapi.testclient import TestClient
 
 from api.http.app import create_app
 from tests.e2e.http import World, enroll, settings_for
-from tests.postgres import PostgresServer, start_server, start_standby
+from tests.postgres import PostgresServer, primary_and_standby
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
 def pair() -> Iterator[tuple[PostgresServer, PostgresServer]]:
-    primary = start_server()
-    try:
-        standby = start_standby(primary)
-        try:
-            yield primary, standby
-        finally:
-            standby.stop()
-    finally:
-        primary.stop()
+    with primary_and_standby() as servers:
+        yield servers
 
 
 @pytest.fixture

@@ -8,14 +8,14 @@ from typing import Any
 import httpx2 as httpx
 
 from api.tokens import Scope
-from tests.e2e.http import invoice_body, new_account, proven
+from tests.e2e.http import Verbs, invoice_body, new_account, proven
 from tests.reliability.service import bearer
 
 OK = range(200, 300)
 
 
 @dataclass
-class Caller:
+class Caller(Verbs):
     """Requests as one login (or service principal) through `client`."""
 
     client: httpx.Client
@@ -29,18 +29,6 @@ class Caller:
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         headers = {**self.headers, **kwargs.pop("headers", {})}
         return self.client.request(method, url, headers=headers, **kwargs)
-
-    def get(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.request("GET", url, **kwargs)
-
-    def post(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.request("POST", url, **kwargs)
-
-    def put(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.request("PUT", url, **kwargs)
-
-    def delete(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.request("DELETE", url, **kwargs)
 
 
 def expect(response: httpx.Response, status: int) -> dict[str, Any]:
