@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
 from uuid import UUID
@@ -77,17 +78,11 @@ def test_a_version_1_user_added_replays_with_no_accounts(store_url: str) -> None
 def test_a_company_with_a_version_1_user_added_takes_new_commands(durable_store_url: str) -> None:
     """R5: a fresh billing center on the store loads the upcast company and acts on it."""
     env = eventsourcing_env(durable_store_url)
-    writer = billing_center(env)
-    try:
+    with closing(billing_center(env)) as writer:
         company = with_version_1_bob(writer)
-    finally:
-        writer.close()
-    reader = billing_center(env)
-    try:
+    with closing(billing_center(env)) as reader:
         add_user(reader, company, "carol", Role.VIEW_ONLY)
         assert reader.company(company).grants == {ADMIN: [], "bob": [], "carol": []}
-    finally:
-        reader.close()
 
 
 def test_the_projections_decode_every_event_as_the_library_mapper_does(

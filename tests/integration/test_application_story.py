@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from datetime import timedelta
 from decimal import Decimal
 from uuid import UUID
@@ -83,19 +84,14 @@ def test_replaying_the_stored_events_yields_the_same_state(store_url: str) -> No
 def test_a_fresh_billing_center_reads_the_same_state(durable_store_url: str) -> None:
     """C1: a new process on the same store, with no cache, sees what the first one wrote."""
     env = eventsourcing_env(durable_store_url)
-    first = billing_center(env)
-    try:
-        ids = story_ids(tell_the_story(first))
-        second = billing_center(env, FixedClock())
-        try:
-            for aggregate_id in ids:
-                expected = state(first.repository.get(aggregate_id))
-                assert state(second.repository.get(aggregate_id)) == expected
-                assert replayed(second, aggregate_id) == expected
-        finally:
-            second.close()
-    finally:
-        first.close()
+    with (
+        closing(billing_center(env)) as first,
+        closing(billing_center(env, FixedClock())) as second,
+    ):
+        for aggregate_id in story_ids(tell_the_story(first)):
+            expected = state(first.repository.get(aggregate_id))
+            assert state(second.repository.get(aggregate_id)) == expected
+            assert replayed(second, aggregate_id) == expected
 
 
 def test_an_account_with_a_long_history_reloads_from_a_snapshot(store_url: str) -> None:
