@@ -170,6 +170,18 @@ class World:
         invoice_id: str = response.json()["invoice_id"]
         return invoice_id
 
+    def issue_on_paper(self, account: dict[str, str], **extra: Any) -> str:
+        """A6: `account` unenrolled (PREFER_PAPER), billed meanwhile, re-enrolled; the invoice."""
+        body = {"accounts": [account], "reason": "PREFER_PAPER"}
+        gone = self.admin.post(f"/v1/companies/{self.cid}/unenrollment", json=body)
+        assert gone.status_code == 200, gone.text
+        invoice_id = self.issue(account, **extra)
+        back = self.admin.post(
+            f"/v1/companies/{self.cid}/reenrollment", json={"accounts": [account]}
+        )
+        assert back.status_code == 200, back.text
+        return invoice_id
+
 
 def enroll(client: TestClient, admin: str = "alice", accounts: int = 2) -> World:
     """R1: `admin` enrolls a company with `accounts` proven accounts."""

@@ -15,34 +15,16 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.http.outage import StoreGate
-from projections.directory import Directory
-from projections.events import EventRecord
-from store.database import Tx
 from store.url import postgres_conninfo
 from tests.e2e.http import World, running
+from tests.integration.projections_support import poison_directory_renames
 
 WAIT_SECONDS = 15.0
 
 
-class Poisoned(Exception):
-    """What the broken handler raises."""
-
-
-def _broken(original: Any) -> Any:
-    """The directory's rename handler, failing (the outbox's own directory copy works)."""
-
-    def handler(self: Directory, tx: Tx, e: EventRecord) -> None:
-        if self.prefix.startswith("directory_"):
-            raise Poisoned(f"cannot apply event {e.position}")
-        original(self, tx, e)
-
-    return handler
-
-
 def _poisoned_rename(world: World, monkeypatch: pytest.MonkeyPatch) -> int:
     """Acme renamed while the directory cannot apply a rename; the rename's position."""
-    handler = Directory.on_CompanyDetailsChanged
-    monkeypatch.setattr(Directory, "on_CompanyDetailsChanged", _broken(handler))
+    poison_directory_renames(monkeypatch)
     body = {"name": "Acme 2", "address": "1 Road"}
     response = world.admin.put(f"/v1/companies/{world.cid}", json=body)
     assert response.status_code == 200, response.text

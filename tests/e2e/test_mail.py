@@ -23,15 +23,7 @@ def test_i5_an_invoice_issued_into_the_history_mails_who_can_see_it_once(
 
 
 def test_i5_an_archive_only_invoice_sends_no_email(mailing: World, smtp: SmtpServer) -> None:
-    account, admin = mailing.accounts[1], mailing.admin
-    gone = admin.post(
-        f"/v1/companies/{mailing.cid}/unenrollment",
-        json={"accounts": [account], "reason": "PREFER_PAPER"},
-    )
-    assert gone.status_code == 200, gone.text
-    mailing.issue(account, invoice_number="INV-PAPER-9")
-    back = admin.post(f"/v1/companies/{mailing.cid}/reenrollment", json={"accounts": [account]})
-    assert back.status_code == 200, back.text
+    mailing.issue_on_paper(mailing.accounts[1], invoice_number="INV-PAPER-9")
     mailing.issue(mailing.accounts[0], invoice_number="INV-AFTER-9")  # a later, mailed one
     eventually(lambda: "Invoice INV-AFTER-9 is available" in subjects(smtp))
     assert not any("INV-PAPER-9" in s for s in subjects(smtp))

@@ -87,15 +87,7 @@ def test_an_endpoint_hears_nothing_of_before_it_existed_nor_of_another_company(
 
 def test_r4_an_archive_invoice_sends_no_webhook(hooked: World, receiver: Receiver) -> None:
     connect(hooked, receiver)
-    account, admin = hooked.accounts[1], hooked.admin
-    gone = admin.post(
-        f"/v1/companies/{hooked.cid}/unenrollment",
-        json={"accounts": [account], "reason": "PREFER_PAPER"},
-    )
-    assert gone.status_code == 200, gone.text
-    hooked.issue(account, invoice_number="INV-PAPER")
-    back = admin.post(f"/v1/companies/{hooked.cid}/reenrollment", json={"accounts": [account]})
-    assert back.status_code == 200, back.text
+    hooked.issue_on_paper(hooked.accounts[1], invoice_number="INV-PAPER")
     hooked.issue(hooked.accounts[0], invoice_number="INV-LATER")
     eventually(lambda: len(receiver.of_type("invoice.available")) == 1)
     eventually(lambda: len(receiver.of_type("account.reenrolled")) == 1)

@@ -11,12 +11,16 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
+import pytest
+
 from domain.application import BillingCenter
 from domain.values import Section
 from domain.visibility import Interval, in_window, place
+from projections.directory import Directory
+from projections.events import EventRecord
 from projections.readmodels import SqlReadModels
 from projections.runner import PROJECTIONS, Runner, ensure_schema
-from store.database import Database, open_database
+from store.database import Database, Tx, open_database
 from store.url import eventsourcing_env
 from tests.builders import FixedClock, billing_center
 from tests.postgres import PostgresServer
@@ -143,3 +147,20 @@ class Oracle:
             and (role == "ADMINISTRATOR" or account in self.grants[company][login])
         ]
         return [invoice for _, _, invoice in sorted(seen, reverse=True)]
+
+
+class Poisoned(Exception):
+    """What a poisoned handler raises: a projection that cannot apply an event."""
+
+
+def poison_directory_renames(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From now on the directory cannot apply a company rename (the outbox's own copy of the
+    directory still can): the projection stops at the next rename, the others go on."""
+    original = Directory.on_CompanyDetailsChanged
+
+    def handler(self: Directory, tx: Tx, e: EventRecord) -> None:
+        if self.prefix.startswith("directory_"):
+            raise Poisoned(f"cannot apply event {e.position}")
+        original(self, tx, e)
+
+    monkeypatch.setattr(Directory, "on_CompanyDetailsChanged", handler)

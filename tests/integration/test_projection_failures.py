@@ -16,28 +16,12 @@ from eventsourcing.persistence import StoredEvent
 from domain.application import BillingCenter
 from domain.values import Role
 from projections.base import Projection
-from projections.directory import Directory
-from projections.events import EventRecord
 from projections.failures import Backoff
 from projections.readmodels import SqlReadModels
 from projections.runner import PROJECTIONS, Runner, rebuild
 from store.database import Database, Tx
 from tests.builders import add_user, enrolled_company, person
-
-
-class Poisoned(Exception):
-    """What the fake handler raises: a projection that cannot apply an event."""
-
-
-def _broken(original: Any) -> Any:
-    """The directory's handler, failing (the outbox's own copy of the directory works)."""
-
-    def handler(self: Directory, tx: Tx, e: EventRecord) -> None:
-        if self.prefix.startswith("directory_"):
-            raise Poisoned(f"cannot apply event {e.position}")
-        original(self, tx, e)
-
-    return handler
+from tests.integration.projections_support import poison_directory_renames
 
 
 class Clock:
@@ -53,8 +37,7 @@ class Clock:
 def _poisoned_write(app: BillingCenter, monkeypatch: pytest.MonkeyPatch) -> int:
     """Acme renamed while the directory cannot apply a rename; the rename's position."""
     company = enrolled_company(app)
-    handler = Directory.on_CompanyDetailsChanged
-    monkeypatch.setattr(Directory, "on_CompanyDetailsChanged", _broken(handler))
+    poison_directory_renames(monkeypatch)
     position = app.change_company_details(person("alice"), company, "Acme 2", "1 Road").position
     add_user(app, company, "bob", Role.VIEW_ONLY)
     return position
