@@ -24,6 +24,7 @@ from tests.builders import (
     person,
     proven,
 )
+from tests.integration.projections_support import Stack
 
 ACCOUNTS = (AccountKey("US", "A00001"), AccountKey("US", "A00002"), AccountKey("FR", "B00003"))
 LOGINS = ("ursula", "victor", "wanda")
@@ -113,3 +114,15 @@ class History:
             app.set_notification_preferences(
                 person(login), {k: bool(c >> i & 1) for i, k in enumerate(Notification)}
             )
+
+
+def play_followed(s: Stack, steps: list[tuple[int, int, int, int]]) -> History:
+    """The history of `steps` played on `s`, the read models catching up halfway (they follow
+    while the history goes on) and at the end, in pages of 7."""
+    history = History(s.app)
+    half = len(steps) // 2
+    history.play(steps[:half])
+    s.catch_up(page_size=7)
+    history.play(steps[half:])
+    s.catch_up(page_size=7)
+    return history

@@ -19,7 +19,7 @@ from tests.builders import TODAY
 from tests.integration.projections_support import Stack, stack
 from tests.postgres import PostgresServer
 from tests.property.backends import on_both_backends
-from tests.property.projections_history import History, histories
+from tests.property.projections_history import History, histories, play_followed
 
 # Histories of what changes R4's answer: an account gained by the other company (3), users
 # added (4), role changes (5), grants set (6), users removed (7), the title handed over (9),
@@ -83,12 +83,7 @@ def _the_table_is_the_functions_answer(
     kind: str, server: PostgresServer | None, tmp_path: Path, steps: list[tuple[int, int, int, int]]
 ) -> None:
     with stack(kind, tmp_path, server) as s:
-        history = History(s.app)
-        half = len(steps) // 2
-        history.play(steps[:half])
-        s.catch_up(page_size=7)
-        history.play(steps[half:])
-        s.catch_up(page_size=7)
+        history = play_followed(s, steps)
         wanted = expected(s, history)
         assert table(s.db, "directory_access") == wanted
         assert table(s.db, "outbox_g1_access") == wanted

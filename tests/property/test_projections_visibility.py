@@ -14,7 +14,7 @@ from tests.builders import TODAY
 from tests.integration.projections_support import Oracle, Stack, dump, stack
 from tests.postgres import PostgresServer
 from tests.property.backends import on_both_backends
-from tests.property.projections_history import LOGINS, History, histories
+from tests.property.projections_history import LOGINS, History, histories, play_followed
 
 
 def _assert_matches_oracle(s: Stack, history: History) -> None:
@@ -51,12 +51,7 @@ def _visible_invoices_equal_the_oracle(
     kind: str, server: PostgresServer | None, tmp_path: Path, steps: list[tuple[int, int, int, int]]
 ) -> None:
     with stack(kind, tmp_path, server) as s:
-        history = History(s.app)
-        half = len(steps) // 2
-        history.play(steps[:half])
-        s.catch_up(page_size=7)  # the read model follows while the history goes on
-        history.play(steps[half:])
-        s.catch_up(page_size=7)
+        history = play_followed(s, steps)
         _assert_matches_oracle(s, history)
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
+from uuid import UUID
 
 import pytest
 
+from domain.application import BillingCenter
 from domain.enrollment import account_id
 from domain.errors import (
     AccountAlreadyEnrolled,
@@ -134,23 +136,25 @@ def test_an_account_held_by_another_company_cannot_be_added() -> None:
         app.add_account(person("zoe"), other, wanted)
 
 
-def test_an_unenrolled_account_may_be_added_by_another_company() -> None:
-    """A2: once unenrolled, another company may add the account with a proof."""
+def taken_over() -> tuple[BillingCenter, UUID, UUID]:
+    """A2: ACCOUNT unenrolled by alice's company, then added by zoe's (other) with a proof."""
     app = billing_center()
     first = enrolled_company(app)
     unenroll(app, first)
     other = enrolled_company(app, "zoe", (OTHER_ACCOUNT,), "PROOF-2")
     app.add_account(person("zoe"), other, proven(app, ACCOUNT, "PROOF-3"))
+    return app, first, other
+
+
+def test_an_unenrolled_account_may_be_added_by_another_company() -> None:
+    """A2: once unenrolled, another company may add the account with a proof."""
+    app, _, other = taken_over()
     assert app.account(ACCOUNT).enrolled_in(other)
 
 
 def test_the_former_company_cannot_reenroll_an_account_taken_over() -> None:
     """A2: after another company adds it, the former one can no longer re-enroll it (A5)."""
-    app = billing_center()
-    first = enrolled_company(app)
-    unenroll(app, first)
-    other = enrolled_company(app, "zoe", (OTHER_ACCOUNT,), "PROOF-2")
-    app.add_account(person("zoe"), other, proven(app, ACCOUNT, "PROOF-3"))
+    app, first, _ = taken_over()
     with refused(app, AccountTakenOver, "A5"):
         reenroll(app, first)
 

@@ -138,26 +138,26 @@ def test_paying_on_a_past_date_is_refused() -> None:
         app.pay_invoice(person(ADMIN), invoice, TODAY - timedelta(days=1))
 
 
-def test_an_overdue_invoice_is_paid_today_only() -> None:
-    """I3: past its due date, an invoice can be paid today and on no later date."""
+def overdue_by_three_days() -> tuple[BillingCenter, FixedClock, UUID]:
+    """INV-1 of a company that can pay (R11), due TODAY, and the clock three days later."""
     clock = FixedClock()
     app = billing_center(clock=clock)
-    company = enrolled_company(app)
-    add_payment_method(app, company)
+    add_payment_method(app, enrolled_company(app))
     invoice = issue(app, bill(ACCOUNT, "INV-1", due=TODAY))
     clock.advance(3)
+    return app, clock, invoice
+
+
+def test_an_overdue_invoice_is_paid_today_only() -> None:
+    """I3: past its due date, an invoice can be paid today and on no later date."""
+    app, clock, invoice = overdue_by_three_days()
     with refused(app, InvalidInput, "I3"):
         app.pay_invoice(person(ADMIN), invoice, clock.now.date() + timedelta(days=1))
 
 
 def test_an_overdue_invoice_can_still_be_paid_today() -> None:
     """I3: an overdue invoice is paid on the day itself."""
-    clock = FixedClock()
-    app = billing_center(clock=clock)
-    company = enrolled_company(app)
-    add_payment_method(app, company)
-    invoice = issue(app, bill(ACCOUNT, "INV-1", due=TODAY))
-    clock.advance(3)
+    app, _, invoice = overdue_by_three_days()
     app.pay_invoice(person(ADMIN), invoice)
     assert app.invoice(invoice).status is InvoiceStatus.PAID
 
