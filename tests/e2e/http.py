@@ -36,9 +36,9 @@ def settings_for(store_url: str, tmp: str) -> Settings:
 
 
 @contextmanager
-def running(store_url: str, tmp: str) -> Iterator[TestClient]:
-    """A TestClient on a started app (projections running)."""
-    settings = settings_for(store_url, tmp)
+def running(store_url: str, tmp: str, **overrides: Any) -> Iterator[TestClient]:
+    """A TestClient on a started app (projections running), settings changed by `overrides`."""
+    settings = settings_for(store_url, tmp).model_copy(update=overrides)
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         yield client
 

@@ -16,9 +16,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.http.app import create_app
 from api.identity import SESSION_COOKIE
-from tests.e2e.http import settings_for, token
+from tests.e2e.http import running, token
 
 OWN = "http://testserver"
 EVIL = "https://evil.test"
@@ -27,9 +26,9 @@ IDP = "https://idp.example.test"
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
-    settings = settings_for(f"sqlite:///{tmp_path}/store.sqlite", str(tmp_path))
-    settings.identity_provider_origins = IDP
-    with TestClient(create_app(settings), raise_server_exceptions=False) as started:
+    with running(
+        f"sqlite:///{tmp_path}/store.sqlite", str(tmp_path), identity_provider_origins=IDP
+    ) as started:
         yield started
 
 

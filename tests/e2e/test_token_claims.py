@@ -9,18 +9,17 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.http.app import create_app
 from api.tokens import issue_token
-from tests.e2e.http import SECRET, settings_for
+from tests.e2e.http import SECRET, running
 
 AUDIENCE = "billing-center"
 
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
-    settings = settings_for(f"sqlite:///{tmp_path}/store.sqlite", str(tmp_path))
-    settings.jwt_audience = AUDIENCE
-    with TestClient(create_app(settings), raise_server_exceptions=False) as started:
+    with running(
+        f"sqlite:///{tmp_path}/store.sqlite", str(tmp_path), jwt_audience=AUDIENCE
+    ) as started:
         yield started
 
 

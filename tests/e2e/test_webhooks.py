@@ -14,18 +14,12 @@ from typer.testing import CliRunner
 from api.cli import cli
 from api.http.app import create_app
 from api.tokens import Scope
+from domain.webhook import WEBHOOK_TYPES
 from tests.e2e.http import As, World, enroll, settings_for
 from tests.integration.mail.smtp import eventually
 from tests.webhook_receiver import Receiver, receiving
 
-ALL = [
-    "invoice.available",
-    "payment.received",
-    "adjustment.updated",
-    "account.unenrolled",
-    "account.reenrolled",
-    "user.removed",
-]
+ALL = list(WEBHOOK_TYPES)
 
 
 @pytest.fixture
