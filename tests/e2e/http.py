@@ -95,6 +95,15 @@ class As(Verbs):
         return response
 
 
+def problem(response: httpx.Response, status: int, rule: str | None) -> dict[str, Any]:
+    """The problem+json body of a refusal that must have `status` and name `rule` (or none)."""
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert body.get("rule") == rule, body
+    return body
+
+
 def new_account() -> dict[str, str]:
     """A fresh account key, unique in this test process."""
     return {"country": "US", "number": f"A{next(_numbers):07d}"}

@@ -4,22 +4,13 @@ pending companies and notification preferences (R5, R8), assigned country codes 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import httpx2 as httpx
 from fastapi.testclient import TestClient
 
 from api.tokens import Scope
-from tests.e2e.http import As, World, enroll, invoice_body, new_account, proven
+from tests.e2e.http import As, World, enroll, invoice_body, new_account, problem, proven
 from tests.integration.mail.smtp import SmtpServer, eventually
-
-
-def _refused(response: httpx.Response, status: int, rule: str | None) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["Content-Type"] == "application/problem+json"
-    problem: dict[str, Any] = response.json()
-    assert problem.get("rule") == rule, problem
-    return problem
 
 
 def _own_company(person: As, billing: As) -> httpx.Response:
@@ -57,7 +48,7 @@ def test_r5_a_first_request_to_the_company_makes_a_member(world: World) -> None:
     assert listed.status_code == 200
     assert [i["invoice_id"] for i in listed.json()["items"]] == [invoice]
     assert bob.get("/v1/me").json()["pending"] == []
-    _refused(_own_company(bob, world.billing), 409, "R5")
+    problem(_own_company(bob, world.billing), 409, "R5")
     assert "bob" in _logins(world)
 
 
@@ -65,7 +56,7 @@ def test_r5_a_pending_members_first_command_makes_a_member(world: World) -> None
     carol = world.add_user("carol", "ADMINISTRATOR")
     body = {"login": "dan", "email": "d@acme.test", "name": "Dan", "role": "VIEW_ONLY"}
     assert carol.post(f"/v1/companies/{world.cid}/users", json=body).status_code == 201
-    _refused(_own_company(carol, world.billing), 409, "R5")
+    problem(_own_company(carol, world.billing), 409, "R5")
 
 
 def test_r5_a_withdrawal_is_an_event_the_auditor_replays(world: World) -> None:
@@ -86,7 +77,7 @@ def test_r5_an_administrator_may_add_the_login_again_after_a_withdrawal(
     bob = acme.person("bob")
     assert _own_company(bob, acme.billing).status_code == 201
     body = {"login": "bob", "email": "b@x.test", "name": "B", "role": "VIEW_ONLY"}
-    _refused(acme.admin.post(f"/v1/companies/{acme.cid}/users", json=body), 409, "R5")
+    problem(acme.admin.post(f"/v1/companies/{acme.cid}/users", json=body), 409, "R5")
 
 
 def test_r8_gets_me_shows_the_notification_preferences(world: World) -> None:
@@ -98,7 +89,7 @@ def test_r8_gets_me_shows_the_notification_preferences(world: World) -> None:
 def test_a1_an_unassigned_country_code_is_refused_naming_a1(world: World) -> None:
     key = {"country": "XX", "number": "A9999999"}
     response = world.billing.post("/v1/invoices", json=invoice_body(key))
-    _refused(response, 422, "A1")
+    problem(response, 422, "A1")
 
 
 def test_r5_the_administrator_who_added_a_withdrawn_login_is_told_by_email(
@@ -133,8 +124,8 @@ def test_r10_an_administrator_cannot_change_another_administrators_profile(
     world.add_user("dave", "ADMINISTRATOR")
     url = f"/v1/companies/{world.cid}/users/"
     body = {"email": "mine@evil.test", "name": "Alice"}
-    _refused(carol.put(url + "alice", json=body), 403, "R10")
-    _refused(carol.put(url + "dave", json=body), 403, "R10")
+    problem(carol.put(url + "alice", json=body), 403, "R10")
+    problem(carol.put(url + "dave", json=body), 403, "R10")
     profile = world.admin.get(url + "alice").json()
     assert profile["email"] == "alice@acme.test"
 
@@ -152,7 +143,7 @@ def test_r6_the_billing_system_reassigns_the_title_with_a_reason(world: World) -
     world.add_user("carol", "ADMINISTRATOR")
     url = f"/v1/companies/{world.cid}/general-administrator/reassignment"
     body = {"login": "carol", "reason": "Alice left the company"}
-    _refused(world.admin.post(url, json=body), 403, "R6")
+    problem(world.admin.post(url, json=body), 403, "R6")
     done = world.billing.post(url, json=body)
     assert done.status_code == 200, done.text
     carol = world.person("carol")
@@ -165,8 +156,8 @@ def test_r6_the_title_is_reassigned_only_to_an_administrator_with_a_reason(
     world.add_user("bob", "VIEW_ONLY", world.accounts[0])
     world.add_user("carol", "ADMINISTRATOR")
     url = f"/v1/companies/{world.cid}/general-administrator/reassignment"
-    _refused(world.billing.post(url, json={"login": "bob", "reason": "gone"}), 404, "R6")
-    _refused(world.billing.post(url, json={"login": "carol", "reason": " "}), 422, "R6")
+    problem(world.billing.post(url, json={"login": "bob", "reason": "gone"}), 404, "R6")
+    problem(world.billing.post(url, json={"login": "carol", "reason": " "}), 422, "R6")
     assert world.admin.get("/v1/me").json()["general_administrator"] is True
 
 
@@ -195,19 +186,19 @@ def _unenroll_all(world: World) -> None:
 
 def test_r14_a_company_with_an_enrolled_account_is_not_closed(world: World) -> None:
     url = f"/v1/companies/{world.cid}/closure"
-    _refused(world.admin.post(url, params={"confirm": "true"}), 409, "R14")
+    problem(world.admin.post(url, params={"confirm": "true"}), 409, "R14")
 
 
 def test_r14_closing_needs_an_explicit_confirmation(world: World) -> None:
     _unenroll_all(world)
-    _refused(world.admin.post(f"/v1/companies/{world.cid}/closure"), 422, "R14")
+    problem(world.admin.post(f"/v1/companies/{world.cid}/closure"), 422, "R14")
 
 
 def test_r14_only_the_general_administrator_closes_the_company(world: World) -> None:
     _unenroll_all(world)
     carol = world.add_user("carol", "ADMINISTRATOR")
     url = f"/v1/companies/{world.cid}/closure"
-    _refused(carol.post(url, params={"confirm": "true"}), 403, "R14")
+    problem(carol.post(url, params={"confirm": "true"}), 403, "R14")
 
 
 def test_r14_a_closed_company_releases_its_members_and_refuses_every_command(
@@ -219,9 +210,9 @@ def test_r14_a_closed_company_releases_its_members_and_refuses_every_command(
     _unenroll_all(world)
     closed = world.admin.post(f"/v1/companies/{world.cid}/closure", params={"confirm": "true"})
     assert closed.status_code == 200, closed.text
-    _refused(world.admin.post(f"/v1/companies/{world.cid}/reenrollment", json={}), 409, "R14")
+    problem(world.admin.post(f"/v1/companies/{world.cid}/reenrollment", json={}), 409, "R14")
     body = {"login": "dan", "email": "d@x.test", "name": "D", "role": "VIEW_ONLY"}
-    _refused(world.admin.post(f"/v1/companies/{world.cid}/users", json=body), 409, "R14")
+    problem(world.admin.post(f"/v1/companies/{world.cid}/users", json=body), 409, "R14")
     assert bob.get(f"/v1/invoices/{invoice}").status_code == 404
     assert world.admin.get("/v1/me").json()["company"] is None
 

@@ -7,17 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import httpx2 as httpx
-
-from tests.e2e.http import TODAY, World, acct
-
-
-def _refused(response: httpx.Response, status: int, rule: str | None) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["Content-Type"] == "application/problem+json"
-    problem: dict[str, Any] = response.json()
-    assert problem.get("rule") == rule, problem
-    return problem
+from tests.e2e.http import TODAY, World, acct, problem
 
 
 def _with_method(world: World) -> None:
@@ -69,7 +59,7 @@ def test_i3_a_payment_made_is_not_cancelled(world: World) -> None:
     _with_method(world)
     invoice = world.issue(world.accounts[0])
     payment = _pay(world, invoice)
-    _refused(world.admin.delete(f"/v1/invoices/{invoice}/payments/{payment}"), 409, "I3")
+    problem(world.admin.delete(f"/v1/invoices/{invoice}/payments/{payment}"), 409, "I3")
     assert _detail(world, invoice)["status"] == "PAID"
 
 
@@ -78,7 +68,7 @@ def test_i3_a_viewer_may_not_cancel_a_payment(world: World) -> None:
     viewer = world.add_user("vo", "VIEW_ONLY", world.accounts[0])
     invoice = world.issue(world.accounts[0])
     payment = _pay(world, invoice, days=5)
-    _refused(viewer.delete(f"/v1/invoices/{invoice}/payments/{payment}"), 403, "I3")
+    problem(viewer.delete(f"/v1/invoices/{invoice}/payments/{payment}"), 403, "I3")
 
 
 def test_i10_an_approval_on_a_paid_invoice_becomes_account_credit(world: World) -> None:

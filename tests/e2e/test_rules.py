@@ -13,15 +13,7 @@ from typing import Any
 import httpx2 as httpx
 from fastapi.testclient import TestClient
 
-from tests.e2e.http import TODAY, World, acct, enroll, invoice_body, new_account, proven
-
-
-def _refused(response: httpx.Response, status: int, rule: str | None) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["Content-Type"] == "application/problem+json"
-    problem: dict[str, Any] = response.json()
-    assert problem.get("rule") == rule, problem
-    return problem
+from tests.e2e.http import TODAY, World, acct, enroll, invoice_body, new_account, problem, proven
 
 
 def _users(world: World) -> dict[str, Any]:
@@ -58,7 +50,7 @@ def test_a1_a_wrong_proof_is_refused_without_naming_the_field(api: TestClient) -
     for field, value in (("amount", "1.00"), ("control_id", "WRONG")):
         wrong = {**account, "proof": {**account["proof"], field: value}}
         response = world.admin.post(f"/v1/companies/{world.cid}/accounts", json=wrong)
-        details.add(_refused(response, 422, "A1")["detail"])
+        details.add(problem(response, 422, "A1")["detail"])
         assert "errors" not in response.json()
     assert len(details) == 1
 
@@ -68,7 +60,7 @@ def test_a1_an_account_without_a_recent_invoice_cannot_be_added(world: World) ->
     old = invoice_body(key, issued=TODAY - timedelta(days=60))
     world.billing.post("/v1/invoices", json=old)
     response = world.admin.post(f"/v1/companies/{world.cid}/accounts", json=proven(key, old))
-    assert "45 days" in _refused(response, 422, "A1")["detail"]
+    assert "45 days" in problem(response, 422, "A1")["detail"]
 
 
 def test_a1_an_account_type_is_refused_outside_package(world: World) -> None:
@@ -77,7 +69,7 @@ def test_a1_an_account_type_is_refused_outside_package(world: World) -> None:
     world.billing.post("/v1/invoices", json=body)
     account = {**proven(key, body), "line_of_business": "FREIGHT"}
     response = world.admin.post(f"/v1/companies/{world.cid}/accounts", json=account)
-    _refused(response, 422, "A1")
+    problem(response, 422, "A1")
 
 
 def test_a2_an_account_held_by_another_company_is_refused(api: TestClient) -> None:
@@ -88,7 +80,7 @@ def test_a2_an_account_held_by_another_company_is_refused(api: TestClient) -> No
     response = beta.admin.post(
         f"/v1/companies/{beta.cid}/accounts", json=proven(acme.accounts[0], body)
     )
-    _refused(response, 409, "A2")
+    problem(response, 409, "A2")
 
 
 def test_r5_a_person_already_in_a_company_cannot_enroll_another(world: World) -> None:
@@ -98,7 +90,7 @@ def test_r5_a_person_already_in_a_company_cannot_enroll_another(world: World) ->
     response = world.admin.post(
         "/v1/companies", json={"name": "B", "accounts": [proven(key, body)]}
     )
-    _refused(response, 409, "R5")
+    problem(response, 409, "R5")
 
 
 # --- R3-R7, R9, R10 users ----------------------------------------------------------------
@@ -108,18 +100,18 @@ def test_r5_adding_a_login_of_another_company_is_refused(api: TestClient) -> Non
     acme = enroll(api, "alice")
     enroll(api, "zed", accounts=1)
     body = {"login": "zed", "email": "z@x.test", "name": "Z", "role": "VIEW_ONLY"}
-    _refused(acme.admin.post(f"/v1/companies/{acme.cid}/users", json=body), 409, "R5")
+    problem(acme.admin.post(f"/v1/companies/{acme.cid}/users", json=body), 409, "R5")
 
 
 def test_r5_removing_needs_confirmation_and_ends_access_at_once(world: World) -> None:
     bob = world.add_user("bob", "VIEW_ONLY", world.accounts[0])
     url = f"/v1/companies/{world.cid}/users/bob"
-    _refused(world.admin.delete(url), 422, "R5")
+    problem(world.admin.delete(url), 422, "R5")
     removed = world.admin.delete(url, params={"confirm": "true"})
     assert removed.status_code == 204
     assert removed.content == b""
     assert int(removed.headers["X-Position"]) > 0
-    _refused(bob.get(f"/v1/companies/{world.cid}/invoices"), 404, None)
+    problem(bob.get(f"/v1/companies/{world.cid}/invoices"), 404, None)
 
 
 def test_r6_the_general_administrator_is_locked_until_the_title_is_handed_over(
@@ -129,7 +121,7 @@ def test_r6_the_general_administrator_is_locked_until_the_title_is_handed_over(
     role = world.admin.put(
         f"/v1/companies/{world.cid}/users/alice/role", json={"role": "VIEW_ONLY"}
     )
-    _refused(role, 409, "R6")
+    problem(role, 409, "R6")
     handed = world.admin.post(
         f"/v1/companies/{world.cid}/general-administrator", json={"login": "bob"}
     )
@@ -143,7 +135,7 @@ def test_r6_the_title_goes_to_a_user_of_the_company(world: World) -> None:
     response = world.admin.post(
         f"/v1/companies/{world.cid}/general-administrator", json={"login": "stranger"}
     )
-    _refused(response, 404, "R6")
+    problem(response, 404, "R6")
 
 
 def test_r7_a_user_sees_their_own_profile_without_a_role(world: World) -> None:
@@ -151,7 +143,7 @@ def test_r7_a_user_sees_their_own_profile_without_a_role(world: World) -> None:
     profile = bob.get(f"/v1/companies/{world.cid}/users/bob").json()
     assert profile["role"] is None
     assert profile["email"] == "bob@acme.test"
-    _refused(bob.get(f"/v1/companies/{world.cid}/users/alice"), 403, "R7")
+    problem(bob.get(f"/v1/companies/{world.cid}/users/alice"), 403, "R7")
     assert bob.get("/v1/me").json()["role"] is None
 
 
@@ -162,11 +154,11 @@ def test_r9_a_plan_manager_sees_and_manages_only_users_within_its_accounts(world
     world.add_user("outside", "VIEW_ONLY", b)
     logins = {u["login"] for u in pm.get(f"/v1/companies/{world.cid}/users").json()["items"]}
     assert logins == {"inside"}
-    _refused(pm.get(f"/v1/companies/{world.cid}/users/outside"), 404, None)
+    problem(pm.get(f"/v1/companies/{world.cid}/users/outside"), 404, None)
     top = pm.put(f"/v1/companies/{world.cid}/users/inside/role", json={"role": "PLAN_MANAGER"})
-    _refused(top, 403, "R9")
+    problem(top, 403, "R9")
     grant = pm.put(f"/v1/companies/{world.cid}/users/inside/accounts", json={"accounts": [a, b]})
-    _refused(grant, 403, "R9")
+    problem(grant, 403, "R9")
 
 
 def test_r4_grants_decide_what_a_user_sees(world: World) -> None:
@@ -198,7 +190,7 @@ def test_r10_administrators_keep_profiles_up_to_date(world: World) -> None:
     changed = world.admin.put(url, json={"email": "robert@acme.test", "name": "Robert"})
     assert changed.json()["name"] == "Robert"
     assert world.admin.get(url).json()["email"] == "robert@acme.test"
-    _refused(world.admin.put(url, json={"email": "not-an-email", "name": "R"}), 422, "R5")
+    problem(world.admin.put(url, json={"email": "not-an-email", "name": "R"}), 422, "R5")
 
 
 # --- R11 payment methods -----------------------------------------------------------------
@@ -224,7 +216,7 @@ def test_r11_numbers_are_masked_and_the_first_method_is_the_default(world: World
 
 def test_r11_paying_without_a_payment_method_is_refused(world: World) -> None:
     invoice = world.issue(world.accounts[0])
-    _refused(world.admin.post(f"/v1/invoices/{invoice}/payments", json={}), 409, "R11")
+    problem(world.admin.post(f"/v1/invoices/{invoice}/payments", json={}), 409, "R11")
 
 
 def test_r11_a_method_an_automatic_payment_relies_on_cannot_be_removed(world: World) -> None:
@@ -234,7 +226,7 @@ def test_r11_a_method_an_automatic_payment_relies_on_cannot_be_removed(world: Wo
     ).json()["payment_method_id"]
     autopay = f"/v1/companies/{world.cid}/accounts/{acct(world.accounts[0])}/autopay"
     assert world.admin.put(autopay, json={"days_before_due": 3}).status_code == 200
-    _refused(world.admin.delete(f"{url}/{pmid}"), 409, "R11")
+    problem(world.admin.delete(f"{url}/{pmid}"), 409, "R11")
     assert world.admin.delete(autopay).status_code == 204
     assert world.admin.delete(f"{url}/{pmid}").status_code == 204
 
@@ -248,7 +240,7 @@ def _unenroll(world: World, account: dict[str, str], **extra: Any) -> httpx.Resp
 
 
 def test_a3_other_needs_a_comment(world: World) -> None:
-    _refused(_unenroll(world, world.accounts[0], reason="OTHER"), 422, "A3")
+    problem(_unenroll(world, world.accounts[0], reason="OTHER"), 422, "A3")
     done = _unenroll(world, world.accounts[0], reason="OTHER", comment="audit season")
     assert done.json()["status"] == "UNENROLLED"
 
@@ -257,7 +249,7 @@ def test_a3_an_account_already_unenrolled_refuses_the_whole_request(world: World
     a, b = world.accounts
     assert _unenroll(world, a).status_code == 200
     both = {"accounts": [a, b], "reason": "PREFER_PAPER"}
-    _refused(world.admin.post(f"/v1/companies/{world.cid}/unenrollment", json=both), 409, "A3")
+    problem(world.admin.post(f"/v1/companies/{world.cid}/unenrollment", json=both), 409, "A3")
     statuses = world.admin.get(f"/v1/companies/{world.cid}/accounts").json()["items"]
     assert {x["number"]: x["status"] for x in statuses}[b["number"]] == "ENROLLED"
 
@@ -279,20 +271,20 @@ def test_a4_a6_an_invoice_issued_while_unenrolled_shows_on_the_archive_after_ree
     assert [(i["invoice_id"], i["section"]) for i in archive] == [(meanwhile, "ARCHIVE")]
     detail = world.admin.get(f"/v1/invoices/{meanwhile}").json()
     assert detail["section"] == "ARCHIVE"
-    _refused(world.admin.post(f"/v1/invoices/{meanwhile}/payments", json={}), 409, "A6")
+    problem(world.admin.post(f"/v1/invoices/{meanwhile}/payments", json={}), 409, "A6")
 
 
 def test_a5_reenrolling_an_enrolled_account_is_refused(world: World) -> None:
     body = {"accounts": [world.accounts[0]]}
     response = world.admin.post(f"/v1/companies/{world.cid}/reenrollment", json=body)
-    _refused(response, 409, "A5")
+    problem(response, 409, "A5")
 
 
 def test_a7_invoices_older_than_twelve_months_leave_the_history(world: World) -> None:
     old = world.issue(world.accounts[0], issued=TODAY - timedelta(days=400))
     items = world.admin.get(f"/v1/companies/{world.cid}/invoices").json()["items"]
     assert old not in [i["invoice_id"] for i in items]
-    _refused(world.admin.get(f"/v1/invoices/{old}"), 404, None)
+    problem(world.admin.get(f"/v1/invoices/{old}"), 404, None)
 
 
 def test_i2_invoices_issued_before_enrollment_are_never_visible(world: World) -> None:
@@ -306,13 +298,13 @@ def test_i2_invoices_issued_before_enrollment_are_never_visible(world: World) ->
 def test_i1_an_invoice_number_is_unique_per_account(world: World) -> None:
     body = invoice_body(world.accounts[0], invoice_number="DUP-1")
     assert world.billing.post("/v1/invoices", json=body).status_code == 201
-    _refused(world.billing.post("/v1/invoices", json=body), 409, "I1")
+    problem(world.billing.post("/v1/invoices", json=body), 409, "I1")
 
 
 def test_i1_lines_must_add_up_to_the_amount(world: World) -> None:
     body = invoice_body(world.accounts[0])
     body["amount"] = "999.99"
-    _refused(world.billing.post("/v1/invoices", json=body), 422, "I1")
+    problem(world.billing.post("/v1/invoices", json=body), 422, "I1")
 
 
 def test_i1_the_invoice_detail_has_lines_and_decimal_strings(world: World) -> None:
@@ -337,7 +329,7 @@ def test_i3_a_payment_settles_the_whole_balance_once(world: World) -> None:
     paid = world.admin.post(f"/v1/invoices/{invoice}/payments", json={})
     assert paid.status_code == 201
     assert paid.json()["confirmation_number"]
-    _refused(world.admin.post(f"/v1/invoices/{invoice}/payments", json={}), 409, "I3")
+    problem(world.admin.post(f"/v1/invoices/{invoice}/payments", json={}), 409, "I3")
     detail = world.admin.get(f"/v1/invoices/{invoice}").json()
     assert (detail["status"], detail["balance"]) == ("PAID", "0.00")
 
@@ -347,7 +339,7 @@ def test_i3_a_payment_is_scheduled_up_to_the_due_date_and_no_later(world: World)
     invoice = world.issue(world.accounts[0])
     late = (TODAY + timedelta(days=31)).isoformat()
     url = f"/v1/invoices/{invoice}/payments"
-    _refused(world.admin.post(url, json={"pay_on": late}), 422, "I3")
+    problem(world.admin.post(url, json={"pay_on": late}), 422, "I3")
     soon = (TODAY + timedelta(days=5)).isoformat()
     assert world.admin.post(url, json={"pay_on": soon}).json()["status"] == "PAYMENT_SCHEDULED"
 
@@ -355,7 +347,7 @@ def test_i3_a_payment_is_scheduled_up_to_the_due_date_and_no_later(world: World)
 def test_i3_a_viewer_may_not_pay(world: World) -> None:
     viewer = world.add_user("vo", "VIEW_ONLY", world.accounts[0])
     invoice = world.issue(world.accounts[0])
-    _refused(viewer.post(f"/v1/invoices/{invoice}/payments", json={}), 403, "I3")
+    problem(viewer.post(f"/v1/invoices/{invoice}/payments", json={}), 403, "I3")
 
 
 def test_i4_an_adjustment_is_requested_then_approved_crediting_the_balance(world: World) -> None:
@@ -363,7 +355,7 @@ def test_i4_an_adjustment_is_requested_then_approved_crediting_the_balance(world
     body = {"reason": "billed twice", "lines": [{"tracking_number": "1Z001", "amount": "10.00"}]}
     asked = world.admin.post(f"/v1/invoices/{invoice}/adjustments", json=body)
     assert asked.status_code == 201
-    _refused(world.admin.post(f"/v1/invoices/{invoice}/adjustments", json=body), 409, "I4")
+    problem(world.admin.post(f"/v1/invoices/{invoice}/adjustments", json=body), 409, "I4")
     aid = asked.json()["adjustment_id"]
     decided = world.billing.post(
         f"/v1/invoices/{invoice}/adjustments/{aid}/decision", json={"approved": True}
@@ -375,7 +367,7 @@ def test_i4_an_adjustment_is_requested_then_approved_crediting_the_balance(world
 def test_i4_a_line_cannot_be_disputed_for_more_than_it_costs(world: World) -> None:
     invoice = world.issue(world.accounts[0], amount="100.00")
     body = {"reason": "x", "lines": [{"tracking_number": "1Z001", "amount": "50.01"}]}
-    _refused(world.admin.post(f"/v1/invoices/{invoice}/adjustments", json=body), 422, "I4")
+    problem(world.admin.post(f"/v1/invoices/{invoice}/adjustments", json=body), 422, "I4")
 
 
 def test_i6_an_automatic_payment_pays_invoices_issued_after_it(world: World) -> None:
@@ -392,4 +384,4 @@ def test_i6_an_automatic_payment_pays_invoices_issued_after_it(world: World) -> 
 
 def test_i6_cancelling_a_missing_automatic_payment_is_refused(world: World) -> None:
     url = f"/v1/companies/{world.cid}/accounts/{acct(world.accounts[0])}/autopay"
-    _refused(world.admin.delete(url), 409, "I6")
+    problem(world.admin.delete(url), 409, "I6")
