@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
@@ -193,12 +194,25 @@ def test_unenrolling_several_accounts_is_all_or_none() -> None:
     assert app.account(OTHER_ACCOUNT).enrolled
 
 
-def test_only_the_general_administrator_unenrolls() -> None:
-    """A3: another Administrator may not unenroll accounts."""
+GENERAL_ADMINISTRATORS_OWN: list[tuple[str, Callable[[BillingCenter, UUID], object]]] = [
+    ("A3", lambda app, company: unenroll(app, company, by="bob")),
+    ("R11", lambda app, company: add_payment_method(app, company, by="bob")),
+    ("R6", lambda app, company: app.hand_over(person("bob"), company, "bob")),
+]
+
+
+@pytest.mark.parametrize(
+    ("rule", "act"), GENERAL_ADMINISTRATORS_OWN, ids=["unenroll", "pay by", "hand over"]
+)
+def test_only_the_general_administrator_unenrolls_pays_by_and_hands_over(
+    rule: str, act: Callable[[BillingCenter, UUID], object]
+) -> None:
+    """A3, R11, R6: another Administrator may not unenroll accounts, add a payment method,
+    or take or give the title."""
     app, company = a_company()
     add_user(app, company, "bob", Role.ADMINISTRATOR)
-    with refused(app, Forbidden, "A3"):
-        unenroll(app, company, by="bob")
+    with refused(app, Forbidden, rule):
+        act(app, company)
 
 
 def test_no_new_invoice_of_an_unenrolled_account_appears() -> None:

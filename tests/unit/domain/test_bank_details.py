@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from domain.errors import Forbidden, PaymentMethodInUse
-from domain.values import Role
+from domain.errors import PaymentMethodInUse
 from tests.builders import (
     ACCOUNT,
     ADMIN,
     BANK_NUMBER,
     a_company,
     add_payment_method,
-    add_user,
     person,
     refused,
 )
@@ -49,14 +47,6 @@ def test_the_default_payment_method_can_be_changed() -> None:
     second = add_payment_method(app, company, number="FR7630006000011234567890189")
     app.make_default_payment_method(person(ADMIN), company, second)
     assert app.company(company).default_payment_method == second
-
-
-def test_only_the_general_administrator_manages_payment_methods() -> None:
-    """R11: another Administrator may not add a payment method."""
-    app, company = a_company()
-    add_user(app, company, "bob", Role.ADMINISTRATOR)
-    with refused(app, Forbidden, "R11"):
-        add_payment_method(app, company, by="bob")
 
 
 def test_a_method_an_automatic_payment_names_cannot_be_removed() -> None:

@@ -213,14 +213,6 @@ def test_the_title_goes_only_to_a_user_of_the_company() -> None:
         app.hand_over(person(ADMIN), company, "stranger")
 
 
-def test_only_the_general_administrator_hands_the_title_over() -> None:
-    """R6: another Administrator cannot take or give the title."""
-    app, company = a_company()
-    add_user(app, company, "bob", Role.ADMINISTRATOR)
-    with refused(app, Forbidden, "R6"):
-        app.hand_over(person("bob"), company, "bob")
-
-
 def test_a_plan_manager_sees_only_the_users_it_manages() -> None:
     """R7: a Plan Manager sees the users R9 lets it manage."""
     app = billing_center()
