@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.http.app import create_app
-from tests.e2e.http import World, enroll, running, settings_for
+from tests.e2e.http import World, enroll, running
 from tests.integration.mail.smtp import SmtpServer
 
 
@@ -36,7 +35,5 @@ def world(api: TestClient) -> World:
 @pytest.fixture
 def mailing(durable_store_url: str, tmp_path: Path, smtp: SmtpServer) -> Iterator[World]:
     """Acme on an app whose e-mails go to the test's SMTP server on loopback."""
-    settings = settings_for(durable_store_url, str(tmp_path))
-    settings = settings.model_copy(update={"smtp_url": smtp.url})
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+    with running(durable_store_url, str(tmp_path), smtp_url=smtp.url) as client:
         yield enroll(client)

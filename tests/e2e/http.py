@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
+import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from api.http.app import create_app
 from api.settings import Settings
 from api.tokens import Scope, issue_token
+from tests.postgres import PostgresServer
 
 SECRET = "e2e-test-secret-of-at-least-thirty-two-bytes!"
 TODAY = datetime.now(UTC).date()
@@ -33,6 +35,15 @@ def settings_for(store_url: str, tmp: str) -> Settings:
         data_key=Path(tmp) / "keys" / "data.key",
         export_key=Path(tmp) / "keys" / "export.pem",
     )
+
+
+def store_url_of(request: pytest.FixtureRequest, tmp: Path) -> str:
+    """A new store for a fixture parametrized by backend: "sqlite" in `tmp`, else a fresh
+    database of the suite's PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp / 'events.sqlite'}"
+    server: PostgresServer = request.getfixturevalue("postgres_instance")
+    return server.create_database()
 
 
 @contextmanager

@@ -14,20 +14,17 @@ import io
 import json
 import sqlite3
 import zipfile
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
-from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from api.cli import cli
-from api.http.app import create_app
 from api.tokens import Scope
-from tests.e2e.http import SECRET, As, World, enroll, settings_for
+from tests.e2e.http import SECRET, As, World
 from tests.integration.mail.smtp import SmtpServer, eventually
 
 LOGIN = "robert"
@@ -50,11 +47,9 @@ def settings_env(durable_store_url: str, tmp_path: Path, smtp: SmtpServer) -> di
 
 
 @pytest.fixture
-def world(durable_store_url: str, tmp_path: Path, smtp: SmtpServer) -> Iterator[World]:
-    settings = settings_for(durable_store_url, str(tmp_path))
-    settings = settings.model_copy(update={"smtp_url": smtp.url})
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
-        yield enroll(client)
+def world(mailing: World) -> World:
+    """Acme on an app that mails the test's SMTP server (the erasure reaches the outbox)."""
+    return mailing
 
 
 def _users_path(world: World, *rest: str) -> str:

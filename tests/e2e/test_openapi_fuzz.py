@@ -30,8 +30,7 @@ from schemathesis.specs.openapi.checks import (
 from api.http.app import create_app
 from api.tokens import Scope
 from tests.conftest import POSTGRES
-from tests.e2e.http import World, acct, enroll, settings_for, token
-from tests.postgres import PostgresServer
+from tests.e2e.http import World, acct, enroll, settings_for, store_url_of, token
 
 EXAMPLES = 30
 """Per operation, positive and negative cases together."""
@@ -79,11 +78,7 @@ def fuzzed(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[TestClient, Known]]:
     tmp = tmp_path_factory.mktemp("fuzz")
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp / 'events.sqlite'}"
-    else:
-        server: PostgresServer = request.getfixturevalue("postgres_instance")
-        url = server.create_database()
+    url = store_url_of(request, tmp)
     # The fuzzing sends thousands of requests without a token on purpose, from one address:
     # the token-less limit (tested in test_rate_limits) would answer them 429.
     settings = settings_for(url, str(tmp)).model_copy(

@@ -16,8 +16,7 @@ import pytest
 
 from api.tokens import Scope
 from tests.conftest import POSTGRES
-from tests.e2e.http import As, World, enroll, running
-from tests.postgres import PostgresServer
+from tests.e2e.http import As, World, enroll, running, store_url_of
 
 PEOPLE_LISTS = ("invoices", "invoices/archive", "accounts", "users", "payment-methods")
 BAD_LIMITS = ("²", "NaN", "1e400", "-1", "0", "501", "1.5", "9" * 400, "", "٣")
@@ -65,11 +64,7 @@ def lists(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Lists]:
     tmp = tmp_path_factory.mktemp("paging")
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp / 'events.sqlite'}"
-    else:
-        server: PostgresServer = request.getfixturevalue("postgres_instance")
-        url = server.create_database()
+    url = store_url_of(request, tmp)
     with running(url, str(tmp)) as client:
         ours, theirs = enroll(client, "alice"), enroll(client, "zoe")
         _populate(ours)
