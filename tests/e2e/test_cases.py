@@ -7,11 +7,11 @@ from __future__ import annotations
 import io
 from typing import Any, cast
 
-from fpdf import FPDF
 from PIL import Image
 
 from tests.e2e.http import World, csrf_of
 from tests.integration.mail.smtp import SmtpServer, eventually
+from tests.samples import a_pdf
 
 
 def _case(world: World, amount: str = "100.00") -> tuple[str, str]:
@@ -28,12 +28,6 @@ def _png() -> bytes:
     return out.getvalue()
 
 
-def _pdf() -> bytes:
-    pdf = FPDF()
-    pdf.add_page()
-    return bytes(pdf.output())
-
-
 def _attach(caller: Any, url: str, content: bytes, name: str = "photo.png") -> Any:
     return caller.post(f"{url}/attachments",
                        files={"file": (name, content, "application/octet-stream")})  # fmt: skip
@@ -46,7 +40,7 @@ def test_i9_a_case_is_a_conversation_with_evidence_then_a_partial_approval(world
     assert said.status_code == 201, said.text
     assert _attach(world.admin, url, _png()).status_code == 201
     assert world.billing.post(f"{url}/comments", json={"text": "Photo of the label?"}).is_success
-    assert _attach(world.billing, url, _pdf(), "inspection.pdf").status_code == 201
+    assert _attach(world.billing, url, a_pdf(), "inspection.pdf").status_code == 201
     assert world.billing.post(f"{url}/review").json()["status"] == "IN_REVIEW"
     seen = world.admin.get(url).json()
     assert seen["status"] == "IN_REVIEW"

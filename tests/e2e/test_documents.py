@@ -11,24 +11,16 @@ from concurrent.futures import ThreadPoolExecutor
 from io import BytesIO
 from typing import Any
 
-from fpdf import FPDF
 from pypdf import PdfReader
 
 from api.documents.rendering import PdfRenderer
 from api.documents.sheet import InvoiceSheet
 from tests.e2e.http import World, enroll
+from tests.samples import a_pdf
 
 
 def pdf_text(content: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(BytesIO(content)).pages)
-
-
-def brokerage_form(text: str = "Brokerage form 42") -> bytes:
-    pdf = FPDF()
-    pdf.add_page()
-    pdf.set_font("Helvetica", size=14)
-    pdf.cell(0, 10, text)
-    return bytes(pdf.output())
 
 
 def upload(
@@ -107,7 +99,7 @@ def test_the_csv_of_a_company_is_not_found_for_an_outsider(world: World) -> None
 
 def test_i7_an_attached_pdf_comes_back_byte_for_byte(world: World) -> None:
     iid = world.issue(world.accounts[0])
-    content = brokerage_form()
+    content = a_pdf()
     status, body = upload(world, iid, content)
     assert status == 201, body
     response = world.admin.get(f"/v1/invoices/{iid}/documents/{body['document_id']}")
@@ -117,14 +109,14 @@ def test_i7_an_attached_pdf_comes_back_byte_for_byte(world: World) -> None:
 
 def test_i7_the_attached_document_is_listed_on_the_invoice(world: World) -> None:
     iid = world.issue(world.accounts[0])
-    _, body = upload(world, iid, brokerage_form(), "brokerage.pdf")
+    _, body = upload(world, iid, a_pdf(), "brokerage.pdf")
     detail = world.admin.get(f"/v1/invoices/{iid}").json()
     assert [d["document_id"] for d in detail["documents"]] == [body["document_id"]]
 
 
 def test_i7_a_document_is_not_found_for_who_may_not_see_the_invoice(world: World) -> None:
     iid = world.issue(world.accounts[0])
-    _, body = upload(world, iid, brokerage_form())
+    _, body = upload(world, iid, a_pdf())
     bob = world.add_user("bob", "VIEW_ONLY", world.accounts[1])
     assert bob.get(f"/v1/invoices/{iid}/documents/{body['document_id']}").status_code == 404
 
@@ -138,7 +130,7 @@ def test_i7_a_file_named_pdf_that_is_no_pdf_is_refused(world: World) -> None:
 
 def test_i7_only_the_billing_system_attaches_documents(world: World) -> None:
     iid = world.issue(world.accounts[0])
-    files = {"file": ("form.pdf", brokerage_form(), "application/pdf")}
+    files = {"file": ("form.pdf", a_pdf(), "application/pdf")}
     response = world.admin.post(f"/v1/invoices/{iid}/documents", files=files)
     assert response.status_code == 403
 
@@ -147,7 +139,7 @@ def test_i7_a_document_of_several_megabytes_is_attached_and_comes_back_whole(
     world: World,
 ) -> None:
     iid = world.issue(world.accounts[0])
-    padded = brokerage_form() + b"%" + b"x" * (3 * 1024 * 1024)
+    padded = a_pdf() + b"%" + b"x" * (3 * 1024 * 1024)
     status, body = upload(world, iid, padded)
     assert status == 201, body
     got = world.admin.get(f"/v1/invoices/{iid}/documents/{body['document_id']}")
@@ -156,7 +148,7 @@ def test_i7_a_document_of_several_megabytes_is_attached_and_comes_back_whole(
 
 def test_i7_a_document_over_ten_megabytes_is_too_large(world: World) -> None:
     iid = world.issue(world.accounts[0])
-    padded = brokerage_form() + b"%" + b"x" * (10 * 1024 * 1024)
+    padded = a_pdf() + b"%" + b"x" * (10 * 1024 * 1024)
     status, _ = upload(world, iid, padded)
     assert status == 413
 

@@ -10,7 +10,8 @@ import pytest
 
 from api.documents.names import content_disposition, safe_filename
 from tests.e2e.http import World
-from tests.e2e.test_documents import brokerage_form, upload
+from tests.e2e.test_documents import upload
+from tests.samples import a_pdf
 
 HOSTILE = "in\u202evoice\u2066\r\n\x07\x85\u200b résumé\tform.pdf"
 UPLOADED = "invoice résumé form.pdf"  # the text rule (issue 17) refuses the hostile one at upload
@@ -39,7 +40,7 @@ def test_an_uploaded_document_downloads_under_an_ascii_name_and_its_exact_name(
     world: World,
 ) -> None:
     iid = world.issue(world.accounts[0])
-    status, body = upload(world, iid, brokerage_form(), name=UPLOADED)
+    status, body = upload(world, iid, a_pdf(), name=UPLOADED)
     assert status == 201, body
     response = world.admin.get(f"/v1/invoices/{iid}/documents/{body['document_id']}")
     assert response.status_code == 200

@@ -15,7 +15,8 @@ from fastapi.testclient import TestClient
 
 from projections.runner import Runner
 from tests.e2e.http import As, World, acct, enroll
-from tests.e2e.test_documents import brokerage_form, upload
+from tests.e2e.test_documents import upload
+from tests.samples import a_pdf
 
 paused = threading.Event()
 
@@ -49,7 +50,7 @@ def _bob_sees_one_invoice(api: TestClient) -> tuple[World, As, str]:
     world = enroll(api)
     bob = world.add_user("bob", "VIEW_ONLY", world.accounts[0])
     iid = world.issue(world.accounts[0])
-    status, body = upload(world, iid, brokerage_form())
+    status, body = upload(world, iid, a_pdf())
     assert status == 201, body
     world.invoices["document"] = body["document_id"]
     assert bob.get(f"/v1/invoices/{iid}").status_code == 200  # waits for the read models

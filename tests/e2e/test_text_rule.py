@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from domain.application import BillingCenter
 from domain.text import COMPANY_ADDRESS
 from tests.e2e.http import SECRET, As, World, invoice_body, new_account, proven
-from tests.e2e.test_documents import brokerage_form
+from tests.samples import a_pdf
 
 NUL = "\u0000"
 
@@ -105,7 +105,7 @@ def raw_upload(filename: str) -> dict[str, Any]:
         f'--b\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
         "Content-Type: application/pdf\r\n\r\n"
     )
-    body = head.encode() + brokerage_form() + b"\r\n--b--\r\n"
+    body = head.encode() + a_pdf() + b"\r\n--b--\r\n"
     return {"content": body, "headers": {"Content-Type": "multipart/form-data; boundary=b"}}
 
 

@@ -59,7 +59,7 @@ from tests.database_dump import holding
 from tests.e2e.http import TODAY, As, invoice_body, proven, token
 from tests.e2e.mailbox import Mailbox, deliver, mail_off_settings
 from tests.e2e.privacy import forget
-from tests.e2e.test_documents import brokerage_form
+from tests.samples import a_pdf
 
 STEPS = 15
 OLD_DAYS = 400
@@ -75,7 +75,7 @@ ACCOUNTS = {"US-SA1": "A", "US-SA2": "A", "US-SB1": "B"}
 """Each account and the company that enrolls it first."""
 HISTORY, ARCHIVE = "HISTORY", "ARCHIVE"
 GRANTS = st.sets(st.sampled_from(sorted(ACCOUNTS)), max_size=2)
-PDF = brokerage_form("Customs form")
+PDF = a_pdf("Customs form")
 
 
 def account_body(key: str) -> dict[str, str]:

@@ -19,7 +19,7 @@ from domain.application import BillingCenter
 from domain.errors import InvalidInput
 from domain.text import COMPANY_ADDRESS, COMPANY_NAME
 from tests.e2e.http import As, World, enroll, invoice_body, running
-from tests.e2e.test_documents import brokerage_form
+from tests.samples import a_pdf
 
 NASTY = ["\x00", "\x1b", "\x85", "\t", "\n", "\r", "\u202e", "\u2066", "\u200b", "\ud800", "\udfff"]
 FIELDS = [
@@ -61,7 +61,7 @@ def attempt(world: World, caller: As, method: str, url: str, body: dict[str, Any
 def upload(world: World, iid: str, filename: str) -> bool:
     disposition = f'form-data; name="file"; filename="{filename}"'
     head_bytes = f"--b\r\nContent-Disposition: {disposition}\r\n\r\n"
-    content = head_bytes.encode(errors="surrogatepass") + brokerage_form() + b"\r\n--b--\r\n"
+    content = head_bytes.encode(errors="surrogatepass") + a_pdf() + b"\r\n--b--\r\n"
     headers = {"Content-Type": "multipart/form-data; boundary=b"}
     before = head(world)
     url = f"/v1/invoices/{iid}/documents"

@@ -18,17 +18,9 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from fpdf import FPDF
 
 from tests.e2e.http import As, World, acct, enroll, running
-
-
-def _pdf() -> bytes:
-    pdf = FPDF()
-    pdf.add_page()
-    pdf.set_font("Helvetica", size=14)
-    pdf.cell(0, 10, "Brokerage form")
-    return bytes(pdf.output())
+from tests.samples import a_pdf
 
 
 @dataclass
@@ -56,7 +48,7 @@ def _things(world: World, login: str) -> Ids:
         f"/v1/invoices/{invoice}/adjustments",
         json={"reason": "twice", "lines": [{"tracking_number": "1Z001", "amount": "1.00"}]},
     ).json()["adjustment_id"]
-    files = {"file": ("form.pdf", _pdf(), "application/pdf")}
+    files = {"file": ("form.pdf", a_pdf(), "application/pdf")}
     document = world.billing.post(f"/v1/invoices/{invoice}/documents", files=files)
     assert document.status_code == 201, document.text
     return Ids(cid, login, method, acct(world.accounts[0]), invoice, adjustment,

@@ -5,18 +5,10 @@ from __future__ import annotations
 from io import BytesIO
 
 import pytest
-from fpdf import FPDF
 
 from api.documents.upload import DocumentTooLarge, check_pdf, read_limited
 from domain.errors import InvalidInput
-
-
-def a_pdf(text: str = "Brokerage form") -> bytes:
-    pdf = FPDF()
-    pdf.add_page()
-    pdf.set_font("Helvetica", size=12)
-    pdf.cell(0, 10, text)
-    return bytes(pdf.output())
+from tests.samples import a_pdf
 
 
 def test_i7_a_real_pdf_is_accepted() -> None:
