@@ -11,6 +11,10 @@ from fastapi import APIRouter, Depends, Request
 from starlette.datastructures import FormData
 
 from api.web.errors import ConsoleRoute
+
+# The form side moved to `api.web.routes.forms` (issue 19); its names stay importable from
+# here for the pages written before the move. Import them from `forms`.
+from api.web.routes.forms import attempt, back, form_page, number, refs, text, texts
 from api.web.session import CSRF_FIELD, check_csrf, check_origin
 from api.web.templating import Console, Member, console_reading
 from domain.errors import NotFound
@@ -47,3 +51,20 @@ def uuid_or_404(value: str, kind: str) -> UUID:
         return UUID(value)
     except ValueError:
         raise NotFound(kind, value) from None
+
+
+__all__ = [
+    "Ctx",
+    "Posted",
+    "attempt",
+    "back",
+    "console_router",
+    "form_page",
+    "member_of",
+    "number",
+    "posted",
+    "refs",
+    "text",
+    "texts",
+    "uuid_or_404",
+]
