@@ -8,9 +8,6 @@ the database, so this process sees what the server's runner met).
 
 from __future__ import annotations
 
-import logging
-import signal
-import threading
 from typing import Annotated
 
 import typer
@@ -26,6 +23,7 @@ from rich.progress import (
 from rich.table import Table
 
 from api.bootstrap import billing_center
+from api.processes import log_to_stderr, stop_on_signals
 from api.settings import Settings
 from projections.queries import ProjectionStatus
 from projections.runner import PAGE_SIZE, PROJECTIONS, ensure_schema, rebuild
@@ -52,12 +50,10 @@ def run(
     """Follow the store and keep the read models until interrupted. On PostgreSQL any number
     of these processes share the projections through leases (a fair share each, rebalanced
     every second); a killed one's projections are taken over where it stopped."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    log_to_stderr()
     settings = Settings()
     app, db = billing_center(settings), open_database(settings.database_url)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop = stop_on_signals()
     try:
         ensure_schema(db)
         follower(db, app, _names(names or []), page_size=page_size).run(stop)

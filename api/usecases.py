@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import NamedTuple
+from typing import NamedTuple, Unpack
 from uuid import UUID
 
 from api.proofs import counted_proof
@@ -29,6 +29,7 @@ from projections.queries import (
     InvoiceDetail,
     InvoiceRow,
     InvoiceView,
+    PageAsked,
     PaymentMethodView,
     ReadModels,
     RowsPage,
@@ -95,13 +96,13 @@ def invoices(
     reads: ReadModels,
     access: Access,
     section: SectionName,
-    *,
-    cursor: str | None = None,
-    limit: int = DEFAULT_LIMIT,
+    **page: Unpack[PageAsked],
 ) -> RowsPage[InvoiceView]:
     """A page of the invoices `access` lets its member see in the section (R4, A6, A7)."""
-    return reads.invoices(access.company_id, access.login, section, today=app.today(),
-                          cursor=cursor, limit=limit, access=access)  # fmt: skip
+    today = app.today()
+    return reads.invoices(
+        access.company_id, access.login, section, today=today, access=access, **page
+    )
 
 
 def invoice_rows(
@@ -109,13 +110,13 @@ def invoice_rows(
     reads: ReadModels,
     access: Access,
     section: SectionName,
-    *,
-    cursor: str | None = None,
-    limit: int = DEFAULT_LIMIT,
+    **page: Unpack[PageAsked],
 ) -> RowsPage[InvoiceRow]:
     """The same page as `invoices`, its items as stored (for a list written as is: issue 5)."""
-    return reads.invoice_rows(access.company_id, access.login, section, today=app.today(),
-                              cursor=cursor, limit=limit, access=access)  # fmt: skip
+    today = app.today()
+    return reads.invoice_rows(
+        access.company_id, access.login, section, today=today, access=access, **page
+    )
 
 
 def invoice_detail(

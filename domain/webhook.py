@@ -7,6 +7,7 @@ of R2 has no other role for it); the endpoint's secret reaches the event sealed.
 
 from __future__ import annotations
 
+from typing import Literal, get_args
 from urllib.parse import urlsplit
 from uuid import UUID
 
@@ -17,15 +18,16 @@ from domain.company import Company
 from domain.errors import Forbidden, InvalidInput, NotFound
 from domain.values import Role
 
-WEBHOOK_TYPES = (
+WebhookType = Literal[
     "invoice.available",
     "payment.received",
     "adjustment.updated",
     "account.unenrolled",
     "account.reenrolled",
     "user.removed",
-)
+]
 """The message types of API.md, in its order."""
+WEBHOOK_TYPES: tuple[WebhookType, ...] = get_args(WebhookType)
 
 MAX_URL = 2000
 

@@ -22,7 +22,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Generic, Literal, NamedTuple, Protocol, TypeVar
+from typing import Any, Generic, Literal, NamedTuple, Protocol, Required, TypedDict, TypeVar, Unpack
 from uuid import UUID
 
 T = TypeVar("T")
@@ -276,6 +276,37 @@ class OutboxMessage:
     sent_at: datetime | None = None
 
 
+class PageAsked(TypedDict, total=False):
+    """Which page of a list: after `cursor` (the last page's `next`), `limit` rows at most
+    (DEFAULT_LIMIT when not said)."""
+
+    cursor: str | None
+    limit: int
+
+
+class InvoicesAsked(PageAsked, total=False):
+    """A page of invoices: the day decides the sections (A6, A7); the asker's `access`
+    decides what they see (R4; without it the directory read model does, for checks of the
+    read side against itself only: it trails the store)."""
+
+    today: Required[date]
+    access: Access | None
+
+
+class AuditAsked(TypedDict, total=False):
+    """A page of the audit trail: the events after store position `after` (0 when not
+    said), `limit` of them at most (DEFAULT_LIMIT), of one company, one actor, some types,
+    recorded from `since` until before `until` (each unsaid: any)."""
+
+    company_id: UUID | None
+    actor: str | None
+    types: Collection[str] | None
+    since: datetime | None
+    until: datetime | None
+    after: int
+    limit: int
+
+
 class ReadModels(Protocol):
     """Everything the API reads. `limit` is 1..MAX_LIMIT (the API validates it)."""
 
@@ -302,12 +333,7 @@ class ReadModels(Protocol):
         ...
 
     def users(
-        self,
-        company_id: UUID,
-        *,
-        logins: Collection[str] | None = None,
-        cursor: str | None = None,
-        limit: int = DEFAULT_LIMIT,
+        self, company_id: UUID, *, logins: Collection[str] | None = None, **page: Unpack[PageAsked]
     ) -> RowsPage[UserView]:
         """Current users of the company by login (only `logins` if given: R7/R9 filter)."""
         ...
@@ -329,32 +355,13 @@ class ReadModels(Protocol):
     # --- invoices (R4, A4, A6, A7, I2) ---
 
     def invoices(
-        self,
-        company_id: UUID,
-        login: str,
-        section: SectionName,
-        *,
-        today: date,
-        cursor: str | None = None,
-        limit: int = DEFAULT_LIMIT,
-        access: Access | None = None,
+        self, company_id: UUID, login: str, section: SectionName, **asked: Unpack[InvoicesAsked]
     ) -> RowsPage[InvoiceView]:
-        """The invoices `login` may see in the section, newest first (issue date, delivery).
-
-        `access` decides what `login` may see; without it the directory read model does
-        (for checks of the read side against itself only: it trails the store)."""
+        """The invoices `login` may see in the section, newest first (issue date, delivery)."""
         ...
 
     def invoice_rows(
-        self,
-        company_id: UUID,
-        login: str,
-        section: SectionName,
-        *,
-        today: date,
-        cursor: str | None = None,
-        limit: int = DEFAULT_LIMIT,
-        access: Access | None = None,
+        self, company_id: UUID, login: str, section: SectionName, **asked: Unpack[InvoicesAsked]
     ) -> RowsPage[InvoiceRow]:
         """The same page as `invoices`, its items as stored."""
         ...
@@ -368,17 +375,7 @@ class ReadModels(Protocol):
 
     # --- audit and outbox ---
 
-    def audit_events(
-        self,
-        *,
-        company_id: UUID | None = None,
-        actor: str | None = None,
-        types: Collection[str] | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        after: int = 0,
-        limit: int = DEFAULT_LIMIT,
-    ) -> RowsPage[AuditEntry]:
+    def audit_events(self, **asked: Unpack[AuditAsked]) -> RowsPage[AuditEntry]:
         """The audit trail in store order after position `after` (`next` is a position)."""
         ...
 

@@ -8,7 +8,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Collection
-from datetime import date, datetime
+from datetime import date
+from typing import Unpack
 from uuid import UUID
 
 from eventsourcing.application import Application
@@ -22,13 +23,16 @@ from projections.queries import (
     DEFAULT_LIMIT,
     Access,
     AccountView,
+    AuditAsked,
     AuditEntry,
     CaseView,
     CompanyView,
     InvoiceDetail,
     InvoiceRow,
+    InvoicesAsked,
     InvoiceView,
     OutboxMessage,
+    PageAsked,
     PaymentMethodView,
     ProjectionStatus,
     RowsPage,
@@ -111,14 +115,10 @@ class SqlReadModels:
             return self.directory.company_of(tx, login)
 
     def users(
-        self,
-        company_id: UUID,
-        *,
-        logins: Collection[str] | None = None,
-        cursor: str | None = None,
-        limit: int = DEFAULT_LIMIT,
+        self, company_id: UUID, *, logins: Collection[str] | None = None, **page: Unpack[PageAsked]
     ) -> RowsPage[UserView]:
         with self.db.read() as tx:
+            cursor, limit = page.get("cursor"), page.get("limit", DEFAULT_LIMIT)
             return self.directory.users(tx, company_id, logins, cursor, limit)
 
     def user(self, company_id: UUID, login: str) -> UserView | None:
@@ -134,34 +134,16 @@ class SqlReadModels:
             return self.accounts_view.accounts(tx, company_id, login=visible_to)
 
     def invoices(
-        self,
-        company_id: UUID,
-        login: str,
-        section: SectionName,
-        *,
-        today: date,
-        cursor: str | None = None,
-        limit: int = DEFAULT_LIMIT,
-        access: Access | None = None,
+        self, company_id: UUID, login: str, section: SectionName, **asked: Unpack[InvoicesAsked]
     ) -> RowsPage[InvoiceView]:
-        page = self.invoice_rows(
-            company_id, login, section, today=today, cursor=cursor, limit=limit, access=access
-        )
+        page = self.invoice_rows(company_id, login, section, **asked)
         return RowsPage([as_view(row) for row in page.items], page.next)
 
     def invoice_rows(
-        self,
-        company_id: UUID,
-        login: str,
-        section: SectionName,
-        *,
-        today: date,
-        cursor: str | None = None,
-        limit: int = DEFAULT_LIMIT,
-        access: Access | None = None,
+        self, company_id: UUID, login: str, section: SectionName, **asked: Unpack[InvoicesAsked]
     ) -> RowsPage[InvoiceRow]:
         with self.db.read() as tx:
-            access = access or self._access(tx, company_id, login)
+            access = asked.get("access") or self._access(tx, company_id, login)
             if access is None or access.company_id != company_id:
                 return RowsPage([], None)
             return self.invoices_view.invoice_rows(
@@ -169,9 +151,9 @@ class SqlReadModels:
                 company_id,
                 section,
                 accounts=access.accounts,
-                today=today,
-                cursor=cursor,
-                limit=limit,
+                today=asked["today"],
+                cursor=asked.get("cursor"),
+                limit=asked.get("limit", DEFAULT_LIMIT),
             )
 
     def invoice(
@@ -196,28 +178,9 @@ class SqlReadModels:
             return None
         return Access(company_id, login, self.directory.seen(tx, company_id, login))
 
-    def audit_events(
-        self,
-        *,
-        company_id: UUID | None = None,
-        actor: str | None = None,
-        types: Collection[str] | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        after: int = 0,
-        limit: int = DEFAULT_LIMIT,
-    ) -> RowsPage[AuditEntry]:
+    def audit_events(self, **asked: Unpack[AuditAsked]) -> RowsPage[AuditEntry]:
         with self.db.read() as tx:
-            return self.audit.events(
-                tx,
-                company_id=company_id,
-                actor=actor,
-                types=types,
-                since=since,
-                until=until,
-                after=after,
-                limit=limit,
-            )
+            return self.audit.events(tx, **asked)
 
     def case(self, invoice_id: UUID, adjustment_id: str, today: date) -> CaseView | None:
         with self.db.read() as tx:

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Unpack
 from uuid import UUID
 
 import orjson
@@ -20,7 +20,7 @@ from projections.accounts import instant
 from projections.audit.privacy import PERSONAL_EVENT_FIELDS
 from projections.base import Projection
 from projections.events import EventRecord, jsonable
-from projections.queries import AuditEntry, RowsPage
+from projections.queries import DEFAULT_LIMIT, AuditAsked, AuditEntry, RowsPage
 from store.database import Tx
 
 _HIDDEN = {"actor", "correlation_id", "sealed_account_number", "lines", "sealed_secret"}
@@ -208,20 +208,12 @@ class AuditView:
     def __init__(self, prefix: str = "audit_") -> None:
         self.projection = Audit(prefix)
 
-    def events(
-        self,
-        tx: Tx,
-        *,
-        company_id: UUID | None,
-        actor: str | None,
-        types: Collection[str] | None,
-        since: datetime | None,
-        until: datetime | None,
-        after: int,
-        limit: int,
-    ) -> RowsPage[AuditEntry]:
+    def events(self, tx: Tx, **asked: Unpack[AuditAsked]) -> RowsPage[AuditEntry]:
         where: list[str] = ["position > ?"]
-        params: list[Any] = [after]
+        params: list[Any] = [asked.get("after", 0)]
+        company_id, actor = asked.get("company_id"), asked.get("actor")
+        types, since, until = asked.get("types"), asked.get("since"), asked.get("until")
+        limit = asked.get("limit", DEFAULT_LIMIT)
         if company_id is not None:
             where.append("company_id = ?")
             params.append(str(company_id))

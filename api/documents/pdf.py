@@ -50,19 +50,27 @@ def money(amount: Decimal, currency: str) -> str:
     return f"{amount:,.2f} {currency}"
 
 
+def set_up(pdf: FPDF, title: str, created: datetime, *, bottom: float | None = None) -> None:
+    """The carrier's A4 documents: margins (`bottom`: where a page breaks), the embedded
+    fonts, and the file's title, author and creation date."""
+    pdf.set_margins(18, 16, 18)
+    if bottom is not None:
+        pdf.set_auto_page_break(auto=True, margin=bottom)
+    pdf.add_font(FONT, "", str(FONTS / "DejaVuSans.ttf"))
+    pdf.add_font(FONT, "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+    pdf.set_title(title)
+    pdf.set_author(CARRIER)
+    pdf.set_creation_date(created)
+
+
 class _Page(FPDF):
     """A4 pages with the carrier's band on top and a page count at the bottom."""
 
     def __init__(self, sheet: InvoiceSheet) -> None:
         super().__init__(format="A4", unit="mm")
         self.sheet = sheet
-        self.set_margins(18, 16, 18)
-        self.set_auto_page_break(auto=True, margin=22)
-        self.add_font(FONT, "", str(FONTS / "DejaVuSans.ttf"))
-        self.add_font(FONT, "B", str(FONTS / "DejaVuSans-Bold.ttf"))
-        self.set_title(f"Invoice {sheet.invoice_number}")
-        self.set_author(CARRIER)
-        self.set_creation_date(datetime.combine(sheet.issue_date, datetime.min.time(), UTC))
+        issued = datetime.combine(sheet.issue_date, datetime.min.time(), UTC)
+        set_up(self, f"Invoice {sheet.invoice_number}", issued, bottom=22)
 
     def header(self) -> None:
         self.set_fill_color(*BRAND)

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 from fpdf import FPDF
 
-from api.documents.pdf import BRAND, CARRIER, FONT, FONTS, INK, MUTED, money
+from api.documents.pdf import BRAND, CARRIER, FONT, INK, MUTED, money, set_up
 from projections.audit.receipts import ATTACHMENT
 
 
@@ -19,12 +19,7 @@ def render_receipt(document: dict[str, Any]) -> bytes:
     """The receipt as a one-page PDF, its JSON embedded."""
     facts, proof = document["receipt"], document["proof"]
     pdf = FPDF(format="A4", unit="mm")
-    pdf.set_margins(18, 16, 18)
-    pdf.add_font(FONT, "", str(FONTS / "DejaVuSans.ttf"))
-    pdf.add_font(FONT, "B", str(FONTS / "DejaVuSans-Bold.ttf"))
-    pdf.set_title(f"Receipt {facts['confirmation_number']}")
-    pdf.set_author(CARRIER)
-    pdf.set_creation_date(datetime.now(UTC))
+    set_up(pdf, f"Receipt {facts['confirmation_number']}", datetime.now(UTC))
     pdf.add_page()
     _heading(pdf, facts)
     for label, value in _rows(facts):

@@ -9,7 +9,7 @@ from fpdf import FPDF
 
 from api.documents.aging import BUCKETS
 from api.documents.csv_export import csv_chunks
-from api.documents.pdf import BRAND, CARRIER, FONT, FONTS, INK, MUTED, TABLE, capped, money
+from api.documents.pdf import BRAND, FONT, INK, MUTED, TABLE, capped, money, set_up
 from api.documents.pdf_table import Column, draw_table
 from api.statements import Statement
 
@@ -27,13 +27,8 @@ INVOICE_COLUMNS = (
 def render_statement(statement: Statement) -> bytes:
     """The statement PDF."""
     pdf = FPDF(format="A4", unit="mm")
-    pdf.set_margins(18, 16, 18)
-    pdf.set_auto_page_break(auto=True, margin=18)
-    pdf.add_font(FONT, "", str(FONTS / "DejaVuSans.ttf"))
-    pdf.add_font(FONT, "B", str(FONTS / "DejaVuSans-Bold.ttf"))
-    pdf.set_title(f"Statement {statement.period.name}")
-    pdf.set_author(CARRIER)
-    pdf.set_creation_date(datetime.combine(statement.as_of, datetime.min.time(), UTC))
+    as_of = datetime.combine(statement.as_of, datetime.min.time(), UTC)
+    set_up(pdf, f"Statement {statement.period.name}", as_of, bottom=18)
     pdf.add_page()
     _heading(pdf, statement)
     _label(pdf, "Aging of what is still due")

@@ -152,15 +152,15 @@ def unauthenticated_problem(_: Request, error: Exception) -> JSONResponse:
     return problem(401, "Unauthenticated", error.detail, headers={"WWW-Authenticate": challenge})
 
 
+def retry_later(title: str, detail: str) -> JSONResponse:
+    """503 with `Retry-After`: the service cannot answer now; the same request may succeed later."""
+    return problem(503, title, detail, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
 def not_caught_up_problem(_: Request, error: Exception) -> JSONResponse:
     """503 with `Retry-After`: the client asked to read a write not yet projected."""
     assert isinstance(error, NotCaughtUp)
-    return problem(
-        503,
-        "Read models behind",
-        error.detail,
-        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-    )
+    return retry_later("Read models behind", error.detail)
 
 
 def store_unavailable_problem(request: Request, error: Exception) -> JSONResponse:
@@ -169,34 +169,19 @@ def store_unavailable_problem(request: Request, error: Exception) -> JSONRespons
     gate = getattr(request.app.state, "store_gate", None)
     if gate is not None:
         gate.trip(str(error).splitlines()[0] if str(error) else type(error).__name__)
-    return problem(
-        503,
-        "Store unavailable",
-        "the store is unreachable; retry",
-        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-    )
+    return retry_later("Store unavailable", "the store is unreachable; retry")
 
 
 def replica_unavailable_problem(_: Request, error: Exception) -> JSONResponse:
     """503 with `Retry-After`: the read replica does not answer; writes go on (issue 20)."""
     STORE_ERROR_COUNT.labels("replica").inc()
-    return problem(
-        503,
-        "Read replica unavailable",
-        str(error),
-        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-    )
+    return retry_later("Read replica unavailable", str(error))
 
 
 def renderers_busy_problem(_: Request, error: Exception) -> JSONResponse:
     """503 with `Retry-After`: every invoice PDF renderer is busy (issue 17)."""
     assert isinstance(error, RenderersBusy)
-    return problem(
-        503,
-        "Renderers busy",
-        error.detail,
-        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-    )
+    return retry_later("Renderers busy", error.detail)
 
 
 def cursor_problem(_: Request, __: Exception) -> JSONResponse:

@@ -3,16 +3,12 @@ process (issue 20: one of the three roles, beside `serve` and `projections run`)
 
 from __future__ import annotations
 
-import logging
-import signal
-import threading
-from types import FrameType
-
 import typer
 
 from api.bootstrap import billing_center
 from api.mail.sender import IDLE_SECONDS
 from api.mail.service import mail_sender
+from api.processes import log_to_stderr, stop_on_signals
 from api.settings import Settings
 from projections.runner import ensure_schema
 from store.database import open_database
@@ -25,7 +21,7 @@ mail_cli = typer.Typer(help="E-mail notifications (the outbox sender).", no_args
 @mail_cli.command("run")
 def run(once: bool = typer.Option(False, help="Drain the outbox once, then exit.")) -> None:
     """Deliver the outbox's e-mails until stopped (Ctrl-C, SIGTERM)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    log_to_stderr()
     settings = Settings()
     if scheme_of(settings.database_url) == "memory":
         raise typer.BadParameter("a memory:// store lives in one process; use sqlite or postgresql")
@@ -38,12 +34,4 @@ def run(once: bool = typer.Option(False, help="Drain the outbox once, then exit.
     if once:
         typer.echo(f"settled {sender.drain()} outbox rows")
         return
-    stop = threading.Event()
-
-    def _stop(signum: int, frame: FrameType | None) -> None:
-        del signum, frame
-        stop.set()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
-    sender.run(stop, IDLE_SECONDS)
+    sender.run(stop_on_signals(), IDLE_SECONDS)

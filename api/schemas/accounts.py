@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from api.schemas.values import (
     Amount,
@@ -14,6 +14,7 @@ from api.schemas.values import (
     MethodId,
     Reference,
     UnenrollmentComment,
+    example,
 )
 from domain.values import AccountKey, AccountType, LineOfBusiness, UnenrollmentReason
 
@@ -21,9 +22,7 @@ from domain.values import AccountKey, AccountType, LineOfBusiness, UnenrollmentR
 class AccountRef(In):
     """An account in a body: `{country, number}` (in paths: `US-1A2B3C`)."""
 
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"country": "US", "number": "1A2B3C"}]}
-    )
+    model_config = example({"country": "US", "number": "1A2B3C"})
 
     country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
     number: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{1,20}$")]
@@ -51,24 +50,19 @@ class ProofIn(In):
 class NewAccount(AccountRef):
     """A1: an account to add, with its proof."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "country": "US",
-                    "number": "1A2B3C",
-                    "line_of_business": "PACKAGE",
-                    "account_type": "INDIVIDUAL",
-                    "proof": {
-                        "invoice_number": "INV-1001",
-                        "invoice_date": "2025-01-31",
-                        "amount": "120.50",
-                        "control_id": "C-77",
-                    },
-                }
-            ]
-        },
+    model_config = example(
+        {
+            "country": "US",
+            "number": "1A2B3C",
+            "line_of_business": "PACKAGE",
+            "account_type": "INDIVIDUAL",
+            "proof": {
+                "invoice_number": "INV-1001",
+                "invoice_date": "2025-01-31",
+                "amount": "120.50",
+                "control_id": "C-77",
+            },
+        }
     )
 
     line_of_business: LineOfBusiness
@@ -104,17 +98,12 @@ class AccountAdded(BaseModel):
 class Unenrollment(In):
     """A3: the accounts to unenroll, the reason, and a comment (required with OTHER)."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "accounts": [{"country": "US", "number": "1A2B3C"}],
-                    "reason": "OTHER",
-                    "comment": "moving to paper for the audit season",
-                }
-            ]
-        },
+    model_config = example(
+        {
+            "accounts": [{"country": "US", "number": "1A2B3C"}],
+            "reason": "OTHER",
+            "comment": "moving to paper for the audit season",
+        }
     )
 
     accounts: Annotated[list[AccountRef], Field(min_length=1, max_length=500)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from api.schemas.accounts import NewAccount
 from api.schemas.values import (
@@ -18,6 +18,7 @@ from api.schemas.values import (
     In,
     Login,
     ReassignmentReason,
+    example,
 )
 
 
@@ -92,13 +93,8 @@ class TitleHandedOver(BaseModel):
 class NewPaymentMethod(In):
     """R11: a bank account; the first one added is the default."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"holder": "Acme Inc.", "bank_code": "021000021", "account_number": "000123456789"}
-            ]
-        },
+    model_config = example(
+        {"holder": "Acme Inc.", "bank_code": "021000021", "account_number": "000123456789"}
     )
 
     holder: Holder

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from api.schemas.accounts import AccountRef
 from api.schemas.values import (
@@ -20,6 +20,7 @@ from api.schemas.values import (
     MethodId,
     Reason,
     Reference,
+    example,
 )
 
 
@@ -34,24 +35,17 @@ class LineIn(In):
 class NewInvoice(In):
     """I1: an invoice the billing system issues for an account."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "account": {"country": "US", "number": "1A2B3C"},
-                    "invoice_number": "INV-1001",
-                    "control_id": "C-77",
-                    "issue_date": "2025-01-31",
-                    "due_date": "2025-02-28",
-                    "currency": "USD",
-                    "amount": "120.50",
-                    "lines": [
-                        {"tracking_number": "1Z999", "description": "Ground", "amount": "120.50"}
-                    ],
-                }
-            ]
-        },
+    model_config = example(
+        {
+            "account": {"country": "US", "number": "1A2B3C"},
+            "invoice_number": "INV-1001",
+            "control_id": "C-77",
+            "issue_date": "2025-01-31",
+            "due_date": "2025-02-28",
+            "currency": "USD",
+            "amount": "120.50",
+            "lines": [{"tracking_number": "1Z999", "description": "Ground", "amount": "120.50"}],
+        }
     )
 
     account: AccountRef

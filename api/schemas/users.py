@@ -9,26 +9,21 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.accounts import AccountRef
-from api.schemas.values import Email, In, Login, Name
+from api.schemas.values import Email, In, Login, Name, example
 from domain.values import Role
 
 
 class NewUser(In):
     """R5: a user to add, with a role and (for non-Administrators) granted accounts."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "login": "bob",
-                    "email": "bob@acme.test",
-                    "name": "Bob",
-                    "role": "VIEW_PAY",
-                    "accounts": [{"country": "US", "number": "1A2B3C"}],
-                }
-            ]
-        },
+    model_config = example(
+        {
+            "login": "bob",
+            "email": "bob@acme.test",
+            "name": "Bob",
+            "role": "VIEW_PAY",
+            "accounts": [{"country": "US", "number": "1A2B3C"}],
+        }
     )
 
     login: Login

@@ -9,15 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from api.schemas.values import In
-
-WebhookType = Literal[
-    "invoice.available",
-    "payment.received",
-    "adjustment.updated",
-    "account.unenrolled",
-    "account.reenrolled",
-    "user.removed",
-]
+from domain.webhook import WebhookType
 
 
 class NewWebhook(In):

@@ -3,15 +3,12 @@ sending failed messages again."""
 
 from __future__ import annotations
 
-import logging
-import signal
-import threading
-from types import FrameType
 from uuid import UUID
 
 import typer
 
 from api.bootstrap import billing_center
+from api.processes import log_to_stderr, stop_on_signals
 from api.settings import Settings
 from api.webhooks.sender import IDLE_SECONDS, utc_now
 from api.webhooks.service import webhook_sender
@@ -35,19 +32,11 @@ def _database(settings: Settings) -> Database:
 @webhooks_cli.command("run")
 def run() -> None:
     """Deliver due webhook messages until stopped (Ctrl-C, SIGTERM)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    log_to_stderr()
     settings = Settings()
     db = _database(settings)
     sender = webhook_sender(settings, billing_center(settings), db)
-    stop = threading.Event()
-
-    def _stop(signum: int, frame: FrameType | None) -> None:
-        del signum, frame
-        stop.set()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
-    sender.run(stop, IDLE_SECONDS)
+    sender.run(stop_on_signals(), IDLE_SECONDS)
 
 
 @webhooks_cli.command("redeliver")

@@ -12,7 +12,7 @@ removed by then).
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -47,13 +47,8 @@ class Explanation:
     could_not: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        """As API.md shows it."""
-        return {
-            "invoice_id": self.invoice_id,
-            "at": self.at,
-            "could_see": self.could_see,
-            "could_not": self.could_not,
-        }
+        """As API.md shows it: the fields, in their order."""
+        return asdict(self)
 
 
 @dataclass(frozen=True)

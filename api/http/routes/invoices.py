@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from anyio import to_thread
@@ -40,6 +41,7 @@ from domain.invoice import Bill, Line
 from projections.queries import DEFAULT_LIMIT, SectionName
 
 router = APIRouter(tags=["invoices"], responses=COMMON)
+Listing = Callable[..., Coroutine[Any, Any, Response]]
 
 AdjustmentPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")]
 PaymentPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")]
@@ -77,36 +79,35 @@ def listed(section: SectionName, cid: UUID, asked: InvoiceListing) -> Response:
     return invoice_page(found.items, found.next)
 
 
-@router.get("/v1/companies/{cid}/invoices", response_model=PageOf[InvoiceOut], responses=READ)
-async def history(
-    *,
-    cid: UUID,
-    request: Request,
-    caller: CurrentCaller,
-    min_position: MinPosition = None,
-    limit: Limit = DEFAULT_LIMIT,
-    cursor: Cursor = None,
-) -> Response:
-    """Your billing history, newest first: the last 12 months of the accounts you see (R4, A7)."""
-    asked = await invoice_listing(request, caller, min_position, limit, cursor)
-    return await to_thread.run_sync(listed, "HISTORY", cid, asked)
+def section_list(section: SectionName, name: str, doc: str) -> Listing:
+    """The route of one section's list (`name` and `doc` name it in OpenAPI). It declares its
+    parameters itself rather than through a dependency: see `invoice_listing`."""
+
+    async def route(
+        *,
+        cid: UUID,
+        request: Request,
+        caller: CurrentCaller,
+        min_position: MinPosition = None,
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: Cursor = None,
+    ) -> Response:
+        asked = await invoice_listing(request, caller, min_position, limit, cursor)
+        return await to_thread.run_sync(listed, section, cid, asked)
+
+    route.__name__, route.__doc__ = name, doc
+    return route
 
 
-@router.get(
-    "/v1/companies/{cid}/invoices/archive", response_model=PageOf[InvoiceOut], responses=READ
-)
-async def archive(
-    *,
-    cid: UUID,
-    request: Request,
-    caller: CurrentCaller,
-    min_position: MinPosition = None,
-    limit: Limit = DEFAULT_LIMIT,
-    cursor: Cursor = None,
-) -> Response:
-    """Invoices issued while an account was unenrolled, after its re-enrollment (A6)."""
-    asked = await invoice_listing(request, caller, min_position, limit, cursor)
-    return await to_thread.run_sync(listed, "ARCHIVE", cid, asked)
+LISTS = PageOf[InvoiceOut]
+history = router.get("/v1/companies/{cid}/invoices", response_model=LISTS, responses=READ)(
+    section_list("HISTORY", "history", "Your billing history, newest first: the last 12 months "
+                 "of the accounts you see (R4, A7).")
+)  # fmt: skip
+archive = router.get("/v1/companies/{cid}/invoices/archive", response_model=LISTS, responses=READ)(
+    section_list("ARCHIVE", "archive", "Invoices issued while an account was unenrolled, after "
+                 "its re-enrollment (A6).")
+)  # fmt: skip
 
 
 @router.get("/v1/invoices/{iid}", responses=READ)

@@ -8,21 +8,10 @@ from starlette.datastructures import FormData
 from api import usecases
 from api.schemas import AutopayIn, NewAccount, Reenrollment, Unenrollment
 from api.translate import account_request
-from api.web.errors import shown
-from api.web.routes.common import (
-    Ctx,
-    Posted,
-    attempt,
-    back,
-    console_router,
-    member_of,
-    number,
-    refs,
-    text,
-    texts,
-)
+from api.web.routes.common import Ctx, Posted, console_router, member_of
 from api.web.routes.enroll import account_body
-from api.web.templating import Console, render
+from api.web.routes.forms import attempt, back, form_page, number, refs, text, texts
+from api.web.templating import Console
 from domain.values import AccountKey
 from projections.queries import MAX_LIMIT, AccountView
 
@@ -37,17 +26,9 @@ def _accounts(ctx: Console) -> list[AccountView]:
 def _page(
     ctx: Console, error: Exception | None = None, form: FormData | None = None, where: str = ""
 ) -> Response:
-    problem = shown(error) if error else None
-    return render(
-        ctx,
-        "accounts.html",
-        status=problem.status if problem else 200,
-        accounts=_accounts(ctx),
-        problem=problem,
-        form=form or {},
-        where=where,
-        picked=texts(form, "accounts") if form else [],
-    )
+    picked = texts(form, "accounts") if form else []
+    return form_page(ctx, "accounts.html", error, form, accounts=_accounts(ctx), where=where,
+                     picked=picked)  # fmt: skip
 
 
 @router.get("/console/accounts")

@@ -8,19 +8,9 @@ from starlette.datastructures import FormData
 
 from api import usecases
 from api.schemas import Grants, HandOver, NewUser, RoleIn
-from api.web.errors import shown
-from api.web.routes.common import (
-    Ctx,
-    Posted,
-    attempt,
-    back,
-    console_router,
-    member_of,
-    refs,
-    text,
-    texts,
-)
-from api.web.templating import Console, render
+from api.web.routes.common import Ctx, Posted, console_router, member_of
+from api.web.routes.forms import attempt, back, form_page, refs, text, texts
+from api.web.templating import Console
 from domain.errors import NotFound
 from domain.roles import TOP_ROLES, Action
 from domain.values import Role
@@ -47,18 +37,9 @@ def _grantable(ctx: Console) -> list[str]:
 
 
 def _list(ctx: Console, error: Exception | None = None, form: FormData | None = None) -> Response:
-    problem = shown(error) if error else None
-    return render(
-        ctx,
-        "users.html",
-        status=problem.status if problem else 200,
-        users=_users(ctx),
-        roles=_roles(ctx),
-        accounts=_grantable(ctx),
-        problem=problem,
-        form=form or {},
-        picked=texts(form, "accounts") if form else [],
-    )
+    picked = texts(form, "accounts") if form else []
+    return form_page(ctx, "users.html", error, form, users=_users(ctx), roles=_roles(ctx),
+                     accounts=_grantable(ctx), picked=picked)  # fmt: skip
 
 
 @router.get("/console/users")
@@ -101,19 +82,9 @@ def _edit(
     member = member_of(ctx)
     if not member.company.manages(member.login, login):
         raise NotFound("user", login)
-    problem = shown(error) if error else None
     user = _user(ctx, login)
-    granted = list(user.accounts)
-    return render(
-        ctx,
-        page,
-        status=problem.status if problem else 200,
-        user=user,
-        roles=_roles(ctx),
-        accounts=_grantable(ctx),
-        granted=granted,
-        problem=problem,
-    )
+    return form_page(ctx, page, error, user=user, roles=_roles(ctx), accounts=_grantable(ctx),
+                     granted=list(user.accounts))  # fmt: skip
 
 
 @router.get("/console/users/{login}")
@@ -178,15 +149,8 @@ def remove(ctx: Ctx, login: str, form: Posted) -> Response:
 def _hand_over_page(ctx: Console, error: Exception | None = None) -> Response:
     member = member_of(ctx)
     member.company.require(member.login, Action.HAND_OVER)
-    problem = shown(error) if error else None
     others = [u for u in _users(ctx) if u.login != member.login]
-    return render(
-        ctx,
-        "hand_over.html",
-        status=problem.status if problem else 200,
-        users=others,
-        problem=problem,
-    )
+    return form_page(ctx, "hand_over.html", error, users=others)
 
 
 @router.get("/console/hand-over")

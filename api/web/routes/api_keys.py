@@ -8,11 +8,11 @@ from starlette.datastructures import FormData
 
 from api.api_keys import digest, new_key
 from api.http.routes.api_keys import NewApiKey
-from api.web.errors import shown
-from api.web.routes.common import Ctx, Posted, attempt, back, console_router, member_of, refs
-from api.web.routes.common import text as field
-from api.web.routes.common import texts as fields
-from api.web.templating import Console, render
+from api.web.routes.common import Ctx, Posted, console_router, member_of
+from api.web.routes.forms import attempt, back, form_page, refs
+from api.web.routes.forms import text as field
+from api.web.routes.forms import texts as fields
+from api.web.templating import Console
 from domain.values import Role
 
 router = console_router()
@@ -27,18 +27,9 @@ def _page(
     created: str | None = None,
 ) -> Response:
     member = member_of(ctx)
-    problem = shown(error) if error else None
-    return render(
-        ctx,
-        "api_keys.html",
-        status=problem.status if problem else 200,
-        keys=ctx.app.company_keys(member.cid, ctx.person.as_person()),
-        roles=KEY_ROLES,
-        accounts=member.company.accounts,
-        problem=problem,
-        form=form or {},
-        created=created,
-    )
+    keys = ctx.app.company_keys(member.cid, ctx.person.as_person())
+    return form_page(ctx, "api_keys.html", error, form, keys=keys, roles=KEY_ROLES,
+                     accounts=member.company.accounts, created=created)  # fmt: skip
 
 
 @router.get("/console/api-keys")

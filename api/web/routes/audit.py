@@ -3,15 +3,18 @@ instant (C1), who could see an invoice at T and why (C2), and the signed export 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TypeVar
 from uuid import UUID
 
 from fastapi.responses import Response, StreamingResponse
 
 from api.export_key import export_signer
-from api.web.routes.common import Ctx, console_router, number
+from api.web.routes.common import Ctx, console_router
+from api.web.routes.forms import number
 from api.web.templating import Console, render, secured
+from domain.application import BillingCenter
 from domain.caller import Scope
 from domain.errors import InvalidInput, NotFound
 from projections.audit.explain import explain
@@ -20,6 +23,7 @@ from projections.audit.records import AuditLog
 from projections.audit.timetravel import company_as_of
 
 router = console_router()
+T = TypeVar("T")
 PAGE_SIZE = 50
 POSITION_DIGITS = 18
 
@@ -48,6 +52,21 @@ def _uuid(ctx: Console, name: str) -> UUID | None:
         raise InvalidInput(name, "an id such as 3f2b…") from None
 
 
+def _as_of(
+    ctx: Console, kind: str, at: str, find: Callable[[BillingCenter, UUID, datetime], T | None]
+) -> T | None:
+    """What the auditor asks about: the `kind` whose id the query names, as `find` rebuilds
+    it at the instant `at` names (now when empty); None until they ask."""
+    _auditor(ctx)
+    key, instant = _uuid(ctx, kind), _instant(ctx, at)
+    if key is None:
+        return None
+    found = find(ctx.app, key, instant or datetime.now(UTC))
+    if found is None:
+        raise NotFound(kind, key)
+    return found
+
+
 @router.get("/console/audit")
 def event_log(ctx: Ctx) -> Response:
     """The event log in store order, filtered by company, actor, type and period."""
@@ -71,27 +90,15 @@ def event_log(ctx: Ctx) -> Response:
 @router.get("/console/audit/company")
 def company_page(ctx: Ctx) -> Response:
     """C1: a company as it was at an instant, rebuilt from its events."""
-    _auditor(ctx)
-    cid, at = _uuid(ctx, "company"), _instant(ctx, "as_of")
-    state: dict[str, Any] | None = None
-    if cid is not None:
-        state = company_as_of(ctx.app, cid, at or datetime.now(UTC))
-        if state is None:
-            raise NotFound("company", cid)
+    state = _as_of(ctx, "company", "as_of", company_as_of)
     return render(ctx, "audit_company.html", state=state, query=ctx.request.query_params)
 
 
 @router.get("/console/audit/visibility")
 def visibility_page(ctx: Ctx) -> Response:
     """C2: who could see invoice X at instant T, and by which rule."""
-    _auditor(ctx)
-    iid, at = _uuid(ctx, "invoice"), _instant(ctx, "at")
-    answer: dict[str, Any] | None = None
-    if iid is not None:
-        found = explain(ctx.app, iid, at or datetime.now(UTC))
-        if found is None:
-            raise NotFound("invoice", iid)
-        answer = found.as_dict()
+    found = _as_of(ctx, "invoice", "at", explain)
+    answer = found.as_dict() if found else None
     return render(ctx, "audit_visibility.html", answer=answer, query=ctx.request.query_params)
 
 

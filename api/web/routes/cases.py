@@ -11,9 +11,9 @@ from api.cases import case_of, evidence_of
 from api.document_store import documents_of
 from api.documents.names import content_disposition
 from api.documents.upload import DocumentTooLarge, check_evidence, read_limited
-from api.web.errors import shown
-from api.web.routes.common import Ctx, Posted, attempt, back, console_router, text, uuid_or_404
-from api.web.templating import Console, render, secured
+from api.web.routes.common import Ctx, Posted, console_router, uuid_or_404
+from api.web.routes.forms import attempt, back, form_page, text
+from api.web.templating import Console, secured
 from domain.errors import InvalidInput
 from domain.invoice import OPEN_CASE
 from domain.text import DOCUMENT_FILENAME
@@ -23,11 +23,9 @@ router = console_router()
 
 def _page(ctx: Console, iid: str, aid: str, error: Exception | None = None) -> Response:
     found = case_of(ctx.app, ctx.reads, ctx.person, uuid_or_404(iid, "invoice"), aid[:64])
-    problem = shown(error) if error else None
     member = ctx.member
     may_add = found.status in OPEN_CASE and member is not None and member.can("ADJUST")
-    return render(ctx, "case.html", status=problem.status if problem else 200,
-                  case=found, may_add=may_add, problem=problem)  # fmt: skip
+    return form_page(ctx, "case.html", error, case=found, may_add=may_add)
 
 
 def _url(iid: str, aid: str) -> str:

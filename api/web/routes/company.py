@@ -7,17 +7,9 @@ from starlette.datastructures import FormData
 
 from api import usecases
 from api.schemas import CompanyDetails, NewPaymentMethod
-from api.web.errors import shown
-from api.web.routes.common import (
-    Ctx,
-    Posted,
-    attempt,
-    back,
-    console_router,
-    member_of,
-    text,
-)
-from api.web.templating import Console, render
+from api.web.routes.common import Ctx, Posted, console_router, member_of
+from api.web.routes.forms import attempt, back, form_page, text
+from api.web.templating import Console
 from domain.application import BankAccount
 from projections.queries import MAX_LIMIT, PaymentMethodView
 
@@ -34,16 +26,7 @@ def _methods(ctx: Console) -> list[PaymentMethodView]:
 def _page(ctx: Console, error: Exception | None = None, form: FormData | None = None) -> Response:
     member = member_of(ctx)
     info = usecases.company_summary(ctx.app, ctx.reads, ctx.person, member.cid)
-    problem = shown(error) if error else None
-    return render(
-        ctx,
-        "company.html",
-        status=problem.status if problem else 200,
-        company=info,
-        methods=_methods(ctx),
-        problem=problem,
-        form=form or {},
-    )
+    return form_page(ctx, "company.html", error, form, company=info, methods=_methods(ctx))
 
 
 @router.get("/console/company")

@@ -10,16 +10,9 @@ from starlette.datastructures import FormData
 from api import usecases
 from api.schemas import Enrollment
 from api.translate import account_request
-from api.web.routes.common import (
-    Ctx,
-    Posted,
-    attempt,
-    back,
-    console_router,
-    number,
-    text,
-)
-from api.web.templating import Console, redirect, render
+from api.web.routes.common import Ctx, Posted, console_router
+from api.web.routes.forms import attempt, back, form_page, number, text
+from api.web.templating import Console, redirect
 
 router = console_router()
 MAX_ROWS = 10
@@ -34,18 +27,8 @@ def _rows(ctx: Console, form: FormData | None) -> int:
 def _page(
     ctx: Console, form: FormData | None = None, error: Exception | None = None, more: int = 0
 ) -> Response:
-    from api.web.errors import shown  # noqa: PLC0415 (errors imports the templates module)
-
-    problem = shown(error) if error else None
-    return render(
-        ctx,
-        "enroll.html",
-        status=problem.status if problem else 200,
-        form=form or {},
-        rows=min(_rows(ctx, form) + more, MAX_ROWS),
-        max_rows=MAX_ROWS,
-        problem=problem,
-    )
+    rows = min(_rows(ctx, form) + more, MAX_ROWS)
+    return form_page(ctx, "enroll.html", error, form, rows=rows, max_rows=MAX_ROWS)
 
 
 @router.get("/console/enroll")

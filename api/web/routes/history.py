@@ -12,7 +12,7 @@ from typing import Literal
 from starlette.datastructures import QueryParams
 
 from api import usecases
-from api.web.routes.common import number
+from api.web.routes.forms import number
 from api.web.templating import Console
 from domain.searches import SORTABLE
 from projections.queries import MAX_LIMIT, InvoiceView

@@ -21,17 +21,8 @@ from api.documents.receipt import render_receipt
 from api.documents.rendering import PdfRenderer
 from api.export_key import export_signer
 from api.schemas import AdjustmentIn, PaymentIn
-from api.web.errors import shown
-from api.web.routes.common import (
-    Ctx,
-    Posted,
-    attempt,
-    console_router,
-    member_of,
-    text,
-    texts,
-    uuid_or_404,
-)
+from api.web.routes.common import Ctx, Posted, console_router, member_of, uuid_or_404
+from api.web.routes.forms import attempt, form_page, text, texts
 from api.web.routes.history import (
     Filters,
     chosen,
@@ -59,12 +50,10 @@ def history(ctx: Console, problem: Exception | None = None) -> Response:
     rows = chosen(ctx, everything(ctx, "HISTORY"), filters)
     shown_rows, pages = page_of(rows, filters.page)
     query = {k: v for k, v in ctx.request.query_params.items() if k not in ("seen", "done")}
-    refused = shown(problem) if problem else None
-    return render(
+    return form_page(
         ctx,
         "history.html",
-        status=refused.status if refused else 200,
-        problem=refused,
+        problem,
         filters=filters,
         rows=shown_rows,
         count=len(rows),
@@ -130,19 +119,17 @@ def _page(
     may_pay = payable and member.can("PAY")
     methods = _methods(ctx) if may_pay else []
     today = ctx.app.today()
-    problem = shown(error) if error else None
-    return render(
+    return form_page(
         ctx,
         "invoice.html",
-        status=problem.status if problem else 200,
+        error,
+        form,
         invoice=invoice,
         account=key,
         may_pay=may_pay,
         methods=methods,
         today=today,
         last_day=max(today, invoice.due_date),
-        problem=problem,
-        form=form or {},
         may_adjust=actionable and member.can("ADJUST"),
         Decimal=Decimal,
         confirmation=ctx.request.query_params.get("confirmation", ""),

@@ -12,9 +12,9 @@ from api.documents.statement import render_statement, statement_csv
 from api.schemas import Preferences, Profile
 from api.schemas.statements import StatementSubscription
 from api.statements import statement_of
-from api.web.errors import shown
-from api.web.routes.common import Ctx, Posted, attempt, back, console_router, member_of, text
-from api.web.templating import Console, render, secured
+from api.web.routes.common import Ctx, Posted, console_router, member_of
+from api.web.routes.forms import attempt, back, form_page, text
+from api.web.templating import Console, secured
 from domain.errors import NotFound
 from domain.statements import Frequency, month
 from domain.values import Notification
@@ -27,17 +27,9 @@ def _page(ctx: Console, error: Exception | None = None) -> Response:
     mine = usecases.profile(ctx.app, ctx.reads, ctx.person)
     user = ctx.app.user(ctx.person.login)
     preferences = user.preferences
-    problem = shown(error) if error else None
-    return render(
-        ctx,
-        "profile.html",
-        status=problem.status if problem else 200,
-        me=mine,
-        preferences=preferences,
-        statement=user.statement_frequency,
-        this_month=ctx.app.today().strftime("%Y-%m"),
-        problem=problem,
-    )
+    this_month = ctx.app.today().strftime("%Y-%m")
+    return form_page(ctx, "profile.html", error, me=mine, preferences=preferences,
+                     statement=user.statement_frequency, this_month=this_month)  # fmt: skip
 
 
 @router.get("/console/profile")

@@ -6,7 +6,8 @@ from __future__ import annotations
 from fastapi.responses import Response
 
 from api.schemas.searches import NewSavedSearch
-from api.web.routes.common import Ctx, Posted, attempt, back, console_router, text
+from api.web.routes.common import Ctx, Posted, console_router
+from api.web.routes.forms import attempt, back, text
 from api.web.routes.invoices import history
 from domain.searches import FILTER_NAMES
 

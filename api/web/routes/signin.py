@@ -11,7 +11,8 @@ from starlette.datastructures import FormData
 from api.identity import TokenRules, Unauthenticated, verify
 from api.tokens import Scope, issue_token
 from api.web.errors import shown
-from api.web.routes.common import Ctx, Posted, console_router, text
+from api.web.routes.common import Ctx, Posted, console_router
+from api.web.routes.forms import text
 from api.web.session import (
     SESSION_SECONDS,
     check_origin,

@@ -9,17 +9,8 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from api.schemas.webhooks import NewWebhook
-from api.web.errors import shown
-from api.web.routes.common import (
-    Ctx,
-    Posted,
-    back,
-    console_router,
-    member_of,
-    text,
-    texts,
-    uuid_or_404,
-)
+from api.web.routes.common import Ctx, Posted, console_router, member_of, uuid_or_404
+from api.web.routes.forms import back, form_page, text, texts
 from api.web.templating import Console, render
 from domain.errors import DomainError
 from projections.webhooks import message_id
@@ -47,16 +38,8 @@ def _page(
     member = member_of(ctx)
     ctx.app.require_webhook_administrator(ctx.person.as_person(), member.cid)
     endpoints = [(e, orjson.loads(e.events)) for e in _deliveries(ctx).endpoints(str(member.cid))]
-    problem = shown(error) if error else None
-    return render(
-        ctx,
-        "webhooks.html",
-        status=problem.status if problem else status,
-        endpoints=endpoints,
-        problem=problem,
-        form=form or {},
-        secret=secret,
-    )
+    return form_page(ctx, "webhooks.html", error, form, status=status, endpoints=endpoints,
+                     secret=secret)  # fmt: skip
 
 
 @router.get("/console/webhooks")
