@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from api.tokens import Scope
 from tests.e2e.http import As, World, acct, invoice_body, new_account, proven
+from tests.e2e.test_console_api_keys import signed_in
 
 
 @dataclass
@@ -146,3 +147,18 @@ def test_c2_explain_access_names_the_plan_that_shows_a_member(plans: PlanWorld) 
     vic = next(r for r in body["could_see"] if r["login"] == "vic")
     access = next(step for step in vic["because"] if step.get("rule") == "R4")
     assert (access["reason"], access["plan"]) == ("PLAN", acct(plans.plan))
+
+
+def test_a8_the_console_account_page_shows_plans_with_their_members(plans: PlanWorld) -> None:
+    client = signed_in(plans.world, "alice")
+    page = client.get("/console/accounts").text
+    listed = page.split(f'data-plan-members="{acct(plans.plan)}"')[1].split("</ul>")[0]
+    assert [acct(m) in listed for m in plans.members] == [True, True]
+    assert "Consolidated payment plans" in page
+
+
+def test_a8_the_console_shows_plans_in_french(plans: PlanWorld) -> None:
+    client = signed_in(plans.world, "alice")
+    page = client.get("/console/accounts", headers={"Accept-Language": "fr"}).text
+    assert "Plans de paiement consolidés" in page
+    assert acct(plans.members[1]) in page
