@@ -60,7 +60,9 @@ class Accounts(Plans):
         company = self._member_company(caller.as_person(), company_id)
         company.require_account_manager(caller.login)
         if accounts is None:
-            records = [a for a in self._company_accounts(company) if a.may_reenroll(company_id)]
+            held = self._company_accounts(company)
+            records = [a for a in held if a.may_reenroll(company_id)]
+            records = [a for a in records if self._consolidable(company, a)]  # A8
         else:
             if len(set(accounts)) != len(accounts):
                 raise InvalidInput("accounts", "each account once", rule="A5")

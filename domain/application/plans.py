@@ -11,7 +11,7 @@ from domain.application.retries import Receipt, command
 from domain.caller import Caller, Scope
 from domain.company import Company
 from domain.enrollment import AccountEnrollment
-from domain.errors import InvalidInput, NotFound
+from domain.errors import AccountHeldElsewhere, InvalidInput, NotFound
 from domain.plan import check_statement, require_unconsolidated
 from domain.values import AccountKey
 
@@ -54,6 +54,14 @@ class Plans(Proofs):
             return self.account(key)
         except NotFound:
             return AccountEnrollment(country=key.country, number=key.number)
+
+    def _consolidable(self, company: Company, record: AccountEnrollment) -> bool:
+        """A5 with A8: "all" passes over an account A2 across a plan keeps elsewhere."""
+        try:
+            self._consolidate(company, record)
+        except AccountHeldElsewhere:
+            return False
+        return True
 
     def _consolidate(self, company: Company, record: AccountEnrollment) -> None:
         """A2 with A8, before `record` is enrolled in `company`; a plan it enrolls, the

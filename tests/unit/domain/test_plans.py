@@ -175,3 +175,15 @@ def test_r9_a8_a_plan_manager_granted_a_plan_runs_its_members_users(app: Billing
     given.add_user(app, company, "pam", Role.PLAN_MANAGER, (PLAN,))
     given.add_user(app, company, "vic", Role.VIEW_ONLY, (ACCOUNT,), by="pam")
     assert app.company(company).managed_users("pam") == ["vic"]
+
+
+def test_a5_a8_reenrolling_all_passes_over_a_member_of_a_plan_held_elsewhere(
+    app: BillingCenter,
+) -> None:
+    other = given.enrolled_company(app, admin="zoe", accounts=(ACCOUNT, OTHER_ACCOUNT))
+    given.unenroll(app, other, ACCOUNT, OTHER_ACCOUNT, by="zoe")
+    state(app, PLAN, ACCOUNT)
+    enrolled_plan(app)
+    app.reenroll_accounts(given.person("zoe"), other)
+    assert not app.account(ACCOUNT).enrolled_in(other)
+    assert app.account(OTHER_ACCOUNT).enrolled_in(other)
