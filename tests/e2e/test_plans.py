@@ -162,3 +162,13 @@ def test_a8_the_console_shows_plans_in_french(plans: PlanWorld) -> None:
     page = client.get("/console/accounts", headers={"Accept-Language": "fr"}).text
     assert "Plans de paiement consolidés" in page
     assert acct(plans.members[1]) in page
+
+
+def test_a8_the_console_invoice_shows_the_account_each_line_bills(plans: PlanWorld) -> None:
+    body = plan_invoice(plans.plan, *plans.members)
+    issued = plans.world.billing.post("/v1/invoices", json=body)
+    client = signed_in(plans.world, "alice")
+    client.params = {"seen": str(issued.json()["position"])}
+    page = client.get(f"/console/invoices/{issued.json()['invoice_id']}").text
+    cells = [cell.split("<")[0] for cell in page.split("data-line-account>")[1:]]
+    assert cells == [acct(m) for m in plans.members]
