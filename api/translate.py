@@ -81,6 +81,7 @@ def account_out(view: AccountView) -> AccountOut:
         if autopay
         else None,
         credit=amount_text(view.credit),
+        members=[AccountRef.of(m) for m in view.members],
     )
 
 
@@ -158,6 +159,7 @@ def invoice_detail_out(view: InvoiceDetail) -> InvoiceDetailOut:
                     tracking_number=x.tracking_number,
                     description=x.description,
                     amount=amount_text(x.amount),
+                    account=None if x.account is None else AccountRef.of(x.account),
                 )
                 for x in view.lines
             ],

@@ -42,11 +42,13 @@ def reference(value: str, field: str) -> str:
 
 @dataclass(frozen=True)
 class Line:
-    """One line of an invoice: a shipment and what it costs (its description as stored)."""
+    """One line of an invoice: a shipment and what it costs (its description as stored);
+    on a plan's invoice, the shipper account it bills (A8)."""
 
     tracking_number: str
     description: str
     amount: Decimal
+    account: AccountKey | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "description", LINE_DESCRIPTION(self.description))

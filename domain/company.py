@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 from eventsourcing.domain import event
 
-from domain.access import Reason, accounts_seen, sees_every_account
+from domain.access import Plans, Reason, accounts_seen, sees_every_account
 from domain.access import access as access_of
 from domain.api_key import is_key_principal, principal
 from domain.base import BillingAggregate
@@ -90,11 +90,13 @@ class Company(BillingAggregate):
 
     def access(self, login: str, account: str) -> Reason | None:
         """R4 (`domain.access`): why `login` sees `account`, or None."""
-        return access_of(self.role_of(login), self.grants[login], account, self.accounts)
+        role = self.role_of(login)
+        return access_of(role, self.grants[login], account, self.accounts, self.plans)
 
     def visible_accounts(self, login: str) -> list[str]:
-        """R4 (`domain.access`): the accounts `login` may see: all, or its grants."""
-        return list(accounts_seen(self.role_of(login), self.grants[login], self.accounts))
+        """R4 (`domain.access`): all, or its grants and their plans' members (A8)."""
+        role, granted = self.role_of(login), self.grants[login]
+        return list(accounts_seen(role, granted, self.accounts, self.plans))
 
     def sees_account(self, login: str, account: str) -> bool:
         """R4: whether `login` may see `account`."""
@@ -120,7 +122,7 @@ class Company(BillingAggregate):
             return True
         if role is not Role.PLAN_MANAGER:
             return False
-        within = set(self.grants[login]) <= set(self.grants[manager])
+        within = set(self.grants[login]) <= set(self.visible_accounts(manager))
         return Role(self.roles[login]) not in TOP_ROLES and within
 
     def managed_users(self, manager: str) -> list[str]:
@@ -155,7 +157,7 @@ class Company(BillingAggregate):
         if self.role_of(by) is Role.PLAN_MANAGER:
             if role in TOP_ROLES:
                 raise Forbidden(f"a Plan Manager may not give the role {role.value}", rule="R9")
-            if not set(wanted) <= set(self.grants[by]):
+            if not set(wanted) <= set(self.visible_accounts(by)):
                 raise Forbidden("a Plan Manager grants only accounts it holds", rule="R9")
         return wanted
 
@@ -299,8 +301,7 @@ class Company(BillingAggregate):
             raise NotAMember(f"{login} is not an Administrator of this company")
         if login == self.general_administrator:
             raise InvalidInput("login", "an Administrator other than the title holder", rule="R6")
-        former = self.general_administrator
-        self._title_reassigned(former=former, successor=login, reason=reason)
+        self._title_reassigned(former=self.general_administrator, successor=login, reason=reason)
 
     @event("GeneralAdministratorReassigned")
     def _title_reassigned(self, former: str, successor: str, reason: str) -> None:
@@ -365,6 +366,22 @@ class Company(BillingAggregate):
     @event("AccountAdded")
     def _account_added(self, account: str) -> None:
         self.accounts.append(account)
+
+    @property
+    def plans(self) -> Plans:
+        """A8: the plans the company holds or held, each with its members now (a name
+        older snapshots lack: they had no plan)."""
+        found: dict[str, list[str]] = self.__dict__.get("plan_members", {})
+        return found
+
+    def record_plan(self, plan: str, members: list[str]) -> None:
+        """A8: the company holds `plan`, which consolidates `members` now (R4 follows)."""
+        if list(self.plans.get(plan, [None])) != members:
+            self._plan_recorded(plan=plan, members=list(members))
+
+    @event("PlanMembersRecorded")
+    def _plan_recorded(self, plan: str, members: list[str]) -> None:
+        self.__dict__.setdefault("plan_members", {})[plan] = list(members)
 
     # --- bank information (R11) --------------------------------------------------------
 
@@ -442,10 +459,8 @@ class Company(BillingAggregate):
     # --- API keys (issue 22) -----------------------------------------------------------
 
     def api_keys(self) -> dict[str, dict[str, Any]]:
-        """The company's keys by id: name, role, accounts (grants as R4), created_by.
-
-        Companies snapshotted before keys existed have none.
-        """
+        """The company's keys by id: name, role, accounts (grants as R4), created_by
+        (companies snapshotted before keys existed have none)."""
         keys: dict[str, dict[str, Any]] = self.__dict__.setdefault("_keys", {})
         return keys
 

@@ -206,6 +206,48 @@ class AccountEnrollment(BillingAggregate):
         """A1: the account's three latest invoices, by their printed issue date."""
         return [UUID(entry["invoice_id"]) for entry in self.recent_invoices]
 
+    # --- consolidated payment plans (A8: domain/plan.py decides) ----------------------
+
+    @property
+    def consolidates(self) -> list[str] | None:
+        """A8: the shipper accounts this plan consolidates now, as the billing system stated
+        them; None for an account no statement named a plan (older snapshots: none)."""
+        members: list[str] | None = self.__dict__.get("plan_members")
+        return members
+
+    @property
+    def plan(self) -> str | None:
+        """A8: the plan that consolidates this account now, if any."""
+        found: str | None = self.__dict__.get("consolidated_by")
+        return found
+
+    def state_members(self, members: list[str]) -> None:
+        """A8: the plan consolidates `members` from now on (checked by domain/plan.py)."""
+        if self.consolidates != members:
+            self._members_stated(members=members)
+
+    @event("PlanMembersStated")
+    def _members_stated(self, members: list[str]) -> None:
+        self.__dict__["plan_members"] = list(members)
+
+    def join_plan(self, plan: str) -> None:
+        """A8: `plan` consolidates this account from now on."""
+        if self.plan != plan:
+            self._joined_plan(plan=plan)
+
+    @event("AccountJoinedPlan")
+    def _joined_plan(self, plan: str) -> None:
+        self.__dict__["consolidated_by"] = plan
+
+    def leave_plan(self, plan: str) -> None:
+        """A8: `plan` no longer consolidates this account."""
+        if self.plan == plan:
+            self._left_plan(plan=plan)
+
+    @event("AccountLeftPlan")
+    def _left_plan(self, plan: str) -> None:
+        self.__dict__["consolidated_by"] = None
+
     # --- credit (I10) -------------------------------------------------------------------
 
     @property

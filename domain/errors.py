@@ -144,6 +144,13 @@ class AccountAlreadyInCompany(DomainError):
     title = "Account already added"
 
 
+class AccountInAnotherPlan(DomainError):
+    """A8: a shipper account is consolidated by one plan at a time (decision)."""
+
+    rule = "A8"
+    title = "Account in another plan"
+
+
 class AccountNotEnrolled(DomainError):
     """A3: only enrolled accounts of the company can be unenrolled."""
 

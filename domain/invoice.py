@@ -77,14 +77,7 @@ class Invoice(BillingAggregate):
     @classmethod
     def issue(cls, bill: Bill, account_sequence: int) -> Invoice:
         """I1: the billing system issues an invoice for an account."""
-        lines = [
-            {
-                "tracking_number": x.tracking_number,
-                "description": x.description,
-                "amount": money(x.amount),
-            }
-            for x in bill.lines
-        ]
+        lines = [_line(x) for x in bill.lines]
         return cls(
             account=str(bill.account),
             invoice_number=bill.invoice_number,
@@ -455,3 +448,15 @@ class Invoice(BillingAggregate):
         self.adjustments[adjustment_id].setdefault("documents", []).append(
             {"document_id": document_id, "sha256": sha256, "filename": filename, "size": size}
         )
+
+
+def _line(line: Line) -> dict[str, Any]:
+    """A line as its event keeps it; a plan's line names the account it bills (A8)."""
+    kept: dict[str, Any] = {
+        "tracking_number": line.tracking_number,
+        "description": line.description,
+        "amount": money(line.amount),
+    }
+    if line.account is not None:
+        kept["account"] = str(line.account)
+    return kept

@@ -4,6 +4,7 @@ and its enrollment intervals per company, with their instants (A1-A6)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import ClassVar
@@ -20,6 +21,7 @@ _CHANGES = {
     "AccountUnenrolled",
     "AccountCredited",
     "AccountCreditUsed",
+    "PlanMembersStated",
 }
 
 
@@ -47,6 +49,7 @@ class Accounts(Projection):
         "enrollments": "account TEXT, company_id TEXT, line_of_business TEXT, "
         "account_type TEXT, PRIMARY KEY (account, company_id)",
         "credits": "account TEXT PRIMARY KEY, cents BIGINT NOT NULL",
+        "plan_members": "account TEXT, member TEXT, PRIMARY KEY (account, member)",
     }
     indexes: ClassVar[dict[str, str]] = {"intervals_by_company": "intervals (company_id, account)"}
 
@@ -170,6 +173,15 @@ class Accounts(Projection):
             key=account,
         )
 
+    def on_PlanMembersStated(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        """A8: the shipper accounts the plan consolidates from now on."""
+        plan = self._account(tx, e)
+        self.defer(tx, "plan_members", "DELETE FROM @plan_members WHERE account = ?", (plan,),
+                   key=plan)  # fmt: skip
+        for member in e.data["members"]:
+            self.defer(tx, "plan_members", "INSERT INTO @plan_members VALUES (?, ?)",
+                       (plan, member), key=plan)  # fmt: skip
+
 
 class AccountsView:
     """Queries over the live accounts (`accounts_*`), what a login sees (R4) from the live
@@ -199,7 +211,19 @@ class AccountsView:
             "WHERE company_id = ? AND login = ?) ORDER BY a.account",
             (cid, cid, cid, cid, login),
         )
-        return [self._view(cid, r) for r in rows]
+        views = [self._view(cid, r) for r in rows]
+        return self._with_members(tx, views)
+
+    def _with_members(self, tx: Tx, views: list[AccountView]) -> list[AccountView]:
+        """A8: each plan among `views` with the shipper accounts it consolidates now."""
+        keys = [f"{v.country}-{v.number}" for v in views]
+        found: dict[str, list[str]] = {}
+        for plan, member in self.projection.all_in(
+            tx, "SELECT account, member FROM @plan_members WHERE account IN", keys
+        ):
+            found.setdefault(str(plan), []).append(str(member))
+        pairs = zip(views, keys, strict=True)
+        return [replace(v, members=tuple(sorted(found.get(k, [])))) for v, k in pairs]
 
     @staticmethod
     def _view(cid: str, r: tuple[object, ...]) -> AccountView:

@@ -5,7 +5,7 @@ notification preferences (R5-R8, R10), payment methods (R11), the general admini
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from domain.access import Reason, access, accounts_seen
@@ -26,10 +26,11 @@ PREFS = {
 @dataclass
 class _Seeing:
     """A company as `domain.access` needs it: the accounts held, each current member's role
-    and granted accounts."""
+    and granted accounts, each plan held with its members (A8)."""
 
     held: list[str]
     members: dict[str, tuple[str, list[str]]]
+    plans: dict[str, list[str]] = field(default_factory=dict)
 
     def member(self, login: str, *, role: str) -> None:
         """`login` has `role` now (a current member again, keeping its grants)."""
@@ -58,6 +59,8 @@ class Directory(Projection):
         "PRIMARY KEY (company_id, payment_method_id)",
         "access": "company_id TEXT, login TEXT, account TEXT, reason TEXT NOT NULL, "
         "PRIMARY KEY (company_id, login, account)",
+        "plan_members": "company_id TEXT, plan TEXT, member TEXT, "
+        "PRIMARY KEY (company_id, plan, member)",
     }
     indexes: ClassVar[dict[str, str]] = {"grants_by_account": "grants (company_id, account)"}
 
@@ -214,9 +217,23 @@ class Directory(Projection):
             seeing.held.append(account)
         self._account(tx, cid, account, e.position)
         for login, (role, granted) in seeing.members.items():
-            reason = access(Role(role), granted, account, seeing.held)
+            reason = access(Role(role), granted, account, seeing.held, seeing.plans)
             if reason is not None:
                 self._seen(tx, cid, login, account, reason)
+            if account in seeing.plans:  # A8: a plan held again brings its members back
+                self._see(tx, cid, login)
+
+    def on_PlanMembersRecorded(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        """A8: the company's plan consolidates these members now: who sees it sees them."""
+        cid, plan = e.key, e.data["plan"]
+        self._seeing(tx, cid).plans[plan] = list(e.data["members"])
+        self.defer(tx, "plan_members", "DELETE FROM @plan_members WHERE company_id = ? "
+                   "AND plan = ?", (cid, plan), key=cid)  # fmt: skip
+        for member in e.data["members"]:
+            self.defer(tx, "plan_members", "INSERT INTO @plan_members VALUES (?, ?, ?)",
+                       (cid, plan, member), key=cid)  # fmt: skip
+        for login in list(self._seeing(tx, cid).members):
+            self._see(tx, cid, login)
 
     def on_PaymentMethodAdded(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         cid, d = e.key, e.data
@@ -269,7 +286,8 @@ class Directory(Projection):
         seeing = self._seeing(tx, cid)
         if login in seeing.members:
             role, granted = seeing.members[login]
-            for account, reason in accounts_seen(Role(role), granted, seeing.held).items():
+            seen = accounts_seen(Role(role), granted, seeing.held, seeing.plans)
+            for account, reason in seen.items():
                 self._seen(tx, cid, login, account, reason)
 
     def _seeing(self, tx: Tx, cid: str) -> _Seeing:
@@ -280,7 +298,7 @@ class Directory(Projection):
         if key not in self.memo:
             rows = self._memberships(tx, "AND m.company_id = ? ", (cid,))
             members = {login: seen for (_, login), seen in rows.items()}
-            self.memo[key] = _Seeing(self._held(tx, cid), members)
+            self.memo[key] = _Seeing(self._held(tx, cid), members, self._plans(tx, cid))
         seeing: _Seeing = self.memo[key]
         return seeing
 
@@ -296,6 +314,16 @@ class Directory(Projection):
             (cid,),
         )
         return [str(a) for (a,) in rows]
+
+    def _plans(self, tx: Tx, cid: str) -> dict[str, list[str]]:
+        """A8: the plans company `cid` holds or held, each with its members now."""
+        plans: dict[str, list[str]] = {}
+        for plan, member in self.all(
+            tx, "SELECT plan, member FROM @plan_members WHERE company_id = ? ORDER BY plan, "
+            "member", (cid,)
+        ):  # fmt: skip
+            plans.setdefault(str(plan), []).append(str(member))
+        return plans
 
     def _memberships(
         self, tx: Tx, where: str = "", params: tuple[str, ...] = ()
@@ -325,10 +353,13 @@ class Directory(Projection):
             tx, "SELECT company_id, account FROM @company_accounts ORDER BY position, account"
         ):
             held.setdefault(cid, []).append(account)
+        plans = {cid: self._plans(tx, cid) for cid in held}
         rows = [
             (cid, login, account, reason.value)
             for (cid, login), (role, granted) in self._memberships(tx).items()
-            for account, reason in accounts_seen(Role(role), granted, held.get(cid, [])).items()
+            for account, reason in accounts_seen(
+                Role(role), granted, held.get(cid, []), plans.get(cid, {})
+            ).items()
         ]
         self.executemany(tx, "INSERT INTO @access VALUES (?, ?, ?, ?)", rows)
 

@@ -388,7 +388,7 @@ def _detail(row: Row, detail: dict[str, Any]) -> InvoiceDetail:
     return InvoiceDetail(
         **base,
         lines=tuple(
-            LineView(x["tracking_number"], x["description"], Decimal(x["amount"]))
+            LineView(x["tracking_number"], x["description"], Decimal(x["amount"]), x.get("account"))
             for x in detail["lines"]
         ),
         payments=tuple(

@@ -100,6 +100,7 @@ class LineView:
     tracking_number: str
     description: str
     amount: Decimal
+    account: str | None = None  # A8: the shipper account a plan's line bills
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,7 @@ class AccountView:
     paper_invoices: bool
     autopay: AutopayView | None
     credit: Decimal = Decimal(0)  # I10: what is left of approvals beyond paid balances
+    members: tuple[str, ...] = ()  # A8: a plan's shipper accounts ("US-1A2B3C"), else none
 
 
 @dataclass(frozen=True)

@@ -189,10 +189,14 @@ def _table(pdf: FPDF, columns: Sequence[Column], rows: Sequence[Sequence[str]]) 
 
 def _lines(pdf: FPDF, sheet: InvoiceSheet) -> None:
     _label(pdf, "Shipments")
-    columns = (Column("Tracking number", 28), Column("Description", 52), AMOUNT)
+    plan = any(x.account for x in sheet.lines)  # A8: a plan's lines name the account billed
+    wide = (Column("Account", 22), Column("Description", 30)) if plan else ()
+    columns = (Column("Tracking number", 28), *(wide or (Column("Description", 52),)), AMOUNT)
     rows = [
-        (x.tracking_number, x.description, money(x.amount, sheet.currency)) for x in sheet.lines
-    ]
+        (x.tracking_number, *([x.account] if plan else []), x.description,
+         money(x.amount, sheet.currency))
+        for x in sheet.lines
+    ]  # fmt: skip
     _table(pdf, columns, rows)
 
 

@@ -17,11 +17,12 @@ from domain.values import Section
 
 @dataclass(frozen=True)
 class SheetLine:
-    """One shipment billed."""
+    """One shipment billed; on a plan's invoice, the shipper account it bills (A8)."""
 
     tracking_number: str
     description: str
     amount: Decimal
+    account: str = ""
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,8 @@ def sheet_of(seen: Visible) -> InvoiceSheet:
 
 
 def _line(line: dict[str, Any]) -> SheetLine:
-    return SheetLine(line["tracking_number"], line["description"], Decimal(line["amount"]))
+    amount = Decimal(line["amount"])
+    return SheetLine(line["tracking_number"], line["description"], amount, line.get("account", ""))
 
 
 def _adjustment(request: dict[str, Any]) -> SheetAdjustment:

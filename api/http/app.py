@@ -39,6 +39,7 @@ from api.http.routes import (
     invoices,
     me,
     payment_methods,
+    plans,
     receipts,
     saved_searches,
     statements,
@@ -78,7 +79,7 @@ WAITING_THREADS = 40
 
 ROUTERS = (
     invoices, cases, receipts, companies, users, me, saved_searches, statements, payment_methods,
-    accounts, documents, audit, api_keys, webhooks,
+    accounts, documents, audit, api_keys, webhooks, plans,
 )  # fmt: skip
 
 

@@ -86,6 +86,7 @@ class AccountOut(AccountRef):
     paper_invoices: bool
     autopay: AutopayOut | None
     credit: str = "0.00"  # I10: what approvals beyond paid balances left, not used yet
+    members: list[AccountRef] = Field(default_factory=list)  # A8: a plan's shipper accounts
 
 
 class AccountAdded(BaseModel):
@@ -139,4 +140,20 @@ class AutopaySet(BaseModel):
     days_before_due: int
     payment_method_id: str | None
     set_up_by: str
+    position: int
+
+
+class PlanMembersIn(In):
+    """A8: the shipper accounts a plan consolidates from now on (the billing system)."""
+
+    model_config = example({"accounts": [{"country": "US", "number": "1A2B3C"}]})
+
+    accounts: Annotated[list[AccountRef], Field(max_length=500)]
+
+
+class PlanMembersOut(BaseModel):
+    """200 of stating a plan's members: the plan and the accounts it consolidates now."""
+
+    plan: AccountRef
+    accounts: list[AccountRef]
     position: int

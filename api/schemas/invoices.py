@@ -30,6 +30,7 @@ class LineIn(In):
     tracking_number: Reference
     description: Description
     amount: Amount
+    account: AccountRef | None = None  # A8: on a plan's invoice, the shipper account billed
 
 
 class NewInvoice(In):
@@ -81,11 +82,12 @@ class InvoiceOut(BaseModel):
 
 
 class LineOut(BaseModel):
-    """One line of an invoice."""
+    """One line of an invoice; `account`: the shipper account a plan's line bills (A8)."""
 
     tracking_number: str
     description: str
     amount: str
+    account: AccountRef | None = None
 
 
 class PaymentOut(BaseModel):

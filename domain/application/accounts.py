@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from uuid import UUID
 
-from domain.application.proofs import AccountRequest, Proofs
+from domain.application.plans import Plans
+from domain.application.proofs import AccountRequest
 from domain.application.retries import Receipt, command
 from domain.caller import Caller
 from domain.company import Company
@@ -16,7 +17,7 @@ from domain.roles import Action
 from domain.values import AccountKey, UnenrollmentReason
 
 
-class Accounts(Proofs):
+class Accounts(Plans):
     """The commands about a company's accounts."""
 
     @command
@@ -27,6 +28,7 @@ class Accounts(Proofs):
         company = self._member_company(caller.as_person(), company_id)
         company.require_account_manager(caller.login)
         account = self._prove(request)
+        self._consolidate(company, account)  # A2, A8
         account.enroll(company_id, request.line_of_business, request.account_type)
         company.add_account(str(request.account))
         return Receipt(self._save(company, account), request.account)
@@ -58,12 +60,15 @@ class Accounts(Proofs):
         company = self._member_company(caller.as_person(), company_id)
         company.require_account_manager(caller.login)
         if accounts is None:
-            records = [a for a in self._company_accounts(company) if a.may_reenroll(company_id)]
+            held = self._company_accounts(company)
+            records = [a for a in held if a.may_reenroll(company_id)]
+            records = [a for a in records if self._consolidable(company, a)]  # A8
         else:
             if len(set(accounts)) != len(accounts):
                 raise InvalidInput("accounts", "each account once", rule="A5")
             records = [self._company_account(company, key) for key in accounts]
         for record in records:
+            self._consolidate(company, record)  # A2, A8
             record.reenroll(company_id)
         return Receipt(self._save(company, *records), [r.key for r in records])
 

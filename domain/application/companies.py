@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from uuid import UUID
 
-from domain.application.proofs import AccountRequest, Proofs
+from domain.application.plans import Plans
+from domain.application.proofs import AccountRequest
 from domain.application.retries import Receipt, command
 from domain.caller import Caller
 from domain.company import Company
@@ -15,7 +16,7 @@ from domain.text import login as valid_login
 from domain.user import User
 
 
-class Companies(Proofs):
+class Companies(Plans):
     """The commands about a company as a whole."""
 
     @command
@@ -32,6 +33,7 @@ class Companies(Proofs):
             name=name, general_administrator=login, accounts=[str(r.account) for r in accounts]
         )
         for record, request in zip(proven, accounts, strict=True):
+            self._consolidate(company, record)  # A2, A8
             record.enroll(company.id, request.line_of_business, request.account_type)
         user.join(company.id, caller.email, caller.name or login)
         return Receipt(self._save(company, user, withdrawn, *proven), company.id)

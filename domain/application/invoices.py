@@ -15,6 +15,7 @@ from domain.caller import Caller, Scope
 from domain.enrollment import AccountEnrollment
 from domain.errors import ArchiveReadOnly, InvoiceNumberTaken, NotFound
 from domain.invoice import Bill, Invoice, Payment, invoice_id
+from domain.plan import check_lines
 from domain.roles import Action
 from domain.values import Section
 
@@ -37,6 +38,7 @@ class Invoices(Queries):
             account = self.account(bill.account)
         except NotFound:
             account = AccountEnrollment(country=bill.account.country, number=bill.account.number)
+        check_lines(account, bill.lines)  # A8: a plan's lines name its members
         sequence = account.deliver(new_id, bill.invoice_number, bill.issue_date)
         invoice = Invoice.issue(bill, sequence)
         self._apply_credit(account, invoice)

@@ -10,6 +10,7 @@ from domain.application.service import Service
 from domain.enrollment import AccountEnrollment, Proof, business, check_proof
 from domain.errors import InvalidInput, NoRecentInvoice, NotFound
 from domain.invoice import Invoice
+from domain.plan import check_kind
 from domain.values import AccountKey, AccountType, LineOfBusiness
 
 
@@ -40,6 +41,7 @@ class Proofs(Service):
             account = self.account(request.account)
         except NotFound:
             raise NoRecentInvoice from None
+        check_kind(account, request.account_type)  # A8
         latest = [self.invoice(i) for i in account.latest_invoice_ids()]
         check_proof(request.proof, [_proof_of(i) for i in latest], self.today())
         return account

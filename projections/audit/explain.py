@@ -111,6 +111,10 @@ def _judge(
                               "detail": reason.because(role)}  # fmt: skip
     if reason is Reason.GRANT:
         access["grant"] = scene.invoice.account
+    if reason is Reason.PLAN:  # A8: the granted plan that consolidates the account
+        granted = company.grants[login]
+        plans = company.plans.items()
+        access["plan"] = next(p for p, m in plans if p in granted and scene.invoice.account in m)
     if not in_window(scene.invoice.issued, scene.today):
         return "A7", []
     return None, [access]

@@ -19,7 +19,7 @@ from tests.e2e.http import As, World, enroll, settings_for
 from tests.integration.mail.smtp import eventually
 from tests.webhook_receiver import Receiver, receiving
 
-ALL = list(WEBHOOK_TYPES)
+ALL: list[str] = list(WEBHOOK_TYPES)
 
 
 @pytest.fixture

@@ -116,10 +116,12 @@ class History:
             )
 
 
-def play_followed(s: Stack, steps: list[tuple[int, int, int, int]]) -> History:
+def play_followed(
+    s: Stack, steps: list[tuple[int, int, int, int]], make: type[History] = History
+) -> History:
     """The history of `steps` played on `s`, the read models catching up halfway (they follow
     while the history goes on) and at the end, in pages of 7."""
-    history = History(s.app)
+    history = make(s.app)
     half = len(steps) // 2
     history.play(steps[:half])
     s.catch_up(page_size=7)

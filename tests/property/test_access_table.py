@@ -12,14 +12,15 @@ from typing import Any
 from hypothesis import strategies as st
 
 from domain.access import access
-from domain.values import Role
+from domain.application import BillingCenter
+from domain.values import AccountKey, AccountType, Role
 from projections.runner import ensure_schema, rebuild
 from store.database import Database
-from tests.builders import TODAY
+from tests.builders import BILLING, TODAY, bill, issue, person, request
 from tests.integration.projections_support import Stack, stack
 from tests.postgres import PostgresServer
 from tests.property.backends import on_both_backends
-from tests.property.projections_history import History, histories, play_followed
+from tests.property.projections_history import ACCOUNTS, LOGINS, History, histories, play_followed
 
 # Histories of what changes R4's answer: an account gained by the other company (3), users
 # added (4), role changes (5), grants set (6), users removed (7), the title handed over (9),
@@ -46,7 +47,8 @@ def expected(s: Stack, history: History) -> set[tuple[str, str, str, str]]:
         company = s.app.company(cid)
         for login, role in company.roles.items():
             for account in company.accounts:
-                reason = access(Role(role), company.grants[login], account, company.accounts)
+                granted, plans = company.grants[login], company.plans
+                reason = access(Role(role), granted, account, company.accounts, plans)
                 if reason is not None:
                     answers.add((str(cid), login, account, reason.value))
     return answers
@@ -80,10 +82,14 @@ def _older_store(db: Database) -> None:
 
 
 def _the_table_is_the_functions_answer(
-    kind: str, server: PostgresServer | None, tmp_path: Path, steps: list[tuple[int, int, int, int]]
+    kind: str,
+    server: PostgresServer | None,
+    tmp_path: Path,
+    steps: list[tuple[int, int, int, int]],
+    make: type[History] = History,
 ) -> None:
     with stack(kind, tmp_path, server) as s:
-        history = play_followed(s, steps)
+        history = play_followed(s, steps, make)
         wanted = expected(s, history)
         assert table(s.db, "directory_access") == wanted
         assert table(s.db, "outbox_g1_access") == wanted
@@ -102,4 +108,51 @@ def _the_table_is_the_functions_answer(
 
 TestTheAccessTableIsTheDomainFunctionsAnswer = on_both_backends(
     _the_table_is_the_functions_answer, access_histories, PROMOTED, HANDED_OVER
+)
+
+
+PLAN = AccountKey("US", "P00001")
+PLAN_OPS = (*ACCESS_OPS, 13, 14)
+plan_histories = st.lists(
+    st.tuples(st.sampled_from(PLAN_OPS), st.integers(0, 2), st.integers(0, 7), st.integers(0, 5)),
+    min_size=1,
+    max_size=30,
+)
+PLAN_GRANTED = [(13, 0, 3, 0), (4, 0, 1, 0), (14, 0, 1, 0), (13, 0, 2, 0)]
+"""A8: victor is granted the plan of US-A00001 and US-A00002, then only US-A00002 stays."""
+
+
+class PlanHistory(History):
+    """The first company also holds a plan (A8) whose members the billing system states
+    and changes (13: the members by `b`'s bits), granted to users (14: `b` picks the login)."""
+
+    def __init__(self, app: BillingCenter) -> None:
+        super().__init__(app)
+        invoice = bill(PLAN, "PLAN-PROOF")
+        issue(app, invoice)
+        plan = request(invoice, kind=AccountType.CONSOLIDATED_PAYMENT_PLAN)
+        app.add_account(person("alice"), self.first, plan)
+
+    def do(self, op: int, account: AccountKey, b: int, c: int) -> None:
+        if op == 13:
+            members = [x for i, x in enumerate(ACCOUNTS) if b >> i & 1]
+            self.app.state_plan_members(BILLING, PLAN, members)
+        elif op == 14:
+            login = LOGINS[b % 3]
+            granted = self.app.company(self.first).grants.get(login, [])
+            accounts = [*map(AccountKey.parse, granted), PLAN]
+            self.app.set_user_accounts(person(self._ga(self.first)), self.first, login, accounts)
+        else:
+            super().do(op, account, b, c)
+
+
+def _the_table_follows_plans(
+    kind: str, server: PostgresServer | None, tmp_path: Path, steps: list[tuple[int, int, int, int]]
+) -> None:
+    """A8: with a plan whose members change, the table is still the function's answer."""
+    _the_table_is_the_functions_answer(kind, server, tmp_path, steps, PlanHistory)
+
+
+TestTheAccessTableFollowsPlans = on_both_backends(
+    _the_table_follows_plans, plan_histories, PLAN_GRANTED
 )

@@ -31,6 +31,7 @@ from api.schemas import (
     InvoiceCreated,
     InvoiceDetailOut,
     InvoiceOut,
+    LineIn,
     NewInvoice,
     PaymentCreated,
     PaymentIn,
@@ -60,10 +61,16 @@ def issue(
         due_date=body.due_date,
         currency=body.currency,
         amount=Decimal(body.amount),
-        lines=tuple(Line(x.tracking_number, x.description, Decimal(x.amount)) for x in body.lines),
+        lines=tuple(_line(x) for x in body.lines),
     )
     receipt = app.issue_invoice(caller, bill)
     return InvoiceCreated(invoice_id=receipt.result, position=written(response, receipt.position))
+
+
+def _line(line: LineIn) -> Line:
+    """I1: a line as the domain reads it; on a plan's invoice, the account it bills (A8)."""
+    billed = None if line.account is None else line.account.key()
+    return Line(line.tracking_number, line.description, Decimal(line.amount), billed)
 
 
 def listed(section: SectionName, cid: UUID, asked: InvoiceListing) -> Response:

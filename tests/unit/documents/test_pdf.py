@@ -173,3 +173,14 @@ def test_i10_the_pdf_shows_the_account_credit_used_and_given() -> None:
 
 def test_i10_the_pdf_prints_no_credit_rows_without_credit() -> None:
     assert "Account credit applied" not in text_of(render(SHEET))
+
+
+def test_a8_each_line_of_a_plans_invoice_shows_the_account_it_bills() -> None:
+    lines = tuple(
+        dataclasses.replace(line, account=account)
+        for line, account in zip(SHEET.lines, ("US-A00007", "FR-B00008"), strict=True)
+    )
+    text = text_of(render(dataclasses.replace(SHEET, lines=lines)))
+    assert "Account" in text
+    assert "US-A00007" in text
+    assert "FR-B00008" in text
