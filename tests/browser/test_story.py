@@ -129,7 +129,8 @@ def _sees_the_decision(v: Visitor, proof: Proof, case: str, seen: int) -> None:
     assert steps == [v._(step) for step in expected]
     money = Formats(v.lang).money
     facts = v.page.inner_text("[data-testid=case]")
-    assert f"{money(Decimal('5.25'), 'USD')} ({v._('approved')}: {money(APPROVED, 'USD')})" in facts
+    approved = v._("approved: %(amount)s") % {"amount": money(APPROVED, "USD")}
+    assert f"{money(Decimal('5.25'), 'USD')} ({approved})" in facts
     assert v.page.locator("form[action$='/comments']").count() == 0, "a decided case is closed"
     v.go(f"/console/invoices/{proof.invoice_id}", "invoice-credited")
     assert money(Decimal(proof.amount) - APPROVED, "USD") in v.page.inner_text("dl.facts")
