@@ -16,7 +16,6 @@ from email.message import Message
 from pathlib import Path
 
 import pytest
-from fpdf import FPDF
 from pydantic import SecretStr
 
 from api.bootstrap import billing_center
@@ -27,6 +26,7 @@ from tests.browser.conftest import serving
 from tests.browser.console import Proof, Server, Visitor, unique
 from tests.browser.test_console import _add_bank_account, _adjust, _enroll, _pay, visitor
 from tests.integration.mail.smtp import SmtpServer, eventually
+from tests.samples import a_pdf
 
 __all__ = ["visitor"]  # the fixture, shared with the console's own tests
 
@@ -82,12 +82,8 @@ def _receipts_verify(v: Visitor, server: Server, proof: Proof, tmp: Path) -> Non
 
 def _evidence(tmp: Path) -> Path:
     """A small real PDF, as a user would photograph and scan a delivery note."""
-    pdf = FPDF()
-    pdf.add_page()
-    pdf.set_font("helvetica", size=14)
-    pdf.cell(text="Delivery note: the fuel surcharge was billed twice.")
     path = tmp / "delivery-note.pdf"
-    path.write_bytes(bytes(pdf.output()))
+    path.write_bytes(a_pdf("Delivery note: the fuel surcharge was billed twice."))
     return path
 
 

@@ -12,13 +12,13 @@ from decimal import Decimal
 from email.message import Message
 from pathlib import Path
 
-from fpdf import FPDF
 from typer.testing import CliRunner
 
 from api.cli import cli
 from domain.application import BillingCenter
 from tests.e2e.http import World
 from tests.integration.mail.smtp import SmtpServer, eventually
+from tests.samples import a_pdf
 
 METHOD = {"holder": "Acme Inc", "bank_code": "COBADEFF", "account_number": "DE8937040044"}
 DISPUTED, APPROVED = Decimal("20.00"), Decimal("12.50")
@@ -51,14 +51,6 @@ def _pay_and_verify_the_receipt(world: World, tmp: Path) -> str:
     return iid
 
 
-def _pdf() -> bytes:
-    pdf = FPDF()
-    pdf.add_page()
-    pdf.set_font("helvetica", size=12)
-    pdf.cell(text="Delivery note")
-    return bytes(pdf.output())
-
-
 def _dispute_with_evidence(world: World) -> tuple[str, str]:
     """I9: the user disputes one line and attaches a PDF."""
     iid = world.issue(world.accounts[1], invoice_number="INV-STORY-DISPUTED")
@@ -67,7 +59,7 @@ def _dispute_with_evidence(world: World) -> tuple[str, str]:
                              json={"reason": "Billed twice", "lines": line})  # fmt: skip
     assert asked.status_code == 201, asked.text
     aid: str = asked.json()["adjustment_id"]
-    note = {"file": ("delivery-note.pdf", _pdf(), "application/pdf")}
+    note = {"file": ("delivery-note.pdf", a_pdf("Delivery note"), "application/pdf")}
     sent = world.admin.post(f"/v1/invoices/{iid}/adjustments/{aid}/attachments", files=note)
     assert sent.status_code == 201, sent.text
     return iid, aid
