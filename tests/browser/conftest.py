@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx2 as httpx
@@ -51,30 +52,37 @@ def _wait_until_up(base: str, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("the server did not answer /health in time")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """`billing-center serve` on a free loopback port, on a fresh SQLite store."""
-    home = tmp_path_factory.mktemp("console")
+@contextmanager
+def serving(home: Path, **extra: str) -> Iterator[Server]:
+    """`billing-center serve` on a free loopback port, on a fresh SQLite store under `home`
+    (`extra`: more environment, e.g. BILLING_SMTP_URL)."""
     port = _free_port()
     env = {
-        **os.environ,
         "BILLING_ENV": "development",
         "BILLING_DATABASE_URL": f"sqlite:///{home / 'events.sqlite'}",
         "BILLING_JWT_SECRET": SECRET,
         "BILLING_DATA_KEY": str(home / "keys" / "data.key"),
         "BILLING_EXPORT_KEY": str(home / "keys" / "export.pem"),
+        **extra,
     }
     command = [str(Path(sys.executable).parent / "billing-center"), "serve", "--port", str(port)]
     log = (home / "server.log").open("wb")
-    process = subprocess.Popen(command, cwd=home, env=env, stdout=log, stderr=log)
+    process = subprocess.Popen(command, cwd=home, env={**os.environ, **env}, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base, process)
-        yield Server(base, SECRET)
+        yield Server(base, SECRET, env)
     finally:
         process.terminate()
         process.wait(timeout=10)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """`billing-center serve` on a free loopback port, on a fresh SQLite store."""
+    with serving(tmp_path_factory.mktemp("console")) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

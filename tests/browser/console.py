@@ -44,6 +44,8 @@ class Server:
 
     base: str
     secret: str
+    env: dict[str, str] = field(default_factory=dict)
+    """Its environment (BILLING_*), for the CLI and for a BillingCenter on the same store."""
 
     def call(
         self, method: str, path: str, login: str, scope: Scope | None = None, **kwargs: Any

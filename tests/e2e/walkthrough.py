@@ -2,8 +2,9 @@
 
 It understands exactly the forms the section uses: `NAME=value`, `export NAME=value`,
 `NAME=$(date ...)`, `NAME=$(billing-center token ...)`, `curl ...` (with `-d @- <<EOF`
-heredocs) and `NAME=$(curl ... | jq -r .path)`. Anything else fails the test, so the
-README cannot drift into commands nobody ran.
+heredocs, `-F field=@FILE`) and `NAME=$(curl ... | jq -r .path)`, `... > FILE` (kept in
+the shell's files) and `billing-center audit ...` (the test runs the CLI). Anything else
+fails the test, so the README cannot drift into commands nobody ran.
 """
 
 from __future__ import annotations
@@ -26,15 +27,21 @@ _VAR = re.compile(r"\$(\w+)|\$\{(\w+)\}")
 _ASSIGN = re.compile(r"^(?:export\s+)?(\w+)=(.*)$", re.DOTALL)
 _SUBST = re.compile(r"^\$\((.*)\)$", re.DOTALL)
 
-Send = Callable[[str, str, dict[str, str], bytes | None], httpx.Response]
+Files = dict[str, bytes]
+Send = Callable[[str, str, dict[str, str], bytes | None, Files], httpx.Response]
 Sign = Callable[[str, Scope | None, dict[str, str]], str]
+Cli = Callable[[list[str], Files], str]
 
 
-def blocks(readme: Path) -> list[str]:
-    """The ```bash blocks of the walk-through section."""
+def blocks(readme: Path, section: str = SECTION) -> list[str]:
+    """The ```bash blocks of a section (the walk-through unless told)."""
     text = readme.read_text()
-    section = text.split(SECTION, 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"```bash\n(.*?)```", section, re.DOTALL)
+    body = text.split(f"\n{section}\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```bash\n(.*?)```", body, re.DOTALL)
+
+
+def _no_cli(args: list[str], files: Files) -> str:
+    raise AssertionError(f"billing-center {args} needs the test's CLI ({len(files)} files)")
 
 
 def commands(block: str) -> Iterator[tuple[str, str | None]]:
@@ -60,8 +67,11 @@ class Shell:
 
     send: Send
     sign: Sign
+    cli: Cli = _no_cli
     variables: dict[str, str] = field(default_factory=dict)
     responses: list[httpx.Response] = field(default_factory=list)
+    files: Files = field(default_factory=dict)
+    """What `> FILE` wrote, by name."""
 
     def expand(self, text: str) -> str:
         return _VAR.sub(lambda m: self.variables[m.group(1) or m.group(2)], text)
@@ -81,13 +91,22 @@ class Shell:
         return self.output(inner.group(1).strip(), heredoc)
 
     def output(self, command: str, heredoc: str | None) -> str:
+        command, _, target = command.partition(" > ")
         pipeline = [part.strip() for part in command.split(" | ")]
         words = [self.expand(w) for w in shlex.split(pipeline[0].replace("<<EOF", ""))]
-        program = {"curl": self.curl, "date": _date, "billing-center": self.token}[words[0]]
-        out = program(words[1:], self.expand(heredoc) if heredoc is not None else None)
+        program = {"curl": self.curl, "date": _date, "billing-center": self.billing_center}
+        out = program[words[0]](words[1:], self.expand(heredoc) if heredoc is not None else None)
         for stage in pipeline[1:]:
             out = _jq(shlex.split(stage), out)
+        if target:
+            kept = self.responses[-1].content if words[0] == "curl" else out.encode()
+            self.files[target.split("#")[0].strip()] = kept
         return out
+
+    def billing_center(self, args: list[str], heredoc: str | None) -> str:
+        if args[0] == "audit":
+            return self.cli(args, self.files)
+        return self.token(args, heredoc)
 
     def token(self, args: list[str], _: str | None) -> str:
         assert args[0] == "token", args
@@ -96,7 +115,7 @@ class Shell:
         return self.sign(login, scope, {k.lstrip("-"): v for k, v in options.items()})
 
     def curl(self, args: list[str], heredoc: str | None) -> str:
-        method, url, headers, body = "GET", "", {}, None
+        method, url, headers, body, files = "GET", "", {}, None, {}
         words = iter(args)
         for word in words:
             if word == "-X":
@@ -107,14 +126,17 @@ class Shell:
             elif word == "-d":
                 data = next(words)
                 body = (heredoc or "" if data == "@-" else data).encode()
+            elif word == "-F":
+                name, _, path = next(words).partition("=@")
+                files[name] = self.files[path]
             elif word == "-sf":
                 continue
             else:
                 assert not word.startswith("-"), f"curl option {word} is not understood"
                 url = word
-        if body is not None and method == "GET":
+        if (body is not None or files) and method == "GET":
             method = "POST"
-        response = self.send(method, url, headers, body)
+        response = self.send(method, url, headers, body, files)
         self.responses.append(response)
         assert response.status_code < 400, (method, url, response.status_code, response.text)
         return response.text
@@ -126,8 +148,8 @@ def _date(args: list[str], _: str | None) -> str:
         days = int(re.fullmatch(r"\+(\d+) days", args[1]).group(1))  # type: ignore[union-attr]
         today += timedelta(days=days)
         args = args[2:]
-    assert args == ["+%F"], args
-    return today.isoformat()
+    assert args in (["+%F"], ["+%Y-%m"]), args
+    return today.isoformat() if args == ["+%F"] else today.strftime("%Y-%m")
 
 
 def _jq(args: list[str], text: str) -> str:

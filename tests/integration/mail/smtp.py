@@ -69,6 +69,13 @@ class SmtpServer:
             self._controller.stop()
             self._controller = None
 
+    def __enter__(self) -> SmtpServer:
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
 
 def eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
     """Wait until `check()` holds (the sender runs in its own thread)."""
