@@ -95,6 +95,11 @@ class Settings(BaseSettings):
     """The claim of the issuer's tokens that holds the login."""
     jwks_url: str | None = None
     """The issuer's key set, instead of its discovery document's `jwks_uri`."""
+    oidc_client_id: str | None = None
+    """The console's client at the issuer, for "Sign in with your company's identity
+    provider" (authorization code + PKCE); default: the audience."""
+    oidc_client_secret: SecretStr | None = None
+    """That client's secret, when the issuer makes it a confidential client."""
 
     @property
     def is_development(self) -> bool:

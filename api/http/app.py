@@ -50,6 +50,7 @@ from api.metrics.exposition import METRICS_PATH, metrics, read_side_scrape, serv
 from api.metrics.middleware import RequestMetricsMiddleware
 from api.metrics.series import observe_commands
 from api.oidc import oidc_verifier
+from api.oidc_sign_in import oidc_sign_in
 from api.settings import Settings, resolve_jwt_secret
 from api.web import install as install_console
 from domain.application import utc_now
@@ -95,6 +96,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     app.state.jwt_secret = secret
     app.state.token_rules = TokenRules.of(settings)
     app.state.identity = Identity(secret, app.state.token_rules, oidc=oidc_verifier(settings))
+    app.state.oidc_sign_in = oidc_sign_in(settings, app.state.identity.oidc, secret)
     app.state.store_gate = gate = StoreGate(probe_for(settings.database_url))
     problems.install(app)
     for module in ROUTERS:
