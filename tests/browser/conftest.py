@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx2 as httpx
@@ -51,10 +52,10 @@ def _wait_until_up(base: str, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("the server did not answer /health in time")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """`billing-center serve` on a free loopback port, on a fresh SQLite store."""
-    home = tmp_path_factory.mktemp("console")
+@contextmanager
+def serving(home: Path, **settings: str) -> Iterator[Server]:
+    """`billing-center serve` on a free loopback port, on a fresh SQLite store under `home`,
+    with `settings` (environment variables) beside the defaults."""
     port = _free_port()
     env = {
         **os.environ,
@@ -63,6 +64,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "BILLING_JWT_SECRET": SECRET,
         "BILLING_DATA_KEY": str(home / "keys" / "data.key"),
         "BILLING_EXPORT_KEY": str(home / "keys" / "export.pem"),
+        **settings,
     }
     command = [str(Path(sys.executable).parent / "billing-center"), "serve", "--port", str(port)]
     log = (home / "server.log").open("wb")
@@ -75,6 +77,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         process.terminate()
         process.wait(timeout=10)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The console's server for a module's tests."""
+    with serving(tmp_path_factory.mktemp("console")) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,47 @@
+"""Signing in with the company's identity provider in Chromium, English and French (issue 22
+item 1): the button on the sign-in page leads to a real local OpenID Connect provider
+(tests/oidc_provider.py) on another site (`localhost`, the console being at 127.0.0.1), which
+sends the browser back with a code; the person lands signed in. axe-core and screenshots as
+on every page."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.browser.conftest import serving
+from tests.browser.console import Server, Visitor
+from tests.browser.test_console import visitor
+from tests.oidc_provider import AUDIENCE, Issuer, running_issuer
+
+__all__ = ["visitor"]  # the fixture, shared with the console's own tests
+
+
+@pytest.fixture(scope="module")
+def issuer() -> Iterator[Issuer]:
+    with running_issuer(host="localhost") as found:
+        yield found
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, issuer: Issuer) -> Iterator[Server]:
+    """The console with the provider as its issuer (plain http: a loopback test provider)."""
+    home = tmp_path_factory.mktemp("console-oidc")
+    settings = {"BILLING_OIDC_ISSUER": issuer.url, "BILLING_OIDC_AUDIENCE": AUDIENCE}
+    with serving(home, OAUTHLIB_INSECURE_TRANSPORT="1", **settings) as running:
+        yield running
+
+
+def test_the_button_signs_the_person_in(visitor: Visitor, issuer: Issuer) -> None:
+    v = visitor
+    issuer.login = f"carol-{v.lang}"
+    v.go("/console/sign-in", "sign-in-oidc")
+    button = v.page.get_by_role("link", name=v._("Sign in with your company's identity provider"))
+    assert button.count() == 1
+    with v.page.expect_navigation(url="**/console/enroll"):
+        button.click()
+    assert v.page.inner_text(".who") == f"carol-{v.lang}"
+    v.look("enroll")
+    assert issuer.token_refusals == []
+    assert not v.violations, v.violations
