@@ -107,7 +107,12 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     install_console(app)  # the web console: pages, static files (issue 10)
     app.state.rate_limits = limits = RateLimits(settings)
     app.add_middleware(ProofLimitMiddleware, limits=limits, secret=lambda: secret)
-    app.add_middleware(IdempotencyMiddleware, store=lambda: _store(app), secret=lambda: secret)
+    app.add_middleware(
+        IdempotencyMiddleware,
+        store=lambda: _store(app),
+        secret=lambda: secret,
+        box=lambda: app.state.billing_center.secret_box,
+    )
     app.add_middleware(StoreGateMiddleware, gate=lambda: gate)
     sign_in = "/console/sign-in" if settings.is_development else "/console/signed-out"
     public = PUBLIC | {METRICS_PATH} if settings.metrics_public else PUBLIC

@@ -9,7 +9,7 @@ from uuid import UUID
 import orjson
 from fastapi import APIRouter, Depends, Request, Response
 
-from api.http.deps import App, CurrentCaller, Page, Reads, written
+from api.http.deps import App, CurrentCaller, Page, Reads, ShowsSecret, written
 from api.http.paging import in_pages
 from api.http.responses import COMMON, READ, WRITE
 from api.schemas import Page as PageOf
@@ -38,7 +38,7 @@ async def deliveries(request: Request) -> SqlWebhookDeliveries:
 Deliveries = Annotated[SqlWebhookDeliveries, Depends(deliveries)]
 
 
-@router.post("", status_code=201, responses=WRITE)
+@router.post("", status_code=201, responses=WRITE, dependencies=[ShowsSecret])
 def create(
     *, cid: UUID, body: NewWebhook, caller: CurrentCaller, app: App, response: Response
 ) -> WebhookCreated:
