@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import json
 import secrets
 import threading
@@ -51,6 +52,9 @@ class Issuer:
     """Who the next `/authorize` signs in (the person at the provider's login page)."""
     deny: bool = False
     """`/authorize` answers `error=access_denied`, as when the person cancels."""
+    login_page: bool = False
+    """`/authorize` shows a page whose link the person follows back (a browser then comes
+    back from the provider's own site, as after a real login form), instead of a 302."""
     id_token_claims: dict[str, Any] = field(default_factory=dict)
     """Claims the next ID tokens carry instead of the right ones (to forge a bad one)."""
     grants: dict[str, Grant] = field(default_factory=dict)
@@ -155,10 +159,7 @@ def _handler(issuer: Issuer) -> type[BaseHTTPRequestHandler]:
                 issuer.jwks_fetches += 1
                 self._json(200, {"keys": list(issuer.published.values())})
             elif path == "/authorize":
-                self.send_response(302)
-                self.send_header("Location", issuer.authorize(dict(parse_qsl(query))))
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                self._back(issuer.authorize(dict(parse_qsl(query))))
             else:
                 self.send_error(404)
 
@@ -169,6 +170,24 @@ def _handler(issuer: Issuer) -> type[BaseHTTPRequestHandler]:
                 self.send_error(404)
                 return
             self._json(*issuer.token(form))
+
+        def _back(self, location: str) -> None:
+            if not issuer.login_page:
+                self.send_response(302)
+                self.send_header("Location", location)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            page = (
+                '<!doctype html><html lang="en"><head><title>Test provider</title></head>'
+                f'<body><main><h1>Test provider</h1><a id="approve" href="{html.escape(location)}">'
+                f"Sign in as {html.escape(issuer.login)}</a></main></body></html>"
+            ).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
 
         def _json(self, status: int, body: dict[str, Any]) -> None:
             data = json.dumps(body).encode()

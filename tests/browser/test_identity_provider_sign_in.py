@@ -1,7 +1,9 @@
 """Signing in with the company's identity provider in Chromium, English and French (issue 22
 item 1): the button on the sign-in page leads to a real local OpenID Connect provider
 (tests/oidc_provider.py) on another site (`localhost`, the console being at 127.0.0.1), which
-sends the browser back with a code; the person lands signed in. axe-core and screenshots as
+sends the browser back with a code from a page of its own (so the console's Strict session
+cookie must be set and then used from a navigation the console starts itself); the person
+lands signed in. axe-core and screenshots as
 on every page."""
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ __all__ = ["visitor"]  # the fixture, shared with the console's own tests
 @pytest.fixture(scope="module")
 def issuer() -> Iterator[Issuer]:
     with running_issuer(host="localhost") as found:
+        found.login_page = True  # the person follows a link on the provider's own page
         yield found
 
 
@@ -39,8 +42,10 @@ def test_the_button_signs_the_person_in(visitor: Visitor, issuer: Issuer) -> Non
     v.go("/console/sign-in", "sign-in-oidc")
     button = v.page.get_by_role("link", name=v._("Sign in with your company's identity provider"))
     assert button.count() == 1
-    with v.page.expect_navigation(url="**/console/enroll"):
+    with v.page.expect_navigation(url=f"{issuer.url}/authorize?*"):
         button.click()
+    with v.page.expect_navigation(url="**/console/enroll"):
+        v.page.click("#approve")  # back from the provider's site: no Strict cookie on that
     assert v.page.inner_text(".who") == f"carol-{v.lang}"
     v.look("enroll")
     assert issuer.token_refusals == []
