@@ -36,17 +36,35 @@ def server(tmp_path_factory: pytest.TempPathFactory, issuer: Issuer) -> Iterator
         yield running
 
 
-def test_the_button_signs_the_person_in(visitor: Visitor, issuer: Issuer) -> None:
-    v = visitor
-    issuer.login = f"carol-{v.lang}"
+def _through_provider(v: Visitor, issuer: Issuer, landing: str) -> None:
+    """Press the button, follow the provider's link back, land on `landing` (a URL glob)."""
     v.go("/console/sign-in", "sign-in-oidc")
     button = v.page.get_by_role("link", name=v._("Sign in with your company's identity provider"))
     assert button.count() == 1
     with v.page.expect_navigation(url=f"{issuer.url}/authorize?*"):
         button.click()
-    with v.page.expect_navigation(url="**/console/enroll"):
+    with v.page.expect_navigation(url=landing):
         v.page.click("#approve")  # back from the provider's site: no Strict cookie on that
+
+
+def test_the_button_signs_the_person_in(visitor: Visitor, issuer: Issuer) -> None:
+    v = visitor
+    issuer.login = f"carol-{v.lang}"
+    _through_provider(v, issuer, "**/console/enroll")
     assert v.page.inner_text(".who") == f"carol-{v.lang}"
     v.look("enroll")
     assert issuer.token_refusals == []
+    assert not v.violations, v.violations
+
+
+def test_a_refused_sign_in_is_a_page_that_says_so(visitor: Visitor, issuer: Issuer) -> None:
+    v = visitor
+    issuer.deny = True
+    try:
+        _through_provider(v, issuer, "**/console/sign-in/oidc/callback?*")
+    finally:
+        issuer.deny = False
+    assert v._("The identity provider did not sign you in (refused or cancelled).") in v.text()
+    v.look("sign-in-failed")
+    assert v.page.locator(".who").count() == 0
     assert not v.violations, v.violations
