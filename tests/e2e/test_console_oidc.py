@@ -209,3 +209,11 @@ def test_without_an_issuer_there_is_no_identity_provider_sign_in(tmp_path: Path)
     with TestClient(create_app(settings)) as client:
         assert client.get(START).status_code == 404
         assert START not in client.get("/console/sign-in").text
+
+
+def test_the_providers_answers_count_as_sign_ins(issuer: Issuer, tmp_path: Path) -> None:
+    settings = settings_for("memory://", str(tmp_path))
+    with console(issuer, settings, rate_limit_sign_ins="2/minute") as client:
+        for _ in range(2):
+            assert client.get(f"{START}/callback?code=guess&state={'x' * 43}").status_code == 400
+        assert client.get(f"{START}/callback?code=guess&state={'x' * 43}").status_code == 429
