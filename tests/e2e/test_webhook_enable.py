@@ -76,6 +76,7 @@ def test_auditors_see_who_enabled_an_endpoint(hooked: World, receiver: Receiver)
 
 def test_the_console_enables_a_disabled_endpoint(hooked: World, receiver: Receiver) -> None:
     webhook = disabled(hooked, receiver)
+    assert statuses(hooked) == ["DISABLED"]  # the list the console reads has caught up
     _sign_in(hooked.client, "alice")
     listed = hooked.client.get("/console/webhooks", headers={"Accept-Language": "fr"}).text
     assert f'action="/console/webhooks/{webhook}/enable"' in listed
