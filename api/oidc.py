@@ -11,6 +11,7 @@ is OAuth's, space-separated, holding `billing-system` or `auditor`.
 
 from __future__ import annotations
 
+import hmac
 import json
 import threading
 import time
@@ -55,11 +56,23 @@ class OidcVerifier:
         self._lock = threading.Lock()
 
     def __call__(self, token: str) -> dict[str, Any]:
+        return self._claims(token, self.audience)
+
+    def id_token(self, token: str, *, nonce: str, audience: str) -> dict[str, Any]:
+        """The claims of an ID token the issuer gave the console (`audience`: its client id),
+        whose `nonce` must be the one the sign-in sent (OpenID Connect Core 3.1.3.7)."""
+        claims = self._claims(token, audience)
+        sent = claims.get("nonce")
+        if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), nonce.encode()):
+            raise Unauthenticated("the ID token's nonce is not this sign-in's")
+        return claims
+
+    def _claims(self, token: str, audience: str) -> dict[str, Any]:
         try:
             key = self._keys().get_signing_key_from_jwt(token)
             claims: dict[str, Any] = jwt.decode(
                 token, key.key, algorithms=ALGORITHMS, issuer=self.issuer,
-                audience=self.audience, options={"require": ["exp", "iss", "aud"]},
+                audience=audience, options={"require": ["exp", "iss", "aud"]},
             )  # fmt: skip
         except (jwt.PyJWTError, ValueError, TypeError, OSError):
             raise Unauthenticated("the token is invalid, expired or not the issuer's") from None
@@ -96,15 +109,25 @@ def service_scope(scope: object) -> str | None:
 
 def discover_jwks_url(issuer: str) -> str:
     """The `jwks_uri` of the issuer's discovery document (whose `issuer` must be it)."""
+    return endpoint(discovery(issuer), "jwks_uri")
+
+
+def discovery(issuer: str) -> dict[str, Any]:
+    """The issuer's discovery document, whose `issuer` must be it."""
     url = issuer.rstrip("/") + "/.well-known/openid-configuration"
     with urllib.request.urlopen(url, timeout=FETCH_TIMEOUT_SECONDS) as response:
         document = json.load(response)
     if not isinstance(document, dict) or document.get("issuer") != issuer:
         raise Unauthenticated("the issuer's discovery document names another issuer")
-    jwks = document.get("jwks_uri")
-    if not isinstance(jwks, str):
-        raise Unauthenticated("the issuer's discovery document has no jwks_uri")
-    return jwks
+    return document
+
+
+def endpoint(document: dict[str, Any], name: str) -> str:
+    """The URL `name` (`jwks_uri`, `authorization_endpoint`, ...) of a discovery document."""
+    url = document.get(name)
+    if not isinstance(url, str) or not url:
+        raise Unauthenticated(f"the issuer's discovery document has no {name}")
+    return url
 
 
 def oidc_verifier(settings: Settings) -> OidcVerifier | None:

@@ -41,7 +41,8 @@ class Settings(BaseSettings):
     """Requests without a valid token or console session, per client address (`/health`,
     which monitors poll, is not counted)."""
     rate_limit_sign_ins: str = "30/minute"
-    """Console sign-ins (`POST /console/sign-in`, `/console/session`), per client address."""
+    """Console sign-ins (`POST /console/sign-in`, `/console/session`, the identity provider's
+    answers at `/console/sign-in/oidc/callback`), per client address."""
     rate_limit_proofs: str = "10 per 15 minutes"
     """Refused account proofs (A1) when enrolling or adding an account, per login and,
     separately, per client address; a proof that matches is not counted."""
@@ -95,6 +96,11 @@ class Settings(BaseSettings):
     """The claim of the issuer's tokens that holds the login."""
     jwks_url: str | None = None
     """The issuer's key set, instead of its discovery document's `jwks_uri`."""
+    oidc_client_id: str | None = None
+    """The console's client at the issuer, for "Sign in with your company's identity
+    provider" (authorization code + PKCE); default: the audience."""
+    oidc_client_secret: SecretStr | None = None
+    """That client's secret, when the issuer makes it a confidential client."""
 
     @property
     def is_development(self) -> bool:

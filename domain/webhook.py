@@ -1,8 +1,9 @@
 """A company's webhook endpoint (issue 22): where its integration is told of events.
 
-Creating, deleting and disabling an endpoint are events with their actor, so auditors see
-who connected what. Only Administrators manage endpoints (API.md: the permission matrix
-of R2 has no other role for it); the endpoint's secret reaches the event sealed.
+Creating, deleting, disabling and enabling again an endpoint are events with their actor,
+so auditors see who connected what. Only Administrators manage endpoints (API.md: the
+permission matrix of R2 has no other role for it); the endpoint's secret reaches the event
+sealed.
 """
 
 from __future__ import annotations
@@ -94,3 +95,13 @@ class WebhookEndpoint(BillingAggregate):
     def _disabled(self, reason: str) -> None:
         self.status = "DISABLED"
         self.disabled_because = reason
+
+    def enable(self) -> None:
+        """Call a disabled endpoint again (an Administrator, once it is fixed): the messages
+        of the events from now on are sent; an active endpoint stays as it is."""
+        if self.status == "DISABLED":
+            self._enabled()
+
+    @event("WebhookEndpointEnabled")
+    def _enabled(self) -> None:
+        self.status = "ACTIVE"

@@ -9,7 +9,8 @@ own copy of the `Invoices` read model standing at the event being handled (its
 `placement` query: R4 at the company's level, A4's sections, A7's window): an endpoint gets
 an invoice's messages only while the invoice is in its company's billing history — never
 the archive, a hidden invoice or another company's. An endpoint gets the events after its
-creation and before its deletion or disabling, by position, whatever the rebuild.
+creation (or its last enabling) and before its deletion or disabling, by position, whatever
+the rebuild.
 Delivery is `api.webhooks`'.
 """
 
@@ -102,6 +103,17 @@ class WebhookTables(Projection):
             (status, e.position, e.version, e.key, e.version),
         )
 
+    def enabled(self, tx: Tx, e: EventRecord) -> None:
+        """Enabled again at `e`: it gets the events after `e` (its `created_position` moves
+        there), so the events it missed while disabled never become messages, even in a
+        rebuild, and the messages made before it was disabled stay as they were."""
+        self.execute(
+            tx,
+            "UPDATE @endpoints SET status = 'ACTIVE', created_position = ?, "
+            "ended_position = NULL, version = ? WHERE endpoint_id = ? AND version < ?",
+            (e.position, e.version, e.key, e.version),
+        )
+
     def subscribed(self, tx: Tx, company: str, kind: str, position: int) -> list[str]:
         """The company's endpoints that existed at `position` and want `kind`."""
         rows = self.all(
@@ -187,6 +199,9 @@ class WebhookMessages(Projection):
 
     def on_WebhookEndpointDisabled(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         self.stable.ended(tx, e, "DISABLED")
+
+    def on_WebhookEndpointEnabled(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        self.stable.enabled(tx, e)
 
 
 def _data(e: EventRecord) -> dict[str, Any]:

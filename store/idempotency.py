@@ -6,6 +6,11 @@ first request is still running is 409. The answers live in a small table beside 
 events (SQLite or PostgreSQL), so a retry after a timeout or a restart still replays.
 `memory://` stores keep them in a dict, like their events.
 
+An answer that shows a secret once (an API key, a webhook endpoint's signing secret; the
+route says so) is kept sealed with the service's data key (AES-256-GCM, `sealed`) and opened
+only to be replayed (`opened`), so a retry gets the same secret and the table never holds
+it in clear (issue 22).
+
 A key lives 24 hours from its first request, as Stripe's do: a retry after that is a new
 request (it runs again), and expired keys are purged, at most once a minute, by the next
 request that brings a key (issue 18: answers must not be kept, nor replayed, for ever).
@@ -19,7 +24,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import orjson
@@ -27,6 +32,7 @@ from psycopg import Connection
 from psycopg.rows import TupleRow
 from psycopg_pool import ConnectionPool
 
+from domain.ports import SecretBox
 from store.database import connection_pool
 from store.url import (
     POSTGRES_CONNECT_TIMEOUT_SECONDS,
@@ -67,6 +73,22 @@ class Answer:
     status: int
     headers: list[tuple[str, str]]
     body: bytes
+
+
+SEALED = b"sealed:"
+"""How a kept body that holds a secret starts."""
+
+
+def sealed(answer: Answer, box: SecretBox) -> Answer:
+    """The answer with its body sealed by `box`."""
+    return replace(answer, body=SEALED + box.seal(answer.body.decode("latin-1")).encode())
+
+
+def opened(answer: Answer, box: SecretBox) -> Answer:
+    """The answer as it was first given (SecretBoxError if `box` is another key's)."""
+    if not answer.body.startswith(SEALED):
+        return answer
+    return replace(answer, body=box.open(answer.body[len(SEALED) :].decode()).encode("latin-1"))
 
 
 @dataclass(frozen=True)

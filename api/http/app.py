@@ -51,6 +51,7 @@ from api.metrics.exposition import METRICS_PATH, metrics, read_side_scrape, serv
 from api.metrics.middleware import RequestMetricsMiddleware
 from api.metrics.series import observe_commands
 from api.oidc import oidc_verifier
+from api.oidc_sign_in import oidc_sign_in
 from api.settings import Settings, resolve_jwt_secret
 from api.web import install as install_console
 from domain.application import utc_now
@@ -96,6 +97,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     app.state.jwt_secret = secret
     app.state.token_rules = TokenRules.of(settings)
     app.state.identity = Identity(secret, app.state.token_rules, oidc=oidc_verifier(settings))
+    app.state.oidc_sign_in = oidc_sign_in(settings, app.state.identity.oidc, secret)
     app.state.store_gate = gate = StoreGate(probe_for(settings.database_url))
     problems.install(app)
     for module in ROUTERS:
@@ -106,7 +108,12 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     install_console(app)  # the web console: pages, static files (issue 10)
     app.state.rate_limits = limits = RateLimits(settings)
     app.add_middleware(ProofLimitMiddleware, limits=limits, secret=lambda: secret)
-    app.add_middleware(IdempotencyMiddleware, store=lambda: _store(app), secret=lambda: secret)
+    app.add_middleware(
+        IdempotencyMiddleware,
+        store=lambda: _store(app),
+        secret=lambda: secret,
+        box=lambda: app.state.billing_center.secret_box,
+    )
     app.add_middleware(StoreGateMiddleware, gate=lambda: gate)
     sign_in = "/console/sign-in" if settings.is_development else "/console/signed-out"
     public = PUBLIC | {METRICS_PATH} if settings.metrics_public else PUBLIC

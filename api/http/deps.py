@@ -23,6 +23,8 @@ from domain.application import BillingCenter
 from domain.caller import Caller
 from projections.queries import DEFAULT_LIMIT, MAX_LIMIT, ReadModels
 
+SECRET_ANSWER = "billing.secret_answer"
+"""Set in a request's scope by a route whose answer shows a secret once (ShowsSecret)."""
 MIN_POSITION_WAIT_SECONDS = 5.0
 MAX_CURSOR_CHARS = 500
 
@@ -130,3 +132,11 @@ CurrentCaller = Annotated[Caller, Depends(current_caller)]
 App = Annotated[BillingCenter, Depends(billing_center)]
 Reads = Annotated[ReadModels, Depends(read_models)]
 Page = Annotated[Paging, Depends(paging)]
+
+
+async def _shows_secret(request: Request) -> None:
+    request.scope[SECRET_ANSWER] = True
+
+
+ShowsSecret = Depends(_shows_secret)
+"""A route's answer shows a secret once (issue 22): an `Idempotency-Key` keeps it sealed."""

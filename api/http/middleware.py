@@ -15,6 +15,7 @@ from starlette.requests import Request, cookie_parser
 from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.http.deps import SECRET_ANSWER
 from api.http.problems import (
     PROBLEM_JSON,
     Problem,
@@ -25,6 +26,7 @@ from api.identity import SESSION_COOKIE, Unauthenticated, caller_from, scope_cal
 from domain.caller import Caller
 from domain.caller import Scope as CallerScope
 from domain.errors import DomainError
+from domain.ports import SecretBox
 from store.idempotency import (
     Answer,
     IdempotencyStore,
@@ -32,6 +34,8 @@ from store.idempotency import (
     Mismatch,
     Reserved,
     fingerprint,
+    opened,
+    sealed,
 )
 
 Secret = Callable[[], str]
@@ -297,10 +301,17 @@ class GuardMiddleware:
 class IdempotencyMiddleware:
     """Replays the first answer to a write retried with the same `Idempotency-Key`."""
 
-    def __init__(self, app: ASGIApp, store: Callable[[], IdempotencyStore], secret: Secret) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        store: Callable[[], IdempotencyStore],
+        secret: Secret,
+        box: Callable[[], SecretBox],
+    ) -> None:
         self.app = app
         self.store = store
         self.secret = secret
+        self.box = box  # seals the kept answers that show a secret (issue 22)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = _header(scope, b"idempotency-key") if scope["type"] == "http" else None
@@ -338,10 +349,19 @@ class IdempotencyMiddleware:
             detail = "a request with this Idempotency-Key is still running; retry later"
             await send_problem(send, 409, "Request in progress", detail)
         elif isinstance(outcome, Answer):
-            await _replay(send, outcome)
+            await self._replay(send, outcome)
         else:
             assert isinstance(outcome, Reserved)
             await self._first(scope, replaying(body, receive), send, store, (owner, key))
+
+    async def _replay(self, send: Send, kept: Answer) -> None:
+        try:
+            answer = opened(kept, self.box())
+        except ValueError:  # sealed under another data key: it cannot be shown again
+            detail = "the first answer to this Idempotency-Key cannot be opened with this data key"
+            await send_problem(send, 409, "Answer unavailable", detail)
+            return
+        await _replay(send, answer)
 
     async def _first(
         self,
@@ -364,11 +384,15 @@ class IdempotencyMiddleware:
         try:
             await self.app(scope, receive, capture)
         finally:
-            await _remember(store, where, captured)
+            box = self.box() if scope.get(SECRET_ANSWER) else None
+            await _remember(store, where, captured, box)
 
 
 async def _remember(
-    store: IdempotencyStore, where: tuple[str, str], captured: MutableMapping[str, Any]
+    store: IdempotencyStore,
+    where: tuple[str, str],
+    captured: MutableMapping[str, Any],
+    box: SecretBox | None,
 ) -> None:
     status = captured.get("status")
     if status is None or not _replayable(status):
@@ -380,7 +404,7 @@ async def _remember(
         if k.lower().decode("latin-1") in REPLAYED_HEADERS
     ]
     answer = Answer(status, headers, bytes(captured["body"]))
-    await to_thread.run_sync(store.complete, *where, answer)
+    await to_thread.run_sync(store.complete, *where, answer if box is None else sealed(answer, box))
 
 
 def _replayable(status: int) -> bool:

@@ -2,7 +2,8 @@
 
 - requests without a valid token or console session, per client address (`/health`, which
   monitors poll, is not counted);
-- console sign-ins (`POST /console/sign-in`, `/console/session`), per client address;
+- console sign-ins (`POST /console/sign-in`, `/console/session`, and the identity provider's
+  answers at `/console/sign-in/oidc/callback`), per client address;
 - refused account proofs (A1) when enrolling or adding an account, per login and per
   client address; a proof that matches is not counted, and once either is over the limit
   even a right proof waits, so guessing gains nothing.
@@ -34,6 +35,8 @@ from api.settings import Settings
 
 Secret = Callable[[], str]
 SIGN_INS = frozenset({"/console/sign-in", "/console/session"})
+OIDC_CALLBACK = "/console/sign-in/oidc/callback"
+"""The identity provider's answer (any method): each may post a code to its token endpoint."""
 UNCOUNTED = frozenset({"/health"})
 PROOF_ROUTES = re.compile(r"^(/v1/companies(/[^/]+/accounts)?|/console/enroll|/console/accounts)$")
 """The writes that check account proofs (A1): enrolling, adding an account; API and console."""
@@ -97,7 +100,7 @@ class RateLimitMiddleware:
 
     def _refusal(self, scope: Scope) -> Response | None:
         address, path = client_address(scope), scope.get("path", "")
-        if scope.get("method") == "POST" and path in SIGN_INS:
+        if (scope.get("method") == "POST" and path in SIGN_INS) or path == OIDC_CALLBACK:
             wait = self.limits.hit(self.limits.sign_ins, "sign-in", address)
             if wait is not None:
                 return too_many(wait, "sign-ins")

@@ -27,6 +27,14 @@ class WebhookCreated(BaseModel):
     position: int
 
 
+class WebhookEnabled(BaseModel):
+    """200 of enabling an endpoint again: it is active, the next messages go to it."""
+
+    webhook_id: UUID
+    status: Literal["ACTIVE"]
+    position: int
+
+
 class WebhookOut(BaseModel):
     """An endpoint, without its secret."""
 

@@ -62,6 +62,7 @@ CASE_STEPS = {
 
 DONE = {
     "webhook_deleted": N_("The endpoint was removed: nothing more is sent to it."),
+    "webhook_enabled": N_("The endpoint is enabled again: the next messages are sent to it."),
     "enrolled": N_("Your company is enrolled. You are its general administrator."),
     "user_added": N_("The user was added."),
     "role_changed": N_("The role was updated."),

@@ -11,8 +11,9 @@ from urllib.parse import urlsplit
 
 from fastapi import Request, Response
 
-from api.identity import SESSION_COOKIE, Unauthenticated, caller_from, verify
-from domain.caller import Caller
+from api.identity import SESSION_COOKIE, TokenRules, Unauthenticated, caller_from, verify
+from api.tokens import issue_token
+from domain.caller import Caller, Scope
 
 NONCE_COOKIE = "bc_nonce"
 LANG_COOKIE = "bc_lang"
@@ -115,6 +116,24 @@ def start_session(request: Request, response: Response, token: str) -> None:
     """Keep the token in the session cookie, with a fresh nonce (old forms stop working)."""
     set_cookie(request, response, SESSION_COOKIE, token, SESSION_SECONDS)
     set_cookie(request, response, NONCE_COOKIE, secrets.token_urlsafe(32), SESSION_SECONDS)
+
+
+def session_token(
+    request: Request, login: str, *, scope: Scope | None, email: str, name: str
+) -> str:
+    """A token the service accepts for the session (the development sign-in and the identity
+    provider's alike): signed with the secret, with the configured issuer and audience."""
+    rules: TokenRules = request.app.state.token_rules
+    return issue_token(
+        secret_of(request),
+        login,
+        scope=scope,
+        ttl_seconds=min(SESSION_SECONDS, rules.max_lifetime_seconds),
+        email=email,
+        name=name,
+        issuer=rules.issuer,
+        audience=rules.audience,
+    )
 
 
 def end_session(request: Request, response: Response) -> None:

@@ -1,5 +1,5 @@
-"""Issue 22: a company's webhook endpoints — created and deleted by its Administrators,
-disabled by the sender after days of failures; each an event with its actor."""
+"""Issue 22: a company's webhook endpoints — created, deleted and enabled again by its
+Administrators, disabled by the sender after days of failures; each an event with its actor."""
 
 from __future__ import annotations
 
@@ -72,6 +72,13 @@ class Webhooks(Service):
         """An Administrator removes an endpoint: nothing more is sent to it."""
         endpoint = self.administered_webhook(caller.as_person(), company_id, webhook_id)
         endpoint.delete()
+        return Receipt(self._save(endpoint), None)
+
+    @command
+    def enable_webhook(self, caller: Caller, company_id: UUID, webhook_id: UUID) -> Receipt[None]:
+        """An Administrator enables a disabled endpoint again: the next messages go to it."""
+        endpoint = self.administered_webhook(caller.as_person(), company_id, webhook_id)
+        endpoint.enable()
         return Receipt(self._save(endpoint), None)
 
     @command

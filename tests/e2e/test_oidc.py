@@ -9,109 +9,23 @@ import base64
 import hashlib
 import hmac
 import json
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import jwt
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from fastapi.testclient import TestClient
-from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
 from api.http.app import create_app
 from tests.e2e.http import settings_for, token
-
-AUDIENCE = "billing-center"
-
-
-@dataclass
-class Issuer:
-    """A minimal OIDC issuer: a discovery document and a JWKS, keys rotated at will."""
-
-    url: str = ""
-    published: dict[str, dict[str, Any]] = field(default_factory=dict)
-    private: dict[str, Any] = field(default_factory=dict)
-    jwks_fetches: int = 0
-
-    def add_key(self, kid: str, kind: str = "RS256") -> None:
-        if kind == "RS256":
-            key: Any = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-            jwk = RSAAlgorithm.to_jwk(key.public_key(), as_dict=True)
-        elif kind == "ES256":
-            key = ec.generate_private_key(ec.SECP256R1())
-            jwk = ECAlgorithm.to_jwk(key.public_key(), as_dict=True)
-        else:
-            key = ed25519.Ed25519PrivateKey.generate()
-            jwk = OKPAlgorithm.to_jwk(key.public_key(), as_dict=True)
-        self.private[kid] = (kind, key)
-        self.published[kid] = {**jwk, "kid": kid, "use": "sig", "alg": kind}
-
-    def rotate(self, kid: str) -> None:
-        """Publish only `kid` from now on (a fresh RS256 key)."""
-        self.add_key(kid)
-        self.published = {kid: self.published[kid]}
-
-    def sign(self, kid: str, login: str = "carol", **claims: Any) -> str:
-        kind, key = self.private[kid]
-        now = int(time.time())
-        body = {"iss": self.url, "aud": AUDIENCE, "sub": login, "iat": now, "exp": now + 300,
-                **claims}  # fmt: skip
-        return jwt.encode(body, key, algorithm=kind, headers={"kid": kid})
-
-    def public_pem(self, kid: str) -> bytes:
-        pem: bytes = (
-            self.private[kid][1]
-            .public_key()
-            .public_bytes(
-                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-            )
-        )
-        return pem
-
-
-def _handler(issuer: Issuer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            if self.path == "/.well-known/openid-configuration":
-                body: dict[str, Any] = {"issuer": issuer.url, "jwks_uri": f"{issuer.url}/jwks"}
-            elif self.path == "/jwks":
-                issuer.jwks_fetches += 1
-                body = {"keys": list(issuer.published.values())}
-            else:
-                self.send_error(404)
-                return
-            data = json.dumps(body).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    return Handler
+from tests.oidc_provider import AUDIENCE, Issuer, running_issuer
 
 
 @pytest.fixture
 def issuer() -> Iterator[Issuer]:
-    found = Issuer()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(found))
-    found.url = f"http://127.0.0.1:{server.server_address[1]}"
-    found.add_key("k1")
-    found.add_key("ec1", "ES256")
-    found.add_key("ed1", "EdDSA")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield found
-    server.shutdown()
-    server.server_close()
+    with running_issuer() as found:
+        yield found
 
 
 def service(issuer: Issuer, tmp_path: Path, **extra: Any) -> TestClient:

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.api_keys import digest, new_key
-from api.http.deps import App, CurrentCaller, written
+from api.http.deps import App, CurrentCaller, ShowsSecret, written
 from api.http.responses import COMMON, READ, WRITE
 from api.schemas import AccountRef
 from api.schemas.values import In
@@ -79,7 +79,7 @@ def key_out(view: KeyView) -> ApiKeyOut:
     )
 
 
-@router.post("", status_code=201, responses=WRITE)
+@router.post("", status_code=201, responses=WRITE, dependencies=[ShowsSecret])
 def create_key(
     *, cid: UUID, body: NewApiKey, caller: CurrentCaller, app: App, response: Response
 ) -> ApiKeyCreated:

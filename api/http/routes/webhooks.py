@@ -9,11 +9,17 @@ from uuid import UUID
 import orjson
 from fastapi import APIRouter, Depends, Request, Response
 
-from api.http.deps import App, CurrentCaller, Page, Reads, written
+from api.http.deps import App, CurrentCaller, Page, Reads, ShowsSecret, written
 from api.http.paging import in_pages
 from api.http.responses import COMMON, READ, WRITE
 from api.schemas import Page as PageOf
-from api.schemas.webhooks import DeliveryOut, NewWebhook, WebhookCreated, WebhookOut
+from api.schemas.webhooks import (
+    DeliveryOut,
+    NewWebhook,
+    WebhookCreated,
+    WebhookEnabled,
+    WebhookOut,
+)
 from projections.webhooks import message_id
 from store.webhooks import SqlWebhookDeliveries
 
@@ -32,7 +38,7 @@ async def deliveries(request: Request) -> SqlWebhookDeliveries:
 Deliveries = Annotated[SqlWebhookDeliveries, Depends(deliveries)]
 
 
-@router.post("", status_code=201, responses=WRITE)
+@router.post("", status_code=201, responses=WRITE, dependencies=[ShowsSecret])
 def create(
     *, cid: UUID, body: NewWebhook, caller: CurrentCaller, app: App, response: Response
 ) -> WebhookCreated:
@@ -71,6 +77,17 @@ def delete(*, cid: UUID, webhook_id: UUID, caller: CurrentCaller, app: App) -> R
     """Remove an endpoint: nothing more is sent to it (Administrators)."""
     receipt = app.delete_webhook(caller, cid, webhook_id)
     return Response(status_code=204, headers={"X-Position": str(receipt.position)})
+
+
+@router.post("/{webhook_id}/enable", responses=WRITE)
+def enable(
+    *, cid: UUID, webhook_id: UUID, caller: CurrentCaller, app: App, response: Response
+) -> WebhookEnabled:
+    """Enable an endpoint the sender disabled after days of failures: the messages of the
+    events from now on are sent to it (Administrators)."""
+    receipt = app.enable_webhook(caller, cid, webhook_id)
+    position = written(response, receipt.position)
+    return WebhookEnabled(webhook_id=webhook_id, status="ACTIVE", position=position)
 
 
 @router.get("/{webhook_id}/deliveries", responses=READ)

@@ -14,6 +14,7 @@ from api.web.routes import (
     company,
     enroll,
     invoices,
+    oidc,
     profile,
     searches,
     signin,
@@ -36,6 +37,7 @@ for _module in (
     audit,
     api_keys,
     webhooks,
+    oidc,
 ):
     router.include_router(_module.router)
 

@@ -8,16 +8,16 @@ from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from api.identity import TokenRules, Unauthenticated, verify
-from api.tokens import Scope, issue_token
+from api.identity import Unauthenticated, verify
+from api.tokens import Scope
 from api.web.errors import shown
 from api.web.routes.common import Ctx, Posted, console_router
 from api.web.routes.forms import text
 from api.web.session import (
-    SESSION_SECONDS,
     check_origin,
     end_session,
     secret_of,
+    session_token,
     start_session,
 )
 from api.web.templating import Console, redirect, render
@@ -54,9 +54,12 @@ def _development(ctx: Console) -> None:
 
 @router.get("/console/sign-in")
 def sign_in_page(ctx: Ctx) -> Response:
-    """Development only: a login id (and, for trying things, a scope) in, a session out."""
-    _development(ctx)
-    return render(ctx, "sign_in.html", form={}, problem=None)
+    """The identity provider's button when an issuer is configured; in development also a
+    login id (and, for trying things, a scope) in, a session out."""
+    development = _is_dev(ctx)
+    if not development and ctx.request.app.state.oidc_sign_in is None:
+        raise NotFound("page", "sign-in")
+    return render(ctx, "sign_in.html", form={}, problem=None, development=development)
 
 
 @router.post("/console/sign-in")
@@ -66,7 +69,8 @@ def sign_in(ctx: Ctx, form: Posted) -> Response:
     try:
         token = _mint(ctx.request, form)
     except InvalidInput as error:
-        return render(ctx, "sign_in.html", status=422, form=form, problem=shown(error))
+        failed = shown(error)
+        return render(ctx, "sign_in.html", status=422, form=form, problem=failed, development=True)
     response = redirect(ctx, "/console")
     start_session(ctx.request, response, token)
     return response
@@ -75,17 +79,8 @@ def sign_in(ctx: Ctx, form: Posted) -> Response:
 def _mint(request: Request, form: FormData) -> str:
     login = login_rule(text(form, "login"))
     scope = {s.value: s for s in Scope}.get(text(form, "scope"))
-    rules: TokenRules = request.app.state.token_rules  # a token the service accepts
-    return issue_token(
-        secret_of(request),
-        login,
-        scope=scope,
-        ttl_seconds=min(SESSION_SECONDS, rules.max_lifetime_seconds),
-        email=text(form, "email") or f"{login}@example.test",
-        name=text(form, "name") or login,
-        issuer=rules.issuer,
-        audience=rules.audience,
-    )
+    email = text(form, "email") or f"{login}@example.test"
+    return session_token(request, login, scope=scope, email=email, name=text(form, "name") or login)
 
 
 def _identity_providers(request: Request) -> list[str]:

@@ -3,6 +3,9 @@ log; connecting one shows its secret once, on the answer page itself (never in a
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from uuid import UUID
+
 import orjson
 from fastapi.responses import Response
 from pydantic import ValidationError
@@ -12,11 +15,15 @@ from api.schemas.webhooks import NewWebhook
 from api.web.routes.common import Ctx, Posted, console_router, member_of, uuid_or_404
 from api.web.routes.forms import back, form_page, text, texts
 from api.web.templating import Console, render
+from domain.application.retries import Receipt
+from domain.caller import Caller
 from domain.errors import DomainError
 from projections.webhooks import message_id
 from store.webhooks import SqlWebhookDeliveries
 
 router = console_router()
+Change = Callable[[Caller, UUID, UUID], Receipt[None]]
+"""A command on one of the company's endpoints (delete, enable)."""
 
 LOG_ROWS = 200
 WAIT_SECONDS = 5.0
@@ -67,9 +74,20 @@ def connect(ctx: Ctx, form: Posted) -> Response:
 def delete(ctx: Ctx, webhook: str, form: Posted) -> Response:
     """Remove an endpoint: nothing more is sent to it."""
     del form  # CSRF-checked
+    return _changed(ctx, webhook, ctx.app.delete_webhook, "webhook_deleted")
+
+
+@router.post("/console/webhooks/{webhook}/enable")
+def enable(ctx: Ctx, webhook: str, form: Posted) -> Response:
+    """Enable an endpoint the sender disabled: the next messages are sent to it."""
+    del form  # CSRF-checked
+    return _changed(ctx, webhook, ctx.app.enable_webhook, "webhook_enabled")
+
+
+def _changed(ctx: Console, webhook: str, change: Change, done: str) -> Response:
     member = member_of(ctx)
-    position = ctx.app.delete_webhook(ctx.person, member.cid, uuid_or_404(webhook, "webhook"))
-    return back(ctx, "/console/webhooks", "webhook_deleted")(position.position)
+    receipt = change(ctx.person, member.cid, uuid_or_404(webhook, "webhook"))
+    return back(ctx, "/console/webhooks", done)(receipt.position)
 
 
 @router.get("/console/webhooks/{webhook}")
