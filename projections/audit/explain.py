@@ -116,7 +116,7 @@ def _judge(
                               "detail": reason.because(role)}  # fmt: skip
     if reason is Reason.GRANT:
         access["grant"] = scene.invoice.account
-    if not in_window(scene.invoice.issued, scene.today):
+    if not in_window(scene.invoice.issued, scene.today, due=scene.invoice.outstanding):
         return "A7", []
     return None, [access]
 
