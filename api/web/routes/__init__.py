@@ -13,6 +13,7 @@ from api.web.routes import (
     cases,
     company,
     enroll,
+    help,
     invoices,
     profile,
     searches,
@@ -36,6 +37,7 @@ for _module in (
     audit,
     api_keys,
     webhooks,
+    help,
 ):
     router.include_router(_module.router)
 
