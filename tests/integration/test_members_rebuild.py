@@ -1,5 +1,6 @@
 """Issue 24's done-when: a rebuild of every projection (blue/green: a new generation from
 position 0) reproduces memberships (pending, confirmed, withdrawn, released by a closure),
+profiles and the general administrator's title (R10, R6),
 credits (earned, used), payments (cancelled, re-quoted) and old unpaid invoices (A7) row by
 row, on SQLite and PostgreSQL."""
 
@@ -51,6 +52,15 @@ def _memberships(s: Scene) -> None:
     app.enroll_company(person("bob"), "Bob's", [proven(app, OTHER_ACCOUNT, "P-2")])  # withdrawn
 
 
+def _profiles(s: Scene) -> None:
+    """R10: carol edits her own profile, the general administrator dan's; R6: the billing
+    system gives the title to carol, with a reason."""
+    app, company = s.app, s.company
+    app.change_own_profile(person("carol"), "carol@home.test", "Carol Quill")
+    app.change_user_profile(person(ADMIN), company, "dan", "dan@work.test", "Dan Brook")
+    app.reassign_general_administrator(BILLING, company, "carol", "alice left the company")
+
+
 def _credits(s: Scene) -> None:
     """I10: an approval on a paid invoice becomes 60.00 of credit, used by the next two."""
     app = s.app
@@ -84,7 +94,13 @@ def _closing(s: Scene) -> None:
     s.app.close_company(person("zoe"), third, confirmed=True)
 
 
-CHAPTERS: tuple[Callable[[Scene], None], ...] = (_memberships, _credits, _payments, _closing)
+CHAPTERS: tuple[Callable[[Scene], None], ...] = (
+    _memberships,
+    _profiles,
+    _credits,
+    _payments,
+    _closing,
+)
 """Every kind of event issue 24 added, a chapter each: a new feature (plans, A8) appends
 its own chapter, and the rebuild below must reproduce what it leaves in the read models."""
 
@@ -101,6 +117,7 @@ def test_a_rebuild_reproduces_memberships_credits_and_payments(
     assert any("'bob'" in row for row in built["directory_members"])
     assert built["accounts_credits"] == [repr((str(ACCOUNT), 0))]  # 60.00 earned, all used
     assert any("INV-OLD'" in row for row in built["invoices_invoices"])
+    assert any("Carol Quill" in row for row in built["directory_profiles"])
     for name in PROJECTIONS:
         rebuild(db, app, name, page_size=3)
     rebuilt = dump(db)
