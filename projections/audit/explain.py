@@ -154,7 +154,8 @@ def _instants(app: BillingCenter, scene: _Scene, bounds: dict[str, Any]) -> dict
 
 
 def _window(scene: _Scene) -> dict[str, Any]:
-    return {"rule": "A7", "issue_date": scene.invoice.issue_date, "today": scene.today.isoformat()}
+    return {"rule": "A7", "issue_date": scene.invoice.issue_date, "today": scene.today.isoformat(),
+            "outstanding": scene.invoice.outstanding}  # fmt: skip
 
 
 def _former_users(app: BillingCenter, company: Company) -> set[str]:

@@ -82,7 +82,9 @@ def test_an_unpaid_invoice_older_than_twelve_months_is_still_seen_a7() -> None:
     company(app)
     invoice = issue(app, ACCOUNT, "INV-1")
     answer = explain(app, invoice, instant(), today=clock.now.date() + timedelta(days=400))
+    assert answer is not None
     assert _rules(answer) == {"alice": "seen:HISTORY"}
+    assert answer.could_see[0]["because"][-1]["outstanding"] is True  # why it is still seen
 
 
 def test_explain_before_the_invoice_existed_is_none() -> None:
