@@ -31,6 +31,7 @@ from domain.text import (
     DOCUMENT_FILENAME,
 )
 from domain.values import AccountKey, InvoiceStatus, money
+from domain.visibility import outstanding
 
 __all__ = ["Bill", "Invoice", "Line", "Payment", "invoice_id", "printed_day", "reference"]
 
@@ -113,6 +114,11 @@ class Invoice(BillingAggregate):
         if self.payments:
             return InvoiceStatus.PAYMENT_SCHEDULED
         return InvoiceStatus.OPEN
+
+    @property
+    def outstanding(self) -> bool:
+        """A7: something is still to pay (an old invoice stays in view until settled)."""
+        return outstanding(self.status, self.balance)
 
     # --- documents (I7) ----------------------------------------------------------------
 

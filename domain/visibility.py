@@ -11,6 +11,7 @@ from __future__ import annotations
 from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from itertools import pairwise
 
 from domain.values import Section
@@ -55,6 +56,13 @@ def history_cutoff(today: date) -> date:
     return date(year, month, min(today.day, monthrange(year, month)[1]))
 
 
-def in_window(issue_date: date, today: date) -> bool:
-    """A7: whether an invoice printed on `issue_date` is still in the users' views."""
-    return issue_date > history_cutoff(today)
+def outstanding(status: str, balance: Decimal) -> bool:
+    """A7, I3: whether something is still to pay on an invoice (not paid, a balance due):
+    what keeps an old invoice in the users' views, and what aging and statements count."""
+    return status != "PAID" and balance > 0
+
+
+def in_window(issue_date: date, today: date, *, due: bool = False) -> bool:
+    """A7: whether an invoice printed on `issue_date` is still in the users' views: printed
+    in the last twelve months, or `due` (`outstanding`) whenever it was printed."""
+    return due or issue_date > history_cutoff(today)

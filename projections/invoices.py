@@ -7,7 +7,8 @@ the account is unenrolled is HIDDEN for the last holder until that company re-en
 account (then ARCHIVE: one UPDATE over the account's hidden invoices, whatever cycle they
 were delivered in) or another company enrolls it (then never: I2). The accounts a login
 sees (R4) are given to the queries (`Access`: `domain.access`'s answer from the write
-side, or the directory's `access` table); A7's window is a range on the indexed issue date.
+side, or the directory's `access` table); A7's window is a range on the indexed issue date,
+widened to the invoices still due whenever they were printed.
 """
 
 from __future__ import annotations
@@ -69,6 +70,9 @@ _INVOICE_COLUMNS = (
     *("amount", "balance", "status", "account_sequence", "position", "company_id", "section"),
     "detail",
 )
+_IN_VIEW = "(i.issue_date > ? OR (i.status <> 'PAID' AND CAST(i.balance AS NUMERIC) > 0))"
+"""A7 as SQL: printed after the cutoff, or still due (`domain.visibility.outstanding`, the
+same notion: not paid, a balance above zero) whenever it was printed."""
 _COLUMNS = (
     "invoice_id, invoice_number, account, issue_date, due_date, currency, amount, balance, "
     "status, section"
@@ -453,7 +457,7 @@ class InvoicesView:
         rows = self.projection.all(
             tx,
             f"SELECT {_COLUMNS}, position FROM @invoices i WHERE i.company_id = ? "
-            f"AND i.section = ? AND i.issue_date > ? {granted}{after}"
+            f"AND i.section = ? AND {_IN_VIEW} {granted}{after}"
             "ORDER BY i.issue_date DESC, i.position DESC LIMIT ?",
             [*params, limit + 1],
         )
@@ -470,15 +474,15 @@ class InvoicesView:
         accounts: frozenset[str] | None,
         today: date,
     ) -> InvoiceDetail | None:
-        """The invoice if it is in the company's history or archive, in A7's window, granted
-        (`accounts` as for `invoice_rows`)."""
+        """The invoice if it is in the company's history or archive, in A7's window or still
+        due, granted (`accounts` as for `invoice_rows`)."""
         granted, grants = self._granted(accounts)
         cutoff = history_cutoff(today).isoformat()
         params: list[Any] = [str(invoice_id), str(company_id), cutoff, *grants]
         row = self.projection.one(
             tx,
             f"SELECT {_COLUMNS}, detail FROM @invoices i WHERE i.invoice_id = ? "
-            "AND i.company_id = ? AND i.section IN ('HISTORY', 'ARCHIVE') AND i.issue_date > ? "
+            f"AND i.company_id = ? AND i.section IN ('HISTORY', 'ARCHIVE') AND {_IN_VIEW} "
             f"{granted}",
             params,
         )

@@ -6,14 +6,16 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from domain.visibility import outstanding
 from projections.queries import InvoiceView
 
 BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
 
 
 def is_due(invoice: InvoiceView) -> bool:
-    """Whether something is still to pay on the invoice (what aging and statements count)."""
-    return invoice.status != "PAID" and invoice.balance > 0
+    """Whether something is still to pay on the invoice (what aging and statements count,
+    and what keeps an old one in the history: A7)."""
+    return outstanding(invoice.status, invoice.balance)
 
 
 def bucket(invoice: InvoiceView, today: date) -> str:

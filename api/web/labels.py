@@ -80,6 +80,7 @@ DONE = {
     "autopay_cancelled": N_("Automatic payment is cancelled."),
     "paid": N_("Payment accepted."),
     "adjustment_requested": N_("Your adjustment request was sent."),
+    "payment_cancelled": N_("The scheduled payment was cancelled: the invoice is open again."),
     "preferences_changed": N_("Your notification preferences were updated."),
     "search_saved": N_("The search was saved."),
     "search_deleted": N_("The saved search was deleted."),

@@ -70,4 +70,4 @@ def section_seen(
         return None
     if not company.sees_account(login, invoice.account):
         return None
-    return section if in_window(invoice.issued, today) else None
+    return section if in_window(invoice.issued, today, due=invoice.outstanding) else None

@@ -115,7 +115,7 @@ def _judge(
         granted = company.grants[login]
         plans = company.plans.items()
         access["plan"] = next(p for p, m in plans if p in granted and scene.invoice.account in m)
-    if not in_window(scene.invoice.issued, scene.today):
+    if not in_window(scene.invoice.issued, scene.today, due=scene.invoice.outstanding):
         return "A7", []
     return None, [access]
 
@@ -153,7 +153,8 @@ def _instants(app: BillingCenter, scene: _Scene, bounds: dict[str, Any]) -> dict
 
 
 def _window(scene: _Scene) -> dict[str, Any]:
-    return {"rule": "A7", "issue_date": scene.invoice.issue_date, "today": scene.today.isoformat()}
+    return {"rule": "A7", "issue_date": scene.invoice.issue_date, "today": scene.today.isoformat(),
+            "outstanding": scene.invoice.outstanding}  # fmt: skip
 
 
 def _former_users(app: BillingCenter, company: Company) -> set[str]:

@@ -115,3 +115,32 @@ def test_i10_a_partial_approval_requotes_the_scheduled_payment(world: World) -> 
     detail = _detail(world, invoice)
     assert detail["balance"] == "150.00"
     assert [p["amount"] for p in detail["payments"]] == ["150.00"]
+
+
+def _history(world: World) -> dict[str, str]:
+    """invoice id -> number, of the billing history's list (API) and its CSV."""
+    listed = world.admin.get(f"/v1/companies/{world.cid}/invoices", params={"limit": 500})
+    csv_text = world.admin.get(f"/v1/companies/{world.cid}/invoices.csv").text
+    items = {i["invoice_id"]: i["invoice_number"] for i in listed.json()["items"]}
+    assert all(number in csv_text for number in items.values())
+    return items
+
+
+def test_a7_an_unpaid_invoice_over_a_year_old_stays_in_the_history_until_it_is_paid(
+    world: World,
+) -> None:
+    _with_method(world)
+    invoice = world.issue(world.accounts[0], issued=TODAY - timedelta(days=400))
+    number = _detail(world, invoice)["invoice_number"]
+    assert _history(world)[invoice] == number
+    _pay(world, invoice)  # overdue: paid today, and settled
+    assert invoice not in _history(world)
+    assert number not in world.admin.get(f"/v1/companies/{world.cid}/invoices.csv").text
+    assert world.admin.get(f"/v1/invoices/{invoice}").status_code == 404
+
+
+def test_a7_an_old_invoice_settled_by_an_approval_leaves_the_history(world: World) -> None:
+    invoice = world.issue(world.accounts[0], amount="100.00", issued=TODAY - timedelta(days=400))
+    assert invoice in _history(world)
+    _approve(world, invoice, ("1Z001", "50.00"), ("1Z002", "50.00"))
+    assert invoice not in _history(world)

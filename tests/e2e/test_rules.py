@@ -280,13 +280,6 @@ def test_a5_reenrolling_an_enrolled_account_is_refused(world: World) -> None:
     problem(response, 409, "A5")
 
 
-def test_a7_invoices_older_than_twelve_months_leave_the_history(world: World) -> None:
-    old = world.issue(world.accounts[0], issued=TODAY - timedelta(days=400))
-    items = world.admin.get(f"/v1/companies/{world.cid}/invoices").json()["items"]
-    assert old not in [i["invoice_id"] for i in items]
-    problem(world.admin.get(f"/v1/invoices/{old}"), 404, None)
-
-
 def test_i2_invoices_issued_before_enrollment_are_never_visible(world: World) -> None:
     items = world.admin.get(f"/v1/companies/{world.cid}/invoices").json()["items"]
     assert items == []

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -15,7 +16,7 @@ import pytest
 
 from domain.application import BillingCenter
 from domain.values import Section
-from domain.visibility import Interval, in_window, place
+from domain.visibility import Interval, in_window, outstanding, place
 from projections.directory import Directory
 from projections.events import EventRecord
 from projections.readmodels import SqlReadModels
@@ -82,6 +83,15 @@ def dump(db: Database, names: tuple[str, ...] = tuple(PROJECTIONS)) -> dict[str,
     return tables
 
 
+_SETTLING = {
+    "PaymentMade": "amount",
+    "CreditApplied": "amount",
+    "AdjustmentDecided": "credited",
+    "AdjustmentDecidedInPart": "credited",
+}
+"""The events that take something off an invoice's balance, and the field saying how much."""
+
+
 @dataclass
 class Oracle:
     """Visibility straight from the event list, with domain.visibility.place."""
@@ -91,6 +101,8 @@ class Oracle:
     invoices: list[tuple[UUID, str, int, date, int]] = field(default_factory=list)
     roles: dict[str, dict[str, str]] = field(default_factory=dict)
     grants: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+    balances: dict[UUID, Decimal] = field(default_factory=dict)  # A7: what is still due
+    paid: set[UUID] = field(default_factory=set)
 
     @classmethod
     def of(cls, app: BillingCenter) -> Oracle:
@@ -113,8 +125,21 @@ class Oracle:
         elif kind == "InvoiceIssued":
             issued = date.fromisoformat(d["issue_date"])
             self.invoices.append((aggregate, d["account"], d["account_sequence"], issued, position))
+            self.balances[aggregate] = Decimal(d["amount"])
+        elif kind in _SETTLING:
+            self._settle(aggregate, kind, d)
         else:
             self._member(str(aggregate), kind, d)
+
+    def _settle(self, invoice: UUID, kind: str, d: dict[str, Any]) -> None:
+        """What a payment made, an approval or a credit used takes off the balance (A7)."""
+        self.balances[invoice] -= Decimal(d[_SETTLING[kind]])
+        if kind == "PaymentMade":
+            self.paid.add(invoice)
+
+    def due(self, invoice: UUID) -> bool:
+        """A7: still due, so in view however old it is."""
+        return outstanding("PAID" if invoice in self.paid else "OPEN", self.balances[invoice])
 
     def _member(self, company: str, kind: str, d: dict[str, Any]) -> None:
         roles, grants = self.roles.setdefault(company, {}), self.grants.setdefault(company, {})
@@ -143,7 +168,7 @@ class Oracle:
             (issued, position, invoice)
             for invoice, account, sequence, issued, position in self.invoices
             if place(self.intervals[account], company, sequence) is section
-            and in_window(issued, today)
+            and in_window(issued, today, due=self.due(invoice))
             and (role == "ADMINISTRATOR" or account in self.grants[company][login])
         ]
         return [invoice for _, _, invoice in sorted(seen, reverse=True)]

@@ -19,7 +19,7 @@ history is read and the whole database searched. So:
   hides what it took away (R4: authorise from current state, not a lagging read model).
 
 A7: invoices printed over a year ago must be out of every view once settled (here: paid
-at once by an automatic payment); one still outstanding may be shown or not.
+at once by an automatic payment); one still outstanding must be shown like a new one.
 """
 
 from __future__ import annotations
@@ -165,13 +165,12 @@ class Model:
 
     def section(self, login: str, invoice: InvoiceModel) -> str | None:
         """Where `login` must see the invoice now (R4, A4-A7, I2); None: nowhere."""
-        return None if invoice.old else self.placement(login, invoice)
+        return None if invoice.old == "SETTLED" else self.placement(login, invoice)
 
     def may_see(self, login: str, invoice: InvoiceModel) -> bool:
-        """A7 keeps an old invoice with an outstanding balance "until it is settled": the
-        service may show it or not (today it does not); an old settled one it must not."""
-        outstanding = invoice.old == "OUTSTANDING"
-        return self.placement(login, invoice) is not None and (outstanding or not invoice.old)
+        """A7 keeps an old invoice with an outstanding balance "until it is settled"; an old
+        settled one leaves every view."""
+        return self.section(login, invoice) is not None
 
     def why_not(self, login: str, invoice: InvoiceModel) -> str:
         """The rule that keeps `invoice` from `login`."""
@@ -192,7 +191,7 @@ class Model:
         return {i.iid: i.number for i in self.invoices if self.section(login, i) == section}
 
     def allowed(self, login: str, section: str) -> set[str]:
-        """The ids of what `login` may see in `section` (A7's old outstanding ones too)."""
+        """The ids of what `login` may see in `section`."""
         return {
             i.iid
             for i in self.invoices
@@ -695,8 +694,6 @@ class AccessAndErasureMachine(RuleBasedStateMachine):
         section = self.model.section(login, invoice)
         response = self.read(login, url)
         expected = 404 if section is None else 200
-        if invoice.old == "OUTSTANDING" and self.model.may_see(login, invoice):
-            expected = response.status_code if response.status_code in (200, 404) else 200
         why = self.model.why_not(login, invoice) if section is None else f"visible in {section}"
         assert response.status_code == expected, (
             f"{why}: {self.where()}: {login} got {response.status_code} for the {what} of "

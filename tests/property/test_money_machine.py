@@ -6,16 +6,21 @@ used and the approvals that reached a balance add up to what was billed minus wh
 the account's credit is what approvals beyond paid balances earned minus what invoices used
 (never negative: no credit is used twice); a scheduled payment always pays exactly the
 balance (never an overpayment); replaying the events yields the same invoices and account.
+On SQLite and PostgreSQL the read models follow too: each invoice's balance, status and
+credit used, and the account's credit, are the write side's after every step.
 """
 
 from __future__ import annotations
 
 import contextlib
+from contextlib import AbstractContextManager, ExitStack
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from uuid import UUID
 
-from hypothesis import settings
+import pytest
+from hypothesis import settings, stateful
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
@@ -35,6 +40,7 @@ from tests.builders import (
     replayed,
     state,
 )
+from tests.integration.projections_support import Stack, stack
 
 STEPS = 30
 AMOUNTS = st.integers(min_value=1, max_value=40_000).map(lambda c: f"{Decimal(c) / 100:.2f}")
@@ -43,9 +49,16 @@ AMOUNTS = st.integers(min_value=1, max_value=40_000).map(lambda c: f"{Decimal(c)
 class MoneyMachine(RuleBasedStateMachine):
     """One company, one account; the model keeps what each approval did to the balance."""
 
+    def open_store(self) -> AbstractContextManager[Stack] | None:
+        """A store with its read models (SQLite, PostgreSQL); None: the domain on memory."""
+        return None
+
     @initialize()
     def enroll(self) -> None:
-        self.app = billing_center()
+        self.exits = ExitStack()
+        store = self.open_store()
+        self.stack = self.exits.enter_context(store) if store else None
+        self.app = self.stack.app if self.stack else billing_center()
         self.company = enrolled_company(self.app)
         add_payment_method(self.app, self.company)
         self.invoices: list[UUID] = []
@@ -129,6 +142,41 @@ class MoneyMachine(RuleBasedStateMachine):
         for aggregate in [*self._all(), account]:
             assert replayed(self.app, aggregate.id) == state(aggregate)
 
+    @invariant()
+    def the_read_models_show_what_the_write_side_has(self) -> None:
+        if self.stack is None:
+            return
+        self.stack.catch_up()
+        for invoice in self._all():
+            seen = self.stack.reads.invoice(invoice.id, login=ADMIN, today=TODAY)
+            assert seen is not None
+            assert (seen.balance, seen.status, seen.credit_applied) == (
+                invoice.balance, invoice.status, invoice.credit_applied
+            )  # fmt: skip
+        accounts = self.stack.reads.accounts(self.company, visible_to=ADMIN)
+        assert [a.credit for a in accounts] == [self.app.account(ACCOUNT).credit]
+
+    def teardown(self) -> None:
+        self.exits.close()
+
 
 MoneyMachine.TestCase.settings = settings(stateful_step_count=STEPS, deadline=None)
 TestMoneyMachine = MoneyMachine.TestCase
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_the_read_models_follow_the_money(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """I3, I10 on a durable store: the invariants above, the read models' included."""
+    server = request.getfixturevalue("postgres_instance") if kind == "postgres" else None
+
+    class OnStore(MoneyMachine):
+        def open_store(self) -> AbstractContextManager[Stack]:
+            return stack(kind, tmp_path, server)
+
+    examples = settings().max_examples // (1 if server is None else 4)
+    stateful.run_state_machine_as_test(
+        OnStore,
+        settings=settings(stateful_step_count=STEPS, max_examples=max(5, examples), deadline=None),
+    )

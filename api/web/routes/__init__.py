@@ -13,6 +13,7 @@ from api.web.routes import (
     cases,
     company,
     enroll,
+    help,
     invoices,
     oidc,
     profile,
@@ -38,6 +39,7 @@ for _module in (
     api_keys,
     webhooks,
     oidc,
+    help,
 ):
     router.include_router(_module.router)
 

@@ -1,5 +1,6 @@
-"""Billing history (A7), archive history (A6), one invoice: pay it (I3), dispute lines (I4),
-and its PDF and the CSV of what a list shows."""
+"""Billing history (A7), archive history (A6), one invoice: pay it or cancel a scheduled
+payment (I3), its credit (I10), dispute lines (I4), and its PDF and the CSV of what a list
+shows."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from api.documents.rendering import PdfRenderer
 from api.export_key import export_signer
 from api.schemas import AdjustmentIn, PaymentIn
 from api.web.routes.common import Ctx, Posted, console_router, member_of, uuid_or_404
-from api.web.routes.forms import attempt, form_page, text, texts
+from api.web.routes.forms import attempt, back, form_page, text, texts
 from api.web.routes.history import (
     Filters,
     chosen,
@@ -30,7 +31,7 @@ from api.web.routes.history import (
     page_of,
 )
 from api.web.templating import Console, redirect, render, secured
-from domain.errors import NotFound
+from domain.errors import InvalidInput, NotFound
 from domain.searches import FILTER_NAMES, SORTABLE
 from projections.queries import MAX_LIMIT, InvoiceDetail, InvoiceView, PaymentMethodView
 
@@ -135,7 +136,16 @@ def _page(
         confirmation=ctx.request.query_params.get("confirmation", ""),
         timedelta=timedelta,
         open_lines={t for a in invoice.adjustments if a.status == "OPEN" for t in a.lines},
+        may_cancel=actionable and member.can("PAY"),
+        account_credit=_credit_of(ctx, key),
     )
+
+
+def _credit_of(ctx: Console, key: str) -> Decimal:
+    """I10: the credit left on the invoice's account (0 for an account not seen)."""
+    member = member_of(ctx)
+    accounts = usecases.visible_accounts(ctx.app, ctx.reads, ctx.person, member.cid)
+    return next((a.credit for a in accounts if f"{a.country}-{a.number}" == key), Decimal(0))
 
 
 def _methods(ctx: Console) -> list[PaymentMethodView]:
@@ -187,6 +197,20 @@ def pay(ctx: Ctx, iid: str, form: Posted) -> Response:
             confirmation=confirmation[0],
         )
 
+    return attempt(write, lambda e: _page(ctx, iid, e, form), done)
+
+
+@router.post("/console/invoices/{iid}/payments/{pid}/cancel")
+def cancel_payment(ctx: Ctx, iid: str, pid: str, form: Posted) -> Response:
+    """I3: cancel a payment scheduled for a later date, once confirmed: the invoice is open
+    again."""
+
+    def write() -> int:
+        if text(form, "confirm") != "yes":
+            raise InvalidInput("confirm", "an explicit confirmation", rule="I3")
+        return ctx.app.cancel_payment(ctx.person, uuid_or_404(iid, "invoice"), pid).position
+
+    done = back(ctx, f"/console/invoices/{iid}", "payment_cancelled")
     return attempt(write, lambda e: _page(ctx, iid, e, form), done)
 
 

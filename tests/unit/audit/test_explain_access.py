@@ -8,6 +8,7 @@ from typing import Any
 from domain.values import Role, UnenrollmentReason
 from projections.audit.explain import explain
 from tests.audit_world import ACCOUNT, Clock, add_user, center, company, instant, issue, person
+from tests.builders import add_payment_method
 
 
 def _rules(answer: Any) -> dict[str, str]:
@@ -65,13 +66,25 @@ def test_a_removed_user_is_stopped_by_r5() -> None:
     assert _rules(explain(app, invoice, while_member, today=app.today()))["bob"] == "seen:HISTORY"
 
 
-def test_an_invoice_older_than_twelve_months_is_out_of_the_window_a7() -> None:
+def test_a_paid_invoice_older_than_twelve_months_is_out_of_the_window_a7() -> None:
+    clock = Clock()
+    app = center(clock=clock)
+    add_payment_method(app, company(app), by="alice")
+    invoice = issue(app, ACCOUNT, "INV-1")
+    app.pay_invoice(person("alice"), invoice)
+    answer = explain(app, invoice, instant(), today=clock.now.date() + timedelta(days=400))
+    assert _rules(answer) == {"alice": "A7"}
+
+
+def test_an_unpaid_invoice_older_than_twelve_months_is_still_seen_a7() -> None:
     clock = Clock()
     app = center(clock=clock)
     company(app)
     invoice = issue(app, ACCOUNT, "INV-1")
     answer = explain(app, invoice, instant(), today=clock.now.date() + timedelta(days=400))
-    assert _rules(answer) == {"alice": "A7"}
+    assert answer is not None
+    assert _rules(answer) == {"alice": "seen:HISTORY"}
+    assert answer.could_see[0]["because"][-1]["outstanding"] is True  # why it is still seen
 
 
 def test_explain_before_the_invoice_existed_is_none() -> None:

@@ -316,16 +316,30 @@ def test_every_unenrollment_cycle_adds_its_own_archive_interval() -> None:
     assert seen == [Section.ARCHIVE, Section.HISTORY] * 2
 
 
-def test_invoices_printed_more_than_12_months_ago_leave_the_views() -> None:
+def test_paid_invoices_printed_more_than_12_months_ago_leave_the_views() -> None:
     """A7: the billing history shows the last 12 months only; the store keeps the rest."""
     clock = FixedClock()
     app = billing_center(clock=clock)
-    enrolled_company(app)
+    add_payment_method(app, enrolled_company(app))
     invoice = issue(app, bill(ACCOUNT, "INV-1"))
+    app.pay_invoice(person(ADMIN), invoice)
     clock.advance(366)
     with pytest.raises(NotFound):
         app.visible_invoice(ADMIN, invoice)
     assert app.invoice(invoice).invoice_number == "INV-1"
+
+
+def test_an_unpaid_invoice_stays_in_the_views_until_it_is_settled() -> None:
+    """A7: an invoice with an outstanding balance stays, however old, until it is paid."""
+    clock = FixedClock()
+    app = billing_center(clock=clock)
+    add_payment_method(app, enrolled_company(app))
+    invoice = issue(app, bill(ACCOUNT, "INV-1"))
+    clock.advance(800)
+    assert app.visible_invoice(ADMIN, invoice).section is Section.HISTORY
+    app.pay_invoice(person(ADMIN), invoice)
+    with pytest.raises(NotFound):
+        app.visible_invoice(ADMIN, invoice)
 
 
 def test_invoices_printed_within_12_months_stay_in_the_views() -> None:

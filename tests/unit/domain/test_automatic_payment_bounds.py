@@ -55,20 +55,23 @@ def test_i1_the_range_ends_are_accepted() -> None:
     replace(bill(), issue_date=FIRST_DAY, due_date=LAST_DAY)
 
 
-def test_i6_an_invoice_printed_before_a7s_window_is_not_paid_automatically() -> None:
-    """A7: an invoice no user sees is never paid by the automatic payment."""
+def test_i6_an_unpaid_invoice_printed_before_a7s_window_is_paid_automatically_today() -> None:
+    """A7: an invoice still due stays in its user's views however old, so the automatic
+    payment that covers it pays it (overdue: today, I3)."""
     app = billing_center()
     _autopaying(app)
     old = TODAY - timedelta(days=800)
     invoice = issue(app, bill(ACCOUNT, "OLD-1", issued=old, due=old + timedelta(days=30)))
-    assert app.invoice(invoice).payments == []
+    assert [(p["paid_by"], p["pay_on"]) for p in app.invoice(invoice).payments] == [
+        ("bob", TODAY.isoformat())
+    ]
 
 
 def test_i6_an_early_due_date_never_overflows_the_automatic_payment() -> None:
     app = billing_center()
     _autopaying(app)
     invoice = issue(app, bill(ACCOUNT, "EARLY-1", issued=FIRST_DAY, due=FIRST_DAY))
-    assert app.invoice(invoice).payments == []
+    assert [p["pay_on"] for p in app.invoice(invoice).payments] == [TODAY.isoformat()]
 
 
 def test_i6_a_user_who_lost_the_account_without_a_cancellation_pays_nothing() -> None:
