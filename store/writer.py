@@ -7,12 +7,13 @@ of the process goes through group commit (store/group_commit.py), one transactio
 its leader writes every batch on this one connection, which stays warm. Reads keep the pool.
 
 The connection is made on the first insert, configured as the pool configures its own
-(autocommit, the idle-in-transaction timeout), and replaced when it is found broken: a
-failed query that leaves it unusable (server restarted, backend terminated) closes it, the
-command's error is the library's `OperationalError`, which the recorder's `@retry` answers
-by writing again on a new connection. Nothing is acknowledged before its commit, so a dead
-writer never loses an answered command. It lives as long as the datastore's pool: once the
-pool is closed the writer is closed too, and it is closed when its owner is collected.
+(autocommit, the idle-in-transaction timeout), and replaced when it is lost (server
+restarted, backend terminated: the failed insert's error is the library's
+`OperationalError`, which the recorder's `@retry` answers by writing again, on a new
+connection) or older than the pool's `max_lifetime`. Nothing is acknowledged before its
+commit, so a dead writer never loses an answered command. It lives as long as the
+datastore's pool (once the pool is closed, the next insert closes it and is refused as the
+pool refuses reads) and is closed when its owner is collected.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any
 
 import psycopg
 from eventsourcing.postgres import PostgresDatastore
-from psycopg import Connection, pq
+from psycopg import Connection
 
 from store.errors import library_error
 
@@ -43,15 +44,11 @@ class WriterConnection:
 
     @contextmanager
     def connection(self) -> Iterator[Connection[Any]]:
-        """The writer connection (a new one if there was none usable); psycopg's errors come
-        out as the library's, as from the datastore's `get_connection`."""
+        """The writer connection (a new one if the last was lost: psycopg's `closed` is true
+        of a connection whose server went away); psycopg's errors come out as the library's,
+        as from the datastore's `get_connection`."""
         try:
-            conn = self._usable()
-            try:
-                yield conn
-            finally:
-                if conn.closed or conn.pgconn.status != pq.ConnStatus.OK:
-                    self.close()
+            yield self._usable()
         except psycopg.Error as error:
             raise library_error(error) from error
 
