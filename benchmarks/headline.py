@@ -6,22 +6,37 @@ sends, as ONE simple query (`raw_insert_locked_1rt`, the physical limit of a loc
 which the service is reported against), and the same row as plain psycopg writes it in four
 round trips (`raw_insert_locked`: BEGIN, LOCK TABLE, INSERT, COMMIT), kept as a second
 column. On SQLite there are no round trips: the reference is sqlite3 under BEGIN IMMEDIATE.
+
+`python -m benchmarks.headline [postgres|sqlite] [SECONDS] [ROUNDS]` measures figure 1 alone
+(as `BENCH_SCALE=small make bench` does: 3 s per contender in 6 rounds) and prints its table.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import sys
+import tempfile
 from collections.abc import Callable
 from contextlib import closing
+from itertools import count
 from pathlib import Path
 
 import psycopg
 
 from benchmarks import raw
-from benchmarks.commands import Measure, clients, interleaved, one_client, open_center, repeat
+from benchmarks.commands import (
+    Measure,
+    clients,
+    interleaved,
+    one_client,
+    open_center,
+    repeat,
+    stored_event_state,
+)
 from benchmarks.optional import library_defaults
-from benchmarks.report import Figure
+from benchmarks.report import Figure, print_table
 from domain.application import BillingCenter
+from tests.postgres import start_server
 
 RAW_POSTGRES_1RT = "raw insert, 1 row/tx, LOCK TABLE, 1 round trip"
 RAW_POSTGRES = "raw insert, 1 row/tx, LOCK TABLE"
@@ -102,3 +117,33 @@ def _toggle(app: BillingCenter, clock: object, name: str) -> dict[str, Measure]:
     toggler = clients(app, clock, 1)[0]  # type: ignore[arg-type]
     one_client(toggler, 0.2)
     return {name: repeat(toggler)}
+
+
+def main() -> None:
+    backend = sys.argv[1] if len(sys.argv) > 1 else "postgres"
+    seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 3.0  # noqa: PLR2004
+    rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 6  # noqa: PLR2004
+    with tempfile.TemporaryDirectory(prefix="billing-figure-1-") as name:
+        figures = _alone(backend, Path(name), seconds, rounds)
+    print_table(figures, f"figure 1 ({backend}, {seconds} s x {rounds} rounds)")
+
+
+def _alone(backend: str, folder: Path, seconds: float, rounds: int) -> list[Figure]:
+    serial = count()
+
+    def sqlite_file(what: str) -> str:
+        return f"sqlite:///{folder / what}-{next(serial)}.sqlite"
+
+    if backend == "sqlite":
+        state = stored_event_state(sqlite_file("size"))
+        return sqlite_figure_1(sqlite_file, folder, state, seconds, rounds)
+    server = start_server()
+    try:
+        state = stored_event_state(server.create_database())
+        return postgres_figure_1(lambda _: server.create_database(), state, seconds, rounds)
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()

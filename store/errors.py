@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 import psycopg
+from eventsourcing import persistence
 from eventsourcing.persistence import DataError, InterfaceError, OperationalError
 
 STORE_ERRORS: tuple[type[Exception], ...] = (
@@ -29,3 +30,15 @@ class ReplicaUnavailable(Exception):
     Not a `STORE_ERRORS` member: the primary is fine, so writes go on and the outage gate
     stays open; reads answer 503 with `Retry-After` and never fall back to the primary.
     """
+
+
+def library_error(error: Exception) -> persistence.PersistenceError:
+    """The library's exception for a DB-API one (psycopg's or sqlite3's), by the DB-API class
+    it is an instance of, as the library's recorders raise them."""
+    for kind in type(error).__mro__:
+        library = getattr(persistence, kind.__name__, None)
+        if isinstance(library, type) and issubclass(library, persistence.PersistenceError):
+            mapped = library(str(error))
+            mapped.__cause__ = error
+            return mapped
+    return persistence.PersistenceError(str(error))

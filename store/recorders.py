@@ -23,7 +23,8 @@ reads the notification log the same way for the projections.
 Concurrent inserts are group-committed (store/group_commit.py, issue 21): the commands that
 arrive while a transaction is in flight share the next one, their rows in one INSERT; a
 batch that one command spoils is written again command by command, so each command gets its
-own positions or its own conflict.
+own positions or its own conflict. Every batch is written on the process's one writer
+connection (store/writer.py), never on the pool's connections in turn.
 It is selected with `APPLICATION_RECORDER_TOPIC` (a public setting of the library).
 
 It never stores a value other than the one it was given: libpq's escaping would end a
@@ -57,6 +58,7 @@ from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
 from store.group_commit import GroupCommit, answer_each
+from store.writer import WriterConnection
 
 _IN_TRANSACTION = {TransactionStatus.INTRANS, TransactionStatus.INERROR}
 _COLUMNS = "originator_id, originator_version, topic, state"
@@ -96,6 +98,8 @@ class LeanPostgresApplicationRecorder(PostgresApplicationRecorder):
         self._select_events: dict[tuple[bool, bool, bool, bool], str] = {}
         self._table = table
         self._group: GroupCommit[Sequence[StoredEvent], list[int]] = GroupCommit(self._write_batch)
+        self.writer = WriterConnection(datastore)
+        """The one connection every batch is written on (store/writer.py); reads use the pool."""
         self._select_notifications = SQL(
             "SELECT notification_id, " + _COLUMNS + " FROM {table} WHERE notification_id > %s "
             "ORDER BY notification_id LIMIT %s"
@@ -130,7 +134,7 @@ class LeanPostgresApplicationRecorder(PostgresApplicationRecorder):
         return outcomes
 
     def _write_alone(self, stored_events: Sequence[StoredEvent]) -> list[int]:
-        with self.datastore.get_connection() as conn:
+        with self.writer.connection() as conn:
             try:
                 return self._locked_insert(conn, stored_events)
             except BaseException:
@@ -205,7 +209,7 @@ def _refuse_other_originator_id_types(datastore: PostgresDatastore) -> None:
 
 
 def _roll_back(conn: Connection[Any]) -> None:
-    """Leave the pooled connection idle after a failed insert (if it is still alive)."""
+    """Leave the writer connection idle after a failed insert (if it is still alive)."""
     if conn.info.transaction_status in _IN_TRANSACTION:
         with contextlib.suppress(psycopg.Error):
             conn.execute("ROLLBACK")

@@ -25,24 +25,13 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing import persistence
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 
+from store.errors import library_error
 from store.group_commit import GroupCommit
 
 Outcome = list[int] | BaseException
-
-_ERRORS: tuple[tuple[type[sqlite3.Error], type[persistence.PersistenceError]], ...] = (
-    (sqlite3.IntegrityError, persistence.IntegrityError),
-    (sqlite3.InterfaceError, persistence.InterfaceError),
-    (sqlite3.DataError, persistence.DataError),
-    (sqlite3.OperationalError, persistence.OperationalError),
-    (sqlite3.InternalError, persistence.InternalError),
-    (sqlite3.ProgrammingError, persistence.ProgrammingError),
-    (sqlite3.NotSupportedError, persistence.NotSupportedError),
-    (sqlite3.DatabaseError, persistence.DatabaseError),
-)
 
 
 class QueuedSqliteApplicationRecorder(SQLiteApplicationRecorder):
@@ -76,7 +65,7 @@ class QueuedSqliteApplicationRecorder(SQLiteApplicationRecorder):
                     conn.execute("ROLLBACK")
                 raise
         except sqlite3.Error as error:
-            raise _library_error(error) from error
+            raise library_error(error) from error
         return outcomes
 
     def _insert_command(self, conn: sqlite3.Connection, events: Sequence[StoredEvent]) -> Outcome:
@@ -90,7 +79,7 @@ class QueuedSqliteApplicationRecorder(SQLiteApplicationRecorder):
         except (sqlite3.IntegrityError, sqlite3.DataError, sqlite3.InterfaceError) as error:
             conn.execute("ROLLBACK TO command")
             conn.execute("RELEASE command")
-            return _library_error(error)
+            return library_error(error)
         conn.execute("RELEASE command")
         return ids
 
@@ -117,13 +106,3 @@ def _params(event: StoredEvent) -> tuple[Any, ...]:
     originator = event.originator_id
     key = originator.hex if isinstance(originator, UUID) else originator
     return (key, event.originator_version, event.topic, event.state)
-
-
-def _library_error(error: sqlite3.Error) -> persistence.PersistenceError:
-    """The library's exception for a sqlite3 one, as its own recorder raises them."""
-    for raised, library in _ERRORS:
-        if isinstance(error, raised):
-            mapped = library(error)
-            mapped.__cause__ = error
-            return mapped
-    return persistence.PersistenceError(error)

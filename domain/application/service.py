@@ -17,11 +17,18 @@ from uuid import UUID
 from eventsourcing.application import (
     AggregateNotFoundError,
     Application,
+    ProcessingEvent,
     ProjectorFunction,
     Repository,
     project_aggregate,
 )
-from eventsourcing.domain import Aggregate, Snapshot
+from eventsourcing.domain import (
+    Aggregate,
+    DomainEventProtocol,
+    MutableOrImmutableAggregate,
+    Snapshot,
+)
+from eventsourcing.persistence import Recording
 
 from domain.api_key import ApiKey
 from domain.application.cache import CachedRepository, ReadCopies
@@ -85,6 +92,22 @@ class Service(Application[UUID]):
             return
         snapshot_class = getattr(type(aggregate), "Snapshot", type(self).snapshot_class)
         self.snapshots.put([(snapshot_class or Snapshot).take(aggregate)])
+
+    def save(
+        self,
+        *objs: MutableOrImmutableAggregate[UUID] | DomainEventProtocol[UUID] | None,
+        **kwargs: Any,
+    ) -> list[Recording[UUID]]:
+        """The library's `save`, collecting an aggregate's events without its two runtime
+        `typing.Protocol` checks per object (about 60 us, a sixth of a command's Python on
+        this machine; issue 21): anything but an aggregate is collected as the library does."""
+        processing_event = _Collected()
+        processing_event.collect_events(*objs, **kwargs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        self.notify(processing_event.events)  # the library's deprecated hook, as its save does
+        return recordings
 
     def today(self) -> date:
         """The current calendar date (UTC)."""
@@ -163,3 +186,21 @@ class Service(Application[UUID]):
             for aggregate in saved.values():
                 self.repository.remember(aggregate)
         return recordings[-1].notification.id if recordings else head
+
+
+class _Collected(ProcessingEvent[UUID]):
+    """A save's events: an aggregate's collected straight away (a plain class check)."""
+
+    def collect_events(
+        self,
+        *objs: MutableOrImmutableAggregate[UUID] | DomainEventProtocol[UUID] | None,
+        **kwargs: Any,
+    ) -> None:
+        others: list[MutableOrImmutableAggregate[UUID] | DomainEventProtocol[UUID] | None] = []
+        for obj in objs:
+            if isinstance(obj, Aggregate):
+                self.events.extend(obj.collect_events())
+                self.aggregates[obj.id] = obj
+            else:
+                others.append(obj)
+        super().collect_events(*others, **kwargs)

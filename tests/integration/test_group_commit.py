@@ -10,6 +10,7 @@ between batch-mates without failing anyone.
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -158,3 +159,69 @@ def test_racing_batch_mates_are_all_applied_by_the_retries(app: BillingCenter) -
             (stored,) = app.recorder.select_notifications(position, 1)
             assert stored.originator_id == login_id(login)
             assert stored.topic.endswith("NotificationPreferencesChanged")
+
+
+KILLS = 3
+
+
+@pytest.mark.postgres
+def test_commands_outlive_their_writer_being_killed_and_each_is_stored_once(
+    postgres_url: str,
+) -> None:
+    """The writer connection's backend is terminated again and again while four clients
+    toggle their own preferences: no command fails, and each one's change is stored exactly
+    once (an insert cut off before its answer is written again on a new connection)."""
+    center = billing_center(eventsourcing_env(postgres_url))
+    on = Notification.INVOICE_AVAILABLE
+    try:
+        company = enrolled_company(center, "alice")
+        solos = [f"solo{i}" for i in range(4)]
+        for login in solos:
+            add_user(center, company, login, Role.VIEW_ONLY)
+            center.set_notification_preferences(person(login), {on: True})
+        before = {login: center.user(login).version for login in solos}
+        killer = _Killer(postgres_url)
+
+        def toggle(login: str) -> int:
+            done = 0
+            while done < TOGGLES or not killer.enough():
+                center.set_notification_preferences(person(login), {on: bool(done % 2)})
+                done += 1
+            return done
+
+        with ThreadPoolExecutor(len(solos) + 1) as pool:
+            pool.submit(killer.run)
+            try:
+                made = dict(zip(solos, pool.map(toggle, solos), strict=True))
+            finally:
+                killer.stop.set()
+        assert killer.kills >= KILLS, "the writer was not killed often enough"
+        for login in solos:
+            after = center.recorder.select_events(login_id(login), gt=before[login])
+            changes = [e.topic.rsplit(".", 1)[1] for e in after]
+            assert changes == ["NotificationPreferencesChanged"] * made[login]
+    finally:
+        center.close()
+
+
+class _Killer:
+    """Terminates the writer connection's backend every few milliseconds until stopped."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.kills = 0
+        self.stop = threading.Event()
+        self.deadline = time.monotonic() + WAIT_SECONDS
+
+    def enough(self) -> bool:
+        """Whether the clients may stop: killed often enough (or given up)."""
+        return self.kills >= KILLS or time.monotonic() > self.deadline
+
+    def run(self) -> None:
+        with psycopg.connect(self.url, autocommit=True) as admin:
+            while not self.stop.wait(0.02):
+                row = admin.execute(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND query LIKE 'SET LOCAL lock_timeout%'"
+                ).fetchone()
+                self.kills += int(row[0]) if row else 0

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from uuid import UUID, uuid4
 
+import psycopg
 import pytest
 from eventsourcing.application import Application
 from eventsourcing.persistence import DataError, IntegrityError, StoredEvent
@@ -58,13 +60,60 @@ def test_a_lost_race_is_an_integrity_error_and_writes_nothing(app: Application[U
     assert app.recorder.max_notification_id() == 1
 
 
-def test_a_failed_insert_leaves_the_pooled_connection_idle(app: Application[UUID]) -> None:
+def test_a_failed_insert_leaves_the_writer_connection_idle(app: Application[UUID]) -> None:
     originator = uuid4()
     app.recorder.insert_events([_event(originator, 1)])
     with pytest.raises(IntegrityError):
         app.recorder.insert_events([_event(originator, 1)])
-    with app.recorder.datastore.get_connection() as conn:  # type: ignore[attr-defined]
+    with _lean(app).writer.connection() as conn:
         assert conn.info.transaction_status == TransactionStatus.IDLE
+
+
+def _lean(app: Application[UUID]) -> LeanPostgresApplicationRecorder:
+    assert isinstance(app.recorder, LeanPostgresApplicationRecorder)
+    return app.recorder
+
+
+def test_every_insert_goes_over_the_one_writer_connection(app: Application[UUID]) -> None:
+    """Issue 21: the pool hands its connections out in turn (a cold backend per command)."""
+    recorder = _lean(app)
+    recorder.max_notification_id()  # the pool is open
+    taken = recorder.datastore.pool.get_stats().get("requests_num", 0)
+    for version in range(1, 21):
+        recorder.insert_events([_event(uuid4(), version)])
+    assert recorder.datastore.pool.get_stats().get("requests_num", 0) == taken
+    assert recorder.writer.connections == 1
+
+
+def test_a_terminated_writer_is_replaced_and_no_answered_insert_is_lost(
+    app: Application[UUID], postgres_url: str
+) -> None:
+    """A killed backend (`pg_terminate_backend`) costs no command: the next insert is written
+    on a new connection, and every insert answered before or after is stored as answered."""
+    recorder, answered = _lean(app), {}
+    for round_ in range(3):
+        for _ in range(5):
+            originator = uuid4()
+            (answered[originator],) = recorder.insert_events([_event(originator, 1)]) or []
+        _terminate(recorder, postgres_url)
+        assert round_ + 1 == recorder.writer.connections
+    (last,) = recorder.insert_events([_event(originator := uuid4(), 1)]) or []
+    answered[originator] = last
+    stored = recorder.select_notifications(1, len(answered) + 1)
+    assert {n.originator_id: n.id for n in stored} == answered
+    assert recorder.writer.connections == 4
+
+
+def _terminate(recorder: LeanPostgresApplicationRecorder, url: str) -> None:
+    """Terminate the writer's backend and wait until the server has let it go."""
+    with recorder.writer.connection() as conn:
+        pid = conn.info.backend_pid
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        deadline = time.monotonic() + 30
+        while admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone():
+            assert time.monotonic() < deadline, "the backend was never terminated"
+            time.sleep(0.01)
 
 
 def test_select_events_honours_bounds_order_and_limit(app: Application[UUID]) -> None:

@@ -11,10 +11,15 @@ import itertools
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from uuid import UUID, uuid4
 
 import httpx2 as httpx
 import pytest
+from eventsourcing.application import Application
+from eventsourcing.persistence import StoredEvent
 
+from store.recorders import LeanPostgresApplicationRecorder
+from store.url import eventsourcing_env
 from tests.e2e.http import invoice_body
 from tests.postgres import PostgresServer, start_server
 from tests.reliability.load import Load, Outcome, Request
@@ -120,3 +125,31 @@ def _assert_every_acknowledged_write_is_stored(url: str, numbers: list[str]) -> 
     stored = b"".join(bytes(r[0]) for r in rows)
     missing = [n for n in numbers if n.encode() not in stored]
     assert not missing, missing[:5]
+
+
+def test_after_a_restart_the_writer_connection_is_replaced_and_no_insert_is_lost(
+    own_postgres: PostgresServer,
+) -> None:
+    """Issue 21: the process's one writer connection dies with the server; the first insert
+    after the restart is written on a new one, and every insert answered is stored."""
+    app = Application[UUID](env=eventsourcing_env(own_postgres.create_database()))
+    answered: dict[UUID, int] = {}
+
+    def insert() -> None:
+        originator = uuid4()
+        ids = app.recorder.insert_events([StoredEvent(originator, 1, "tests:Event", b"{}")])
+        answered[originator] = (ids or [0])[0]
+
+    try:
+        for _ in range(5):
+            insert()
+        stop_postgres(own_postgres)
+        start_postgres(own_postgres)
+        for _ in range(5):
+            insert()
+        stored = app.recorder.select_notifications(1, 20)
+        assert {n.originator_id: n.id for n in stored} == answered
+        assert isinstance(app.recorder, LeanPostgresApplicationRecorder)
+        assert app.recorder.writer.connections == 2
+    finally:
+        app.close()
