@@ -62,14 +62,15 @@ class ExportScope:
 class ChainedWriter:
     """Turns records into the lines of an events file, chaining them as it goes."""
 
-    def __init__(self, fmt: Format) -> None:
+    def __init__(self, fmt: Format, sink: Callable[[bytes], object] | None = None) -> None:
+        """`sink`, if given, gets every chunk (a file's `write`) on the digest's thread."""
         self.fmt = fmt
         self.head = GENESIS
         self._stated = GENESIS.hex().encode()
         self.count = 0
         self.first: int | None = None
         self.last: int | None = None
-        self._digest = BackgroundDigest()
+        self._digest = BackgroundDigest(sink=sink)
 
     def header(self) -> bytes:
         """The file's first bytes (CSV: the column names)."""
@@ -200,16 +201,18 @@ def write_export(
     scope: ExportScope | None = None,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Write an export folder; its manifest."""
+    """Write an export folder; its manifest.
+
+    The events file is written by the digest's thread, as the chunks are digested (issue
+    21: the writes leave the loop that encodes and chains)."""
     out.mkdir(parents=True, exist_ok=True)
-    writer = ChainedWriter(fmt)
     with (out / events_file(fmt)).open("wb") as file:
-        file.write(writer.header())
-        for chunk in writer.lines(records):
-            file.write(chunk)
+        writer = ChainedWriter(fmt, sink=file.write)
+        writer.header()
+        for _ in writer.lines(records):
             if progress and writer.last is not None:
                 progress(writer.last)
-    manifest = writer.manifest(scope or ExportScope(), signer)
+        manifest = writer.manifest(scope or ExportScope(), signer)  # every chunk written
     (out / MANIFEST).write_bytes(_pretty(manifest))
     (out / PUBLIC_KEY).write_bytes(signer.public_pem())
     return manifest
