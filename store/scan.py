@@ -50,7 +50,7 @@ _FIXED = _LAYOUT.size
 
 
 class ScanFormatError(RuntimeError):
-    """A row of the COPY is not as the scan's query lays it out (never expected)."""
+    """The COPY is not as the scan's query lays it out (never expected), or it ended early."""
 
 
 def event_pages(
@@ -119,5 +119,16 @@ def _waited(pgconn: PGconn, size: int) -> bytes:
         pgconn.consume_input()
         size, data = pgconn.get_copy_data(1)
     if size < 0:
-        raise ScanFormatError("the COPY ended before its trailer")
+        raise ScanFormatError(f"the COPY ended before its trailer: {_reason(pgconn)}")
     return bytes(data)
+
+
+def _reason(pgconn: PGconn) -> str:
+    """Why the COPY ended: the server's error (its results, taken so the connection is left
+    with none pending), or libpq's."""
+    reasons = []
+    while (result := pgconn.get_result()) is not None:
+        reasons.append(result.error_message)
+    reasons.append(pgconn.error_message)
+    said = [reason.decode(errors="replace").strip() for reason in reasons]
+    return "; ".join(filter(None, said)) or "no reason given"

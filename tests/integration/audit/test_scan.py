@@ -7,13 +7,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from uuid import UUID, uuid4
 
+import psycopg
 import pytest
 from eventsourcing.application import Application
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 
 from store.recorders import EventRow
-from store.scan import event_pages
+from store.scan import ScanFormatError, event_pages
 from store.url import eventsourcing_env
 
 pytestmark = pytest.mark.postgres
@@ -67,3 +68,19 @@ def test_an_abandoned_scan_leaves_its_connection_usable(
         scan.close()
     assert recorder.max_notification_id() == 10
     assert len([row for page in event_pages(recorder, 0, None, 4) for row in page]) == 10
+
+
+def test_a_scan_cut_off_by_the_server_fails_instead_of_ending_early(
+    recorder: PostgresApplicationRecorder, postgres_url: str
+) -> None:
+    big = uuid4()  # 40 MB of rows: more than the sockets hold while the scan waits
+    recorder.insert_events([StoredEvent(big, n, "t:x", b"y" * 1_000_000) for n in range(1, 41)])
+    scan = event_pages(recorder, 0, None, 1)
+    next(scan)
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'COPY%'"
+        )
+    with pytest.raises((ScanFormatError, OperationalError), match=r"terminat|closed the conn"):
+        list(scan)  # the server's reason, or libpq's when the socket closed first
+    assert recorder.max_notification_id() == 50  # the pool's other connections still serve
