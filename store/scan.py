@@ -115,7 +115,9 @@ def _first(pgconn: PGconn) -> bytes:
 def _waited(pgconn: PGconn, size: int) -> bytes:
     """The next data message once the socket has one (`size` 0: none buffered yet)."""
     while size == 0:
-        select.select([pgconn.socket], [], [])
+        poller = select.poll()  # not select(): a busy process's sockets pass fd 1023
+        poller.register(pgconn.socket, select.POLLIN)
+        poller.poll()
         pgconn.consume_input()
         size, data = pgconn.get_copy_data(1)
     if size < 0:

@@ -4,6 +4,7 @@ its connection back in a usable state."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from uuid import UUID, uuid4
 
@@ -84,3 +85,20 @@ def test_a_scan_cut_off_by_the_server_fails_instead_of_ending_early(
     with pytest.raises((ScanFormatError, OperationalError), match=r"terminat|closed the conn"):
         list(scan)  # the server's reason, or libpq's when the socket closed first
     assert recorder.max_notification_id() == 50  # the pool's other connections still serve
+
+
+def test_the_scan_waits_on_a_socket_numbered_past_1024(postgres_url: str) -> None:
+    """select() refuses descriptors past FD_SETSIZE: a long-running service has them."""
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        application = Application[UUID](env=eventsourcing_env(postgres_url))
+        assert isinstance(application.recorder, PostgresApplicationRecorder)
+        big = uuid4()  # 40 MB: the scan waits for the socket many times
+        application.recorder.insert_events(
+            [StoredEvent(big, n, "t:x", b"y" * 1_000_000) for n in range(1, 41)]
+        )
+        assert sum(len(page) for page in event_pages(application.recorder, 0, None, 7)) == 40
+        application.close()
+    finally:
+        for descriptor in held:
+            os.close(descriptor)
