@@ -77,23 +77,25 @@ def _filler(app: PrivateBillingCenter, count: int) -> None:
         bulk_role_changes(app, company(app, "zed", AccountKey("DE", "F00001")), count)
 
 
-def _raw_scan(url: str) -> tuple[int, float]:
-    """Rows and seconds of one raw ordered scan of the events table (plain psycopg)."""
-    started = time.perf_counter()
+def _raw_scan(url: str) -> tuple[int, float, float]:
+    """Rows, seconds and the client's CPU seconds of one raw ordered scan of the events
+    table (plain psycopg)."""
+    started, cpu = time.perf_counter(), time.process_time()
     with psycopg.connect(url) as connection, connection.cursor(name="scan") as cursor:
         cursor.itersize = BATCH
         cursor.execute("SELECT * FROM billingcenter_events ORDER BY notification_id")
         rows = sum(1 for _ in cursor)
-    return rows, time.perf_counter() - started
+    return rows, time.perf_counter() - started, time.process_time() - cpu
 
 
 def _export(url: str, out: str, queue: Any) -> None:
     app = _app(url)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     manifest = write_export(AuditLog(app.recorder, app.sealer).canonical(), Path(out),
                             Signer(new_private_pem()))  # fmt: skip
-    elapsed = time.perf_counter() - started
-    queue.put((manifest["count"], elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    queue.put((manifest["count"], elapsed, rss, cpu))
 
 
 def _timed(what: str, run: Any, repeat: int = 20) -> None:
@@ -112,25 +114,30 @@ load (the machine is shared; issue 21)."""
 
 def _interleaved(url: str, rounds: int) -> None:
     """The raw scan, the export (in a child process, for its peak RSS) and the verification,
-    alternated `rounds` times; prints each one's median."""
+    alternated `rounds` times; prints each one's median (and, beside the wall clock, which a
+    loaded machine stretches, the client's CPU time: the server's is not counted)."""
     scans, exports, checks = [], [], []
+    cpus: dict[str, list[float]] = {"scan": [], "export": [], "verify": []}
     count, rss, ok = 0, 0, True
     for _ in range(rounds):
-        rows, took = _raw_scan(url)
+        rows, took, cpu = _raw_scan(url)
         scans.append(took)
+        cpus["scan"].append(cpu)
         with tempfile.TemporaryDirectory() as out:
             queue: Any = multiprocessing.get_context("spawn").Queue()
             child = multiprocessing.get_context("spawn").Process(
                 target=_export, args=(url, out, queue)
             )
             child.start()
-            count, took, peak = queue.get()
+            count, took, peak, cpu = queue.get()
             child.join()
             exports.append(took)
+            cpus["export"].append(cpu)
             rss = max(rss, peak)
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             verdict = verify_export(Path(out))
             checks.append(time.perf_counter() - started)
+            cpus["verify"].append(time.process_time() - cpu)
             ok = ok and verdict.ok and verdict.records == count
     scan, export, check = map(statistics.median, (scans, exports, checks))
     each = f"median of {rounds} interleaved rounds"
@@ -139,6 +146,8 @@ def _interleaved(url: str, rounds: int) -> None:
           f" {scan / export:.0%} of the raw scan's rate; child peak RSS {rss / 1024:.0f} MiB,"
           f" {each}")  # fmt: skip
     print(f"verify: {count} records in {check:.2f} s ({count / check:,.0f}/s) ok={ok}, {each}")
+    print("client CPU seconds (median): " + ", ".join(
+        f"{name} {statistics.median(times):.2f}" for name, times in cpus.items()))  # fmt: skip
 
 
 def main() -> None:

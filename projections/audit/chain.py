@@ -11,6 +11,7 @@ import base64
 import hashlib
 import struct
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -54,23 +55,31 @@ class BackgroundDigest:
 
     hashlib lets go of the GIL while it hashes a block of more than 2 KiB, so a file's
     digest runs on the other core while this one walks the chain line by line; at most
-    `ahead` blocks wait (memory stays constant). `hexdigest` waits for every block.
+    `ahead` blocks wait (memory stays constant). Each block is then handed to `sink` (a
+    file's `write`, which lets go of the GIL too), in order, on the same thread.
+    `hexdigest` waits for every block.
     """
 
-    def __init__(self, ahead: int = 4) -> None:
+    def __init__(self, ahead: int = 4, sink: Callable[[bytes], object] | None = None) -> None:
         self._digest = hashlib.sha256()
         self._ahead = ahead
+        self._sink = sink
         self._pending: deque[Future[None]] = deque()
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="digest")
 
     def update(self, data: bytes) -> None:
-        """Hash `data` after the blocks before it."""
-        self._pending.append(self._worker.submit(self._digest.update, data))
+        """Hash `data` after the blocks before it (then hand it to the sink)."""
+        self._pending.append(self._worker.submit(self._take, data))
         while len(self._pending) > self._ahead:
             self._pending.popleft().result()
 
+    def _take(self, data: bytes) -> None:
+        self._digest.update(data)
+        if self._sink is not None:
+            self._sink(data)
+
     def hexdigest(self) -> str:
-        """The digest of every block given."""
+        """The digest of every block given (each one in the sink)."""
         while self._pending:
             self._pending.popleft().result()
         self._worker.shutdown()

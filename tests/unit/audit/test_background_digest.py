@@ -1,4 +1,5 @@
-"""The file digest computed on a thread of its own is the digest of the blocks in order."""
+"""The file digest computed on a thread of its own is the digest of the blocks in order, and
+its sink (the events file) gets the blocks in order."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from projections.audit.chain import BackgroundDigest
 def test_the_background_digest_is_the_digest_of_the_blocks_in_order(
     blocks: list[bytes], ahead: int
 ) -> None:
-    background = BackgroundDigest(ahead)
+    sunk: list[bytes] = []
+    background = BackgroundDigest(ahead, sink=sunk.append)
     for block in blocks:
         background.update(block)
     assert background.hexdigest() == hashlib.sha256(b"".join(blocks)).hexdigest()
+    assert sunk == blocks
