@@ -23,7 +23,7 @@ import orjson
 
 from domain.visibility import in_window
 from projections.accounts import instant
-from projections.base import Projection
+from projections.base import Projection, handled_types
 from projections.events import EventRecord
 from projections.invoices import Invoices
 from store.database import Tx
@@ -143,6 +143,10 @@ class WebhookMessages(Projection):
         self.invoices.finish_page(tx)
         self.stable.add(tx, self.rows)
         self.rows = []
+
+    def event_types(self) -> frozenset[str]:
+        """Those of its copy of the invoices, and those it sends."""
+        return handled_types(type(self)) | handled_types(Invoices) | set(INVOICE_EVENTS)
 
     def handle(self, tx: Tx, event: EventRecord) -> None:
         self.invoices.handle(tx, event)
