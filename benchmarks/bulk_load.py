@@ -18,6 +18,12 @@ it prints
 and then, on a copy of the loaded database made before, two worker processes sharing the
 projections through leases catch up from 0 (`catchup_all_2_workers N events/s wall`),
 which `benchmarks.optional` reads into the table. Not part of `make test`.
+
+    .venv/bin/python -m benchmarks.bulk_load EVENTS --interleaved ROUNDS
+
+loads once, then alternates ROUNDS times one runner and two workers, each on a fresh copy
+of the loaded database, and prints each round's ratio (issue 20: on a shared machine only
+figures taken side by side compare).
 """
 
 from __future__ import annotations
@@ -43,7 +49,7 @@ from domain.values import AccountKey, Role
 from projections.runner import PROJECTIONS, Runner, ensure_schema, rebuild
 from projections.tracking import unit_positions
 from projections.workers import LeasedWorker
-from store.database import PostgresDatabase, open_database
+from store.database import Database, PostgresDatabase, open_database
 from store.url import eventsourcing_env
 from tests.builders import (
     BILLING,
@@ -189,11 +195,29 @@ def _rss_mib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 
 
-def catch_up(url: str) -> None:
-    """All five projections caught up from 0 by one fresh runner: events/s and peak RSS."""
+def catch_up(url: str, *, alone: bool = True) -> None:
+    """All five projections caught up from 0 by one fresh runner: events/s and peak RSS;
+    then (`alone`) each projection rebuilt alone from 0."""
     app = billing_center(eventsourcing_env(url), FixedClock())
     db = open_database(url)
     ensure_schema(db)
+    head = app.head()
+    one_runner(db, app)
+    for name in PROJECTIONS if alone else ():
+        wall, cpu = time.perf_counter(), time.process_time()
+        rebuild(db, app, name)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        print(
+            f"{name} alone (rebuild from 0) {head / wall:.0f} events/s wall ({wall:.1f} s), "
+            f"{head / cpu:.0f} events per CPU-second, peak RSS {_rss_mib()} MiB",
+            flush=True,
+        )
+    db.close()
+    app.close()
+
+
+def one_runner(db: Database, app: BillingCenter) -> float:
+    """`catchup_all`: every unit caught up from 0 by one runner; events/s wall."""
     head = app.head()
     runner = Runner(db, app)
     wall, cpu, done, early = time.perf_counter(), time.process_time(), 0, 0
@@ -207,47 +231,40 @@ def catch_up(url: str) -> None:
         f"({early} MiB at 10%)",
         flush=True,
     )
-    for name in PROJECTIONS:
-        wall, cpu = time.perf_counter(), time.process_time()
-        rebuild(db, app, name)
-        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        print(
-            f"{name} alone (rebuild from 0) {head / wall:.0f} events/s wall ({wall:.1f} s), "
-            f"{head / cpu:.0f} events per CPU-second, peak RSS {_rss_mib()} MiB",
-            flush=True,
-        )
-    db.close()
-    app.close()
+    return done / wall
 
 
 CHECK_SECONDS = 0.2
 """How often a worker of `two_workers` looks whether every unit has reached the head."""
 
 
-def two_workers(url: str) -> None:
+def two_workers(url: str) -> float:
     """`catchup_all_2_workers` (issue 20): the same catch-up from 0 by two worker processes
     sharing the projections (and the invoices' segments) through leases, as two
-    `projections run` would; wall time until both see every unit at the head."""
+    `projections run` would; wall time from when both are connected (not their start-up,
+    which the one runner's figure leaves out too) until both see every unit at the head."""
     app = billing_center(eventsourcing_env(url), FixedClock())
     head = app.head()
     app.close()
     command = [sys.executable, "-m", "benchmarks.bulk_load", "--worker", url, str(head)]
-    wall = time.perf_counter()
-    workers = [subprocess.Popen(command) for _ in range(2)]
-    for worker in workers:
-        worker.wait()
-    wall = time.perf_counter() - wall
+    workers = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    times = [[float(t) for t in worker.communicate()[0].split()] for worker in workers]
+    wall = max(t[1] for t in times) - min(t[0] for t in times)
     print(f"catchup_all_2_workers {head / wall:.0f} events/s wall ({wall:.1f} s)", flush=True)
+    return head / wall
 
 
 def worker(url: str, head: int) -> None:
-    """One of `two_workers`: follows the store with leases until every unit is at `head`."""
+    """One of `two_workers`: once both are connected, follows the store with leases until
+    every unit is at `head`; prints when it started and finished (epoch seconds)."""
     app = billing_center(eventsourcing_env(url), FixedClock())
     db = open_database(url)
     ensure_schema(db)
     assert isinstance(db, PostgresDatabase)
     leased = LeasedWorker(db, app)
-    checked = 0.0
+    while len(leased.leases.workers()[1]) < 2:  # noqa: PLR2004 (the other worker)
+        time.sleep(0.01)
+    started, checked = time.time(), 0.0
     while True:
         leased.step()
         if time.monotonic() - checked > CHECK_SECONDS:
@@ -255,6 +272,7 @@ def worker(url: str, head: int) -> None:
             with db.read() as tx:
                 if all(p >= head for p, _ in unit_positions(tx).values()):
                     break
+    print(started, time.time(), flush=True)
     leased.leases.close()
     db.close()
     app.close()
@@ -270,7 +288,24 @@ def _twin(server: PostgresServer, url: str) -> str:
     return twin
 
 
-def main(total: int, measure: Callable[[str], None] | None = None) -> None:
+def interleaved(server: PostgresServer, url: str, rounds: int) -> None:
+    """One runner and two workers, each on a fresh copy, `rounds` times side by side."""
+    for round_ in range(1, rounds + 1):
+        one = _twin(server, url)
+        command = [sys.executable, "-m", "benchmarks.bulk_load", "--one-runner", one]
+        found = re.search(r"\(one runner\) (\d+) events/s", _output(command))
+        two = two_workers(_twin(server, url))
+        single = float(found.group(1)) if found else float("nan")
+        print(f"round {round_}: two workers / one runner = {two / single:.2f}x", flush=True)
+
+
+def _output(command: list[str]) -> str:
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    print(done.stdout, end="", flush=True)
+    return done.stdout
+
+
+def main(total: int, measure: Callable[[str], None] | None = None, *, rounds: int = 0) -> None:
     server = start_server()
     try:
         url = server.create_database()
@@ -283,6 +318,8 @@ def main(total: int, measure: Callable[[str], None] | None = None) -> None:
         sys.stdout.flush()
         if measure is not None:
             measure(url)
+        elif rounds:
+            interleaved(server, url, rounds)
         else:
             twin = _twin(server, url)
             subprocess.run([sys.executable, "-m", "benchmarks.bulk_load", "--catch-up", url],
@@ -295,7 +332,11 @@ def main(total: int, measure: Callable[[str], None] | None = None) -> None:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--catch-up"]:
         catch_up(sys.argv[2])
+    elif sys.argv[1:2] == ["--one-runner"]:
+        catch_up(sys.argv[2], alone=False)
     elif sys.argv[1:2] == ["--worker"]:
         worker(sys.argv[2], int(sys.argv[3]))
+    elif sys.argv[2:3] == ["--interleaved"]:
+        main(int(sys.argv[1]), rounds=int(sys.argv[3]))
     else:
         main(int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000)

@@ -31,10 +31,11 @@ def figures(backend: str, fresh: Callable[[str], str], events: int, seconds: flo
     """Projection catch-up, HTTP latency, audit: each as far as it has been built."""
     del fresh
     if backend != "postgres":
-        names = (*NAMES, CATCH_UP_TWO_WORKERS)
+        names = (*NAMES, CATCH_UP_TWO_WORKERS, HTTP_MIXED)
         return _identified([Figure(n, backend, None, "", note="PostgreSQL only") for n in names])
     small = events < FULL_EVENTS
-    return _identified([*_catch_up(small), _http(small, seconds), *_audit(small)])
+    figures = [*_catch_up(small), _http(small, seconds), _http_mixed(seconds), *_audit(small)]
+    return _identified(figures)
 
 
 NAMES = (
@@ -49,13 +50,17 @@ NAMES = (
 CATCH_UP_ALONE, CATCH_UP_TOGETHER, HTTP, EXPORT, VERIFY, TIME_TRAVEL, EXPLAIN = NAMES
 CATCH_UP_TWO_WORKERS = "3. projection catch-up (all five, 2 workers: catchup_all_2_workers)"
 """Issue 20: beside `catchup_all` (one runner), two `projections run` workers with leases."""
+HTTP_MIXED = "4. HTTP mixed reads and writes p99 @400 rps, 2 API processes"
+"""Issue 20: `make soak`'s load (5 reads for 3 writes) on `serve --workers 2`, PostgreSQL."""
+MIXED_RATE = 400
 
 
 EVENTS_SCAN = "raw ordered scan of the events table"
 IDS = dict(zip(
-    (*NAMES, EVENTS_SCAN, CATCH_UP_TWO_WORKERS),
+    (*NAMES, EVENTS_SCAN, CATCH_UP_TWO_WORKERS, HTTP_MIXED),
     ("catchup_slowest", "catchup_all", "http_history_p99", "audit_export", "audit_verify",
-     "time_travel", "explain_access", "raw_scan_events", "catchup_all_2_workers"),
+     "time_travel", "explain_access", "raw_scan_events", "catchup_all_2_workers",
+     "http_mixed_p99_2_processes"),
     strict=True,
 ))  # fmt: skip
 """Each figure's stable id (issue 21)."""
@@ -149,6 +154,24 @@ def _http(small: bool, seconds: float) -> Figure:
         return Figure(name, "postgres", None, "", note="; ".join(lines[-2:]))
     note = f"p50 {found.group(3)} ms, {found.group(1)} requests, {args[-1]} invoices"
     return Figure(name, "postgres", _number(found.group(4)), "ms", 20, "target p99", note)
+
+
+def _http_mixed(seconds: float) -> Figure:
+    """`make soak`'s load generator at 400 requests/s on two API processes (issue 20)."""
+    args = ["--rate", str(MIXED_RATE), "--seconds", f"{seconds:.0f}", "--workers", "2"]
+    command = [sys.executable, "-m", "tests.reliability.soak", *args]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 180,
+                              check=False)  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return Figure(HTTP_MIXED, "postgres", None, "", note="timed out")
+    found = _find(done.stdout.splitlines(), r"sent (\d+) .*errors (\d+); p50 ([\d.]+) ms, "
+                  r"p99 ([\d.]+) ms")  # fmt: skip
+    if found is None:
+        return Figure(HTTP_MIXED, "postgres", None, "", note=done.stderr.strip()[-120:])
+    sent, errors, p50, p99 = found.groups()
+    note = f"p50 {p50} ms, {sent} requests, {errors} errors; serve --workers 2, PostgreSQL"
+    return Figure(HTTP_MIXED, "postgres", _number(p99), "ms", 25, "target p99", note)
 
 
 def _audit(small: bool) -> list[Figure]:

@@ -102,6 +102,11 @@ class Projection:
             tx.batch([(write.sql, write.params) for write in batch_order(self.deferred)])
             self.deferred = []
 
+    def event_types(self) -> frozenset[str] | None:
+        """The event types this projection applies (its `on_<EventType>` handlers), so a
+        runner of it alone need not read the others (issue 20); None: every event."""
+        return handled_types(type(self))
+
     def handle(self, tx: Tx, event: EventRecord) -> None:
         """Apply one event (most projections ignore most events)."""
         name = handler_name(type(self), event.type)
@@ -156,6 +161,11 @@ def handler_name(projection: type, event_type: str) -> str | None:
         name = f"on_{event_type}"
         _HANDLERS[key] = name if hasattr(projection, name) else None
     return _HANDLERS[key]
+
+
+def handled_types(projection: type) -> frozenset[str]:
+    """The event types a projection class has an `on_<EventType>` handler for."""
+    return frozenset(n.removeprefix("on_") for n in dir(projection) if n.startswith("on_"))
 
 
 def batch_order(writes: Sequence[Write]) -> list[Write]:

@@ -48,31 +48,37 @@ class Cases(Projection):
 
     def _step(self, tx: Tx, e: EventRecord, step: str, **detail: Any) -> None:
         actor = str(e.data.get("by") or e.data.get("actor") or "")
-        self.execute(
+        self.defer(
             tx,
+            "steps",
             "INSERT INTO @steps VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (e.position, e.data["adjustment_id"], step, e.recorded_at.isoformat(), actor,
              orjson.dumps(detail, default=str).decode()),
+            key=e.data["adjustment_id"],
         )  # fmt: skip
 
     def on_InvoiceIssued(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
-        self.execute(
+        self.defer(  # (every write here is deferred: sent a page at a time, issue 20)
             tx,
+            "invoices",
             "INSERT INTO @invoices VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (e.key, e.data["invoice_number"], e.data["account"], e.data["currency"]),
+            key=e.key,
         )
 
     def on_AdjustmentRequested(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         d = e.data
         lines = {k: str(v) for k, v in d["lines"].items()}
         requested = e.recorded_at.date()
-        self.execute(
+        self.defer(
             tx,
+            "cases",
             "INSERT INTO @cases VALUES (?, ?, 'OPEN', ?, ?, NULL, ?, ?, ?, '') "
             "ON CONFLICT DO NOTHING",
             (e.key, d["adjustment_id"], d["reason"], orjson.dumps(lines).decode(),
              d["requested_by"], e.recorded_at.isoformat(),
              (requested + DECIDE_WITHIN).isoformat()),
+            key=(e.key, d["adjustment_id"]),
         )  # fmt: skip
         self._step(tx, e, "REQUESTED", reason=d["reason"], lines=lines)
 
@@ -96,21 +102,25 @@ class Cases(Projection):
     def _decided(self, tx: Tx, e: EventRecord, approved: dict[str, str] | None) -> None:
         d = e.data
         status = "APPROVED" if d["approved"] and approved != {} else "REJECTED"
-        self.execute(
+        self.defer(
             tx,
+            "cases",
             "UPDATE @cases SET status = ?, comment = ?, approved = ? "
             "WHERE invoice_id = ? AND adjustment_id = ?",
             (status, d["comment"], orjson.dumps(approved).decode() if approved else None,
              e.key, d["adjustment_id"]),
+            key=(e.key, d["adjustment_id"]),
         )  # fmt: skip
         self._step(tx, e, status, credited=str(d["credited"]), comment=d["comment"],
                    approved_lines=approved)  # fmt: skip
 
     def _status(self, tx: Tx, e: EventRecord, status: str) -> None:
-        self.execute(
+        self.defer(
             tx,
+            "cases",
             "UPDATE @cases SET status = ? WHERE invoice_id = ? AND adjustment_id = ?",
             (status, e.key, e.data["adjustment_id"]),
+            key=(e.key, e.data["adjustment_id"]),
         )
 
     # --- queries --------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from typing import ClassVar
 
 from domain.visibility import in_window
 from projections.accounts import instant
-from projections.base import Projection, handler_name
+from projections.base import Projection, handled_types, handler_name
 from projections.directory import PREFS, Directory
 from projections.events import EventRecord
 from projections.invoices import Invoices
@@ -148,6 +148,10 @@ class Notifications(Projection):
         super().drop(tx)
         self.directory.drop(tx)
         self.invoices.drop(tx)
+
+    def event_types(self) -> frozenset[str]:
+        """Its own, and those of its copies of the directory and the invoices."""
+        return handled_types(type(self)) | handled_types(Directory) | handled_types(Invoices)
 
     def handle(self, tx: Tx, event: EventRecord) -> None:
         if handler_name(Directory, event.type) is not None:

@@ -33,7 +33,7 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 
-from projections.events import Decoder, EventRecord, Row
+from projections.events import Decoder, EventRecord, Row, known_event_types
 from projections.failures import (
     Backoff,
     clear_failure,
@@ -76,29 +76,50 @@ log = logging.getLogger(__name__)
 class RowsRecorder(Protocol):
     """A recorder that reads the notification log as plain rows."""
 
-    def notification_rows(self, after: int, limit: int) -> list[Row]: ...
+    def notification_rows(
+        self, after: int, limit: int, *, skip: Sequence[str] = (), upto: int = 0
+    ) -> list[Row]: ...
+
+    def max_notification_id(self) -> int | None: ...
 
 
-def apply_page(tx: Tx, unit: Unit, generation: int, events: Sequence[EventRecord]) -> int:
-    """Apply the events past this generation's position, and record the new position."""
+def apply_page(
+    tx: Tx, unit: Unit, generation: int, events: Sequence[EventRecord], end: int = 0
+) -> int:
+    """Apply the events past this generation's position, and record the new position: the
+    last event's, or `end` if the page reaches further (events it did not read: of types
+    the unit does not apply)."""
     position = tracked(tx, unit.tracking[0], generation)
-    fresh = [e for e in events if e.position > position]
-    if not fresh:
+    end = max(end, events[-1].position if events else 0)
+    if end <= position:
         return position
-    projection = unit.projection(generation)
-    projection.prepare(tx, fresh)
-    for event in fresh:
-        projection.handle(tx, event)  # a segment's projection skips the other segments'
-    projection.finish_page(tx)
+    fresh = [e for e in events if e.position > position]
+    if fresh:
+        projection = unit.projection(generation)
+        projection.prepare(tx, fresh)
+        for event in fresh:
+            projection.handle(tx, event)  # a segment's projection skips the other segments'
+        projection.finish_page(tx)
     tx.executemany(
         "UPDATE projection_tracking SET position = ?, moved_at = ? "
         "WHERE name = ? AND generation = ?",
-        [(fresh[-1].position, moved_now(), name, generation) for name in unit.tracking],
+        [(end, moved_now(), name, generation) for name in unit.tracking],
     )
-    return fresh[-1].position
+    return end
 
 
 # --- following the store -----------------------------------------------------------------
+
+
+def _skipped(units: Sequence[Unit]) -> list[str]:
+    """The known event types none of the units applies (none if one applies every event)."""
+    followed: set[str] = set()
+    for unit in units:
+        types = unit.projection(0).event_types()
+        if types is None:
+            return []
+        followed |= types
+    return sorted(known_event_types() - followed)
 
 
 class Runner:
@@ -121,9 +142,10 @@ class Runner:
         self.backoff = backoff or Backoff()
         # The projections with a failure row, and its event (None: the table not read yet).
         self.failing: dict[str, int] | None = None
+        self._skip: tuple[tuple[str, ...], list[str]] = ((), [])  # for which units
 
     def read(self, after: int) -> list[EventRecord]:
-        """The page of events after position `after`, decoded."""
+        """The page of events after position `after`, decoded (every event: a rebuild)."""
         return [self.decoder(row) for row in self._rows(after)]
 
     def _rows(self, after: int) -> list[Row]:
@@ -132,6 +154,28 @@ class Runner:
             return recorder.notification_rows(after, self.page_size)
         notes = recorder.select_notifications(after + 1, self.page_size)
         return [(n.id, n.originator_id, n.originator_version, n.topic, n.state) for n in notes]
+
+    def _followed(self, after: int) -> tuple[list[Row], int]:
+        """The page after `after` of the events its units apply, and the position the page
+        reaches. Where the recorder can, the types none of them applies are left unread
+        (issue 20: a worker running a few projections reads their events, not all): the
+        page then reaches the last row read if it is full, else the head read before it
+        (inserts hold the table lock until they commit, so every event up to a committed
+        head is visible)."""
+        recorder, skip = self.store.recorder, self.skipped()
+        if not (skip and isinstance(recorder, RowsRecorder)):
+            rows = self._rows(after)
+            return rows, rows[-1][0] if rows else after
+        head = recorder.max_notification_id() or 0
+        rows = recorder.notification_rows(after, self.page_size, skip=skip, upto=head)
+        return rows, rows[-1][0] if len(rows) == self.page_size else max(head, after)
+
+    def skipped(self) -> list[str]:
+        """The known event types none of its units applies (none if one applies all)."""
+        names = tuple(unit.name for unit in self.projections)
+        if self._skip[0] != names:
+            self._skip = (names, _skipped(self.projections))
+        return self._skip[1]
 
     def step(self) -> int:
         """Apply the next page to the projections not waiting out a backoff; the number of
@@ -143,29 +187,31 @@ class Runner:
             positions = {name: p for name, (p, _) in unit_positions(tx).items()}
             if self.failing is None:  # another runner's, or before a restart
                 self.failing = {n: f.event_position for n, f in live_failures(tx).items()}
-        events, undecodable = self._page(min(positions.get(p.name, 0) for p in due))
-        if events or undecodable:
+        after = min(positions.get(p.name, 0) for p in due)
+        events, end, undecodable = self._page(after)
+        if end > after or undecodable:
             with self.db.write() as tx:
                 for model in due:
-                    self._apply(tx, model, events)
+                    self._apply(tx, model, events, end)
                     if undecodable:
                         self._stop_before(tx, model, *undecodable)
-        if len(events) < self.page_size:
+        if end - after < self.page_size:
             self._index_for_readers()
-        return len(events)
+        return end - after
 
-    def _page(self, after: int) -> tuple[list[EventRecord], tuple[int, Exception] | None]:
+    def _page(self, after: int) -> tuple[list[EventRecord], int, tuple[int, Exception] | None]:
         """The page after `after`, decoded up to an event that cannot be (a topic this
-        version does not know, a state its mapper refuses), with that event's position and
-        error. (`read` raises instead: a rebuild must not switch to a copy that stops short.)
-        """
+        version does not know, a state its mapper refuses), the position it reaches, and
+        that event's position and error. (`read` raises instead: a rebuild must not switch
+        to a copy that stops short.)"""
         events: list[EventRecord] = []
-        for row in self._rows(after):
+        rows, end = self._followed(after)
+        for row in rows:
             try:
                 events.append(self.decoder(row))
             except Exception as error:  # nothing can apply it: every projection stops there
-                return events, (row[0], error)
-        return events, None
+                return events, row[0] - 1, (row[0], error)
+        return events, end, None
 
     def _stop_before(self, tx: Tx, model: Unit, event: int, error: Exception) -> None:
         """The projection has applied what came before an event nobody can decode."""
@@ -173,16 +219,14 @@ class Runner:
         if self.backoff.due(model.name) and tracked(tx, model.name, generation) < event:
             self._record(tx, model.name, generation, event, error)
 
-    def _apply(self, tx: Tx, model: Unit, events: Sequence[EventRecord]) -> None:
+    def _apply(self, tx: Tx, model: Unit, events: Sequence[EventRecord], end: int) -> None:
         """The page for one unit, or its failure recorded (the others go on)."""
-        if not events:
-            return
         generation = claim_unit(tx, model)
         try:
             with savepoint(tx, "projection"):
-                position = apply_page(tx, model, generation, events)
+                position = apply_page(tx, model, generation, events, end)
         except Exception as error:  # any error: that projection stops alone
-            self._stopped(tx, model, generation, events, error)
+            self._stopped(tx, model, generation, (events, end), error)
             return
         self._applied(tx, model.name, position)
 
@@ -198,10 +242,11 @@ class Runner:
         tx: Tx,
         model: Unit,
         generation: int,
-        events: Sequence[EventRecord],
+        page: tuple[Sequence[EventRecord], int],
         error: Exception,
     ) -> None:
         """Apply the page event by event up to the one that fails, and record why."""
+        events, end = page
         for event in events:
             try:
                 with savepoint(tx, "projection"):
@@ -211,7 +256,7 @@ class Runner:
                 return
         # The page failed but no event of it alone does: applied, one at a time.
         log.warning("projection %s: page failed (%s), its events did not", model.name, error)
-        self._applied(tx, model.name, events[-1].position)
+        self._applied(tx, model.name, apply_page(tx, model, generation, [], end))
 
     def _record(self, tx: Tx, name: str, generation: int, event: int, error: Exception) -> None:
         attempts = self.backoff.failed(name)

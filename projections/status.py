@@ -51,7 +51,7 @@ def report(
     with db.read() as tx:
         tracked = unit_positions(tx)
         failures = live_failures(tx)
-        owners = lease_owners(tx, db.schema, UNITS) if isinstance(db, PostgresDatabase) else {}
+    owners = _owners(db)
     times = _EventTimes(store)
     at = now()
     statuses = []
@@ -76,6 +76,15 @@ def report(
             )
         )
     return statuses
+
+
+def _owners(db: Database) -> dict[str, str]:
+    """Who holds each unit's lease: a session advisory lock on the primary, which a hot
+    standby's `pg_locks` never shows (issue 20), so read there whatever serves reads."""
+    if not isinstance(db, PostgresDatabase):
+        return {}
+    with db.primary() as tx:
+        return lease_owners(tx, db.schema, UNITS)
 
 
 def _seconds(later: datetime | None, earlier: datetime | None) -> float:

@@ -116,6 +116,10 @@ class Audit(Projection):
         )
         self.memo |= {str(a): c for a, c in rows}
 
+    def event_types(self) -> None:
+        """Every event: the trail keeps them all."""
+        return None
+
     def handle(self, tx: Tx, event: EventRecord) -> None:
         if event.type == "PersonalDataErased":
             self._erase(tx, event.key)

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import orjson
 
 from domain.visibility import in_window
 from projections.accounts import instant
-from projections.base import Projection
+from projections.base import Projection, handled_types
 from projections.events import EventRecord
 from projections.invoices import Invoices
 from store.database import Tx
@@ -60,6 +60,20 @@ def parse_message_id(text: str) -> tuple[int, str]:
     if prefix != "msg" or not position.isdigit() or len(endpoint) != 32:  # noqa: PLR2004 hex uuid
         raise ValueError(f"not a webhook-id: {text}")
     return int(position), endpoint
+
+
+class Endpoint(NamedTuple):
+    """An endpoint as the messages projection chooses: what it wants, when it lived."""
+
+    endpoint_id: str
+    events: list[str]
+    created: int
+    ended: int | None
+
+    def wants(self, kind: str, position: int) -> bool:
+        """Whether it existed at `position` and asked for `kind`."""
+        alive = self.created < position and (self.ended is None or self.ended > position)
+        return alive and kind in self.events
 
 
 class WebhookTables(Projection):
@@ -114,16 +128,15 @@ class WebhookTables(Projection):
             (e.position, e.version, e.key, e.version),
         )
 
-    def subscribed(self, tx: Tx, company: str, kind: str, position: int) -> list[str]:
-        """The company's endpoints that existed at `position` and want `kind`."""
+    def endpoints(self, tx: Tx, company: str) -> list[Endpoint]:
+        """The company's endpoints, ended or not."""
         rows = self.all(
             tx,
-            "SELECT endpoint_id, events FROM @endpoints WHERE company_id = ? "
-            "AND created_position < ? AND (ended_position IS NULL OR ended_position > ?) "
-            "ORDER BY endpoint_id",
-            (company, position, position),
+            "SELECT endpoint_id, events, created_position, ended_position FROM @endpoints "
+            "WHERE company_id = ? ORDER BY endpoint_id",
+            (company,),
         )
-        return [str(i) for i, events in rows if kind in orjson.loads(events)]
+        return [Endpoint(str(i), orjson.loads(k), int(c), e) for i, k, c, e in rows]
 
     def add(self, tx: Tx, rows: Sequence[tuple[int, str, str, str, str]]) -> None:
         """(position, endpoint, type, body, created at): replays add nothing."""
@@ -140,6 +153,9 @@ class WebhookMessages(Projection):
         self.invoices = Invoices(prefix)
         self.stable = tables
         self.rows: list[tuple[int, str, str, str, str]] = []
+        # Each company's endpoints, read once a page (issue 20: a query per invoice event was
+        # most of the projection's time); an endpoint event forgets them.
+        self.endpoints: dict[str, list[Endpoint]] = {}
 
     def create(self, tx: Tx) -> None:
         self.stable.create(tx)
@@ -156,6 +172,10 @@ class WebhookMessages(Projection):
         self.stable.add(tx, self.rows)
         self.rows = []
 
+    def event_types(self) -> frozenset[str]:
+        """Those of its copy of the invoices, and those it sends."""
+        return handled_types(type(self)) | handled_types(Invoices) | set(INVOICE_EVENTS)
+
     def handle(self, tx: Tx, event: EventRecord) -> None:
         self.invoices.handle(tx, event)
         if event.type in INVOICE_EVENTS:
@@ -163,7 +183,9 @@ class WebhookMessages(Projection):
         super().handle(tx, event)
 
     def _send(self, tx: Tx, e: EventRecord, company: str, kind: str, data: dict[str, Any]) -> None:
-        endpoints = self.stable.subscribed(tx, company, kind, e.position)
+        if company not in self.endpoints:
+            self.endpoints[company] = self.stable.endpoints(tx, company)
+        endpoints = [p.endpoint_id for p in self.endpoints[company] if p.wants(kind, e.position)]
         if not endpoints:
             return
         at = instant(e.recorded_at)
@@ -192,15 +214,19 @@ class WebhookMessages(Projection):
         self._send(tx, e, e.key, "user.removed", {"login": e.data["login"]})
 
     def on_WebhookEndpointCreated(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        self.endpoints.clear()
         self.stable.created(tx, e)
 
     def on_WebhookEndpointDeleted(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        self.endpoints.clear()
         self.stable.ended(tx, e, "DELETED")
 
     def on_WebhookEndpointDisabled(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        self.endpoints.clear()
         self.stable.ended(tx, e, "DISABLED")
 
     def on_WebhookEndpointEnabled(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
+        self.endpoints.clear()
         self.stable.enabled(tx, e)
 
 

@@ -3,10 +3,14 @@
 Any number of processes (`billing-center projections run`, and on PostgreSQL each
 `serve` that runs its projections in-process) follow the store together. Each projection
 is a unit of work claimed with a lease: a session advisory lock (`store.locks.Leases`),
-held as long as the worker's lease connection lives. Every second a worker counts the
-lease sessions connected, takes up to its fair share (ceil(units / workers)) of the
-unclaimed units and gives back what it holds beyond it, so a worker added (or one that
-died) rebalances the units without a restart. A worker killed with kill -9 loses its
+held as long as the worker's lease connection lives. Every second a worker lists the
+lease sessions connected and computes the same `plan` as every other: the units shared
+by their cost (their work per event, not their count: two heavy ones on one worker made
+two workers slower than one), the costliest first, each to the least loaded worker. It
+takes the units the plan gives it and gives back the others, so a worker added (or one
+that died) rebalances the units without a restart. A unit the plan gives to a worker
+that does not run it (`projections run NAMES...`) is taken, after `ORPHAN_ROUNDS`
+rebalances without an owner, by one that does. A worker killed with kill -9 loses its
 leases as soon as PostgreSQL ends its session (at once on a live machine, within 10 s of
 TCP keepalives when the machine is gone) and another takes them over at its next
 rebalance, from the position the dead one recorded.
@@ -21,23 +25,24 @@ lives on) serialise on the row, and neither applies an event twice.
 from __future__ import annotations
 
 import logging
-import math
 import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from uuid import UUID
 
 from eventsourcing.application import Application
 
 from projections.runner import PAGE_SIZE, PROJECTIONS, Runner, waiter_for
-from projections.tracking import units_of
+from projections.tracking import UNITS, Unit, units_of
 from store.database import Database, PostgresDatabase
 from store.locks import Leases
 
 REBALANCE_SECONDS = 1.0
 """How often a worker counts the workers and takes or gives back leases."""
+ORPHAN_ROUNDS = 3
+"""Rebalances a unit another worker should run stays without an owner before one takes it."""
 log = logging.getLogger(__name__)
 
 
@@ -67,27 +72,42 @@ class LeasedWorker:
         self.runner.projections = []
         self.rebalance_seconds, self.clock = rebalance_seconds, clock
         self.next_rebalance = 0.0
+        self.peers: list[int] = []  # the lease sessions at the last rebalance
+        self.orphans: dict[str, int] = {}  # units not planned here: rebalances seen unowned
 
     @property
     def held(self) -> list[str]:
         return [u for u in self.units if u in self.leases.held]
 
     def rebalance(self) -> None:
-        """Take up to a fair share of the unclaimed units; give back what is beyond it."""
+        """Take the units the plan gives this worker; give back the others."""
         before = self.held
         self.leases.alive()
-        share = math.ceil(len(self.units) / self.leases.workers())
-        held = self.held  # give back every other one first: the heavy ones (audit, outbox)
-        for unit in (held[1::2] + held[::2])[: max(0, len(held) - share)]:  # do not sit together
-            self.leases.release(unit)
+        me, peers = self.leases.workers()
+        if peers != self.peers:  # a worker came or went: a new plan, orphans counted again
+            self.peers, self.orphans = peers, {}
+        shares = plan(list(UNITS.values()), max(1, len(peers)))
+        mine = set(shares[peers.index(me)] if me in peers else self.units)
+        for unit in self.held:
+            if unit not in mine and unit not in self.orphans:
+                self.leases.release(unit)
         for unit in self.units:
-            if len(self.leases.held) >= share:
-                break
-            self.leases.claim(unit)
+            if unit in mine:
+                self.leases.claim(unit)
+            elif unit not in self.leases.held:
+                self._adopt(unit)
         if self.held != before:
             log.info("projection worker %s runs %s", self.leases.owner, self.held or "nothing")
             self.runner.projections = units_of(self.held)
             self.runner.failing = None  # read again: another worker may have recorded one
+
+    def _adopt(self, unit: str) -> None:
+        """Take a unit planned for another worker once it has stayed without an owner
+        for ORPHAN_ROUNDS rebalances (that worker does not run it); kept until the next
+        plan."""
+        self.orphans[unit] = self.orphans.get(unit, 0) + 1
+        if self.orphans[unit] > ORPHAN_ROUNDS and not self.leases.claim(unit):
+            self.orphans[unit] = 0  # it has an owner after all
 
     def step(self) -> int:
         """Rebalance when due, then apply the next page to the units held."""
@@ -106,6 +126,19 @@ class LeasedWorker:
         finally:
             waiter.close()
             self.leases.close()
+
+
+def plan(units: Sequence[Unit], workers: int) -> list[list[str]]:
+    """The units' names shared among `workers` by cost: the costliest first, each to the
+    least loaded worker (the lower rank on a tie). The same inputs give every worker the
+    same plan."""
+    loads = [0.0] * workers
+    shares: list[list[str]] = [[] for _ in range(workers)]
+    for unit in sorted(units, key=lambda u: (-u.cost, u.name)):
+        rank = min(range(workers), key=lambda r: (loads[r], r))
+        shares[rank].append(unit.name)
+        loads[rank] += unit.cost
+    return shares
 
 
 def follower(

@@ -267,6 +267,13 @@ class PostgresDatabase:
     def read(self) -> Any:
         return self._read()
 
+    @contextmanager
+    def primary(self) -> Iterator[Tx]:
+        """Read-only statements on the primary even when reads go to a standby: for what
+        only the primary has (its sessions' advisory locks, the projection leases)."""
+        with self.readers.connection() as conn, conn.cursor() as cursor:
+            yield _PostgresTx(cursor, self.dialect)
+
     def listen_connection(self) -> psycopg.Connection[Any]:
         """A separate autocommit connection for LISTEN."""
         conn = psycopg.connect(self.conninfo, autocommit=True)

@@ -128,14 +128,16 @@ class Leases:
             )
             self.held.discard(unit)
 
-    def workers(self) -> int:
-        """How many lease sessions (workers, this one included) are connected."""
-        row = self.conn.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND application_name LIKE %s",
+    def workers(self) -> tuple[int, list[int]]:
+        """This session's server pid, and those of every lease session connected (workers,
+        this one included), in order: the same list for every worker."""
+        rows = self.conn.execute(
+            "SELECT pid, pid = pg_backend_pid() FROM pg_stat_activity "
+            "WHERE datname = current_database() AND application_name LIKE %s ORDER BY pid",
             (f"{LEASE_APPLICATION}:%",),
-        ).fetchone()
-        return max(1, int(row[0]) if row else 1)
+        ).fetchall()
+        mine = [int(pid) for pid, me in rows if me]
+        return (mine or [0])[0], [int(pid) for pid, _ in rows]
 
     def close(self) -> None:
         self.conn.close()  # the session ends: every lease with it

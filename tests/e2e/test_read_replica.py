@@ -82,3 +82,15 @@ def test_reads_answer_503_while_the_standby_is_stopped_and_writes_go_on(
         assert response.json()["title"] == "Read replica unavailable"
     assert world.billing.post("/v1/invoices", json={}).status_code == 422
     assert invoice
+
+
+def test_health_names_each_lease_owner_read_from_the_primary(
+    replicated: tuple[World, PostgresServer],
+) -> None:
+    """The leases are session advisory locks on the primary: the standby's `pg_locks` has none."""
+    world, _ = replicated
+    world.issue(world.accounts[0])
+    response = world.admin.get("/health")
+    assert response.status_code == 200, response.text
+    owners = {p["name"]: p["owner"] for p in response.json()["projections"]}
+    assert all(owners.values()), owners

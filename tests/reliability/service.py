@@ -68,6 +68,7 @@ class Service:
     process: subprocess.Popen[bytes] | None = None
     env: str = "development"
     workers: int = 1
+    environ: dict[str, str] = field(default_factory=dict)  # added to its environment
 
     @property
     def base_url(self) -> str:
@@ -96,7 +97,7 @@ class Service:
                     "--workers",
                     str(self.workers),
                 ],
-                env=service_env(self.store_url, self.home, self.env),
+                env=service_env(self.store_url, self.home, self.env) | self.environ,
                 cwd=self.home,
                 stdout=log,
                 stderr=subprocess.STDOUT,

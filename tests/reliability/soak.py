@@ -7,7 +7,9 @@ runs) starts its own PostgreSQL and `billing-center serve` on 127.0.0.1 in produ
 ones have answered) for `seconds`: invoice lists and details, company and account reads,
 profile updates and invoices issued. It reports p50/p99/max latency and the server's RSS
 every few seconds, and exits 1 on any error (non-2xx, no answer) or RSS growth over
-`--max-rss-growth` between the first and the last quarter of the run.
+`--max-rss-growth` between the first and the last quarter of the run. It scrapes `/metrics`
+on the service's metrics port before, every few seconds during and after the load, and
+fails when the latency or the projections' series did not move (issue 20).
 """
 
 from __future__ import annotations
@@ -26,9 +28,10 @@ from pathlib import Path
 import httpx2 as httpx
 
 from tests.e2e.http import invoice_body
-from tests.postgres import start_server
+from tests.postgres import free_port, start_server
 from tests.reliability.procstat import cpu_seconds, rss_kb
 from tests.reliability.rawhttp import Pool, Request, encode
+from tests.reliability.scrapes import Scrapes
 from tests.reliability.service import Service, bearer
 from tests.reliability.world import Company, enroll
 
@@ -48,6 +51,7 @@ class Report:
     sent: int = 0
     server_cpu: float = 0.0
     took: float = 0.0
+    scrapes: Scrapes | None = None
 
     def percentile(self, q: float) -> float:
         ordered = sorted(self.latencies)
@@ -137,9 +141,15 @@ async def sample_rss(pid: int, report: Report, started: float) -> None:
         await asyncio.sleep(RSS_EVERY_SECONDS)
 
 
-async def drive(service: Service, company: Company, rate: float, seconds: float) -> Report:
-    """Open-loop load at `rate` requests/s for `seconds`, sampling the server's RSS."""
-    report, next_request = Report(), mix(company)
+async def drive(
+    service: Service, company: Company, rate: float, seconds: float, metrics: int
+) -> Report:
+    """Open-loop load at `rate` requests/s for `seconds`, sampling the server's RSS and
+    scraping its metrics port."""
+    report, next_request = Report(scrapes=Scrapes(metrics)), mix(company)
+    assert report.scrapes is not None
+    await report.scrapes.take()
+    scraper = asyncio.create_task(report.scrapes.every())
     assert service.process is not None
     pid = service.process.pid
     pool = await Pool(service.port).open()
@@ -151,6 +161,8 @@ async def drive(service: Service, company: Company, rate: float, seconds: float)
     )
     report.took = time.monotonic() - started
     sampler.cancel()
+    scraper.cancel()
+    await report.scrapes.take()
     pool.close()
     report.rss_kb.append((report.took, rss_kb(pid)))
     report.server_cpu = cpu_seconds(pid) - cpu
@@ -164,11 +176,13 @@ def soak(
     deployed as in production: production mode, `workers` processes."""
     server = None if url else start_server()
     store = url or (server.create_database() if server else "")
-    service = Service(store, home, env="production", workers=workers).start()
+    metrics = free_port()
+    environ = {"BILLING_METRICS_PORT": str(metrics)}
+    service = Service(store, home, env="production", workers=workers, environ=environ).start()
     try:
         with httpx.Client(base_url=service.base_url, timeout=30) as client:
             company = enroll(client)
-        return asyncio.run(drive(service, company, rate, seconds))
+        return asyncio.run(drive(service, company, rate, seconds, metrics))
     finally:
         service.stop()
         if server is not None:
@@ -187,12 +201,16 @@ def main(argv: list[str] | None = None) -> int:
         report = soak(args.rate, args.seconds, Path(home), workers=args.workers)
     print(report.summary())
     print("median by kind:", report.kinds())
-    for error in report.errors[:10]:
+    unmoved = report.scrapes.problems() if report.scrapes else ["no metrics scraped"]
+    if report.scrapes:
+        print(report.scrapes.summary())
+    for error in [*report.errors[:10], *unmoved]:
         print("error:", error)
     slow = args.max_p99_ms is not None and report.percentile(0.99) * 1000 > args.max_p99_ms
     if slow:
         print(f"error: p99 above {args.max_p99_ms:.0f} ms: the service did not keep the rate")
-    ok = not report.errors and report.rss_growth() <= args.max_rss_growth and not slow
+    ok = not (report.errors or unmoved) and report.rss_growth() <= args.max_rss_growth
+    ok = ok and not slow
     return 0 if ok else 1
 
 
