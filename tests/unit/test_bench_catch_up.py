@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from benchmarks import optional
+from benchmarks.report import Figure
 
 PRINTED = [
     "wrote 1000008 events in bulk in 62.3 s (16042/s)",
@@ -49,14 +50,22 @@ PRINTED_BY = {
 }
 
 
+def _printed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scripts answer PRINTED_BY; the soak (a real two-process server) is not run."""
+    monkeypatch.setattr(optional, "_script", lambda module, *_: PRINTED_BY[module])
+    mixed = Figure(optional.HTTP_MIXED, "postgres", 12.5, "ms", 25, "target p99")
+    monkeypatch.setattr(optional, "_http_mixed", lambda _seconds: mixed)
+
+
 def test_every_postgres_figure_carries_its_own_name(monkeypatch: pytest.MonkeyPatch) -> None:
     """A new row once shifted every name after it onto its neighbour's value."""
-    monkeypatch.setattr(optional, "_script", lambda module, *_: PRINTED_BY[module])
+    _printed(monkeypatch)
     found = {f.name: (f.value, f.unit) for f in optional.figures("postgres", str, 10**6, 8.0)}
     assert found == {
         optional.CATCH_UP_ALONE: (11310, "events/s"),
         optional.CATCH_UP_TOGETHER: (6038, "events/s"),
         optional.HTTP: (6.9, "ms"),
+        optional.HTTP_MIXED: (12.5, "ms"),
         optional.EXPORT: (35831, "records/s"),
         optional.VERIFY: (293019, "records/s"),
         optional.TIME_TRAVEL: (10.8, "ms"),
@@ -68,12 +77,13 @@ def test_every_postgres_figure_carries_its_own_name(monkeypatch: pytest.MonkeyPa
 def test_every_postgres_figure_carries_its_id_and_its_reference_id(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(optional, "_script", lambda module, *_: PRINTED_BY[module])
+    _printed(monkeypatch)
     found = {f.id: f.reference_id for f in optional.figures("postgres", str, 10**6, 8.0)}
     assert found == {
         "catchup_slowest": "", "catchup_all": "", "http_history_p99": "",
         "audit_export": "raw_scan_events", "audit_verify": "raw_scan_events",
         "time_travel": "", "explain_access": "", "raw_scan_events": "",
+        "http_mixed_p99_2_processes": "",
     }  # fmt: skip
 
 
