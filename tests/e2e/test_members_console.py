@@ -91,6 +91,18 @@ def test_i10_the_invoice_page_shows_the_credit_it_used_and_the_credit_left(world
     assert "Crédit utilisé" in _invoice_page(world, later, "fr")
 
 
+def test_i10_the_accounts_page_shows_each_accounts_credit(world: World) -> None:
+    _with_method(world)
+    paid = world.issue(world.accounts[0], amount="100.00")
+    _pay(world, paid)
+    _approve(world, paid, ("1Z001", "50.00"))
+    _sign_in(world.client, "alice")
+    page = world.client.get(f"/console/accounts?seen={max(world.admin.seen)}").text
+    credited, other = (f"{a['country']}-{a['number']}" for a in world.accounts)
+    assert page.split(f'data-testid="credit-{credited}">')[1].startswith("50.00"), page
+    assert page.split(f'data-testid="credit-{other}">')[1].startswith("—")
+
+
 def test_i3_a_scheduled_payment_is_cancelled_from_the_console_once_confirmed(
     world: World,
 ) -> None:
