@@ -51,8 +51,10 @@ $(CHROMIUM):
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 
+# worksteal: a worker that runs out of tests takes pending ones from the other (the slow property
+# tests otherwise end the run on one worker while the other idles); --durations names the slowest.
 test: check $(CHROMIUM)
-	HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal --durations=20 $(PYTEST_ARGS)
 
 test-deep: check $(CHROMIUM)
 	HYPOTHESIS_PROFILE=deep $(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
