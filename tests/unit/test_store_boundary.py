@@ -52,3 +52,27 @@ def test_every_advisory_lock_is_taken_in_store_locks() -> None:
         if "pg_advisory" in path.read_text(encoding="utf-8")
     }
     assert holders == {"store/locks.py"}
+
+
+def _imported_modules(path: Path) -> set[str]:
+    """The full dotted names a module imports from."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)
+    return found
+
+
+def test_the_console_calls_use_cases_never_the_http_routes() -> None:
+    """Issue 19: the console and the API are two ways in to the same use cases; neither
+    imports the other (an API body the console also validates lives in api/schemas)."""
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(
+            m for m in _imported_modules(path) if m.startswith("api.http")
+        )
+        for path in _modules("api/web")
+    }
+    assert {path: found for path, found in offenders.items() if found} == {}
+    assert not (ROOT / "api/http/shortcut.py").exists(), "one entry path: FastAPI's router"

@@ -9,34 +9,20 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Path, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
 from api.api_keys import digest, new_key
 from api.http.deps import App, CurrentCaller, ShowsSecret, written
 from api.http.responses import COMMON, READ, WRITE
 from api.schemas import AccountRef
-from api.schemas.values import In
+from api.schemas.api_keys import NewApiKey
 from api.translate import keys
-from domain.api_key import KEY_NAME_LIMIT
 from domain.application.api_keys import KeyView
 from domain.values import AccountKey, Role
 
 router = APIRouter(prefix="/v1/companies/{cid}/api-keys", tags=["api keys"], responses=COMMON)
 
 KeyPath = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
-
-
-class NewApiKey(In):
-    """A key to create: its label, a role of R2 other than ADMINISTRATOR, granted accounts."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{"name": "ERP", "role": "VIEW_ONLY", "accounts": []}]},
-    )
-
-    name: Annotated[str, Field(min_length=1, max_length=KEY_NAME_LIMIT)]
-    role: Role
-    accounts: Annotated[list[AccountRef], Field(default_factory=list, max_length=500)]
 
 
 class ApiKeyCreated(BaseModel):

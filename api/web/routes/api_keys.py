@@ -7,7 +7,7 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from api.api_keys import digest, new_key
-from api.http.routes.api_keys import NewApiKey
+from api.schemas.api_keys import NewApiKey
 from api.web.routes.common import Ctx, Posted, console_router, member_of
 from api.web.routes.forms import attempt, back, form_page, refs
 from api.web.routes.forms import text as field
