@@ -17,17 +17,8 @@ from domain.application import BillingCenter
 from projections.runner import Runner, ensure_schema, rebuild
 from store.database import Database, open_database
 from store.url import eventsourcing_env
-from tests.builders import (
-    ACCOUNT,
-    BILLING,
-    FixedClock,
-    add_payment_method,
-    bill,
-    billing_center,
-    enrolled_company,
-    issue,
-    person,
-)
+from tests import builders as given
+from tests.builders import ACCOUNT, BILLING, FixedClock
 
 KINDS = ["invoice.available", "payment.received", "adjustment.updated"]
 
@@ -35,16 +26,17 @@ KINDS = ["invoice.available", "payment.received", "adjustment.updated"]
 def old_invoices(app: BillingCenter, clock: FixedClock) -> None:
     """Two invoices printed 400 days ago, each disputed: OLD-UNPAID's approval leaves a
     balance; OLD-PAID is paid before its dispute is decided."""
-    company = enrolled_company(app, "alice")
-    add_payment_method(app, company)
-    app.create_webhook(person("alice"), company, "https://hooks.example/x", KINDS)
+    alice = given.person("alice")
+    company = given.enrolled_company(app, "alice")
+    given.add_payment_method(app, company)
+    app.create_webhook(alice, company, "https://hooks.example/x", KINDS)
     clock.now = datetime.now(UTC)  # events carry the real time: A7 counts from it
     printed = clock.now.date() - timedelta(days=400)
     for number in ("OLD-UNPAID", "OLD-PAID"):
-        invoice = issue(app, bill(ACCOUNT, number, issued=printed))
-        case = app.request_adjustment(person("alice"), invoice, "weight", {"TRK-1": Decimal(1)})
+        invoice = given.issue(app, given.bill(ACCOUNT, number, issued=printed))
+        case = app.request_adjustment(alice, invoice, "weight", {"TRK-1": Decimal(1)})
         if number == "OLD-PAID":
-            app.pay_invoice(person("alice"), invoice)
+            app.pay_invoice(alice, invoice)
         app.decide_adjustment(BILLING, invoice, case.result, approved=True)
 
 
@@ -72,7 +64,7 @@ def test_a7_events_on_an_old_invoice_are_told_while_it_is_outstanding(
     durable_store_url: str, page_size: int
 ) -> None:
     clock = FixedClock()
-    app = billing_center(eventsourcing_env(durable_store_url), clock)
+    app = given.billing_center(eventsourcing_env(durable_store_url), clock)
     db = open_database(durable_store_url)
     try:
         old_invoices(app, clock)
