@@ -27,6 +27,7 @@ class Statement:
     as_of: date
     invoices: tuple[InvoiceView, ...]
     aging: dict[str, dict[str, Decimal]]
+    line_accounts: dict[UUID, tuple[str, ...]]  # A8: by invoice, for its CSV
 
 
 def statement_of(
@@ -46,4 +47,5 @@ def statement_of(
         cursor = page.next
     kept.sort(key=lambda i: (i.due_date, i.invoice_number))
     company = app.read_company(cid).name
-    return Statement(period, company, caller.login, as_of, tuple(kept), aging(kept, as_of))
+    billed = reads.line_accounts([i.invoice_id for i in kept])
+    return Statement(period, company, caller.login, as_of, tuple(kept), aging(kept, as_of), billed)

@@ -248,6 +248,17 @@ class AccountEnrollment(BillingAggregate):
     def _left_plan(self, plan: str) -> None:
         self.__dict__["consolidated_by"] = None
 
+    def member_enrolled(self, member: AccountKey, company_id: UUID) -> None:
+        """A2 with A8: one of this plan's members is enrolled in `company_id` on its own.
+        Recorded on the plan, whose own enrollment writes this record too: of a plan and a
+        member enrolled in two companies at the same instant, one save loses on the plan's
+        version, and its retry, from fresh state, is refused (domain/plan.py)."""
+        self._member_enrolled(member=str(member), company_id=str(company_id))
+
+    @event("PlanMemberEnrolled")
+    def _member_enrolled(self, member: str, company_id: str) -> None:
+        """Nothing to keep: the member's own record holds its enrollment."""
+
     # --- credit (I10) -------------------------------------------------------------------
 
     @property

@@ -34,14 +34,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
-from domain.visibility import in_window
 from projections.accounts import instant
 from projections.base import Projection, handled_types, handler_name
 from projections.directory import PREFS, Directory
 from projections.events import EventRecord
+from projections.invoice_window import InvoiceWindow
 from projections.invoices import Invoices
 from projections.queries import OutboxMessage
 from store.database import Params, Tx
+
+_PAYMENTS = ("PaymentScheduled", "PaymentMade")
+"""The events on an earlier invoice that `_seeing` tells of (A7: as it stood before them too)."""
 
 
 @dataclass
@@ -116,6 +119,7 @@ class Notifications(Projection):
         super().__init__(prefix)
         self.directory = Directory(prefix)
         self.invoices = Invoices(prefix)
+        self.window = InvoiceWindow(self.invoices, _PAYMENTS)  # A7 at each event
         self.messages = messages
         self.rows: list[Params] = []  # the page's messages, written by `flush`
         self.members: dict[
@@ -157,14 +161,14 @@ class Notifications(Projection):
         if handler_name(Directory, event.type) is not None:
             self.members.clear()  # who receives what may have changed
         self.directory.handle(tx, event)
-        self.invoices.handle(tx, event)
+        self.window.apply(tx, event)
         super().handle(tx, event)
 
     def _seeing(self, tx: Tx, e: EventRecord, kind: str, sections: set[str]) -> None:
         account, company, section, issued = self.invoices.placement(tx, e.aggregate_id)
         if company is None or section not in sections:
             return
-        if not in_window(datetime.fromisoformat(issued).date(), e.day):
+        if not self.window.shows(tx, e, issued):
             return
         members = self._members(tx, company)
         self._add(e, kind, sorted(n for n, m in members.items() if m.receives(kind, account)))

@@ -368,6 +368,11 @@ class ReadModels(Protocol):
         """The same page as `invoices`, its items as stored."""
         ...
 
+    def line_accounts(self, invoice_ids: Collection[UUID]) -> dict[UUID, tuple[str, ...]]:
+        """A8: the distinct shipper accounts each invoice's lines bill, in line order (none
+        for an invoice that is no plan's); the caller has already chosen invoices it may see."""
+        ...
+
     def invoice(
         self, invoice_id: UUID, *, login: str, today: date, access: Access | None = None
     ) -> InvoiceDetail | None:

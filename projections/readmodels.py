@@ -18,6 +18,7 @@ from projections.accounts import AccountsView
 from projections.cases import Cases
 from projections.directory_view import DirectoryView
 from projections.failures import live_failures
+from projections.invoice_lines import InvoiceLinesView
 from projections.invoices import InvoicesView, as_view
 from projections.queries import (
     DEFAULT_LIMIT,
@@ -65,6 +66,7 @@ class SqlReadModels:
         self.directory = DirectoryView()
         self.accounts_view = AccountsView()
         self.invoices_view = InvoicesView()
+        self.lines_view = InvoiceLinesView()
         self.audit = AuditView()
         self.cases = Cases("cases_")  # the live generation's views
 
@@ -155,6 +157,10 @@ class SqlReadModels:
                 cursor=asked.get("cursor"),
                 limit=asked.get("limit", DEFAULT_LIMIT),
             )
+
+    def line_accounts(self, invoice_ids: Collection[UUID]) -> dict[UUID, tuple[str, ...]]:
+        with self.db.read() as tx:
+            return self.lines_view.line_accounts(tx, invoice_ids)
 
     def invoice(
         self, invoice_id: UUID, *, login: str, today: date, access: Access | None = None

@@ -17,15 +17,14 @@ Delivery is `api.webhooks`'.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any, ClassVar, NamedTuple
 
 import orjson
 
-from domain.visibility import in_window
 from projections.accounts import instant
 from projections.base import Projection, handled_types
 from projections.events import EventRecord
+from projections.invoice_window import InvoiceWindow
 from projections.invoices import Invoices
 from store.database import Tx
 
@@ -151,6 +150,7 @@ class WebhookMessages(Projection):
     def __init__(self, prefix: str, tables: WebhookTables) -> None:
         super().__init__(prefix)
         self.invoices = Invoices(prefix)
+        self.window = InvoiceWindow(self.invoices, set(INVOICE_EVENTS) - {"InvoiceIssued"})
         self.stable = tables
         self.rows: list[tuple[int, str, str, str, str]] = []
         # Each company's endpoints, read once a page (issue 20: a query per invoice event was
@@ -177,7 +177,7 @@ class WebhookMessages(Projection):
         return handled_types(type(self)) | handled_types(Invoices) | set(INVOICE_EVENTS)
 
     def handle(self, tx: Tx, event: EventRecord) -> None:
-        self.invoices.handle(tx, event)
+        self.window.apply(tx, event)  # A7 at the event: `_invoice_event`
         if event.type in INVOICE_EVENTS:
             self._invoice_event(tx, event, INVOICE_EVENTS[event.type])
         super().handle(tx, event)
@@ -197,7 +197,7 @@ class WebhookMessages(Projection):
         account, company, section, issued = self.invoices.placement(tx, e.aggregate_id)
         if company is None or section != "HISTORY":
             return
-        if not in_window(datetime.fromisoformat(issued).date(), e.day):
+        if not self.window.shows(tx, e, issued):
             return
         self._send(tx, e, company, kind, {"invoice_id": e.key, "account": account, **_data(e)})
 

@@ -1,13 +1,20 @@
 """The billing history as CSV for spreadsheets: UTF-8 with a BOM, a header row, ISO dates,
 plain decimal amounts (a dot, two decimals, no grouping), one invoice per row. Text a
 spreadsheet would run as a formula is prefixed with `'` (`projections.spreadsheet`).
+
+A8: a plan's invoice bills several shipper accounts, one per line. The row stays one per
+invoice (API.md), its `account` the plan's; the trailing `line_accounts` column lists the
+distinct accounts its lines bill, `;`-separated in line order, empty for a plain invoice:
+a spreadsheet can filter on it without a row per line changing what the sums add up.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from itertools import islice
+from uuid import UUID
 
 from projections.queries import InvoiceView, RowsPage
 from projections.spreadsheet import neutralised
@@ -24,10 +31,14 @@ COLUMNS = (
     "balance",
     "status",
     "section",
+    "line_accounts",
 )
 
 PageReader = Callable[[str | None], RowsPage[InvoiceView]]
 """Reads one page of invoices after a cursor (None: the first page)."""
+
+LineAccounts = Callable[[Sequence[UUID]], Mapping[UUID, Sequence[str]]]
+"""A8: the accounts the lines of each of these invoices bill (`ReadModels.line_accounts`)."""
 
 
 def all_pages(read: PageReader) -> Iterator[InvoiceView]:
@@ -41,7 +52,7 @@ def all_pages(read: PageReader) -> Iterator[InvoiceView]:
         cursor = page.next
 
 
-def row(invoice: InvoiceView) -> tuple[str, ...]:
+def row(invoice: InvoiceView, line_accounts: Sequence[str] = ()) -> tuple[str, ...]:
     """One invoice as CSV cells, none of them a formula."""
     cells = (
         str(invoice.invoice_id),
@@ -54,21 +65,27 @@ def row(invoice: InvoiceView) -> tuple[str, ...]:
         f"{invoice.balance:.2f}",
         invoice.status,
         invoice.section,
+        ";".join(line_accounts),
     )
     return tuple(neutralised(cell) for cell in cells)
 
 
-def csv_chunks(invoices: Iterable[InvoiceView], rows_per_chunk: int = 200) -> Iterator[bytes]:
-    """The CSV file as UTF-8 chunks: BOM and header first, then rows as they come."""
+def csv_chunks(
+    invoices: Iterable[InvoiceView], line_accounts: LineAccounts, rows_per_chunk: int = 200
+) -> Iterator[bytes]:
+    """The CSV file as UTF-8 chunks: BOM and header first, then rows as they come, the
+    accounts their lines bill asked once per chunk."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write(BOM)
     writer.writerow(COLUMNS)
-    for count, invoice in enumerate(invoices, start=1):
-        writer.writerow(row(invoice))
-        if count % rows_per_chunk == 0:
-            yield _drain(buffer)
-    yield _drain(buffer)
+    rows = iter(invoices)
+    while chunk := list(islice(rows, rows_per_chunk)):
+        billed = line_accounts([invoice.invoice_id for invoice in chunk])
+        writer.writerows(row(i, billed.get(i.invoice_id, ())) for i in chunk)
+        yield _drain(buffer)
+    if tail := _drain(buffer):  # the header alone, when there is no invoice
+        yield tail
 
 
 def _drain(buffer: io.StringIO) -> bytes:

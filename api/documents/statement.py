@@ -50,7 +50,7 @@ def render_statement(statement: Statement) -> bytes:
 
 def statement_csv(statement: Statement) -> bytes:
     """The statement's invoices as the billing history's CSV."""
-    return b"".join(csv_chunks(statement.invoices))
+    return b"".join(csv_chunks(statement.invoices, lambda _: statement.line_accounts))
 
 
 def _heading(pdf: FPDF, statement: Statement) -> None:

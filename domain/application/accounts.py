@@ -28,10 +28,11 @@ class Accounts(Plans):
         company = self._member_company(caller.as_person(), company_id)
         company.require_account_manager(caller.login)
         account = self._prove(request)
-        self._consolidate(company, account)  # A2, A8
+        saved = {str(account.key): account}
+        self._consolidate(company, account, saved)  # A2, A8
         account.enroll(company_id, request.line_of_business, request.account_type)
         company.add_account(str(request.account))
-        return Receipt(self._save(company, account), request.account)
+        return Receipt(self._save(company, *saved.values()), request.account)
 
     @command
     def unenroll_accounts(
@@ -67,10 +68,11 @@ class Accounts(Plans):
             if len(set(accounts)) != len(accounts):
                 raise InvalidInput("accounts", "each account once", rule="A5")
             records = [self._company_account(company, key) for key in accounts]
+        saved = {str(r.key): r for r in records}
         for record in records:
-            self._consolidate(company, record)  # A2, A8
+            self._consolidate(company, record, saved)  # A2, A8
             record.reenroll(company_id)
-        return Receipt(self._save(company, *records), [r.key for r in records])
+        return Receipt(self._save(company, *saved.values()), [r.key for r in records])
 
     @command
     def set_up_autopay(

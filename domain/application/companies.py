@@ -32,11 +32,12 @@ class Companies(Plans):
         company = Company(
             name=name, general_administrator=login, accounts=[str(r.account) for r in accounts]
         )
+        saved = {str(r.key): r for r in proven}
         for record, request in zip(proven, accounts, strict=True):
-            self._consolidate(company, record)  # A2, A8
+            self._consolidate(company, record, saved)  # A2, A8
             record.enroll(company.id, request.line_of_business, request.account_type)
         user.join(company.id, caller.email, caller.name or login)
-        return Receipt(self._save(company, user, withdrawn, *proven), company.id)
+        return Receipt(self._save(company, user, withdrawn, *saved.values()), company.id)
 
     def _withdraw_pending(self, user: User) -> Company | None:
         """R5: a login that belongs to a company is refused, unless it is only pending

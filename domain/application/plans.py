@@ -58,16 +58,30 @@ class Plans(Proofs):
     def _consolidable(self, company: Company, record: AccountEnrollment) -> bool:
         """A5 with A8: "all" passes over an account A2 across a plan keeps elsewhere."""
         try:
-            self._consolidate(company, record)
+            self._check_unconsolidated(company, record)
         except AccountHeldElsewhere:
             return False
         return True
 
-    def _consolidate(self, company: Company, record: AccountEnrollment) -> None:
-        """A2 with A8, before `record` is enrolled in `company`; a plan it enrolls, the
-        company learns its members (R4)."""
+    def _check_unconsolidated(
+        self, company: Company, record: AccountEnrollment
+    ) -> AccountEnrollment | None:
+        """A2 with A8, before `record` is enrolled in `company`; its plan, if any."""
         plan = None if record.plan is None else self.account(AccountKey.recorded(record.plan))
         members = [self.account(AccountKey.recorded(m)) for m in record.consolidates or []]
         require_unconsolidated(record, company.id, plan, members)
+        return plan
+
+    def _consolidate(
+        self, company: Company, record: AccountEnrollment, saved: dict[str, AccountEnrollment]
+    ) -> None:
+        """A2 with A8, before `record` is enrolled in `company`: a plan it enrolls, the
+        company learns its members (R4); a member it enrolls, its plan joins `saved` (the
+        records the command saves, by account) with the member's enrollment recorded, so
+        that the plan's enrollment elsewhere, which writes the plan too, cannot race it."""
+        plan = self._check_unconsolidated(company, record)
         if record.consolidates is not None:
             company.record_plan(str(record.key), list(record.consolidates))
+        if plan is not None:
+            plan = saved.setdefault(str(plan.key), plan)
+            plan.member_enrolled(record.key, company.id)

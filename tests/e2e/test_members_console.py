@@ -143,8 +143,30 @@ def test_a7_the_console_history_keeps_an_old_unpaid_invoice(world: World) -> Non
 @pytest.mark.parametrize(
     ("lang", "words"),
     [
-        ("en", ("still due", "cancelled", "credit", "pending", "My profile", "close the company")),
-        ("fr", ("encore due", "annulé", "crédit", "en attente", "Mon profil", "fermer")),
+        (
+            "en",
+            (
+                "still due",
+                "cancelled",
+                "credit",
+                "pending",
+                "My profile",
+                "close the company",
+                "line_accounts",
+            ),
+        ),
+        (
+            "fr",
+            (
+                "encore due",
+                "annulé",
+                "crédit",
+                "en attente",
+                "Mon profil",
+                "fermer",
+                "line_accounts",
+            ),
+        ),
     ],
 )
 def test_the_help_mentions_each_feature_of_issue_24(
@@ -153,4 +175,26 @@ def test_the_help_mentions_each_feature_of_issue_24(
     _sign_in(world.client, "alice")
     page = world.client.get("/console/help", headers={"Accept-Language": lang}).text
     assert [w for w in words if w not in page] == []
-    assert all(rule in page for rule in ("A7", "I3", "I10", "R5", "R6", "R10", "R14", "A1"))
+    assert all(rule in page for rule in ("A7", "A8", "I3", "I10", "R5", "R6", "R10", "R14", "A1"))
+
+
+@pytest.mark.parametrize(("lang", "said"), [("en", "country"), ("fr", "pays")])
+def test_a1_the_console_refuses_an_unassigned_country_code_naming_a1(
+    world: World, lang: str, said: str
+) -> None:
+    _sign_in(world.client, "alice")
+    page = f"/console/accounts?seen={max(world.admin.seen)}"
+    form = {"country_new": "XX", "number_new": "A9999999", "lob_new": "PACKAGE"}
+    form |= {"type_new": "INDIVIDUAL", "invoice_new": "INV-1", "date_new": TODAY.isoformat()}
+    form |= {"amount_new": "120.50", "control_new": "C-1"}
+    before = world.client.get(page).text
+    assert "A1" not in before
+    csrf = csrf_of(before)
+    headers = {**SAME_ORIGIN, "Accept-Language": lang}
+    answer = world.client.post(
+        "/console/accounts", data={"csrf_token": csrf, **form}, headers=headers
+    )
+    assert "A1" in answer.text
+    assert said in answer.text.lower()
+    held = world.admin.get(f"/v1/companies/{world.cid}/accounts").json()["items"]
+    assert len(held) == len(world.accounts)  # nothing changed

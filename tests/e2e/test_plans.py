@@ -4,12 +4,15 @@ invoices, its lines name the accounts they bill, members see them (R4), A2 acros
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 from typing import Any
 
 import httpx2 as httpx
 import pytest
 from fastapi.testclient import TestClient
+from pypdf import PdfReader
 
 from api.tokens import Scope
 from tests.e2e.http import As, World, acct, invoice_body, new_account, proven
@@ -172,3 +175,32 @@ def test_a8_the_console_invoice_shows_the_account_each_line_bills(plans: PlanWor
     page = client.get(f"/console/invoices/{issued.json()['invoice_id']}").text
     cells = [cell.split("<")[0] for cell in page.split("data-line-account>")[1:]]
     assert cells == [acct(m) for m in plans.members]
+
+
+def _csv_cells(text: str) -> dict[str, str]:
+    """Invoice number -> its `line_accounts` cell, from the history's CSV."""
+    rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
+    return {row["invoice_number"]: row["line_accounts"] for row in rows}
+
+
+def test_a8_the_csv_lists_the_accounts_each_invoice_s_lines_bill(plans: PlanWorld) -> None:
+    body = plan_invoice(plans.plan, *plans.members, invoice_number="PLAN-CSV")
+    assert plans.world.billing.post("/v1/invoices", json=body).status_code == 201
+    own = invoice_body(plans.members[0], invoice_number="OWN-CSV")
+    assert plans.world.billing.post("/v1/invoices", json=own).status_code == 201
+    api_csv = plans.world.admin.get(f"/v1/companies/{plans.world.cid}/invoices.csv").text
+    console = signed_in(plans.world, "alice")
+    console.params = {"seen": str(max(plans.world.billing.seen))}
+    for text in (api_csv, console.get("/console/invoices.csv").text):
+        cells = _csv_cells(text)
+        assert cells["PLAN-CSV"] == ";".join(acct(m) for m in plans.members)
+        assert cells["OWN-CSV"] == ""
+
+
+def test_a8_the_invoice_pdf_names_the_account_each_line_bills(plans: PlanWorld) -> None:
+    body = plan_invoice(plans.plan, *plans.members)
+    issued = plans.world.billing.post("/v1/invoices", json=body).json()
+    pdf = plans.world.admin.get(f"/v1/invoices/{issued['invoice_id']}/pdf")
+    assert pdf.headers["Content-Type"] == "application/pdf"
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert [acct(m) in text for m in plans.members] == [True, True]

@@ -107,7 +107,8 @@ def invoices_csv(
     )
     name = f"{'archive' if archive else 'invoices'}-{cid}.csv"
     headers = _disposition("attachment", name)
-    return CsvStream(csv_chunks(rows), media_type="text/csv; charset=utf-8", headers=headers)
+    chunks = csv_chunks(rows, reads.line_accounts)  # A8: each line's account
+    return CsvStream(chunks, media_type="text/csv; charset=utf-8", headers=headers)
 
 
 @router.post("/v1/invoices/{iid}/documents", status_code=201, responses=WRITE)

@@ -81,7 +81,7 @@ def history_csv(ctx: Ctx) -> Response:
 
 
 def _csv(ctx: Console, rows: list[InvoiceView], name: str) -> Response:
-    body = b"".join(csv_chunks(rows))
+    body = b"".join(csv_chunks(rows, ctx.reads.line_accounts))
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     return secured(ctx, Response(body, media_type="text/csv; charset=utf-8", headers=headers))
 

@@ -139,6 +139,28 @@ def test_a2_a8_the_plans_own_company_enrolls_its_member(app: BillingCenter) -> N
     assert app.account(ACCOUNT).enrolled_in(company)
 
 
+def test_a2_a8_a_members_enrollment_is_recorded_on_its_plan(app: BillingCenter) -> None:
+    """A2 under concurrency: both a plan's enrollment and its member's write the plan's
+    record, so that two racing in different companies conflict in the store."""
+    state(app, PLAN, ACCOUNT)
+    company = enrolled_plan(app)
+    app.add_account(given.person(ADMIN), company, given.proven(app, ACCOUNT))
+    assert given.event_names(app, account_id(PLAN))[-1] == "PlanMemberEnrolled"
+
+
+def test_a2_a8_a_plan_and_two_members_enroll_in_one_company_together(app: BillingCenter) -> None:
+    """R1 with A8: one command enrolling a plan with its members saves the plan once."""
+    state(app, PLAN, ACCOUNT, OTHER_ACCOUNT)
+    invoice = plan_bill()
+    given.issue(app, invoice)
+    members = [given.proven(app, ACCOUNT), given.proven(app, OTHER_ACCOUNT)]
+    plan = given.request(invoice, kind=PLAN_KIND)
+    company = app.enroll_company(given.person(ADMIN), "Plans Inc", [members[0], plan, members[1]])
+    records = [app.account(key) for key in (PLAN, ACCOUNT, OTHER_ACCOUNT)]
+    assert all(record.enrolled_in(company.result) for record in records)
+    assert given.event_names(app, account_id(PLAN)).count("PlanMemberEnrolled") == 2
+
+
 def test_a2_a8_a_plan_is_not_enrolled_while_a_member_is_elsewhere(app: BillingCenter) -> None:
     given.enrolled_company(app, admin="zoe")
     state(app, PLAN, ACCOUNT)
