@@ -39,6 +39,7 @@ from projections.audit.verify import verify_export
 from store.url import eventsourcing_env
 from tests.audit_world import ACCOUNT, PlainBox, add_user, company, issue
 from tests.postgres import start_server
+from tests.reliability.procstat import cpu_seconds
 
 BATCH = 5000
 
@@ -77,25 +78,43 @@ def _filler(app: PrivateBillingCenter, count: int) -> None:
         bulk_role_changes(app, company(app, "zed", AccountKey("DE", "F00001")), count)
 
 
-def _raw_scan(url: str) -> tuple[int, float, float]:
-    """Rows, seconds and the client's CPU seconds of one raw ordered scan of the events
-    table (plain psycopg)."""
+def _raw_scan(url: str) -> tuple[int, float, float, float]:
+    """Rows, seconds, the client's CPU seconds and its server backend's CPU seconds of one
+    raw ordered scan of the events table (plain psycopg)."""
     started, cpu = time.perf_counter(), time.process_time()
     with psycopg.connect(url) as connection, connection.cursor(name="scan") as cursor:
+        server = cpu_seconds(connection.info.backend_pid)
         cursor.itersize = BATCH
         cursor.execute("SELECT * FROM billingcenter_events ORDER BY notification_id")
         rows = sum(1 for _ in cursor)
-    return rows, time.perf_counter() - started, time.process_time() - cpu
+        server = cpu_seconds(connection.info.backend_pid) - server
+    return rows, time.perf_counter() - started, time.process_time() - cpu, server
+
+
+def _backends(url: str) -> dict[int, float]:
+    """The CPU seconds of every other server backend of the benchmark's database."""
+    with psycopg.connect(url) as connection:
+        found = connection.execute(
+            "SELECT pid FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return {pid: cpu_seconds(pid) for (pid,) in found}
 
 
 def _export(url: str, out: str, queue: Any) -> None:
+    """One export in this (child) process; puts its count, seconds, peak RSS and CPU
+    seconds: the process's, its main thread's and its server backends'."""
     app = _app(url)
-    started, cpu = time.perf_counter(), time.process_time()
+    before = _backends(url)
+    started, cpu, main = time.perf_counter(), time.process_time(), time.thread_time()
     manifest = write_export(AuditLog(app.recorder, app.sealer).canonical(), Path(out),
                             Signer(new_private_pem()))  # fmt: skip
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    main = time.thread_time() - main
+    server = sum(used - before.get(pid, 0.0) for pid, used in _backends(url).items())
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    queue.put((manifest["count"], elapsed, rss, cpu))
+    queue.put((manifest["count"], elapsed, rss, {"export": cpu, "export_main": main,
+                                                 "export_server": server}))  # fmt: skip
 
 
 def _timed(what: str, run: Any, repeat: int = 20) -> None:
@@ -115,39 +134,63 @@ load (the machine is shared; issue 21)."""
 def _interleaved(url: str, rounds: int) -> None:
     """The raw scan, the export (in a child process, for its peak RSS) and the verification,
     alternated `rounds` times; prints each one's median (and, beside the wall clock, which a
-    loaded machine stretches, the client's CPU time: the server's is not counted)."""
-    scans, exports, checks = [], [], []
-    cpus: dict[str, list[float]] = {"scan": [], "export": [], "verify": []}
+    loaded machine stretches, the CPU time of each, in `_print_cpu`)."""
+    walls: dict[str, list[float]] = {"scan": [], "export": [], "verify": []}
+    cpus: dict[str, list[float]] = {}
     count, rss, ok = 0, 0, True
     for _ in range(rounds):
-        rows, took, cpu = _raw_scan(url)
-        scans.append(took)
-        cpus["scan"].append(cpu)
+        rows, took, cpu, server = _raw_scan(url)
+        walls["scan"].append(took)
+        _add(cpus, {"scan": cpu, "scan_server": server})
         with tempfile.TemporaryDirectory() as out:
             queue: Any = multiprocessing.get_context("spawn").Queue()
             child = multiprocessing.get_context("spawn").Process(
                 target=_export, args=(url, out, queue)
             )
             child.start()
-            count, took, peak, cpu = queue.get()
+            count, took, peak, used = queue.get()
             child.join()
-            exports.append(took)
-            cpus["export"].append(cpu)
+            walls["export"].append(took)
             rss = max(rss, peak)
-            started, cpu = time.perf_counter(), time.process_time()
+            started, cpu, main = time.perf_counter(), time.process_time(), time.thread_time()
             verdict = verify_export(Path(out))
-            checks.append(time.perf_counter() - started)
-            cpus["verify"].append(time.process_time() - cpu)
+            walls["verify"].append(time.perf_counter() - started)
+            _add(cpus, {**used, "verify": time.process_time() - cpu,
+                        "verify_main": time.thread_time() - main})  # fmt: skip
             ok = ok and verdict.ok and verdict.records == count
-    scan, export, check = map(statistics.median, (scans, exports, checks))
+    scan, export, check = (statistics.median(walls[name]) for name in walls)
     each = f"median of {rounds} interleaved rounds"
     print(f"raw ordered psycopg scan: {rows} rows in {scan:.2f} s ({rows / scan:,.0f}/s), {each}")
     print(f"export + hash: {count} records in {export:.2f} s ({count / export:,.0f}/s),"
           f" {scan / export:.0%} of the raw scan's rate; child peak RSS {rss / 1024:.0f} MiB,"
           f" {each}")  # fmt: skip
     print(f"verify: {count} records in {check:.2f} s ({count / check:,.0f}/s) ok={ok}, {each}")
+    _print_cpu(count, {name: statistics.median(times) for name, times in cpus.items()})
+
+
+def _add(cpus: dict[str, list[float]], measured: dict[str, float]) -> None:
+    for name, seconds in measured.items():
+        cpus.setdefault(name, []).append(seconds)
+
+
+def _print_cpu(count: int, cpu: dict[str, float]) -> None:
+    """The medians of the CPU seconds, and what they predict for an idle machine.
+
+    The raw scan's client and server take turns (the client waits for each FETCH, the
+    server for the next one), so its critical path is their sum; the export's server
+    streams the COPY and its digest thread hashes and writes while the main thread
+    encodes and chains, so on two cores its critical path is the main thread. The ratio of
+    the two is the export's share of the raw scan's rate that load does not stretch."""
     print("client CPU seconds (median): " + ", ".join(
-        f"{name} {statistics.median(times):.2f}" for name, times in cpus.items()))  # fmt: skip
+        f"{name} {cpu[name]:.2f}" for name in ("scan", "export", "verify")))  # fmt: skip
+    scan = cpu["scan"] + cpu["scan_server"]
+    print(f"critical-path CPU seconds (median): raw scan {scan:.2f} (client {cpu['scan']:.2f}"
+          f" + server {cpu['scan_server']:.2f}, in turn); export main thread"
+          f" {cpu['export_main']:.2f} (beside it: digest thread"
+          f" {cpu['export'] - cpu['export_main']:.2f}, server {cpu['export_server']:.2f});"
+          f" verify main thread {cpu['verify_main']:.2f}")  # fmt: skip
+    print(f"by CPU: export {scan / cpu['export_main']:.0%} of the raw scan's rate,"
+          f" verify {count / cpu['verify_main']:,.0f} records per CPU second")  # fmt: skip
 
 
 def main() -> None:
