@@ -46,11 +46,8 @@ def postgres_server(postgres_instance: PostgresServer) -> str:
 @pytest.fixture
 def postgres_url(postgres_instance: PostgresServer) -> Iterator[str]:
     """A fresh empty database for this test, dropped afterwards."""
-    url = postgres_instance.create_database()
-    try:
+    with postgres_instance.database() as url:
         yield url
-    finally:
-        postgres_instance.drop_database(url)
 
 
 POSTGRES = pytest.param("postgres", marks=pytest.mark.postgres)

@@ -10,6 +10,29 @@ from fastapi.testclient import TestClient
 
 from tests.e2e.http import World, enroll, running
 from tests.integration.mail.smtp import SmtpServer
+from tests.postgres import PostgresServer
+
+
+@pytest.fixture(scope="session")
+def app_template(
+    postgres_instance: PostgresServer, tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    """A template database holding the app's schema and no rows: the app started on it once,
+    then every table emptied. Copying it is a file copy; creating the schema per test took
+    most of a PostgreSQL test's setup (the schema's own creation is tested on empty databases
+    in tests/integration and tests/reliability)."""
+    url = postgres_instance.create_database()
+    with running(url, str(tmp_path_factory.mktemp("template"))):
+        pass
+    return postgres_instance.make_template(url)
+
+
+@pytest.fixture
+def postgres_url(postgres_instance: PostgresServer, app_template: str) -> Iterator[str]:
+    """A fresh database with the app's schema and no rows, dropped afterwards (the HTTP tests'
+    apps start on it as on an empty one: same tables, no events, no positions)."""
+    with postgres_instance.database(template=app_template) as url:
+        yield url
 
 
 @pytest.fixture

@@ -39,11 +39,11 @@ def settings_for(store_url: str, tmp: str) -> Settings:
 
 def store_url_of(request: pytest.FixtureRequest, tmp: Path) -> str:
     """A new store for a fixture parametrized by backend: "sqlite" in `tmp`, else a fresh
-    database of the suite's PostgreSQL server."""
+    database of the suite's PostgreSQL server, a copy of the app's empty schema."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp / 'events.sqlite'}"
     server: PostgresServer = request.getfixturevalue("postgres_instance")
-    return server.create_database()
+    return server.create_database(template=request.getfixturevalue("app_template"))
 
 
 @contextmanager
