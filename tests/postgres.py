@@ -80,11 +80,7 @@ class PostgresServer:
         """Empty every table of the database at `url` (identities restarted), forbid further
         connections and return its name, for `create_database(template=...)`."""
         name = url.rsplit("/", 1)[1]
-        with psycopg.connect(url, autocommit=True) as connection:
-            tables = connection.execute(_USER_TABLES).fetchall()
-            names = sql.SQL(", ").join(sql.Identifier(*table) for table in tables)
-            if tables:
-                connection.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY").format(names))
+        empty_tables(url)
         statement = sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false")
         self._admin(statement.format(sql.Identifier(name)))
         # A copy needs the template unused: end what the closed pools' sessions left behind.
@@ -108,6 +104,16 @@ class PostgresServer:
         with contextlib.suppress(OSError, subprocess.SubprocessError):
             _run(self.bindir / "pg_ctl", "-D", str(self.folder / "data"), "stop", "-m", "immediate")
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def empty_tables(conninfo: str) -> None:
+    """Delete every row of every table of the database (identities restarted), keeping the
+    tables: the state the app leaves right after creating its schema on an empty database."""
+    with psycopg.connect(conninfo, autocommit=True) as connection:
+        tables = connection.execute(_USER_TABLES).fetchall()
+        names = sql.SQL(", ").join(sql.Identifier(*table) for table in tables)
+        if tables:
+            connection.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY").format(names))
 
 
 def start_server() -> PostgresServer:

@@ -59,6 +59,7 @@ from tests.database_dump import holding
 from tests.e2e.http import TODAY, As, invoice_body, proven, token
 from tests.e2e.mailbox import Mailbox, deliver, mail_off_settings
 from tests.e2e.privacy import forget
+from tests.postgres import empty_tables
 from tests.samples import a_pdf
 
 STEPS = 15
@@ -871,10 +872,9 @@ def empty(url: str, tmp: Path) -> None:
         for suffix in ("", "-wal", "-shm"):
             Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
         return
-    conninfo, _ = postgres_conninfo(url)
-    with psycopg.connect(conninfo, autocommit=True) as db:
-        db.execute("DROP SCHEMA public CASCADE")
-        db.execute("CREATE SCHEMA public")
+    # Emptying the tables, not dropping the schema: the app's start then skips creating it
+    # again (~0.7 s of each example on PostgreSQL), and the store is just as empty.
+    empty_tables(postgres_conninfo(url)[0])
 
 
 def machine_on(url: str, tmp: Path) -> type[AccessAndErasureMachine]:
