@@ -902,8 +902,12 @@ def machine_on(url: str, tmp: Path) -> type[AccessAndErasureMachine]:
 def test_nobody_reads_what_r4_a4_a7_deny_and_erased_data_is_nowhere(
     durable_store_url: str, tmp_path: Path
 ) -> None:
-    """Issue 18: the stateful test, on SQLite and on PostgreSQL."""
+    """Issue 18: the stateful test, on SQLite and on PostgreSQL. PostgreSQL runs half the
+    profile's examples (other properties give it a quarter): each costs three times SQLite's
+    (64 s of CI's 15 minutes for 20), and half still reaches revocations and demotions with
+    the projections held back in every profile (10 sequences of 15 steps under ci)."""
+    examples = settings().max_examples // (2 if durable_store_url.startswith("postgres") else 1)
     run_state_machine_as_test(
         machine_on(durable_store_url, tmp_path),
-        settings=settings(stateful_step_count=STEPS),
+        settings=settings(stateful_step_count=STEPS, max_examples=max(5, examples)),
     )
