@@ -24,7 +24,9 @@ settings.register_profile(
 )
 settings.register_profile("deep", max_examples=500, deadline=None)
 settings.register_profile("dev", max_examples=100, deadline=None)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "dev")
+"""The loaded profile's name, for tests whose own bounds follow it (test_openapi_fuzz)."""
+settings.load_profile(PROFILE)
 
 
 @pytest.fixture(scope="session")
