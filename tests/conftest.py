@@ -24,7 +24,9 @@ settings.register_profile(
 )
 settings.register_profile("deep", max_examples=500, deadline=None)
 settings.register_profile("dev", max_examples=100, deadline=None)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "dev")
+"""The loaded profile's name, for tests whose own bounds follow it (test_openapi_fuzz)."""
+settings.load_profile(PROFILE)
 
 
 @pytest.fixture(scope="session")
@@ -46,11 +48,8 @@ def postgres_server(postgres_instance: PostgresServer) -> str:
 @pytest.fixture
 def postgres_url(postgres_instance: PostgresServer) -> Iterator[str]:
     """A fresh empty database for this test, dropped afterwards."""
-    url = postgres_instance.create_database()
-    try:
+    with postgres_instance.database() as url:
         yield url
-    finally:
-        postgres_instance.drop_database(url)
 
 
 POSTGRES = pytest.param("postgres", marks=pytest.mark.postgres)

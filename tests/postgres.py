@@ -26,6 +26,17 @@ SUPERUSER = "billing"
 START_ATTEMPTS = 3
 
 
+_USER_TABLES = (
+    "SELECT schemaname, tablename FROM pg_tables"
+    " WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
+)
+
+_END_SESSIONS = (
+    "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity"
+    " WHERE datname = {} AND pid <> pg_backend_pid()"
+)
+
+
 class PostgresUnavailableError(RuntimeError):
     """The throwaway PostgreSQL server could not be started."""
 
@@ -46,11 +57,35 @@ class PostgresServer:
     def url(self, dbname: str) -> str:
         return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{dbname}"
 
-    def create_database(self) -> str:
-        """Create a fresh empty database and return its URL."""
+    def create_database(self, template: str | None = None) -> str:
+        """Create a fresh database and return its URL: empty, or a copy of `template` (a
+        database name; the copy is a file copy, far cheaper than creating a schema)."""
         name = f"t_{uuid.uuid4().hex}"
-        self._admin(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template is not None:
+            statement += sql.SQL(" TEMPLATE {} STRATEGY FILE_COPY").format(sql.Identifier(template))
+        self._admin(statement)
         return self.url(name)
+
+    @contextlib.contextmanager
+    def database(self, template: str | None = None) -> Iterator[str]:
+        """`create_database(template)`'s URL, the database dropped on the way out."""
+        url = self.create_database(template)
+        try:
+            yield url
+        finally:
+            self.drop_database(url)
+
+    def make_template(self, url: str) -> str:
+        """Empty every table of the database at `url` (identities restarted), forbid further
+        connections and return its name, for `create_database(template=...)`."""
+        name = url.rsplit("/", 1)[1]
+        empty_tables(url)
+        statement = sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false")
+        self._admin(statement.format(sql.Identifier(name)))
+        # A copy needs the template unused: end what the closed pools' sessions left behind.
+        self._admin(sql.SQL(_END_SESSIONS).format(sql.Literal(name)))
+        return name
 
     def drop_database(self, url: str) -> None:
         name = url.rsplit("/", 1)[1]
@@ -69,6 +104,16 @@ class PostgresServer:
         with contextlib.suppress(OSError, subprocess.SubprocessError):
             _run(self.bindir / "pg_ctl", "-D", str(self.folder / "data"), "stop", "-m", "immediate")
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def empty_tables(conninfo: str) -> None:
+    """Delete every row of every table of the database (identities restarted), keeping the
+    tables: the state the app leaves right after creating its schema on an empty database."""
+    with psycopg.connect(conninfo, autocommit=True) as connection:
+        tables = connection.execute(_USER_TABLES).fetchall()
+        names = sql.SQL(", ").join(sql.Identifier(*table) for table in tables)
+        if tables:
+            connection.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY").format(names))
 
 
 def start_server() -> PostgresServer:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,11 +40,19 @@ def settings_for(store_url: str, tmp: str) -> Settings:
 
 def store_url_of(request: pytest.FixtureRequest, tmp: Path) -> str:
     """A new store for a fixture parametrized by backend: "sqlite" in `tmp`, else a fresh
-    database of the suite's PostgreSQL server."""
+    database of the suite's PostgreSQL server, a copy of the app's empty schema."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp / 'events.sqlite'}"
+        return on_template(f"sqlite:///{tmp / 'events.sqlite'}", request)
     server: PostgresServer = request.getfixturevalue("postgres_instance")
-    return server.create_database()
+    return server.create_database(template=request.getfixturevalue("app_template"))
+
+
+def on_template(url: str, request: pytest.FixtureRequest) -> str:
+    """`url`, its SQLite file first made a copy of `sqlite_template` (PostgreSQL databases of
+    this folder are copies of `app_template` already; memory stays empty)."""
+    if url.startswith("sqlite:///"):
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), url[len("sqlite:///") :])
+    return url
 
 
 @contextmanager

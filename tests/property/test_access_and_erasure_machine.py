@@ -59,6 +59,7 @@ from tests.database_dump import holding
 from tests.e2e.http import TODAY, As, invoice_body, proven, token
 from tests.e2e.mailbox import Mailbox, deliver, mail_off_settings
 from tests.e2e.privacy import forget
+from tests.postgres import empty_tables
 from tests.samples import a_pdf
 
 STEPS = 15
@@ -871,10 +872,9 @@ def empty(url: str, tmp: Path) -> None:
         for suffix in ("", "-wal", "-shm"):
             Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
         return
-    conninfo, _ = postgres_conninfo(url)
-    with psycopg.connect(conninfo, autocommit=True) as db:
-        db.execute("DROP SCHEMA public CASCADE")
-        db.execute("CREATE SCHEMA public")
+    # Emptying the tables, not dropping the schema: the app's start then skips creating it
+    # again (~0.7 s of each example on PostgreSQL), and the store is just as empty.
+    empty_tables(postgres_conninfo(url)[0])
 
 
 def machine_on(url: str, tmp: Path) -> type[AccessAndErasureMachine]:
@@ -902,8 +902,12 @@ def machine_on(url: str, tmp: Path) -> type[AccessAndErasureMachine]:
 def test_nobody_reads_what_r4_a4_a7_deny_and_erased_data_is_nowhere(
     durable_store_url: str, tmp_path: Path
 ) -> None:
-    """Issue 18: the stateful test, on SQLite and on PostgreSQL."""
+    """Issue 18: the stateful test, on SQLite and on PostgreSQL. PostgreSQL runs half the
+    profile's examples (other properties give it a quarter): each costs three times SQLite's
+    (64 s of CI's 15 minutes for 20), and half still reaches revocations and demotions with
+    the projections held back in every profile (10 sequences of 15 steps under ci)."""
+    examples = settings().max_examples // (2 if durable_store_url.startswith("postgres") else 1)
     run_state_machine_as_test(
         machine_on(durable_store_url, tmp_path),
-        settings=settings(stateful_step_count=STEPS),
+        settings=settings(stateful_step_count=STEPS, max_examples=max(5, examples)),
     )
