@@ -1,19 +1,30 @@
 """`python -m benchmarks.profile_commands [sqlite|postgres] [N]`: where one command's time goes.
 
-Runs N one-event commands of one client under cProfile and prints the heaviest functions.
+On PostgreSQL it first splits a command's wall time, without the profiler, into the insert
+(the recorder's `insert_events`: group commit and the one-round-trip locked insert) and the
+rest (the command's own Python), beside the raw one-round-trip insert of figure 1's
+reference sent back to back and with the command's own CPU spent between two inserts
+(issue 21: on a loaded machine that CPU makes the round trip itself slower). Then it runs
+N one-event commands of one client under cProfile and prints the heaviest functions.
 """
 
 from __future__ import annotations
 
 import cProfile
 import pstats
+import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from benchmarks.commands import clients, open_center
-from tests.postgres import start_server
+import psycopg
+
+from benchmarks import raw
+from benchmarks.commands import Toggler, clients, open_center, stored_event_state
+from tests.postgres import PostgresServer, start_server
 
 
 def main() -> None:
@@ -26,6 +37,8 @@ def main() -> None:
         toggle = clients(app, clock, 1)[0]
         for _ in range(100):
             toggle()
+        if server:
+            split(server, toggle, count)
         profile = cProfile.Profile()
         began = time.perf_counter()
         profile.enable()
@@ -39,6 +52,63 @@ def main() -> None:
     stats = pstats.Stats(profile).strip_dirs().sort_stats("tottime")
     stats.print_stats(25)
     stats.sort_stats("cumulative").print_stats(40)
+
+
+def split(server: PostgresServer, toggle: Toggler, count: int, rounds: int = 5) -> None:
+    """A command's wall time: its insert and the rest, beside the raw one-round-trip insert
+    back to back and with the command's rest spent (busy) between inserts; interleaved in
+    `rounds` rounds (the machine is shared: its load drifts), medians."""
+    recorder: Any = toggle.app.recorder
+    insert_events = recorder.insert_events
+    spent: list[float] = []
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        began = time.perf_counter()
+        try:
+            return insert_events(*args, **kwargs)
+        finally:
+            spent.append(time.perf_counter() - began)
+
+    url = server.create_database()
+    raw.postgres_table(url)
+    samples: dict[str, list[float]] = {"command": [], "insert": [], "raw": [], "raw+rest": []}
+    with psycopg.connect(url) as conn:
+        reference = raw.postgres_one_round_trip_insert(conn, stored_event_state(url))
+        for _ in range(rounds):
+            spent.clear()
+            recorder.insert_events = timed
+            command = _per_call(toggle, count // rounds)
+            del recorder.insert_events
+            think = command - sum(spent) / len(spent)
+
+            def reference_then_think(think: float = think) -> None:
+                reference()
+                _busy(think)
+
+            samples["command"].append(command)
+            samples["insert"].append(command - think)
+            samples["raw"].append(_per_call(reference, count // rounds))
+            samples["raw+rest"].append(_per_call(reference_then_think, count // rounds) - think)
+    ms = {name: statistics.median(values) * 1e3 for name, values in samples.items()}
+    print(
+        f"per command {ms['command']:.3f} ms: insert {ms['insert']:.3f} ms, rest "
+        f"{ms['command'] - ms['insert']:.3f} ms; raw one-round-trip insert {ms['raw']:.3f} ms "
+        f"back to back, {ms['raw+rest']:.3f} ms with the rest's CPU between inserts; commands "
+        f"at {ms['raw'] / ms['command']:.0%} of the raw reference (medians of {rounds} rounds)"
+    )
+
+
+def _per_call(operation: Callable[[], object], count: int) -> float:
+    began = time.perf_counter()
+    for _ in range(count):
+        operation()
+    return (time.perf_counter() - began) / count
+
+
+def _busy(seconds: float) -> None:
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
 
 
 if __name__ == "__main__":
