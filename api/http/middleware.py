@@ -50,7 +50,6 @@ PUBLIC = frozenset({"/", "/health", "/docs", "/docs/oauth2-redirect", "/redoc", 
 SESSION_OPENERS = frozenset({"/console/sign-in", "/console/session"})
 """Console forms that open a session, so are posted without one."""
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
-BODY_HEADERS = frozenset({b"content-length", b"transfer-encoding"})
 LENGTH_DIGITS = 12
 """A `Content-Length` longer than this is over every limit (and `int` refuses 4,300 digits)."""
 
@@ -193,22 +192,17 @@ def _declared_over(scope: Scope, limit: int) -> bool:
 def api_refusal(scope: Scope, secret: str) -> Response | None:
     """401 without a valid bearer token; 403 for a document from anyone but the billing
     system (I7), which alone may send 10 MB."""
+    request = Request(scope)
     try:
         caller = scope_caller(scope, secret)
     except Unauthenticated as error:
-        return unauthenticated_problem(Request(scope), error)
+        return unauthenticated_problem(request, error)
     if is_upload(scope):
         try:
             caller.require_scope(CallerScope.BILLING_SYSTEM, "I7")
         except DomainError as error:
-            return domain_problem(Request(scope), error)
+            return domain_problem(request, error)
     return None
-
-
-def announces_body(scope: Scope) -> bool:
-    """Whether the request's headers say a body follows: without `Content-Length` or
-    `Transfer-Encoding` an HTTP/1.1 request has none (RFC 9112, 6.3), as a GET has not."""
-    return any(k.lower() in BODY_HEADERS for k, _ in scope.get("headers", []))
 
 
 def replaying(body: bytes, receive: Receive) -> Receive:
@@ -283,9 +277,6 @@ class GuardMiddleware:
         if refusal is not None:
             await refusal(scope, receive, send)
             return
-        if not announces_body(scope):  # nothing to bound or buffer: most reads (issue 19)
-            await self.app(scope, receive, send)
-            return
         body = await bounded_body(scope, receive, send)
         if body is not None:
             await self.app(scope, replaying(body, receive), send)
@@ -323,9 +314,8 @@ class IdempotencyMiddleware:
         self.box = box  # seals the kept answers that show a secret (issue 22)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        writes = scope["type"] == "http" and scope["method"] in WRITES
-        key = _header(scope, b"idempotency-key") if writes else None  # reads: no scan
-        if key is None:
+        key = _header(scope, b"idempotency-key") if scope["type"] == "http" else None
+        if key is None or scope["method"] not in WRITES:
             await self.app(scope, receive, send)
             return
         if not 0 < len(key) <= MAX_KEY_CHARS or not key.isprintable():

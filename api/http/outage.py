@@ -45,8 +45,6 @@ class StoreGate:
     def due(self, *, health: bool = False) -> bool:
         """Whether to probe now (one caller is told so, the others use its answer): while
         down, once per interval; for `/health`, when the last probe is over a second old."""
-        if not (health or self.down):
-            return False  # the store answers: nothing to probe, no lock taken (issue 19)
         with self._lock:
             interval = HEALTH_PROBE_MAX_AGE_SECONDS if health else PROBE_INTERVAL_SECONDS
             fresh = self.clock() - self._probed < interval

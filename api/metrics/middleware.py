@@ -10,17 +10,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 
-from prometheus_client import Histogram
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.metrics.series import REQUEST_SECONDS, UNMATCHED
 
 Routes = Callable[[], Sequence[BaseRoute]]
-SERIES_KEPT = 1024
-"""Series looked up once each; a client's made-up methods only push out the least used."""
 
 
 class RequestMetricsMiddleware:
@@ -46,19 +42,14 @@ class RequestMetricsMiddleware:
         try:
             await self.app(scope, receive, observed)
         finally:
-            series = _series(scope["method"], self._route(scope), status)
-            series.observe(time.perf_counter() - started)
+            REQUEST_SECONDS.labels(scope["method"], self._route(scope), str(status)).observe(
+                time.perf_counter() - started
+            )
 
     def _route(self, scope: Scope) -> str:
         route = scope.get("route") or _routed(self.routes(), scope)
         path = getattr(route, "path", None)
         return path if isinstance(path, str) else UNMATCHED
-
-
-@lru_cache(maxsize=SERIES_KEPT)
-def _series(method: str, route: str, status: int) -> Histogram:
-    """The histogram of one (method, route, status): found once, not on every request."""
-    return REQUEST_SECONDS.labels(method, route, str(status))
 
 
 def _routed(routes: Sequence[BaseRoute], scope: Scope) -> object:

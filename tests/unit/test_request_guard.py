@@ -118,14 +118,6 @@ def test_a_chunked_body_over_64_kib_is_413_without_a_length() -> None:
     assert (status, downstream.bodies) == (413, [])
 
 
-def test_a_request_announcing_no_body_reaches_the_route_unbuffered() -> None:
-    """Without Content-Length or Transfer-Encoding there is no body (RFC 9112, 6.3), as for
-    a GET: the guard neither reads nor buffers one (issue 19: the lists' cost)."""
-    body = Body(CHUNK)  # what the route's own `receive` would hand out; the guard takes none
-    status, _, downstream = _call("/v1/companies", body, _bearer(), method="GET", length=False)
-    assert (status, [len(b) for b in downstream.bodies]) == (200, [CHUNK])
-
-
 def test_json_nested_deeper_than_32_levels_is_422_and_never_reaches_the_route() -> None:
     status, problem, downstream = _call("/v1/companies", Body(CHUNK), _bearer())
     assert (status, downstream.bodies) == (422, [])
