@@ -60,13 +60,13 @@ def _bearer(login: str = "alice", scope: Principal | None = None) -> tuple[bytes
 
 
 def _call(
-    path: str, body: Body, *headers: tuple[bytes, bytes], method: str = "POST"
+    path: str, body: Body, *headers: tuple[bytes, bytes], method: str = "POST", length: bool = True
 ) -> tuple[int, dict[str, Any], Downstream]:
     downstream = Downstream()
     guard = GuardMiddleware(downstream, secret=lambda: SECRET)
-    length = (b"content-length", str(body.size).encode())
+    sized = [(b"content-length", str(body.size).encode())] if length else []
     scope = {"type": "http", "method": method, "path": path, "query_string": b"",
-             "headers": [length, (b"content-type", b"application/json"), *headers],
+             "headers": [*sized, (b"content-type", b"application/json"), *headers],
              "client": ("192.0.2.7", 5000)}  # fmt: skip
     sent: list[Message] = []
 
@@ -109,6 +109,13 @@ def test_a_json_body_over_64_kib_with_a_valid_token_is_413() -> None:
 def test_a_body_of_64_kib_reaches_the_route() -> None:
     status, _, downstream = _call("/v1/companies", Body(CHUNK, fill=b" "), _bearer(), method="PUT")
     assert (status, [len(b) for b in downstream.bodies]) == (200, [CHUNK])
+
+
+def test_a_chunked_body_over_64_kib_is_413_without_a_length() -> None:
+    chunked = (b"transfer-encoding", b"chunked")
+    body = Body(100 * 1024, fill=b" ")
+    status, _, downstream = _call("/v1/companies", body, _bearer(), chunked, length=False)
+    assert (status, downstream.bodies) == (413, [])
 
 
 def test_json_nested_deeper_than_32_levels_is_422_and_never_reaches_the_route() -> None:
