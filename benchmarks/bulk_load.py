@@ -279,9 +279,16 @@ def worker(url: str, head: int) -> None:
 
 
 def _twin(server: PostgresServer, url: str) -> str:
-    """A copy of the loaded database (PostgreSQL copies the files: no reload)."""
+    """A copy of the loaded database (PostgreSQL copies the files: no reload). A session
+    still on it (the loader's writer connection, closed only when collected) would make
+    PostgreSQL refuse the copy: this throwaway server's sessions on it are ended first."""
     twin = server.url(f"twin_{uuid4().hex}")
     with psycopg.connect(server.base_url, autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            (url.rsplit("/", 1)[1],),
+        )
         conn.execute(
             f'CREATE DATABASE "{twin.rsplit("/", 1)[1]}" TEMPLATE "{url.rsplit("/", 1)[1]}"'
         )
