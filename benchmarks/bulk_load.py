@@ -266,7 +266,8 @@ def worker(url: str, head: int) -> None:
         time.sleep(0.01)
     started, checked = time.time(), 0.0
     while True:
-        leased.step()
+        if leased.step() < leased.runner.page_size:
+            time.sleep(CHECK_SECONDS)  # caught up for now: waits, as `run` does (no busy loop)
         if time.monotonic() - checked > CHECK_SECONDS:
             checked = time.monotonic()
             with db.read() as tx:
