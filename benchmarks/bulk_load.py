@@ -256,8 +256,10 @@ def two_workers(url: str) -> float:
 
 def worker(url: str, head: int) -> None:
     """One of `two_workers`: once both are connected, follows the store with leases until
-    every unit is at `head`; prints when it started and finished (epoch seconds)."""
-    app = billing_center(eventsourcing_env(url), FixedClock())
+    every unit is at `head`; prints when it started and finished (epoch seconds). The
+    store's table exists (a copy of the loaded one): creating it again "IF NOT EXISTS" in
+    both workers at once raced in the catalog ("tuple concurrently updated")."""
+    app = billing_center(eventsourcing_env(url) | {"CREATE_TABLE": "n"}, FixedClock())
     db = open_database(url)
     ensure_schema(db)
     assert isinstance(db, PostgresDatabase)
