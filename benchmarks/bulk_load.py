@@ -256,8 +256,10 @@ def two_workers(url: str) -> float:
 
 def worker(url: str, head: int) -> None:
     """One of `two_workers`: once both are connected, follows the store with leases until
-    every unit is at `head`; prints when it started and finished (epoch seconds)."""
-    app = billing_center(eventsourcing_env(url), FixedClock())
+    every unit is at `head`; prints when it started and finished (epoch seconds). The
+    store's table exists (a copy of the loaded one): creating it again "IF NOT EXISTS" in
+    both workers at once raced in the catalog ("tuple concurrently updated")."""
+    app = billing_center(eventsourcing_env(url) | {"CREATE_TABLE": "n"}, FixedClock())
     db = open_database(url)
     ensure_schema(db)
     assert isinstance(db, PostgresDatabase)
@@ -266,7 +268,8 @@ def worker(url: str, head: int) -> None:
         time.sleep(0.01)
     started, checked = time.time(), 0.0
     while True:
-        leased.step()
+        if leased.step() < leased.runner.page_size:
+            time.sleep(CHECK_SECONDS)  # caught up for now: waits, as `run` does (no busy loop)
         if time.monotonic() - checked > CHECK_SECONDS:
             checked = time.monotonic()
             with db.read() as tx:
@@ -279,9 +282,16 @@ def worker(url: str, head: int) -> None:
 
 
 def _twin(server: PostgresServer, url: str) -> str:
-    """A copy of the loaded database (PostgreSQL copies the files: no reload)."""
+    """A copy of the loaded database (PostgreSQL copies the files: no reload). A session
+    still on it (the loader's writer connection, closed only when collected) would make
+    PostgreSQL refuse the copy: this throwaway server's sessions on it are ended first."""
     twin = server.url(f"twin_{uuid4().hex}")
     with psycopg.connect(server.base_url, autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            (url.rsplit("/", 1)[1],),
+        )
         conn.execute(
             f'CREATE DATABASE "{twin.rsplit("/", 1)[1]}" TEMPLATE "{url.rsplit("/", 1)[1]}"'
         )

@@ -9,7 +9,9 @@ so the segments' transactions never meet, and together they equal the whole proj
 
 from __future__ import annotations
 
+import functools
 import hashlib
+from collections.abc import Sequence
 
 from projections.base import handler_name
 from projections.events import EventRecord
@@ -17,6 +19,7 @@ from projections.invoices import _ENROLLMENT, _LATER, Invoices
 from store.database import Tx
 
 
+@functools.lru_cache(maxsize=4096)
 def segment_of(account: str, count: int) -> int:
     """The segment of `count` an account's events belong to: a stable hash (the same in
     every process and version, unlike Python's `hash`)."""
@@ -29,40 +32,45 @@ class InvoiceSegment(Invoices):
     def __init__(self, prefix: str, index: int, count: int) -> None:
         super().__init__(prefix)
         self.index, self.count = index, count
+        self.stored: dict[str, str] = {}  # the page's invoices already stored: their account
+
+    def prepare(self, tx: Tx, events: Sequence[EventRecord]) -> None:
+        """Which of the page's invoices are stored, and their account, in one light query;
+        then what the whole projection prefetches, for this segment's events only (issue 20:
+        a segment looked up each event of another segment's invoice, one query per event,
+        half its catch-up, and fetched and parsed the others' invoice rows)."""
+        ids = sorted({e.key for e in events if self._on_invoice(e)})
+        rows = self.all_in(tx, "SELECT invoice_id, account FROM @invoices WHERE invoice_id IN", ids)
+        self.stored = {str(invoice): str(account) for invoice, account in rows}
+        super().prepare(tx, [e for e in events if e.type in _ENROLLMENT or self._ours(e)])
 
     def handle(self, tx: Tx, event: EventRecord) -> None:
         """Apply the event if it is of this segment's accounts."""
-        if self._ours(tx, event):
+        if self._ours(event):
             super().handle(tx, event)
 
-    def _ours(self, tx: Tx, e: EventRecord) -> bool:
+    def _ours(self, e: EventRecord) -> bool:
         """Whether the event's account is of this segment. Every event of an account comes
         after its registration, and its invoices' events after their issue, so the account
         is known here when it is ours: from the event, from what the page has seen, or from
-        the rows `prepare` read (a row another segment wrote names its account too; no row
-        and nothing in the page: another segment's account it has not applied yet)."""
+        the rows `prepare` read. An invoice with no row and not issued in the page is
+        another segment's (this one has written each of its own it has applied), and an
+        account with no state is another segment's too (this one writes only its own)."""
         if e.type == "AccountRegistered":
-            account = f"{e.data['country']}-{e.data['number']}"
+            account: str | None = f"{e.data['country']}-{e.data['number']}"
         elif e.type == "InvoiceIssued":
             account = e.data["account"]
         elif e.type in _ENROLLMENT:
             known = self.memo.get(("state", e.key))
-            if known is None:
-                return False
-            account = known[0]
-        elif e.type in _LATER or e.aggregate_type == "Invoice":  # any event on an invoice,
-            invoice = self.page.get(e.aggregate_id)  # also one `prepare` does not fetch
-            row = (invoice.account,) if invoice else self._account_of(tx, e)
-            if row is None:
-                return False
-            account = row[0]
+            account = None if known is None else known[0]
+        elif self._on_invoice(e):
+            invoice = self.page.get(e.aggregate_id)
+            account = invoice.account if invoice else self.stored.get(e.key)
         else:
             return False  # nothing this projection applies
-        return segment_of(str(account), self.count) == self.index
+        return account is not None and segment_of(str(account), self.count) == self.index
 
-    def _account_of(self, tx: Tx, e: EventRecord) -> tuple[str] | None:
-        """The account of an invoice this page has not read, if its row exists."""
-        if handler_name(type(self), e.type) is None:
-            return None  # not applied here at all: no need to know
-        row = self.one(tx, "SELECT account FROM @invoices WHERE invoice_id = ?", (e.key,))
-        return None if row is None else (str(row[0]),)
+    def _on_invoice(self, e: EventRecord) -> bool:
+        """An event this projection applies to an invoice issued before it."""
+        later = e.type in _LATER or e.aggregate_type == "Invoice"
+        return later and e.type != "InvoiceIssued" and handler_name(type(self), e.type) is not None
