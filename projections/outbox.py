@@ -5,8 +5,8 @@
   Archive-only or hidden invoices send none; a later grant sends none.
 - PAYMENT_RECEIVED: a payment made or scheduled (I3, and I6's automatic ones): the users
   who can see the invoice then and want it.
-- ADJUSTMENT_UPDATED (I4): the requester, when the request is decided, if still a user
-  of the company and wanting it.
+- ADJUSTMENT_UPDATED (I4, I9): the requester, at each step of the case, if still a user
+  of the company and wanting it, while the invoice is in A7's window (as the webhook).
 - STATEMENT (R12): when a period closes (`StatementPeriodClosed`), every member subscribed
   to statements of that frequency then; the row's subject is the period. What the
   statement shows is computed when it is sent (`api.mail.facts`).
@@ -44,7 +44,15 @@ from projections.queries import OutboxMessage
 from store.database import Params, Tx
 
 _PAYMENTS = ("PaymentScheduled", "PaymentMade")
-"""The events on an earlier invoice that `_seeing` tells of (A7: as it stood before them too)."""
+_CASE = (
+    "AdjustmentDecided",
+    "AdjustmentDecidedInPart",
+    "AdjustmentInReview",
+    "AdjustmentCommented",
+    "AdjustmentDocumentAttached",
+)
+"""The events on an earlier invoice that `_seeing` and `_tell_requester` tell of (A7: as it
+stood before them too)."""
 
 
 @dataclass
@@ -119,7 +127,7 @@ class Notifications(Projection):
         super().__init__(prefix)
         self.directory = Directory(prefix)
         self.invoices = Invoices(prefix)
-        self.window = InvoiceWindow(self.invoices, _PAYMENTS)  # A7 at each event
+        self.window = InvoiceWindow(prefix, self.invoices, _PAYMENTS + _CASE)  # A7 at each event
         self.messages = messages
         self.rows: list[Params] = []  # the page's messages, written by `flush`
         self.members: dict[
@@ -143,6 +151,7 @@ class Notifications(Projection):
         super().create(tx)
         self.directory.create(tx)
         self.invoices.create(tx)
+        self.window.create(tx)
 
     def upgrade(self, tx: Tx, added: Collection[str]) -> None:
         self.directory.upgrade(tx, added)
@@ -152,10 +161,12 @@ class Notifications(Projection):
         super().drop(tx)
         self.directory.drop(tx)
         self.invoices.drop(tx)
+        self.window.drop(tx)
 
     def event_types(self) -> frozenset[str]:
-        """Its own, and those of its copies of the directory and the invoices."""
-        return handled_types(type(self)) | handled_types(Directory) | handled_types(Invoices)
+        """Its own, and those of its copies of the directory and the invoices (and window)."""
+        copies = handled_types(Directory) | handled_types(Invoices) | handled_types(InvoiceWindow)
+        return handled_types(type(self)) | copies
 
     def handle(self, tx: Tx, event: EventRecord) -> None:
         if handler_name(Directory, event.type) is not None:
@@ -210,9 +221,10 @@ class Notifications(Projection):
         self._tell_requester(tx, e)
 
     def _tell_requester(self, tx: Tx, e: EventRecord) -> None:
-        """I4, I9 (R8): the requester, still a member who wants it, unless the step is theirs."""
-        _, company, _, _ = self.invoices.placement(tx, e.aggregate_id)
-        if company is None:
+        """I4, I9 (R8): the requester, still a member who wants it, unless the step is theirs,
+        while the invoice is in their views (A7: as the `adjustment.updated` webhook; issue 24)."""
+        _, company, _, issued = self.invoices.placement(tx, e.aggregate_id)
+        if company is None or not self.window.shows(tx, e, issued):
             return
         detail = self.invoices.invoice(tx, e.aggregate_id).detail
         requester = detail["adjustments"][e.data["adjustment_id"]]["requested_by"]

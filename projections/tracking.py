@@ -208,7 +208,10 @@ def _views(tx: Tx, model: ReadModel, generation: int) -> None:
 
 def _tables(projection: Projection) -> list[str]:
     if isinstance(projection, Notifications):
-        return [*projection.tables, *projection.directory.tables, *projection.invoices.tables]
+        copies = [*projection.directory.tables, *projection.invoices.tables]
+        return [*projection.tables, *copies, *projection.window.tables]
+    if isinstance(projection, WebhookMessages):  # the window's table came with issue 24
+        return [*projection.tables, *projection.window.tables]
     return list(projection.tables)
 
 

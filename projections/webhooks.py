@@ -150,7 +150,7 @@ class WebhookMessages(Projection):
     def __init__(self, prefix: str, tables: WebhookTables) -> None:
         super().__init__(prefix)
         self.invoices = Invoices(prefix)
-        self.window = InvoiceWindow(self.invoices, set(INVOICE_EVENTS) - {"InvoiceIssued"})
+        self.window = InvoiceWindow(prefix, self.invoices, set(INVOICE_EVENTS) - {"InvoiceIssued"})
         self.stable = tables
         self.rows: list[tuple[int, str, str, str, str]] = []
         # Each company's endpoints, read once a page (issue 20: a query per invoice event was
@@ -160,9 +160,11 @@ class WebhookMessages(Projection):
     def create(self, tx: Tx) -> None:
         self.stable.create(tx)
         self.invoices.create(tx)
+        self.window.create(tx)
 
     def drop(self, tx: Tx) -> None:
         self.invoices.drop(tx)
+        self.window.drop(tx)
 
     def prepare(self, tx: Tx, events: Sequence[EventRecord]) -> None:
         self.invoices.prepare(tx, events)
@@ -174,7 +176,8 @@ class WebhookMessages(Projection):
 
     def event_types(self) -> frozenset[str]:
         """Those of its copy of the invoices, and those it sends."""
-        return handled_types(type(self)) | handled_types(Invoices) | set(INVOICE_EVENTS)
+        copies = handled_types(Invoices) | handled_types(InvoiceWindow)
+        return handled_types(type(self)) | copies | set(INVOICE_EVENTS)
 
     def handle(self, tx: Tx, event: EventRecord) -> None:
         self.window.apply(tx, event)  # A7 at the event: `_invoice_event`

@@ -1,7 +1,11 @@
 """A7 in e-mails (R8, I5) and webhooks: an invoice printed more than twelve months before an
 event on it stays in its users' views while it is outstanding, so the event is told; once it
 is paid it has left the views, and a later event on it is told to nobody. A rebuild of the
-outbox and of the webhooks writes the same messages again, and no new one."""
+outbox and of the webhooks writes the same messages again, and no new one.
+
+Issue 24: an old invoice that the account's credit (I10) covers fully at its issue was never
+outstanding in the users' views, so it is told to nobody; and the requester's e-mail about
+an adjustment (I4, I9) keeps to the same window as the `adjustment.updated` webhook."""
 
 from __future__ import annotations
 
@@ -25,7 +29,8 @@ KINDS = ["invoice.available", "payment.received", "adjustment.updated"]
 
 def old_invoices(app: BillingCenter, clock: FixedClock) -> None:
     """Two invoices printed 400 days ago, each disputed: OLD-UNPAID's approval leaves a
-    balance; OLD-PAID is paid before its dispute is decided."""
+    balance; OLD-PAID is paid before its dispute is decided, so its approval is a credit of 2
+    (I10) that the next two old invoices use: all of OLD-COVERED's 1.00, half of OLD-HALF's."""
     alice = given.person("alice")
     company = given.enrolled_company(app, "alice")
     given.add_payment_method(app, company)
@@ -34,10 +39,12 @@ def old_invoices(app: BillingCenter, clock: FixedClock) -> None:
     printed = clock.now.date() - timedelta(days=400)
     for number in ("OLD-UNPAID", "OLD-PAID"):
         invoice = given.issue(app, given.bill(ACCOUNT, number, issued=printed))
-        case = app.request_adjustment(alice, invoice, "weight", {"TRK-1": Decimal(1)})
+        case = app.request_adjustment(alice, invoice, "weight", {"TRK-1": Decimal(2)})
         if number == "OLD-PAID":
             app.pay_invoice(alice, invoice)
         app.decide_adjustment(BILLING, invoice, case.result, approved=True)
+    for number, amount in (("OLD-COVERED", "1.00"), ("OLD-HALF", "2.00")):
+        given.issue(app, given.bill(ACCOUNT, number, issued=printed, amount=amount))
 
 
 def told(db: Database) -> dict[str, set[str]]:
@@ -75,13 +82,35 @@ def test_a7_events_on_an_old_invoice_are_told_while_it_is_outstanding(
             "OLD-UNPAID": {"INVOICE_AVAILABLE", "invoice.available"}
             | {"ADJUSTMENT_UPDATED", "adjustment.updated"},
             "OLD-PAID": {"INVOICE_AVAILABLE", "invoice.available"}
-            | {"PAYMENT_RECEIVED", "payment.received", "ADJUSTMENT_UPDATED"},
-        }  # OLD-PAID's decision came once it was paid and old: no webhook
+            | {"PAYMENT_RECEIVED", "payment.received"},
+            "OLD-HALF": {"INVOICE_AVAILABLE", "invoice.available"},
+        }  # OLD-PAID's decision came once it was paid and old: told to nobody, nor OLD-COVERED
         before = every_message(db)
         for name in ("outbox", "webhooks"):
             rebuild(db, app, name, page_size=3)
         Runner(db, app, names).catch_up()
         assert every_message(db) == before
+    finally:
+        db.close()
+        app.close()
+
+
+def test_a_store_built_before_issue_24_gains_the_credit_tables(durable_store_url: str) -> None:
+    """The live outbox and webhooks of a store built before issue 24 get the window's table
+    from `ensure_schema` (no rebuild needed), and judge an issue net of its credit from then on."""
+    clock = FixedClock()
+    app = given.billing_center(eventsourcing_env(durable_store_url), clock)
+    db = open_database(durable_store_url)
+    try:
+        ensure_schema(db)
+        with db.write() as tx:
+            for name in ("outbox", "webhooks"):
+                tx.execute(f"DROP TABLE {name}_g1_window_credits")
+        ensure_schema(db)
+        old_invoices(app, clock)
+        Runner(db, app, ["invoices", "outbox", "webhooks"], page_size=1).catch_up()
+        assert "OLD-COVERED" not in told(db)
+        assert told(db)["OLD-HALF"] == {"INVOICE_AVAILABLE", "invoice.available"}
     finally:
         db.close()
         app.close()

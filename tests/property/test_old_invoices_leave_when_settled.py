@@ -1,18 +1,20 @@
 """A7 over time: as days pass and invoices are paid, scheduled, cancelled and credited, an
 invoice printed more than twelve months ago leaves the billing history (list, detail, the
 write side's check) exactly when it is settled — never while something is still to pay —
-on SQLite and PostgreSQL."""
+on SQLite and PostgreSQL. Its I5 e-mail went exactly when it was in the views at its issue:
+printed in the last twelve months, or something left to pay net of the credit it used (I10,
+issue 24)."""
 
 from __future__ import annotations
 
 import contextlib
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from uuid import UUID
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from domain.errors import DomainError, NotFound
@@ -36,6 +38,9 @@ POSTGRES_EXAMPLE = settings(EXAMPLE, max_examples=max(5, settings().max_examples
 
 step = st.tuples(st.integers(0, 5), st.integers(0, 9), st.integers(0, 40))
 days = st.lists(step, min_size=1, max_size=25)
+COVERED_BY_CREDIT = [(0, 0, 0), (2, 0, 0), (5, 0, 0), (0, 0, 35)]
+"""Issue 24: N-0 paid, then approved in full (a credit of all of it, I10), which N-1, printed
+420 days ago, uses whole at its issue: never in the views, no e-mail."""
 
 
 class Ledger:
@@ -47,6 +52,7 @@ class Ledger:
         self.company = enrolled_company(s.app)
         add_payment_method(s.app, self.company)
         self.invoices: list[UUID] = []
+        self.due_at_issue: dict[UUID, bool] = {}  # net of the credit it used (I10)
 
     def today(self) -> date:
         return self.s.app.today()
@@ -58,6 +64,7 @@ class Ledger:
             self.invoices.append(
                 issue(app, bill(ACCOUNT, f"N-{len(self.invoices)}", issued=printed))
             )
+            self.due_at_issue[self.invoices[-1]] = app.invoice(self.invoices[-1]).balance > 0
             return
         invoice = self.invoices[pick % len(self.invoices)]
         with contextlib.suppress(DomainError):
@@ -117,6 +124,20 @@ def _old_invoices_leave_exactly_when_settled(
             for invoice, seen in _seen_everywhere(s, ledger).items():
                 expected = ledger.in_window(invoice) or not ledger.settled(invoice)
                 assert seen == expected, (s.app.invoice(invoice).issue_date, s.app.today())
+        _told_exactly_when_in_view_at_issue(s, ledger)
+
+
+def _told_exactly_when_in_view_at_issue(s: Stack, ledger: Ledger) -> None:
+    """I5 and A7 at the issue, as the outbox judges it: by the day the event was recorded
+    (the real one: the store stamps events), a day either side of the cutoff left alone."""
+    cutoff = history_cutoff(datetime.now(UTC).date())
+    with s.db.read() as tx:
+        kinds = tx.all("SELECT subject_id FROM outbox_messages WHERE kind = 'INVOICE_AVAILABLE'")
+    told = {subject for (subject,) in kinds}
+    for invoice, due in ledger.due_at_issue.items():
+        printed = s.app.invoice(invoice).issued
+        if abs((printed - cutoff).days) > 1:
+            assert (str(invoice) in told) == (printed > cutoff or due), (printed, due)
 
 
 @pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -127,6 +148,7 @@ def test_a7_an_old_invoice_leaves_the_history_exactly_when_settled(
 
     @(POSTGRES_EXAMPLE if server else EXAMPLE)
     @given(steps=days)
+    @example(steps=COVERED_BY_CREDIT)
     def holds(steps: list[tuple[int, int, int]]) -> None:
         _old_invoices_leave_exactly_when_settled(kind, server, tmp_path, steps)
 
