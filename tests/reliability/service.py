@@ -101,6 +101,7 @@ class Service:
                 cwd=self.home,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: `kill` reaches every worker
             )
         self._wait_ready()
         return self
@@ -118,9 +119,11 @@ class Service:
         raise RuntimeError(f"serve did not become ready:\n{self.log_text()}")
 
     def kill(self) -> None:
-        """`kill -9`: no shutdown, no flush, no lifespan end."""
+        """`kill -9` of the whole service, as a crashed host or container loses it: no
+        shutdown, no flush, no lifespan end. The process group, not the supervisor alone:
+        a `--workers 2` child outlived its killed supervisor and served on (seen after CI)."""
         if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
+            os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
 
     def stop(self) -> None:
