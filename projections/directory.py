@@ -4,7 +4,7 @@ notification preferences (R5-R8, R10), payment methods (R11), the general admini
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -37,6 +37,26 @@ class _Seeing:
         self.members[login] = (role, self.members.get(login, (role, []))[1])
 
 
+@dataclass
+class _Answer:
+    """R4's answer for one member, written by `flush`: it replaces the stored one, or (an
+    account gained) adds to it, keeping a row already stored (ON CONFLICT DO NOTHING)."""
+
+    replaces: bool
+    seen: dict[str, Reason] = field(default_factory=dict)
+
+
+_SEEING = frozenset(
+    {
+        *("UserAdded", "UserRemoved", "PendingMemberWithdrawn", "ApiKeyCreated"),
+        *("ApiKeyRevoked", "CompanyClosed", "RoleChanged", "AccountAccessGranted"),
+        *("AccountAccessRevoked", "GeneralAdministratorHandedOver", "AccountAdded"),
+        "PlanMembersRecorded",
+    }
+)
+"""The company events whose handlers read and change R4's inputs (`Directory._seeing`)."""
+
+
 class Directory(Projection):
     """Who is in which company, with which role and grants (the "what" behind R4, R7, R9),
     and `access`: which accounts each current member sees and why, as `domain.access`
@@ -63,6 +83,15 @@ class Directory(Projection):
         "PRIMARY KEY (company_id, plan, member)",
     }
     indexes: ClassVar[dict[str, str]] = {"grants_by_account": "grants (company_id, account)"}
+
+    def __init__(self, prefix: str) -> None:
+        super().__init__(prefix)
+        self.answers: dict[tuple[str, str], _Answer] = {}  # by (company, login), for `flush`
+
+    def prepare(self, tx: Tx, events: Sequence[EventRecord]) -> None:
+        """R4's inputs of every company the page changes, in three queries (issue 19: three
+        per company, each flushing the page's writes, were most of a rebuild's statements)."""
+        self._load(tx, sorted({e.key for e in events if e.type in _SEEING}))
 
     # --- Company events ---
 
@@ -219,7 +248,7 @@ class Directory(Projection):
         for login, (role, granted) in seeing.members.items():
             reason = access(Role(role), granted, account, seeing.held, seeing.plans)
             if reason is not None:
-                self._seen(tx, cid, login, account, reason)
+                self._seen(cid, login, account, reason)
             if account in seeing.plans:  # A8: a plan held again brings its members back
                 self._see(tx, cid, login)
 
@@ -281,87 +310,93 @@ class Directory(Projection):
 
     def _see(self, tx: Tx, cid: str, login: str) -> None:
         """Store what `login` sees in company `cid` now (nothing once removed)."""
-        self.defer(tx, "access", "DELETE FROM @access WHERE company_id = ? AND login = ?",
-                   (cid, login), key=(cid, login))  # fmt: skip
-        seeing = self._seeing(tx, cid)
+        seeing, answer = self._seeing(tx, cid), _Answer(replaces=True)
         if login in seeing.members:
             role, granted = seeing.members[login]
-            seen = accounts_seen(Role(role), granted, seeing.held, seeing.plans)
-            for account, reason in seen.items():
-                self._seen(tx, cid, login, account, reason)
+            answer.seen = accounts_seen(Role(role), granted, seeing.held, seeing.plans)
+        self.answers[cid, login] = answer
+
+    def _seen(self, cid: str, login: str, account: str, reason: Reason) -> None:
+        """`login` sees `account` too (the rest of its answer stays)."""
+        self.answers.setdefault((cid, login), _Answer(replaces=False)).seen.setdefault(
+            account, reason
+        )
+
+    def flush(self, tx: Tx) -> None:
+        """The deferred writes, with the answers given since the last flush: one DELETE per
+        member whose answer is replaced, then its rows, each statement one executemany."""
+        answers, self.answers = self.answers, {}
+        for key, answer in answers.items():
+            if answer.replaces:
+                self.defer(tx, "access", "DELETE FROM @access WHERE company_id = ? AND login = ?",
+                           key, key=key)  # fmt: skip
+        insert = "INSERT INTO @access VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
+        for key, answer in answers.items():
+            for account, reason in answer.seen.items():
+                self.defer(tx, "access", insert, (*key, account, reason.value), key=key)
+        super().flush(tx)
 
     def _seeing(self, tx: Tx, cid: str) -> _Seeing:
-        """What R4 needs of company `cid` as of the event being handled: read once per page
-        (each handler that changes it reads it first, then applies its event to it), so the
-        page's writes stay batched instead of being flushed for each event's reads."""
-        key = ("seeing", cid)
-        if key not in self.memo:
-            rows = self._memberships(tx, "AND m.company_id = ? ", (cid,))
-            members = {login: seen for (_, login), seen in rows.items()}
-            self.memo[key] = _Seeing(self._held(tx, cid), members, self._plans(tx, cid))
-        seeing: _Seeing = self.memo[key]
+        """What R4 needs of company `cid` as of the event being handled: `prepare` read it for
+        the page's companies (each handler that changes it reads it first, then applies its
+        event to it), so the page's writes stay batched until its end."""
+        if ("seeing", cid) not in self.memo:
+            self._load(tx, [cid])
+        seeing: _Seeing = self.memo["seeing", cid]
         return seeing
 
-    def _seen(self, tx: Tx, cid: str, login: str, account: str, reason: Reason) -> None:
-        self.defer(tx, "access", "INSERT INTO @access VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                   (cid, login, account, reason.value), key=(cid, login))  # fmt: skip
+    def _load(self, tx: Tx, cids: Sequence[str]) -> None:
+        """R4's inputs of the companies `cids` as stored, one query for each input."""
+        loaded = {cid: _Seeing([], {}) for cid in cids}
+        self._load_held(tx, loaded)
+        self._load_plans(tx, loaded)
+        self._load_members(tx, loaded)
+        self.memo |= {("seeing", cid): seeing for cid, seeing in loaded.items()}
 
-    def _held(self, tx: Tx, cid: str) -> list[str]:
-        """The accounts company `cid` holds or has held (`Company.accounts`)."""
-        rows = self.all(
+    def _load_held(self, tx: Tx, loaded: dict[str, _Seeing]) -> None:
+        """The accounts each company holds or has held (`Company.accounts`, in order)."""
+        rows = self.all_in(
             tx,
-            "SELECT account FROM @company_accounts WHERE company_id = ? ORDER BY position, account",
-            (cid,),
+            "SELECT company_id, account, position FROM @company_accounts WHERE company_id IN",
+            list(loaded),
         )
-        return [str(a) for (a,) in rows]
+        for cid, account, _ in sorted(rows, key=lambda row: (row[2], row[1])):
+            loaded[cid].held.append(str(account))
 
-    def _plans(self, tx: Tx, cid: str) -> dict[str, list[str]]:
-        """A8: the plans company `cid` holds or held, each with its members now."""
-        plans: dict[str, list[str]] = {}
-        for plan, member in self.all(
-            tx, "SELECT plan, member FROM @plan_members WHERE company_id = ? ORDER BY plan, "
-            "member", (cid,)
-        ):  # fmt: skip
-            plans.setdefault(str(plan), []).append(str(member))
-        return plans
+    def _load_plans(self, tx: Tx, loaded: dict[str, _Seeing]) -> None:
+        """A8: the plans each company holds or held, each with its members now."""
+        rows = self.all_in(
+            tx, "SELECT company_id, plan, member FROM @plan_members WHERE company_id IN",
+            list(loaded),
+        )  # fmt: skip
+        for cid, plan, member in sorted(rows):
+            loaded[cid].plans.setdefault(str(plan), []).append(str(member))
 
-    def _memberships(
-        self, tx: Tx, where: str = "", params: tuple[str, ...] = ()
-    ) -> dict[tuple[str, str], tuple[str, list[str]]]:
-        """(company, login) -> (role, granted accounts) of current members."""
-        rows = self.all(
+    def _load_members(self, tx: Tx, loaded: dict[str, _Seeing]) -> None:
+        """Each company's current members: role and granted accounts."""
+        rows = self.all_in(
             tx,
             "SELECT m.company_id, m.login, m.role, g.account FROM @members m LEFT JOIN @grants g "
             "ON g.company_id = m.company_id AND g.login = m.login "
-            f"WHERE m.removed = 0 {where}ORDER BY m.company_id, m.login, g.account",
-            params,
+            "WHERE m.removed = 0 AND m.company_id IN",
+            list(loaded),
         )
-        members: dict[tuple[str, str], tuple[str, list[str]]] = {}
-        for cid, login, role, account in rows:
-            granted = members.setdefault((cid, login), (role, []))[1]
+        for cid, login, role, account in sorted(rows, key=lambda r: (r[0], r[1], r[3] or "")):
+            granted = loaded[cid].members.setdefault(login, (role, []))[1]
             if account is not None:
                 granted.append(account)
-        return members
 
     def upgrade(self, tx: Tx, added: Collection[str]) -> None:
         """A live copy built before `access` existed gets it filled from its own members,
         grants and accounts: the answers the handlers would have stored (issue 19)."""
         if "access" not in added:
             return
-        held: dict[str, list[str]] = {}
-        for cid, account in self.all(
-            tx, "SELECT company_id, account FROM @company_accounts ORDER BY position, account"
-        ):
-            held.setdefault(cid, []).append(account)
-        plans = {cid: self._plans(tx, cid) for cid in held}
-        rows = [
-            (cid, login, account, reason.value)
-            for (cid, login), (role, granted) in self._memberships(tx).items()
-            for account, reason in accounts_seen(
-                Role(role), granted, held.get(cid, []), plans.get(cid, {})
-            ).items()
-        ]
-        self.executemany(tx, "INSERT INTO @access VALUES (?, ?, ?, ?)", rows)
+        cids = [str(cid) for (cid,) in self.all(tx, "SELECT DISTINCT company_id FROM @members")]
+        self._load(tx, cids)
+        for cid in cids:
+            for login in self._seeing(tx, cid).members:
+                self._see(tx, cid, login)
+        self.flush(tx)
 
     # --- User events ---
 

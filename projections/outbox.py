@@ -135,6 +135,7 @@ class Notifications(Projection):
         ] = {}  # by company, until the directory changes
 
     def prepare(self, tx: Tx, events: Sequence[EventRecord]) -> None:
+        self.directory.prepare(tx, events)
         self.invoices.prepare(tx, events)
 
     def finish_page(self, tx: Tx) -> None:

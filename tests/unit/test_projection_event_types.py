@@ -4,6 +4,8 @@ each projection must name every type it reads, its page preparation's included."
 from __future__ import annotations
 
 from projections.accounts import _CHANGES, Accounts
+from projections.base import handled_types
+from projections.directory import _SEEING, Directory
 from projections.events import known_event_types
 from projections.invoices import _ENROLLMENT, _LATER, Invoices
 from projections.runner import _skipped
@@ -16,6 +18,7 @@ def test_a_projection_applies_every_event_type_its_page_preparation_reads() -> N
     assert accounts is not None
     assert invoices.issuperset(_LATER | _ENROLLMENT | {"InvoiceIssued"})
     assert accounts.issuperset(_CHANGES)
+    assert handled_types(Directory).issuperset(_SEEING)
 
 
 def test_every_type_a_projection_applies_is_an_event_type_of_this_version() -> None:
