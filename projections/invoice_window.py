@@ -44,10 +44,14 @@ class InvoiceWindow(Projection):
         self.was_due = False
 
     def apply(self, tx: Tx, e: EventRecord) -> None:
-        """The copy applies `e`; what was due before it is kept for `shows`."""
-        self.was_due = e.type in self.later and self._due(tx, e)
+        """The copy applies `e`; whether its invoice was due before it is kept for `shows`,
+        for an old invoice only (a young one is in the views whatever its balance)."""
+        self.was_due = e.type in self.later and self._old_and_due(tx, e)
         self.handle(tx, e)
         self.invoices.handle(tx, e)
+
+    def _old_and_due(self, tx: Tx, e: EventRecord) -> bool:
+        return _old(self.invoices.invoice(tx, e.aggregate_id).issued, e) and self._due(tx, e)
 
     def on_AccountCreditUsed(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         """I10: the credit the invoice about to be issued uses (read by `_due` at its issue)."""
@@ -59,10 +63,7 @@ class InvoiceWindow(Projection):
 
     def shows(self, tx: Tx, e: EventRecord, issued: str) -> bool:
         """A7: the invoice of `e` (printed on `issued`) was in its users' views at `e`."""
-        printed = datetime.fromisoformat(issued).date()
-        return in_window(printed, e.day) or in_window(
-            printed, e.day, due=self.was_due or self._due(tx, e)
-        )
+        return not _old(issued, e) or self.was_due or self._due(tx, e)
 
     def _due(self, tx: Tx, e: EventRecord) -> bool:
         found = self.invoices.invoice(tx, e.aggregate_id)
@@ -71,3 +72,9 @@ class InvoiceWindow(Projection):
             rows = self.all(tx, "SELECT amount FROM @window_credits WHERE invoice_id = ?", (e.key,))
             balance -= sum((Decimal(amount) for (amount,) in rows), Decimal(0))
         return outstanding(found.status, balance)
+
+
+def _old(issued: str, e: EventRecord) -> bool:
+    """A7: an invoice printed on `issued` is older than the twelve months up to `e`'s day, so
+    only a balance due keeps it in the views (`domain.visibility.in_window`)."""
+    return not in_window(datetime.fromisoformat(issued).date(), e.day)
