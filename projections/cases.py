@@ -16,7 +16,7 @@ from uuid import UUID
 
 import orjson
 
-from projections.base import Projection
+from projections.base import Projection, handled_types
 from projections.events import EventRecord
 from projections.queries import CaseStep, CaseView
 from store.database import Tx
@@ -165,6 +165,11 @@ class Cases(Projection):
             (*params, limit),
         )
         return [_view(row, today, ()) for row in rows]
+
+
+STEPS = handled_types(Cases) - {"InvoiceIssued", "AdjustmentRequested"}
+"""The events of a case after its request (I9: in review, commented, evidence attached,
+decided): each a step told to its requester (I4) and to the company's webhooks."""
 
 
 def _view(row: Any, today: date, history: tuple[CaseStep, ...]) -> CaseView:

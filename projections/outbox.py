@@ -36,6 +36,7 @@ from typing import ClassVar
 
 from projections.accounts import instant
 from projections.base import Projection, handled_types, handler_name
+from projections.cases import STEPS
 from projections.directory import PREFS, Directory
 from projections.events import EventRecord
 from projections.invoice_window import InvoiceWindow
@@ -44,15 +45,6 @@ from projections.queries import OutboxMessage
 from store.database import Params, Tx
 
 _PAYMENTS = ("PaymentScheduled", "PaymentMade")
-_CASE = (
-    "AdjustmentDecided",
-    "AdjustmentDecidedInPart",
-    "AdjustmentInReview",
-    "AdjustmentCommented",
-    "AdjustmentDocumentAttached",
-)
-"""The events on an earlier invoice that `_seeing` and `_tell_requester` tell of (A7: as it
-stood before them too)."""
 
 
 @dataclass
@@ -127,7 +119,8 @@ class Notifications(Projection):
         super().__init__(prefix)
         self.directory = Directory(prefix)
         self.invoices = Invoices(prefix)
-        self.window = InvoiceWindow(prefix, self.invoices, _PAYMENTS + _CASE)  # A7 at each event
+        # A7 at each event on an earlier invoice that `_seeing` or `_tell_requester` tells of
+        self.window = InvoiceWindow(prefix, self.invoices, {*_PAYMENTS, *STEPS})
         self.messages = messages
         self.rows: list[Params] = []  # the page's messages, written by `flush`
         self.members: dict[

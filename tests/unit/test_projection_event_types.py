@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from projections.accounts import _CHANGES, Accounts
 from projections.base import handled_types
+from projections.cases import STEPS
 from projections.directory import _SEEING, Directory
 from projections.events import known_event_types
 from projections.invoices import _ENROLLMENT, _LATER, Invoices
+from projections.outbox import Notifications
 from projections.runner import _skipped
 from projections.tracking import PROJECTIONS, units_of
+from projections.webhooks import _CASE_STEPS
 
 
 def test_a_projection_applies_every_event_type_its_page_preparation_reads() -> None:
@@ -19,6 +22,13 @@ def test_a_projection_applies_every_event_type_its_page_preparation_reads() -> N
     assert invoices.issuperset(_LATER | _ENROLLMENT | {"InvoiceIssued"})
     assert accounts.issuperset(_CHANGES)
     assert handled_types(Directory).issuperset(_SEEING)
+
+
+def test_every_later_step_of_a_case_is_told_to_its_requester_and_to_webhooks() -> None:
+    """I4, I9: the outbox and the webhooks tell of each step the cases keep after a request."""
+    assert {"AdjustmentInReview", "AdjustmentCommented", "AdjustmentDecided"} <= STEPS
+    assert handled_types(Notifications).issuperset(STEPS)
+    assert set(_CASE_STEPS) == STEPS
 
 
 def test_every_type_a_projection_applies_is_an_event_type_of_this_version() -> None:
