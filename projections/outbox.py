@@ -6,7 +6,8 @@
 - PAYMENT_RECEIVED: a payment made or scheduled (I3, and I6's automatic ones): the users
   who can see the invoice then and want it.
 - ADJUSTMENT_UPDATED (I4, I9): the requester, at each step of the case, if still a user
-  of the company and wanting it, while the invoice is in A7's window (as the webhook).
+  of the company who sees the invoice's account (R4) and wants it, while the invoice is in
+  A7's window (as the webhook).
 - STATEMENT (R12): when a period closes (`StatementPeriodClosed`), every member subscribed
   to statements of that frequency then; the row's subject is the period. What the
   statement shows is computed when it is sent (`api.mail.facts`).
@@ -169,14 +170,19 @@ class Notifications(Projection):
         self.window.apply(tx, event)
         super().handle(tx, event)
 
-    def _seeing(self, tx: Tx, e: EventRecord, kind: str, sections: set[str]) -> None:
+    def _seeing(
+        self, tx: Tx, e: EventRecord, kind: str, sections: set[str], among: str | None = None
+    ) -> None:
+        """`kind` to each member (or only `among`) who wants it and sees the invoice at `e`:
+        its account (R4), in one of `sections` (A4-A6), in A7's window."""
         account, company, section, issued = self.invoices.placement(tx, e.aggregate_id)
         if company is None or section not in sections:
             return
         if not self.window.shows(tx, e, issued):
             return
         members = self._members(tx, company)
-        self._add(e, kind, sorted(n for n, m in members.items() if m.receives(kind, account)))
+        told = [n for n, m in members.items() if m.receives(kind, account) and among in (None, n)]
+        self._add(e, kind, sorted(told))
 
     def _members(self, tx: Tx, company: str) -> dict[str, Recipient]:
         """The company's current members as of the event: one query per company until the
@@ -215,18 +221,13 @@ class Notifications(Projection):
         self._tell_requester(tx, e)
 
     def _tell_requester(self, tx: Tx, e: EventRecord) -> None:
-        """I4, I9 (R8): the requester, still a member who wants it, unless the step is theirs,
-        while the invoice is in their views (A7: as the `adjustment.updated` webhook; issue 24)."""
-        _, company, _, issued = self.invoices.placement(tx, e.aggregate_id)
-        if company is None or not self.window.shows(tx, e, issued):
-            return
+        """I4, I9 (R8): the requester, unless the step is theirs, while they may see the
+        invoice (R4, A4-A7: its account still theirs to see, as any e-mail about it) and want
+        it; a requester who no longer sees the account is told nothing of the case."""
         detail = self.invoices.invoice(tx, e.aggregate_id).detail
         requester = detail["adjustments"][e.data["adjustment_id"]]["requested_by"]
-        if e.data.get("by") == requester:
-            return  # their own comment or evidence
-        member = self._members(tx, company).get(requester)
-        wanted = member is not None and "ADJUSTMENT_UPDATED" in member.wants
-        self._add(e, "ADJUSTMENT_UPDATED", [requester] if wanted else [])
+        if e.data.get("by") != requester:  # not their own comment or evidence
+            self._seeing(tx, e, "ADJUSTMENT_UPDATED", {"HISTORY", "ARCHIVE"}, among=requester)
 
     def on_StatementSubscriptionChanged(self, tx: Tx, e: EventRecord) -> None:  # noqa: N802
         self.execute(tx, "DELETE FROM @subscribers WHERE user_id = ?", (e.key,))

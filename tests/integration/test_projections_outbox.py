@@ -87,3 +87,39 @@ def test_the_outbox_writes_to_who_sees_the_invoice_and_wants_the_mail_then(
     finally:
         db.close()
         app.close()
+
+
+def a_case_outliving_its_requester_s_grant(app: BillingCenter) -> None:
+    """bob (VIEW_ADJUST on ACCOUNT) disputes FIRST; the case goes in review; bob's grant
+    moves to OTHER_ACCOUNT; the case is commented on, then decided."""
+    company = enrolled_company(app, "alice", (ACCOUNT, OTHER_ACCOUNT))
+    add_user(app, company, "bob", Role.VIEW_ADJUST, (ACCOUNT,))
+    first = issue(app, bill(ACCOUNT, "FIRST", issued=TODAY))
+    case = app.request_adjustment(person("bob"), first, "weight", {"TRK-1": Decimal(1)}).result
+    app.review_adjustment(BILLING, first, case)
+    app.set_user_accounts(person("alice"), company, "bob", (OTHER_ACCOUNT,))
+    app.comment_on_adjustment(BILLING, first, case, "looking at it")
+    app.decide_adjustment(BILLING, first, case, approved=True)
+
+
+@pytest.mark.parametrize("page_size", [1, 500])
+def test_a_requester_who_no_longer_sees_the_account_is_told_nothing_more_of_the_case(
+    durable_store_url: str, page_size: int
+) -> None:
+    """R4, I4, I9: the requester is told each step while they see the invoice's account;
+    once it is no longer granted to them, the later steps go to nobody."""
+    app = billing_center(eventsourcing_env(durable_store_url), FixedClock())
+    db = open_database(durable_store_url)
+    try:
+        a_case_outliving_its_requester_s_grant(app)
+        ensure_schema(db)
+        Runner(db, app, ["invoices", "outbox"], page_size=page_size).catch_up()
+        with db.read() as tx:
+            rows = tx.all(
+                "SELECT recipient, position FROM outbox_messages "
+                "WHERE kind = 'ADJUSTMENT_UPDATED' ORDER BY position"
+            )
+        assert [recipient for recipient, _ in rows] == ["bob"]  # the review only
+    finally:
+        db.close()
+        app.close()
