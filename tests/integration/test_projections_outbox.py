@@ -4,6 +4,8 @@ however the events fall into pages."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -54,6 +56,23 @@ def history(app: BillingCenter) -> None:
     app.decide_adjustment(BILLING, first, adjustment, approved=True)
 
 
+@contextmanager
+def outbox_after(
+    url: str, story: Callable[[BillingCenter], None], page_size: int
+) -> Iterator[Database]:
+    """The outbox (and the invoices) caught up on `story`, in pages of `page_size` events."""
+    app = billing_center(eventsourcing_env(url), FixedClock())
+    db = open_database(url)
+    try:
+        story(app)
+        ensure_schema(db)
+        Runner(db, app, ["invoices", "outbox"], page_size=page_size).catch_up()
+        yield db
+    finally:
+        db.close()
+        app.close()
+
+
 def messages(db: Database) -> dict[tuple[str, str], set[str]]:
     """(kind, invoice number) -> recipients."""
     found: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -71,12 +90,7 @@ def messages(db: Database) -> dict[tuple[str, str], set[str]]:
 def test_the_outbox_writes_to_who_sees_the_invoice_and_wants_the_mail_then(
     durable_store_url: str, page_size: int
 ) -> None:
-    app = billing_center(eventsourcing_env(durable_store_url), FixedClock())
-    db = open_database(durable_store_url)
-    try:
-        history(app)
-        ensure_schema(db)
-        Runner(db, app, ["invoices", "outbox"], page_size=page_size).catch_up()
+    with outbox_after(durable_store_url, history, page_size) as db:
         assert messages(db) == {
             ("INVOICE_AVAILABLE", "FIRST"): {"alice", "bob", "erin"},
             ("INVOICE_AVAILABLE", "SECOND"): {"alice", "bob", "carol"},
@@ -84,9 +98,6 @@ def test_the_outbox_writes_to_who_sees_the_invoice_and_wants_the_mail_then(
             ("PAYMENT_RECEIVED", "SECOND"): {"alice", "bob", "carol", "dave"},
             ("ADJUSTMENT_UPDATED", "FIRST"): {"alice"},
         }
-    finally:
-        db.close()
-        app.close()
 
 
 def a_case_outliving_its_requester_s_grant(app: BillingCenter) -> None:
@@ -108,18 +119,11 @@ def test_a_requester_who_no_longer_sees_the_account_is_told_nothing_more_of_the_
 ) -> None:
     """R4, I4, I9: the requester is told each step while they see the invoice's account;
     once it is no longer granted to them, the later steps go to nobody."""
-    app = billing_center(eventsourcing_env(durable_store_url), FixedClock())
-    db = open_database(durable_store_url)
-    try:
-        a_case_outliving_its_requester_s_grant(app)
-        ensure_schema(db)
-        Runner(db, app, ["invoices", "outbox"], page_size=page_size).catch_up()
+    with outbox_after(durable_store_url, a_case_outliving_its_requester_s_grant, page_size) as db:
+        assert messages(db) == {
+            ("INVOICE_AVAILABLE", "FIRST"): {"alice", "bob"},
+            ("ADJUSTMENT_UPDATED", "FIRST"): {"bob"},
+        }
         with db.read() as tx:
-            rows = tx.all(
-                "SELECT recipient, position FROM outbox_messages "
-                "WHERE kind = 'ADJUSTMENT_UPDATED' ORDER BY position"
-            )
-        assert [recipient for recipient, _ in rows] == ["bob"]  # the review only
-    finally:
-        db.close()
-        app.close()
+            told = tx.all("SELECT COUNT(*) FROM outbox_messages WHERE kind = 'ADJUSTMENT_UPDATED'")
+        assert told == [(1,)]  # the review only
