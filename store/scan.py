@@ -6,9 +6,10 @@ page became a bitmap scan and a sort of everything after it. One ordered index s
 streams the rows instead, and reads one snapshot of the log however long the export takes.
 A COPY's query is planned for its total cost, not its first rows as a cursor's is: with
 stale statistics it too became a bitmap scan and an external sort, so no row left the
-server before it had read and sorted the whole range (a third of the export's time at
-100,000 events). The scan's transaction turns sorts off (`IN_INDEX_ORDER`), which leaves
-the ordered index scan as the only plan without one.
+server before it had read and sorted the whole range (at 100,000 events, EXPLAIN ANALYZE:
+the first row after 214 ms, 28 MB spilled to disk; the index scan's first row after
+0.04 ms). The scan's transaction turns sorts off (`IN_INDEX_ORDER`), which leaves the
+ordered index scan as the only plan without one.
 
 Issue 21, item 4: the scan was a server-side binary cursor fetched 10,000 rows at a time.
 Each FETCH is a round trip during which the client waits for the server and then the server
