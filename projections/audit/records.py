@@ -248,9 +248,10 @@ class AuditLog:
             if self._attribution.position > position:
                 self._attribution = Attribution()
             cache = self._attribution
-            for row in rows(self.recorder, cache.position, position):
-                cache.owner(row.position, row.topic, row.aggregate, row.state)
-            cache.position = max(cache.position, position)
+            if position > cache.position:  # else no query: an export from 0 starts at once
+                for row in rows(self.recorder, cache.position, position):
+                    cache.owner(row.position, row.topic, row.aggregate, row.state)
+                cache.position = position
             return cache.copy()
 
     def fields(self, row: Row, company_id: str | None) -> dict[str, Any]:

@@ -13,9 +13,10 @@ import pytest
 from eventsourcing.application import Application
 from eventsourcing.persistence import OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
+from psycopg.sql import SQL, Composed, Identifier
 
 from store.recorders import EventRow
-from store.scan import ScanFormatError, event_pages
+from store.scan import IN_INDEX_ORDER, ScanFormatError, event_pages, scan_query
 from store.url import eventsourcing_env
 
 pytestmark = pytest.mark.postgres
@@ -102,3 +103,29 @@ def test_the_scan_waits_on_a_socket_numbered_past_1024(postgres_url: str) -> Non
     finally:
         for descriptor in held:
             os.close(descriptor)
+
+
+def _plan(connection: psycopg.Connection[tuple[str]], query: Composed) -> str:
+    return "\n".join(line for (line,) in connection.execute(SQL("EXPLAIN ") + query))
+
+
+def test_the_scan_streams_the_ordered_index_before_any_statistics(postgres_url: str) -> None:
+    """Issue 21: right after a bulk load (no ANALYZE yet) the planner took the COPY's query
+    for a bitmap scan and a sort of the whole range, so no row left the server before it had
+    sorted everything; in the scan's transaction the plan is the ordered index scan."""
+    application = Application[UUID](env=eventsourcing_env(postgres_url))
+    recorder = application.recorder
+    assert isinstance(recorder, PostgresApplicationRecorder)
+    table = Identifier(recorder.datastore.schema, recorder.events_table_name)
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(SQL("ALTER TABLE {} SET (autovacuum_enabled = false)").format(table))
+        one = uuid4()
+        recorder.insert_events([StoredEvent(one, n, "t:x", b"y" * 300) for n in range(1, 5001)])
+        query = scan_query(recorder, 0, None)
+        assert "Sort" in _plan(admin, query)  # what the planner chooses on its own
+        with admin.transaction():
+            admin.execute(IN_INDEX_ORDER)
+            plan = _plan(admin, query)
+    assert plan.startswith("Index Scan")
+    assert "Sort" not in plan
+    application.close()
