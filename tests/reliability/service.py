@@ -143,6 +143,36 @@ class Service:
             return "(no log)"
 
 
+@dataclass
+class Role:
+    """Another role of the service in a process group of its own (`projections run`, issue
+    20), with the environment of a `Service` on the same store."""
+
+    args: tuple[str, ...]
+    env: dict[str, str]
+    log: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Role:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [str(EXECUTABLE), *self.args], env=self.env, cwd=self.log.parent,
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+        return self
+
+    def stop(self) -> None:
+        """SIGTERM (its leases end with it), then SIGKILL to the group if it hangs."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+
 @contextlib.contextmanager
 def serving(store_url: str, home: Path) -> Iterator[Service]:
     """A started service, stopped afterwards whatever happens."""
