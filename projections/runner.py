@@ -74,10 +74,10 @@ POLL_SECONDS = 0.05
 LISTEN_TIMEOUT_SECONDS = 0.5
 STEP_INTERVAL_SECONDS = 0.02
 """Following live writes, a page at most this often. A page costs about the same whatever it
-holds (per unit: its locks, positions and lookups; 60 to 80 statements for the eight units),
-so stepping on every NOTIFY cost a page per event: under 150 writes/s most of the API
-processes' CPU (issue 20). Waiting out the rest of 20 ms gathers what arrived meanwhile; an
-event written after a quiet spell is still applied at once."""
+holds (per unit: its two locks, a savepoint, its position read and written, the lookups of
+`prepare`), so stepping on every NOTIFY cost a page per event, about 150 pages a second per
+worker under the soak's writes (issue 20). Waiting out the rest of 20 ms gathers what
+arrived meanwhile; an event written after a quiet spell is still applied at once."""
 log = logging.getLogger(__name__)
 
 
