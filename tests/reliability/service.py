@@ -128,13 +128,7 @@ class Service:
 
     def stop(self) -> None:
         """A graceful stop (SIGTERM), then SIGKILL if it hangs."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.kill()
+        stop_group(self.process)
 
     def log_text(self) -> str:
         try:
@@ -162,15 +156,20 @@ class Role:
         return self
 
     def stop(self) -> None:
-        """SIGTERM (its leases end with it), then SIGKILL to the group if it hangs."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+        """SIGTERM (its leases end with it), then SIGKILL if it hangs."""
+        stop_group(self.process)
+
+
+def stop_group(process: subprocess.Popen[bytes] | None) -> None:
+    """A graceful stop (SIGTERM), then SIGKILL to its whole process group if it hangs."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
 
 
 @contextlib.contextmanager
