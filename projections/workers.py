@@ -34,7 +34,7 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 
-from projections.runner import PAGE_SIZE, PROJECTIONS, Runner, waiter_for
+from projections.runner import PAGE_SIZE, PROJECTIONS, Runner, follow, waiter_for
 from projections.tracking import UNITS, Unit, units_of
 from store.database import Database, PostgresDatabase
 from store.locks import Leases
@@ -118,13 +118,9 @@ class LeasedWorker:
 
     def run(self, stop: threading.Event) -> None:
         """Follow the store until `stop` is set; the leases end with the worker."""
-        waiter = waiter_for(self.db, self.store)
         try:
-            while not stop.is_set():
-                if self.step() < self.runner.page_size:
-                    waiter(stop)
+            follow(self.step, self.runner.page_size, waiter_for(self.db, self.store), stop)
         finally:
-            waiter.close()
             self.leases.close()
 
 

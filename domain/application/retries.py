@@ -113,6 +113,7 @@ def command(
                     return method(app, caller, *args, **kwargs)
                 except _StaleRead:
                     _lost(retrying=attempt + 1 < ATTEMPTS)
+                    _contended(reads)
                     continue
                 except DomainError:
                     if not reads.unverified:
@@ -120,6 +121,7 @@ def command(
                     _retried(retrying=attempt + 1 < ATTEMPTS)
                 except IntegrityError:
                     _lost(retrying=attempt + 1 < ATTEMPTS)
+                    _contended(reads)
                     if not reads.unverified:
                         _back_off(attempt)
                 finally:
@@ -141,10 +143,34 @@ def _back_off(attempt: int) -> None:
     time.sleep(random.uniform(0, BACKOFF_SECONDS * 2**attempt))
 
 
+CONTENDED_SECONDS = 1.0
+"""How long after losing a race the aggregates a command took from the cache are asked for
+anew by every first attempt. One written by several processes at once (the soak's company,
+50 profile updates a second from two API processes, issue 20) was stale in the cache of one
+of them most of the time: each command lost once, then ran again from a fresh load. Asking
+costs one SELECT; losing cost a whole attempt, its insert and a back-off."""
+MAX_CONTENDED = 1024
+_CONTENDED: dict[UUID, float] = {}  # aggregate id -> until when first attempts ask the store
+
+
+def _contended(reads: _Reads) -> None:
+    """The aggregates an attempt that lost took from the cache: ask the store for a while."""
+    until = time.monotonic() + CONTENDED_SECONDS
+    if len(_CONTENDED) > MAX_CONTENDED:  # forget those whose while is over
+        for aggregate_id, ends in list(_CONTENDED.items()):
+            if ends < until - CONTENDED_SECONDS:
+                _CONTENDED.pop(aggregate_id, None)
+    for aggregate_id in reads.unverified:
+        _CONTENDED[aggregate_id] = until
+
+
 def trusted_copy(repository: Repository[UUID], aggregate_id: UUID) -> Aggregate | None:
-    """A copy of the cached aggregate, unasked, on a command's first attempt (see `command`)."""
+    """A copy of the cached aggregate, unasked, on a command's first attempt (see `command`),
+    unless it lost a race lately (`CONTENDED_SECONDS`)."""
     reads = _READS.get()
     if reads is None or not reads.trusted or not isinstance(repository, CachedRepository):
+        return None
+    if _CONTENDED.get(aggregate_id, 0.0) > time.monotonic():
         return None
     kept = repository.cached(aggregate_id)
     if kept is None:

@@ -9,7 +9,7 @@ from uuid import UUID
 
 import pytest
 
-from domain.application import BillingCenter
+from domain.application import BillingCenter, retries
 from domain.errors import Forbidden
 from domain.values import Notification, Role
 from store.url import eventsourcing_env
@@ -75,3 +75,39 @@ def test_a_refusal_is_decided_on_the_store_s_state_not_a_stale_copy(
     add_user(second, company, "bob", Role.VIEW_ONLY)
     first.set_notification_preferences(person("bob"), {Notification.INVOICE_AVAILABLE: False})
     assert first.user("bob").preferences[Notification.INVOICE_AVAILABLE.value] is False
+
+
+class Races:
+    """Counts the races lost in this process (a RaceObserver)."""
+
+    def __init__(self) -> None:
+        self.lost = 0
+
+    def lost_race(self) -> None:
+        self.lost += 1
+
+    def retried(self) -> None:
+        return None
+
+
+def test_after_a_lost_race_the_next_command_on_that_aggregate_decides_on_a_fresh_load(
+    two_processes: tuple[BillingCenter, BillingCenter], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 20: an aggregate that lost a race is asked for anew for a while, so another
+    process writing it again does not make the next command lose once more."""
+    races = Races()
+    monkeypatch.setattr(retries, "_OBSERVERS", [races])
+    monkeypatch.setattr(retries, "CONTENDED_SECONDS", 60.0)  # however slow the machine
+    monkeypatch.setattr(retries, "_CONTENDED", {})  # (bob's user id is the same in every test)
+    first, second = two_processes
+    company_with(first, ("bob", Role.VIEW_ONLY))
+    bob = person("bob")
+    first.set_notification_preferences(bob, {Notification.INVOICE_AVAILABLE: False})
+    second.set_notification_preferences(bob, {Notification.PAYMENT_RECEIVED: False})
+    first.set_notification_preferences(bob, {Notification.ADJUSTMENT_UPDATED: False})
+    assert races.lost >= 1  # first's cached copy was stale
+    second.set_notification_preferences(bob, {Notification.PAYMENT_RECEIVED: True})
+    lost = races.lost
+    first.set_notification_preferences(bob, {Notification.INVOICE_AVAILABLE: True})
+    assert races.lost == lost
+    assert stored_preferences(first, "bob")[Notification.PAYMENT_RECEIVED.value]

@@ -16,6 +16,7 @@ import orjson
 
 _LENGTH = re.compile(rb"(?i)\r\ncontent-length: *(\d+)")
 Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+OPEN_APART_SECONDS = 0.01
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,12 @@ class Pool:
     free: asyncio.Queue[Connection] = field(default_factory=asyncio.Queue)
 
     async def open(self) -> Pool:
+        """Open the connections a few ms apart, as a proxy opens them while traffic grows. In
+        one burst, the first `serve --workers N` process to wake accepted most of them (48
+        of 64, issue 20) and served that share of the load while the others idled."""
         for _ in range(self.size):
             self.free.put_nowait(await asyncio.open_connection("127.0.0.1", self.port))
+            await asyncio.sleep(OPEN_APART_SECONDS)
         return self
 
     async def send(self, request: bytes) -> int:

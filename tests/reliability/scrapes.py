@@ -13,6 +13,7 @@ Sample = dict[tuple[str, frozenset[tuple[str, str]]], float]
 LATENCY = "billing_http_request_duration_seconds_count"
 POSITION = "billing_projection_position"
 LAGS = ("billing_projection_lag_events", "billing_projection_lag_seconds")
+RACES = ("billing_command_conflicts_total", "billing_command_retries_total")
 EVERY_SECONDS = 5.0
 
 
@@ -69,7 +70,9 @@ class Scrapes:
             + "/".join(f"{v:g}" for v in self.highest(name))
             for name in LAGS
         )
+        conflicts, retries = (self.moved(name) for name in RACES)
         return (
             f"metrics: {len(self.taken)} scrapes; requests counted +{self.moved(LATENCY):.0f}, "
-            f"projection positions +{self.moved(POSITION):.0f}; highest lag per scrape: {lags}"
+            f"projection positions +{self.moved(POSITION):.0f}; highest lag per scrape: {lags}; "
+            f"command conflicts +{conflicts:.0f}, retries +{retries:.0f}"
         )

@@ -128,19 +128,48 @@ class Service:
 
     def stop(self) -> None:
         """A graceful stop (SIGTERM), then SIGKILL if it hangs."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.kill()
+        stop_group(self.process)
 
     def log_text(self) -> str:
         try:
             return self.log.read_text(errors="replace")[-6000:]
         except OSError:
             return "(no log)"
+
+
+@dataclass
+class Role:
+    """Another role of the service in a process group of its own (`projections run`, issue
+    20), with the environment of a `Service` on the same store."""
+
+    args: tuple[str, ...]
+    env: dict[str, str]
+    log: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Role:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [str(EXECUTABLE), *self.args], env=self.env, cwd=self.log.parent,
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+        return self
+
+    def stop(self) -> None:
+        """SIGTERM (its leases end with it), then SIGKILL if it hangs."""
+        stop_group(self.process)
+
+
+def stop_group(process: subprocess.Popen[bytes] | None) -> None:
+    """A graceful stop (SIGTERM), then SIGKILL to its whole process group if it hangs."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
 
 
 @contextlib.contextmanager

@@ -10,6 +10,13 @@ every few seconds, and exits 1 on any error (non-2xx, no answer) or RSS growth o
 `--max-rss-growth` between the first and the last quarter of the run. It scrapes `/metrics`
 on the service's metrics port before, every few seconds during and after the load, and
 fails when the latency or the projections' series did not move (issue 20).
+
+`--projection-workers N` deploys it as README "Running at scale" does (issue 20): `serve`
+with `BILLING_PROJECTIONS=external` (HTTP only) and N `billing-center projections run`
+processes; 0, the default, runs the projections inside each `serve` process (the embedded
+mode). Either way no mail sender runs: production without `BILLING_SMTP_URL` has none. It
+prints the CPU spent per request by the API processes, the projection workers, PostgreSQL
+(when it started its own) and the load generator itself, all from `/proc`.
 """
 
 from __future__ import annotations
@@ -28,16 +35,17 @@ from pathlib import Path
 import httpx2 as httpx
 
 from tests.e2e.http import invoice_body
-from tests.postgres import free_port, start_server
+from tests.postgres import PostgresServer, free_port, start_server
 from tests.reliability.procstat import cpu_seconds, rss_kb
 from tests.reliability.rawhttp import Pool, Request, encode
 from tests.reliability.scrapes import Scrapes
-from tests.reliability.service import Service, bearer
+from tests.reliability.service import READY_SECONDS, Role, Service, bearer, service_env
 from tests.reliability.world import Company, enroll
 
 HOST = "127.0.0.1"
 RSS_EVERY_SECONDS = 2.0
 WARMUP_SECONDS = 5.0
+OK = 200
 
 
 @dataclass
@@ -49,7 +57,7 @@ class Report:
     errors: list[str] = field(default_factory=list)
     rss_kb: list[tuple[float, int]] = field(default_factory=list)
     sent: int = 0
-    server_cpu: float = 0.0
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds by part
     took: float = 0.0
     scrapes: Scrapes | None = None
 
@@ -82,14 +90,27 @@ class Report:
             f"RSS {self.rss_kb[0][1] if self.rss_kb else 0} -> "
             f"{self.rss_kb[-1][1] if self.rss_kb else 0} kB "
             f"({self.rss_growth():+.1%} after warm-up); "
-            f"server CPU {self.server_cpu / max(1, len(self.latencies)) * ms:.1f} ms per request"
+            f"server CPU {self.per_request(self.server_cpu):.2f} ms per request ({self.parts()})"
         )
+
+    @property
+    def server_cpu(self) -> float:
+        """The service's own CPU seconds: its API processes and projection workers."""
+        return self.cpu.get("API", 0.0) + self.cpu.get("projections", 0.0)
+
+    def per_request(self, seconds: float) -> float:
+        """`seconds` of CPU per answered request, in ms."""
+        return seconds / max(1, len(self.latencies)) * 1000
+
+    def parts(self) -> str:
+        return ", ".join(f"{part} {self.per_request(s):.2f}" for part, s in self.cpu.items())
 
 
 def mix(company: Company) -> Callable[[], Request]:
-    """Five reads for three writes: lists, details, a profile update, new invoices."""
+    """Five reads for three writes: lists, details, a profile update, new invoices (on the
+    company's accounts in turn)."""
     cid, admin, billing = company.cid, bearer("alice"), bearer("ledger", company.billing.scope)
-    account = company.accounts[0]
+    billed = itertools.cycle(company.accounts)
     numbers = itertools.count(1)
 
     def get(kind: str, path: str) -> Request:
@@ -98,7 +119,7 @@ def mix(company: Company) -> Callable[[], Request]:
     profile = {"name": "Acme", "address": "1 Main"}
 
     def new_invoice() -> Request:
-        body = invoice_body(account, invoice_number=f"S-{next(numbers)}")
+        body = invoice_body(next(billed), invoice_number=f"S-{next(numbers)}")
         return Request("POST invoices", encode("POST", "/v1/invoices", billing, body))
 
     steps: list[Callable[[], Request]] = [
@@ -141,11 +162,27 @@ async def sample_rss(pid: int, report: Report, started: float) -> None:
         await asyncio.sleep(RSS_EVERY_SECONDS)
 
 
+Counted = dict[str, list[int]]
+"""The processes (each with its descendants) whose CPU a run counts, by part."""
+
+
+def cpu_of(counted: Counted) -> dict[str, float]:
+    """CPU seconds so far of each part; the load generator's is this process's."""
+    spent = {part: sum(map(cpu_seconds, pids)) for part, pids in counted.items()}
+    return spent | {"load generator": time.process_time()}
+
+
 async def drive(
-    service: Service, company: Company, rate: float, seconds: float, metrics: int
+    service: Service,
+    company: Company,
+    rate: float,
+    seconds: float,
+    *,
+    metrics: int,
+    counted: Counted,
 ) -> Report:
-    """Open-loop load at `rate` requests/s for `seconds`, sampling the server's RSS and
-    scraping its metrics port."""
+    """Open-loop load at `rate` requests/s for `seconds`, sampling the server's RSS,
+    scraping its metrics port and counting the CPU of the `counted` processes."""
     report, next_request = Report(scrapes=Scrapes(metrics)), mix(company)
     assert report.scrapes is not None
     await report.scrapes.take()
@@ -153,7 +190,7 @@ async def drive(
     assert service.process is not None
     pid = service.process.pid
     pool = await Pool(service.port).open()
-    cpu, started = cpu_seconds(pid), time.monotonic() + 0.2
+    cpu, started = cpu_of(counted), time.monotonic() + 0.2
     report.sent = total = int(rate * seconds)
     sampler = asyncio.create_task(sample_rss(pid, report, started))
     await asyncio.gather(
@@ -165,28 +202,84 @@ async def drive(
     await report.scrapes.take()
     pool.close()
     report.rss_kb.append((report.took, rss_kb(pid)))
-    report.server_cpu = cpu_seconds(pid) - cpu
+    report.cpu = {part: spent - cpu[part] for part, spent in cpu_of(counted).items()}
     return report
 
 
 def soak(
-    rate: float, seconds: float, home: Path, url: str | None = None, workers: int = 1
+    rate: float,
+    seconds: float,
+    home: Path,
+    *,
+    url: str | None = None,
+    workers: int = 1,
+    projection_workers: int = 0,
+    accounts: int = 1,
 ) -> Report:
     """Run the load against a fresh service (on `url`, else a PostgreSQL of its own),
-    deployed as in production: production mode, `workers` processes."""
+    deployed as in production: production mode, `workers` API processes, and the
+    projections in them (`projection_workers` 0) or in that many `projections run`
+    processes beside them (HTTP only in `serve`). The invoices go to `accounts` accounts of
+    the company in turn: with one, every invoice is a write to the same aggregate."""
     server = None if url else start_server()
     store = url or (server.create_database() if server else "")
     metrics = free_port()
     environ = {"BILLING_METRICS_PORT": str(metrics)}
-    service = Service(store, home, env="production", workers=workers, environ=environ).start()
+    if projection_workers:
+        environ["BILLING_PROJECTIONS"] = "external"
+    service = Service(store, home, env="production", workers=workers, environ=environ)
+    roles = [
+        Role(("projections", "run"), service_env(store, home, "production") | environ,
+             home / f"projections-{n}.log")
+        for n in range(projection_workers)
+    ]  # fmt: skip
     try:
+        service.start()
+        for role in roles:
+            role.start()
         with httpx.Client(base_url=service.base_url, timeout=30) as client:
-            company = enroll(client)
-        return asyncio.run(drive(service, company, rate, seconds, metrics))
+            company = enroll(client, accounts=max(2, accounts))
+            company.accounts = company.accounts[:accounts]
+            caught_up(company)
+        return asyncio.run(
+            drive(
+                service,
+                company,
+                rate,
+                seconds,
+                metrics=metrics,
+                counted=_counted(service, roles, server),
+            )
+        )
     finally:
+        for role in roles:
+            role.stop()
         service.stop()
         if server is not None:
             server.stop()
+
+
+def caught_up(company: Company) -> None:
+    """Wait until the read models hold the enrollment (`min_position`), as a deployment's
+    workers do long before its first request: a worker that starts with the load would be
+    measured catching up, and the reads would answer 404 meanwhile."""
+    deadline = time.monotonic() + READY_SECONDS
+    asked = {"min_position": company.positions[-1]}
+    while time.monotonic() < deadline:
+        if company.admin.get(f"/v1/companies/{company.cid}", params=asked).status_code == OK:
+            return
+    raise RuntimeError("the read models did not reach the enrollment")
+
+
+def _counted(service: Service, roles: list[Role], server: PostgresServer | None) -> Counted:
+    assert service.process is not None
+    counted = {"API": [service.process.pid]}
+    if roles:
+        counted["projections"] = [r.process.pid for r in roles if r.process is not None]
+    if server is not None:  # the postmaster's first line is its pid; backends are its children
+        pid = (server.folder / "data" / "postmaster.pid").read_text().split()[0]
+        counted["PostgreSQL"] = [int(pid)]
+    return counted
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -196,9 +289,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-rss-growth", type=float, default=0.15, help="e.g. 0.15 = 15%%")
     parser.add_argument("--max-p99-ms", type=float, default=None, help="fail above this p99")
     parser.add_argument("--workers", type=int, default=1, help="serve --workers N")
+    parser.add_argument(
+        "--projection-workers", type=int, default=0,
+        help="N `projections run` processes beside HTTP-only API processes (0: the "
+        "projections run inside each API process)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--accounts", type=int, default=1,
+        help="issue the invoices to this many accounts of the company in turn (1: every "
+        "invoice to one account, one aggregate written by every POST)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="soak-") as home:
-        report = soak(args.rate, args.seconds, Path(home), workers=args.workers)
+        report = soak(args.rate, args.seconds, Path(home), workers=args.workers,
+                      projection_workers=args.projection_workers,
+                      accounts=args.accounts)  # fmt: skip
     print(report.summary())
     print("median by kind:", report.kinds())
     unmoved = report.scrapes.problems() if report.scrapes else ["no metrics scraped"]

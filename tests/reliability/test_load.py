@@ -33,3 +33,19 @@ def test_metrics_scraped_during_the_load_show_the_latency_and_lag_series_moving(
     assert report.scrapes.moved(POSITION) > 0
     assert all(all(report.scrapes.series(name)) for name in LAGS)
     assert report.scrapes.problems() == []
+
+
+def test_the_load_on_http_only_api_processes_is_projected_by_a_projections_worker(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """Issue 20: the soak deployed as README "Running at scale" runs it (`serve` with
+    BILLING_PROJECTIONS=external, one `projections run` beside it): every request answered,
+    the positions moved by the worker alone, whose CPU the report counts apart."""
+    report = soak(
+        rate=30, seconds=4, home=tmp_path, url=postgres_url, workers=2, projection_workers=1
+    )
+    assert not report.errors, report.errors[:5]
+    assert report.scrapes is not None
+    assert report.scrapes.moved(POSITION) > 0
+    assert report.scrapes.problems() == []
+    assert report.cpu["projections"] > 0
