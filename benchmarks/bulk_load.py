@@ -28,6 +28,7 @@ figures taken side by side compare).
 
 from __future__ import annotations
 
+import os
 import re
 import resource
 import subprocess
@@ -65,8 +66,11 @@ from tests.builders import (
     unenroll,
 )
 from tests.postgres import PostgresServer, start_server
+from tests.reliability.procstat import cpu_seconds
 
 PAGE_EVENTS = 5000
+APP = "PGAPPNAME"
+"""libpq's default `application_name`: how a benchmark process finds its own backends."""
 ADJUSTED = 3  # n % 7: the invoices whose adjustment is requested and decided
 HEX_UUID = 32
 INVOICES_PER_COMPANY = 80
@@ -217,21 +221,34 @@ def catch_up(url: str, *, alone: bool = True) -> None:
 
 
 def one_runner(db: Database, app: BillingCenter) -> float:
-    """`catchup_all`: every unit caught up from 0 by one runner; events/s wall."""
+    """`catchup_all`: every unit caught up from 0 by one runner; events/s wall, and the CPU
+    of the runner and of its PostgreSQL backends (issue 20: what two workers share)."""
     head = app.head()
     runner = Runner(db, app)
+    server = _server_cpu(db)
     wall, cpu, done, early = time.perf_counter(), time.process_time(), 0, 0
     while count := runner.step():
         done += count
         early = early or (_rss_mib() if done >= head // 10 else 0)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    server = _server_cpu(db) - server
     print(
         f"all five together (one runner) {done / wall:.0f} events/s wall ({wall:.1f} s), "
         f"{done / cpu:.0f} events per CPU-second, peak RSS {_rss_mib()} MiB "
-        f"({early} MiB at 10%)",
+        f"({early} MiB at 10%); CPU {cpu:.1f} s runner + {server:.1f} s server",
         flush=True,
     )
     return done / wall
+
+
+def _server_cpu(db: Database) -> float:
+    """CPU seconds of this process's PostgreSQL backends so far (the throwaway server runs
+    on this machine): its sessions are named by PGAPPNAME, which `main` sets per process."""
+    with db.read() as tx:
+        rows = tx.all(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = ?", (os.environ[APP],)
+        )
+    return sum(cpu_seconds(int(pid)) for (pid,) in rows)
 
 
 CHECK_SECONDS = 0.2
@@ -242,21 +259,40 @@ def two_workers(url: str) -> float:
     """`catchup_all_2_workers` (issue 20): the same catch-up from 0 by two worker processes
     sharing the projections (and the invoices' segments) through leases, as two
     `projections run` would; wall time from when both are connected (not their start-up,
-    which the one runner's figure leaves out too) until both see every unit at the head."""
+    which the one runner's figure leaves out too) until both see every unit at the head.
+    Each worker's units, busy time (until its last page) and CPU (its own and its
+    PostgreSQL backends') follow: whether the plan shares the work evenly."""
     app = billing_center(eventsourcing_env(url), FixedClock())
     head = app.head()
     app.close()
     command = [sys.executable, "-m", "benchmarks.bulk_load", "--worker", url, str(head)]
-    workers = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for _ in range(2)]
-    times = [[float(t) for t in worker.communicate()[0].split()] for worker in workers]
-    wall = max(t[1] for t in times) - min(t[0] for t in times)
+    workers = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=_named(f"worker{n}"))
+        for n in (1, 2)
+    ]
+    reports = [worker.communicate()[0].split() for worker in workers]
+    times = [[float(t) for t in report[:5]] for report in reports]
+    start = min(t[0] for t in times)
+    wall = max(t[1] for t in times) - start
     print(f"catchup_all_2_workers {head / wall:.0f} events/s wall ({wall:.1f} s)", flush=True)
+    for n, ((_, _, busy, cpu, server), report) in enumerate(zip(times, reports, strict=True)):
+        print(
+            f"  worker {n + 1}: busy {busy - start:.1f} s, CPU {cpu:.1f} s worker + "
+            f"{server:.1f} s server; runs {report[5] if len(report) > 5 else '-'}",  # noqa: PLR2004
+            flush=True,
+        )
     return head / wall
+
+
+def _named(name: str) -> dict[str, str]:
+    """The environment of a benchmark process whose PostgreSQL sessions are named `name`."""
+    return os.environ | {APP: name}
 
 
 def worker(url: str, head: int) -> None:
     """One of `two_workers`: once both are connected, follows the store with leases until
-    every unit is at `head`; prints when it started and finished (epoch seconds). The
+    every unit is at `head`; prints when it started and finished (epoch seconds), when it
+    applied its last page, its CPU seconds and its backends', and its units. The
     store's table exists (a copy of the loaded one): creating it again "IF NOT EXISTS" in
     both workers at once raced in the catalog ("tuple concurrently updated")."""
     app = billing_center(eventsourcing_env(url) | {"CREATE_TABLE": "n"}, FixedClock())
@@ -267,15 +303,18 @@ def worker(url: str, head: int) -> None:
     while len(leased.leases.workers()[1]) < 2:  # noqa: PLR2004 (the other worker)
         time.sleep(0.01)
     started, checked = time.time(), 0.0
+    busy, cpu, server = started, time.process_time(), _server_cpu(db)
     while True:
-        if leased.step() < leased.runner.page_size:
+        if (count := leased.step()) < leased.runner.page_size:
             time.sleep(CHECK_SECONDS)  # caught up for now: waits, as `run` does (no busy loop)
+        busy = time.time() if count else busy
         if time.monotonic() - checked > CHECK_SECONDS:
             checked = time.monotonic()
             with db.read() as tx:
                 if all(p >= head for p, _ in unit_positions(tx).values()):
                     break
-    print(started, time.time(), flush=True)
+    cpu, server = time.process_time() - cpu, _server_cpu(db) - server
+    print(started, time.time(), busy, cpu, server, ",".join(leased.held), flush=True)
     leased.leases.close()
     db.close()
     app.close()
@@ -310,7 +349,7 @@ def interleaved(server: PostgresServer, url: str, rounds: int) -> None:
 
 
 def _output(command: list[str]) -> str:
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    done = subprocess.run(command, capture_output=True, text=True, check=True, env=_named("runner"))
     print(done.stdout, end="", flush=True)
     return done.stdout
 
@@ -332,14 +371,15 @@ def main(total: int, measure: Callable[[str], None] | None = None, *, rounds: in
             interleaved(server, url, rounds)
         else:
             twin = _twin(server, url)
-            subprocess.run([sys.executable, "-m", "benchmarks.bulk_load", "--catch-up", url],
-                           check=True)  # fmt: skip
+            command = [sys.executable, "-m", "benchmarks.bulk_load", "--catch-up", url]
+            subprocess.run(command, check=True, env=_named("runner"))
             two_workers(twin)
     finally:
         server.stop()
 
 
 if __name__ == "__main__":
+    os.environ.setdefault(APP, f"bulk_load:{os.getpid()}")
     if sys.argv[1:2] == ["--catch-up"]:
         catch_up(sys.argv[2])
     elif sys.argv[1:2] == ["--one-runner"]:

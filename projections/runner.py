@@ -70,6 +70,8 @@ __all__ = [
 ]  # fmt: skip
 # (what the rest imports from here; the read models and their positions live in `tracking`)
 PAGE_SIZE = 2000
+WINDOW_PAGES = 4
+"""A page that leaves some event types unread scans at most this many pages' positions."""
 POLL_SECONDS = 0.05
 LISTEN_TIMEOUT_SECONDS = 0.5
 STEP_INTERVAL_SECONDS = 0.02
@@ -159,11 +161,11 @@ class Runner:
 
     def read_followed(self, after: int) -> tuple[list[EventRecord], int, bool]:
         """The page after `after` of the events its units apply, decoded (raising, as `read`
-        does), the position it reaches, and whether it was full (more may follow). A rebuild
-        reads this way: it decoded every event, most of them of types its projection
-        ignores, and decoding is most of a rebuild's time (issue 19)."""
-        rows, end = self._followed(after)
-        return [self.decoder(row) for row in rows], end, len(rows) == self.page_size
+        does), the position it reaches, and whether more may follow. A rebuild reads this
+        way: it decoded every event, most of them of types its projection ignores, and
+        decoding is most of a rebuild's time (issue 19)."""
+        rows, end, more = self._followed(after)
+        return [self.decoder(row) for row in rows], end, more
 
     def _rows(self, after: int) -> list[Row]:
         recorder = self.store.recorder
@@ -172,20 +174,27 @@ class Runner:
         notes = recorder.select_notifications(after + 1, self.page_size)
         return [(n.id, n.originator_id, n.originator_version, n.topic, n.state) for n in notes]
 
-    def _followed(self, after: int) -> tuple[list[Row], int]:
-        """The page after `after` of the events its units apply, and the position the page
-        reaches. Where the recorder can, the types none of them applies are left unread
-        (issue 20: a worker running a few projections reads their events, not all): the
-        page then reaches the last row read if it is full, else the head read before it
-        (inserts hold the table lock until they commit, so every event up to a committed
-        head is visible)."""
+    def _followed(self, after: int) -> tuple[list[Row], int, bool]:
+        """The page after `after` of the events its units apply, the position the page
+        reaches, and whether more may follow. Where the recorder can, the types none of them
+        applies are left unread (issue 20: a worker running a few projections reads their
+        events, not all), among the positions of a window that ends at the head read just
+        before at the latest (inserts hold the table lock until they commit, so every event
+        up to a committed head is visible): the page reaches its last row if it is full,
+        else the window's end. The window bounds what one page makes the server scan,
+        whatever plan it picks: right after a bulk load its stale statistics made each
+        page a bitmap scan and a sort of every event up to the head (2 s of server CPU per
+        100,000 events for a worker of two, growing with the square of the store)."""
         recorder, skip = self.store.recorder, self.skipped()
         if not (skip and isinstance(recorder, RowsRecorder)):
             rows = self._rows(after)
-            return rows, rows[-1][0] if rows else after
+            return rows, rows[-1][0] if rows else after, len(rows) == self.page_size
         head = recorder.max_notification_id() or 0
-        rows = recorder.notification_rows(after, self.page_size, skip=skip, upto=head)
-        return rows, rows[-1][0] if len(rows) == self.page_size else max(head, after)
+        upto = min(head, after + WINDOW_PAGES * self.page_size)
+        rows = recorder.notification_rows(after, self.page_size, skip=skip, upto=upto)
+        if len(rows) == self.page_size:
+            return rows, rows[-1][0], True
+        return rows, max(upto, after), upto < head
 
     def skipped(self) -> list[str]:
         """The known event types none of its units applies (none if one applies all)."""
@@ -222,7 +231,7 @@ class Runner:
         that event's position and error. (`read` raises instead: a rebuild must not switch
         to a copy that stops short.)"""
         events: list[EventRecord] = []
-        rows, end = self._followed(after)
+        rows, end, _ = self._followed(after)
         for row in rows:
             try:
                 events.append(self.decoder(row))
@@ -382,13 +391,13 @@ def rebuild(
         generation = int(row[0] if row and row[0] else 0) + 1
         _new_generation(tx, model, generation)
     runner = Runner(db, store, [name], page_size=page_size)
-    events, end, full = runner.read_followed(0)
-    while full:
+    events, end, more = runner.read_followed(0)
+    while more:
         with db.write() as tx:
             position = apply_page(tx, Whole(model), generation, events, end)
         if progress:
             progress(position, store.recorder.max_notification_id() or 0)
-        events, end, full = runner.read_followed(position)
+        events, end, more = runner.read_followed(position)
     with db.write() as tx:
         model.projection(generation).index_for_readers(tx)
         tx.execute("ANALYZE")  # the fresh copy's statistics, so readers get good plans at once

@@ -126,13 +126,17 @@ class LeasedWorker:
 
 def plan(units: Sequence[Unit], workers: int) -> list[list[str]]:
     """The units' names shared among `workers` by cost: the costliest first, each to the
-    least loaded worker (the lower rank on a tie). The same inputs give every worker the
-    same plan."""
+    least loaded worker (the lower rank on a tie) that runs no other segment of its
+    projection if there is one (segments on one worker would share its core, not split
+    the projection). The same inputs give every worker the same plan."""
     loads = [0.0] * workers
     shares: list[list[str]] = [[] for _ in range(workers)]
+    held: list[set[str]] = [set() for _ in range(workers)]  # the projections each runs
     for unit in sorted(units, key=lambda u: (-u.cost, u.name)):
-        rank = min(range(workers), key=lambda r: (loads[r], r))
+        apart = [r for r in range(workers) if unit.model.name not in held[r]] or range(workers)
+        rank = min(apart, key=lambda r: (loads[r], r))
         shares[rank].append(unit.name)
+        held[rank].add(unit.model.name)
         loads[rank] += unit.cost
     return shares
 

@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 import orjson
-from eventsourcing.persistence import JSONTranscoder
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    DecimalAsStr,
+    JSONTranscoder,
+    Transcoding,
+    UUIDAsHex,
+)
 
 _MARKER_KEYS = 2  # a transcoded value is {"_type_": ..., "_data_": ...}
+
+Reader = Callable[[Any], Any]
+_READERS: dict[type[Transcoding], Reader] = {
+    # The library's own transcodings, read by what their `decode` calls (without the method
+    # call and the assertion around it).
+    UUIDAsHex: UUID,
+    DecimalAsStr: Decimal,
+    DatetimeAsISO: datetime.fromisoformat,
+}
 
 
 class OrjsonTranscoder(JSONTranscoder):
@@ -18,6 +37,14 @@ class OrjsonTranscoder(JSONTranscoder):
     `object_hook` does; what orjson refuses (NaN, integers past 64 bits) the stdlib reads.
     """
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.readers: dict[str, Reader] = {}  # a marker's `_type_` -> what reads its text
+
+    def register(self, transcoding: Transcoding) -> None:
+        super().register(transcoding)
+        self.readers[transcoding.name] = _READERS.get(type(transcoding), transcoding.decode)
+
     def decode(self, data: bytes) -> Any:
         try:
             value = orjson.loads(data)
@@ -27,15 +54,15 @@ class OrjsonTranscoder(JSONTranscoder):
 
     def _revived(self, value: Any) -> Any:
         if type(value) is dict:
-            names = self.names
+            readers = self.readers
             for key, item in value.items():  # same keys: safe while iterating
                 if type(item) is dict:
                     # A marker around text (a timestamp, a decimal, a date, a uuid: most of
-                    # them) is decoded here; anything else, recursively.
+                    # them) is read here; anything else, recursively.
                     data = item.get("_data_")
                     plain = type(data) is str and len(item) == _MARKER_KEYS
-                    transcoding = names.get(item.get("_type_", "")) if plain else None
-                    value[key] = transcoding.decode(data) if transcoding else self._revived(item)
+                    reader = readers.get(item.get("_type_", "")) if plain else None
+                    value[key] = reader(data) if reader else self._revived(item)
                 elif type(item) is list:
                     value[key] = self._revived(item)
             return self._decode_obj(value) if len(value) == _MARKER_KEYS else value

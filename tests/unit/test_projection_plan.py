@@ -30,3 +30,14 @@ def test_every_unit_has_exactly_one_worker_whatever_their_number() -> None:
 def test_every_worker_computes_the_same_plan_whatever_order_it_lists_the_units_in() -> None:
     units = list(UNITS.values())
     assert plan(units, 3) == plan(units[::-1], 3)
+
+
+def test_the_invoice_segments_run_on_different_workers_when_there_are_enough() -> None:
+    for workers in range(2, 12):
+        shares = plan(list(UNITS.values()), workers)
+        assert not any({"invoices/0", "invoices/1"} <= set(share) for share in shares)
+
+
+def test_segments_share_a_worker_only_when_there_is_one() -> None:
+    (share,) = plan(list(UNITS.values()), 1)
+    assert {"invoices/0", "invoices/1"} <= set(share)
