@@ -37,9 +37,15 @@ class _Pending(Generic[W, R]):
 class GroupCommit(Generic[W, R]):
     """One writer at a time per process; the commands that waited for it go in one batch."""
 
-    def __init__(self, write: Callable[[Sequence[W]], Sequence[R | BaseException]]) -> None:
+    def __init__(
+        self,
+        write: Callable[[Sequence[W]], Sequence[R | BaseException]],
+        write_alone: Callable[[W], R] | None = None,
+    ) -> None:
         self._write = write
-        self._ready = threading.Condition(threading.Lock())
+        self._write_alone = write_alone or (lambda work: _answered(write([work])[0]))
+        self._lock = threading.Lock()  # the condition's own: entered directly when alone
+        self._ready = threading.Condition(self._lock)
         self._queue: list[_Pending[W, R]] = []
         self._writing = False
         self.transactions = 0
@@ -60,6 +66,11 @@ class GroupCommit(Generic[W, R]):
 
     def submit(self, work: W) -> R:
         """Write `work` in the next transaction and answer its own outcome."""
+        with self._lock:
+            alone = not self._writing and not self._queue
+            self._writing = self._writing or alone
+        if alone:
+            return self._alone(work)
         pending: _Pending[W, R] = _Pending(work)
         with self._ready:
             self._queue.append(pending)
@@ -71,6 +82,19 @@ class GroupCommit(Generic[W, R]):
         if not pending.done:
             self._lead(batch)
         return _answer(pending)
+
+    def _alone(self, work: W) -> R:
+        """Nobody in flight or queued: write `work` at once in a transaction of its own (one
+        client pays one lock and no queue; its failure is its own answer)."""
+        try:
+            return self._write_alone(work)
+        finally:
+            with self._lock:
+                self.transactions += 1
+                self.commands += 1
+                self._writing = False
+                if self._queue:  # the commands that arrived meanwhile: one of them leads
+                    self._ready.notify_all()
 
     def _lead(self, batch: list[_Pending[W, R]]) -> None:
         outcomes: Sequence[R | BaseException]
@@ -89,10 +113,13 @@ class GroupCommit(Generic[W, R]):
 
 
 def _answer(pending: _Pending[W, R]) -> R:
-    outcome = pending.outcome
+    return _answered(pending.outcome)  # type: ignore[return-value]
+
+
+def _answered(outcome: R | BaseException) -> R:
     if isinstance(outcome, BaseException):
         raise outcome
-    return outcome  # type: ignore[return-value]
+    return outcome
 
 
 def _copy(error: BaseException) -> BaseException:

@@ -57,6 +57,7 @@ from psycopg.pq.abc import Escaping, PGresult
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
+from store.errors import library_error
 from store.group_commit import GroupCommit, answer_each
 from store.writer import WriterConnection
 
@@ -97,7 +98,9 @@ class LeanPostgresApplicationRecorder(PostgresApplicationRecorder):
         self._insert = insert.as_string().encode()
         self._select_events: dict[tuple[bool, bool, bool, bool], str] = {}
         self._table = table
-        self._group: GroupCommit[Sequence[StoredEvent], list[int]] = GroupCommit(self._write_batch)
+        self._group: GroupCommit[Sequence[StoredEvent], list[int]] = GroupCommit(
+            self._write_batch, self._write_alone
+        )
         self.writer = WriterConnection(datastore)
         """The one connection every batch is written on (store/writer.py); reads use the pool."""
         self._select_notifications = SQL(
@@ -140,12 +143,15 @@ class LeanPostgresApplicationRecorder(PostgresApplicationRecorder):
         return outcomes
 
     def _write_alone(self, stored_events: Sequence[StoredEvent]) -> list[int]:
-        with self.writer.connection() as conn:
+        try:
+            conn = self.writer.usable()
             try:
                 return self._locked_insert(conn, stored_events)
             except BaseException:
                 _roll_back(conn)
                 raise
+        except psycopg.Error as error:  # as the datastore's `get_connection` raises them
+            raise library_error(error) from error
 
     def _locked_insert(
         self, conn: Connection[Any], stored_events: Sequence[StoredEvent]

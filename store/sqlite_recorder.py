@@ -6,9 +6,11 @@ busy handler (sleeps that grow) and 8 clients wrote fewer commands than one (iss
 Here every insert of the process goes through ONE writer connection, queued
 (store/group_commit.py): the commands that arrive while a transaction is in flight are
 written together in the next `BEGIN IMMEDIATE ... COMMIT` (one lock, one fsync). Each
-command runs inside its own SAVEPOINT, so a conflict (its version taken) rolls back that
-command's events only and is answered to it alone: all-or-nothing per command, never per
-batch. Reads keep the library's pooled connections (WAL: readers never wait for the writer).
+command of a batch runs inside its own SAVEPOINT, so a conflict (its version taken) rolls
+back that command's events only and is answered to it alone: all-or-nothing per command,
+never per batch; a command alone needs none (its transaction is its all-or-nothing: three
+statements, as the raw `BEGIN IMMEDIATE` reference). Reads keep the library's pooled
+connections (WAL: readers never wait for the writer).
 
 Durability: the writer runs in WAL mode with `synchronous=FULL`, so a command is
 acknowledged only once its commit is on disk (NORMAL would make a power cut able to drop
@@ -32,6 +34,8 @@ from store.errors import library_error
 from store.group_commit import GroupCommit
 
 Outcome = list[int] | BaseException
+_REFUSED = (sqlite3.IntegrityError, sqlite3.DataError, sqlite3.InterfaceError)
+"""What refuses one command (its version taken, a value SQLite cannot bind): its own answer."""
 
 
 class QueuedSqliteApplicationRecorder(SQLiteApplicationRecorder):
@@ -39,7 +43,8 @@ class QueuedSqliteApplicationRecorder(SQLiteApplicationRecorder):
 
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name)
-        self._writer: sqlite3.Connection | None = None
+        self._conn: sqlite3.Connection | None = None
+        self._writer: sqlite3.Cursor | None = None
         self._connecting = threading.Lock()
         self._group: GroupCommit[Sequence[StoredEvent], list[int]] = GroupCommit(self._write_batch)
 
@@ -54,39 +59,65 @@ class QueuedSqliteApplicationRecorder(SQLiteApplicationRecorder):
         return self._group.submit(stored_events)
 
     def _write_batch(self, commands: Sequence[Sequence[StoredEvent]]) -> list[Outcome]:
-        conn = self._connection()
+        cursor = self._cursor()
         try:
-            conn.execute("BEGIN IMMEDIATE")
+            cursor.execute("BEGIN IMMEDIATE")
             try:
-                outcomes = [self._insert_command(conn, events) for events in commands]
-                conn.execute("COMMIT")
+                if len(commands) == 1:  # alone: its transaction is its all-or-nothing
+                    outcomes = [self._insert_alone(cursor, commands[0])]
+                else:
+                    outcomes = [self._insert_command(cursor, events) for events in commands]
+                if cursor.connection.in_transaction:  # a lone command refused rolled it back
+                    cursor.execute("COMMIT")
             except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
+                if cursor.connection.in_transaction:
+                    cursor.execute("ROLLBACK")
                 raise
         except sqlite3.Error as error:
             raise library_error(error) from error
         return outcomes
 
-    def _insert_command(self, conn: sqlite3.Connection, events: Sequence[StoredEvent]) -> Outcome:
-        """One command's events, all or none (a SAVEPOINT of the batch's transaction)."""
-        conn.execute("SAVEPOINT command")
+    def _insert_alone(self, cursor: sqlite3.Cursor, events: Sequence[StoredEvent]) -> Outcome:
+        """A lone command's events, all or none: a conflict rolls its transaction back (three
+        statements, as the raw reference: no SAVEPOINT and RELEASE around one command)."""
         try:
-            ids: list[int] = []
-            for event in events:
-                cursor = conn.execute(self.insert_events_statement, _params(event))
-                ids.append(int(cursor.lastrowid or 0))
-        except (sqlite3.IntegrityError, sqlite3.DataError, sqlite3.InterfaceError) as error:
-            conn.execute("ROLLBACK TO command")
-            conn.execute("RELEASE command")
+            return self._insert(cursor, events)
+        except _REFUSED as error:
+            cursor.execute("ROLLBACK")
             return library_error(error)
-        conn.execute("RELEASE command")
+
+    def _insert_command(self, cursor: sqlite3.Cursor, events: Sequence[StoredEvent]) -> Outcome:
+        """One command's events, all or none (a SAVEPOINT of the batch's transaction)."""
+        cursor.execute("SAVEPOINT command")
+        try:
+            ids = self._insert(cursor, events)
+        except _REFUSED as error:
+            cursor.execute("ROLLBACK TO command")
+            cursor.execute("RELEASE command")
+            return library_error(error)
+        cursor.execute("RELEASE command")
         return ids
 
+    def _insert(self, cursor: sqlite3.Cursor, events: Sequence[StoredEvent]) -> list[int]:
+        ids: list[int] = []
+        statement = self.insert_events_statement
+        for event in events:
+            cursor.execute(statement, _params(event))
+            ids.append(int(cursor.lastrowid or 0))
+        return ids
+
+    def _cursor(self) -> sqlite3.Cursor:
+        """The process's one writer connection's cursor (made on the first insert); only the
+        batch's leader uses it, one transaction at a time."""
+        writer = self._writer
+        if writer is None:
+            writer = self._writer = self._connection().cursor()
+        return writer
+
     def _connection(self) -> sqlite3.Connection:
-        """The process's one writer connection (made on the first insert)."""
+        """The process's one writer connection."""
         with self._connecting:
-            if self._writer is None:
+            if self._conn is None:
                 pool = self.datastore.pool
                 conn = sqlite3.connect(
                     pool.db_name,
@@ -98,8 +129,8 @@ class QueuedSqliteApplicationRecorder(SQLiteApplicationRecorder):
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = FULL")
                 weakref.finalize(self, conn.close)
-                self._writer = conn
-            return self._writer
+                self._conn = conn
+            return self._conn
 
 
 def _params(event: StoredEvent) -> tuple[Any, ...]:

@@ -48,7 +48,7 @@ class WriterConnection:
         of a connection whose server went away); psycopg's errors come out as the library's,
         as from the datastore's `get_connection`."""
         try:
-            yield self._usable()
+            yield self.usable()
         except psycopg.Error as error:
             raise library_error(error) from error
 
@@ -59,13 +59,16 @@ class WriterConnection:
             with contextlib.suppress(psycopg.Error):
                 conn.close()
 
-    def _usable(self) -> Connection[Any]:
+    def usable(self) -> Connection[Any]:
+        """The writer connection, made anew if the last was lost or is too old (psycopg's
+        errors as they are: the recorder maps them with its own)."""
         pool = self._datastore.pool
-        try:
-            pool.open()  # a no-op when open; refused once closed, as the pool refuses reads
-        except psycopg.Error:
-            self.close()
-            raise
+        if pool.closed:
+            try:
+                pool.open()  # refused once closed, as the pool refuses reads
+            except psycopg.Error:
+                self.close()
+                raise
         conn = self._conn
         if conn is None or conn.closed or time.monotonic() > self._expires:
             self.close()

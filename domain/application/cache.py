@@ -41,7 +41,10 @@ def copied(aggregate: A) -> A:
     """
     memo: dict[int, Any] = {}
     twin = object.__new__(type(aggregate))
-    vars(twin).update({name: _plain(value, memo) for name, value in vars(aggregate).items()})
+    plain = _PLAIN  # most attributes are: kept as they are without a call
+    vars(twin).update(
+        {k: v if type(v) in plain else _plain(v, memo) for k, v in vars(aggregate).items()}
+    )
     return twin
 
 
@@ -50,9 +53,9 @@ def _plain(value: Any, memo: dict[int, Any]) -> Any:
     if kind in _PLAIN:
         return value
     if kind is dict:
-        return {key: _plain(item, memo) for key, item in value.items()}
+        return {k: v if type(v) in _PLAIN else _plain(v, memo) for k, v in value.items()}
     if kind is list:
-        return [_plain(item, memo) for item in value]
+        return [v if type(v) in _PLAIN else _plain(v, memo) for v in value]
     return deepcopy(value, memo)
 
 

@@ -3,12 +3,11 @@
 of its last event (the store's head for a change that changed nothing).
 
 The use cases (companies.py, users.py, accounts.py, ...) are mixins over `Service`;
-`BillingCenter` composes them. Snapshots are taken here, of the aggregate `_save` has in hand.
+`BillingCenter` composes them. Snapshots are taken here, of the aggregate `save` has in hand.
 """
 
 from __future__ import annotations
 
-from contextvars import ContextVar
 from datetime import UTC, date
 from functools import lru_cache
 from typing import Any, ClassVar, TypeVar
@@ -18,9 +17,7 @@ from eventsourcing.application import (
     AggregateNotFoundError,
     Application,
     ProcessingEvent,
-    ProjectorFunction,
     Repository,
-    project_aggregate,
 )
 from eventsourcing.domain import (
     Aggregate,
@@ -45,9 +42,6 @@ T = TypeVar("T")
 
 _user_id = lru_cache(maxsize=10_000)(login_id)
 """Every command asks for its caller's User: its uuid5 once per login, not per command."""
-
-_SAVING: ContextVar[dict[UUID, Aggregate] | None] = ContextVar("saving", default=None)
-"""The aggregates `_save` is saving, for `take_snapshot`."""
 
 
 class Service(Application[UUID]):
@@ -79,19 +73,25 @@ class Service(Application[UUID]):
         maxsize = self.env.get(self.AGGREGATE_CACHE_MAXSIZE)
         return CachedRepository(self.events, self.snapshots, int(maxsize) if maxsize else None)
 
-    def take_snapshot(
-        self,
-        aggregate_id: UUID,
-        version: int | None = None,
-        projector_func: ProjectorFunction[Any, Any] = project_aggregate,
-    ) -> None:
-        """Snapshot the aggregate `_save` has in hand, instead of replaying it from the store."""
-        aggregate = (_SAVING.get() or {}).get(aggregate_id)
-        if aggregate is None or aggregate.version != version or self.snapshots is None:
-            super().take_snapshot(aggregate_id, version, projector_func)
+    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
+        """The library's snapshots at each aggregate's interval, of the aggregate the save
+        has in hand when it is at that version (instead of replaying it from the store), with
+        no per-command bookkeeping beside the save (issue 21)."""
+        snapshots, intervals = self.snapshots, self.snapshotting_intervals
+        if snapshots is None:
             return
-        snapshot_class = getattr(type(aggregate), "Snapshot", type(self).snapshot_class)
-        self.snapshots.put([(snapshot_class or Snapshot).take(aggregate)])
+        aggregates = processing_event.aggregates
+        for event in processing_event.events:
+            aggregate = aggregates.get(event.originator_id)
+            interval = intervals.get(type(aggregate)) if aggregate is not None else None
+            version = event.originator_version
+            if interval is None or version % interval:
+                continue
+            if aggregate is None or aggregate.version != version:
+                self.take_snapshot(event.originator_id, version)
+                continue
+            snapshot_class = getattr(type(aggregate), "Snapshot", type(self).snapshot_class)
+            snapshots.put([(snapshot_class or Snapshot).take(aggregate)])
 
     def save(
         self,
@@ -177,11 +177,7 @@ class Service(Application[UUID]):
         verify_reads(self.repository, saved)
         if unchanged:
             verify_unchanged(self.repository, saved)
-        token = _SAVING.set(saved)
-        try:
-            recordings = self.save(*aggregates)
-        finally:
-            _SAVING.reset(token)
+        recordings = self.save(*aggregates)
         if isinstance(self.repository, CachedRepository):
             for aggregate in saved.values():
                 self.repository.remember(aggregate)
