@@ -329,7 +329,9 @@ def follow(step: Callable[[], int], page_size: int, waiter: Any, stop: threading
         while not stop.is_set():
             pause = began + STEP_INTERVAL_SECONDS - time.monotonic()
             if pause > 0:
-                stop.wait(pause)
+                if stop.wait(pause):
+                    break  # stopped while pausing: no further page
+                continue  # a wait may end a hair early: measure again
             began = time.monotonic()
             if step() < page_size:
                 waiter(stop)

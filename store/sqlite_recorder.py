@@ -83,7 +83,8 @@ class QueuedSqliteApplicationRecorder(SQLiteApplicationRecorder):
         try:
             return self._insert(cursor, events)
         except _REFUSED as error:
-            cursor.execute("ROLLBACK")
+            if cursor.connection.in_transaction:  # SQLite may have ended it already
+                cursor.execute("ROLLBACK")
             return library_error(error)
 
     def _insert_command(self, cursor: sqlite3.Cursor, events: Sequence[StoredEvent]) -> Outcome:

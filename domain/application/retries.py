@@ -9,8 +9,9 @@ lost. Its first attempt may decide on cached aggregates without asking the store
 from __future__ import annotations
 
 import random
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import wraps
@@ -97,10 +98,11 @@ def command(
     """Run a command under its caller's cause, retrying it after a lost race.
 
     The first attempt decides on the process's cached aggregates without asking the store
-    whether they are current (one SELECT per aggregate saved). That is safe: the insert
-    refuses an aggregate written from a stale copy (its version is taken), `verify_reads`
-    checks the aggregates it only read, and a refusal is only ever answered from fresh
-    state. Every later attempt loads from the store.
+    whether they are current (one SELECT per aggregate saved), except an aggregate that lost
+    a race in the last `CONTENDED_SECONDS`. That is safe: the insert refuses an aggregate
+    written from a stale copy (its version is taken), `verify_reads` checks the aggregates
+    it only read, and a refusal is only ever answered from fresh state. Every later attempt
+    loads from the store.
     """
 
     @wraps(method)
@@ -111,9 +113,9 @@ def command(
                 token = _READS.set(reads)
                 try:
                     return method(app, caller, *args, **kwargs)
-                except _StaleRead:
+                except _StaleRead as stale:
                     _lost(retrying=attempt + 1 < ATTEMPTS)
-                    _contended(reads)
+                    _contended(stale.args)  # the aggregate that changed
                     continue
                 except DomainError:
                     if not reads.unverified:
@@ -121,7 +123,7 @@ def command(
                     _retried(retrying=attempt + 1 < ATTEMPTS)
                 except IntegrityError:
                     _lost(retrying=attempt + 1 < ATTEMPTS)
-                    _contended(reads)
+                    _contended(reads.unverified)  # which one lost, the store does not say
                     if not reads.unverified:
                         _back_off(attempt)
                 finally:
@@ -153,15 +155,23 @@ MAX_CONTENDED = 1024
 _CONTENDED: dict[UUID, float] = {}  # aggregate id -> until when first attempts ask the store
 
 
-def _contended(reads: _Reads) -> None:
-    """The aggregates an attempt that lost took from the cache: ask the store for a while."""
-    until = time.monotonic() + CONTENDED_SECONDS
-    if len(_CONTENDED) > MAX_CONTENDED:  # forget those whose while is over
-        for aggregate_id, ends in list(_CONTENDED.items()):
-            if ends < until - CONTENDED_SECONDS:
-                _CONTENDED.pop(aggregate_id, None)
-    for aggregate_id in reads.unverified:
-        _CONTENDED[aggregate_id] = until
+_CONTENDED_LOCK = threading.Lock()  # request threads lose races at once
+
+
+def _contended(aggregate_ids: Iterable[UUID]) -> None:
+    """Aggregates that lost a race from a cached copy: first attempts ask the store for a
+    while. Past MAX_CONTENDED, those whose while is over are forgotten, and if all are still
+    live (a storm) all are: the next lost race marks them again."""
+    now = time.monotonic()
+    with _CONTENDED_LOCK:
+        if len(_CONTENDED) > MAX_CONTENDED:
+            for aggregate_id, ends in list(_CONTENDED.items()):
+                if ends < now:
+                    del _CONTENDED[aggregate_id]
+            if len(_CONTENDED) > MAX_CONTENDED:
+                _CONTENDED.clear()
+        for aggregate_id in aggregate_ids:
+            _CONTENDED[aggregate_id] = now + CONTENDED_SECONDS
 
 
 def trusted_copy(repository: Repository[UUID], aggregate_id: UUID) -> Aggregate | None:

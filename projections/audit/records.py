@@ -147,7 +147,7 @@ def row_pages(
     """Every stored event after position `after` (up to `until`) as pages of plain tuples
     (position, aggregate id as text, version, topic, state), in order.
 
-    On PostgreSQL: one server-side cursor over the events table (`store.scan`), no UUID,
+    On PostgreSQL: one binary COPY over the events table (`store.scan`), no UUID,
     dict or Notification objects per row; elsewhere through the recorder.
     """
     if isinstance(recorder, PostgresApplicationRecorder):

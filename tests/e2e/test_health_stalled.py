@@ -32,7 +32,10 @@ def paused(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
 
 
 @pytest.fixture
-def client(durable_store_url: str, tmp_path: Path) -> Iterator[TestClient]:
+def client(durable_store_url: str, tmp_path: Path, paused: threading.Event) -> Iterator[TestClient]:
+    """The app, started after `paused` patched `Runner.step` (a runner takes its step
+    function when it starts following the store)."""
+    del paused
     settings = settings_for(durable_store_url, str(tmp_path))
     settings = settings.model_copy(update={"projection_stall_seconds": THRESHOLD_SECONDS})
     with TestClient(create_app(settings), raise_server_exceptions=False) as started:

@@ -161,15 +161,19 @@ class Role:
 
 
 def stop_group(process: subprocess.Popen[bytes] | None) -> None:
-    """A graceful stop (SIGTERM), then SIGKILL to its whole process group if it hangs."""
-    if process is None or process.poll() is not None:
+    """A graceful stop (SIGTERM), then SIGKILL to its whole process group: to all of it if
+    it hangs, and to what outlived it (a `--workers` child) if it stopped."""
+    if process is None:
         return
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
 
 
 @contextlib.contextmanager
