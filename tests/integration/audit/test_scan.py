@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 from uuid import UUID, uuid4
 
 import psycopg
@@ -129,3 +130,28 @@ def test_the_scan_streams_the_ordered_index_before_any_statistics(postgres_url: 
     assert plan.startswith("Index Scan")
     assert "Sort" not in plan
     application.close()
+
+
+def test_the_scan_turns_sorts_off_in_its_own_transaction(
+    recorder: PostgresApplicationRecorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The setting above only helps if `event_pages` sends it in the COPY's transaction."""
+    sent: list[tuple[object, psycopg.pq.TransactionStatus]] = []
+
+    def spy(original: Any) -> Any:
+        def recorded(cursor: psycopg.Cursor[Any], statement: Any, *args: Any, **kw: Any) -> Any:
+            status = cursor.connection.info.transaction_status
+            sent.append((statement, status))
+            return original(cursor, statement, *args, **kw)
+
+        return recorded
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", spy(psycopg.Cursor.execute))
+    monkeypatch.setattr(psycopg.Cursor, "copy", spy(psycopg.Cursor.copy))
+    assert sum(len(page) for page in event_pages(recorder, 0, None, 4)) == 10
+    statements = [statement for statement, _ in sent]
+    assert IN_INDEX_ORDER in statements
+    turned_off = statements.index(IN_INDEX_ORDER)
+    copy_statement, in_transaction = sent[turned_off + 1]
+    assert "COPY" in str(copy_statement)
+    assert in_transaction == psycopg.pq.TransactionStatus.INTRANS
