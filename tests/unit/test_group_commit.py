@@ -102,3 +102,57 @@ def test_one_client_writes_alone_at_once() -> None:
     group: GroupCommit[str, str] = GroupCommit(writer)
     assert [group.submit(w) for w in ("a", "b")] == ["A", "B"]
     assert writer.batches == [["a"], ["b"]]
+
+
+class GatedWriter:
+    """Writes batches of strings, each held until its own gate opens; notes who wrote it."""
+
+    def __init__(self) -> None:
+        self.started = 0
+        self.gates = [threading.Event() for _ in range(4)]
+        self.batches: list[list[str]] = []
+        self.writers: list[int] = []
+
+    def __call__(self, works: Sequence[str]) -> list[str | BaseException]:
+        gate, self.started = self.gates[self.started], self.started + 1
+        gate.wait(WAIT_SECONDS)
+        self.batches.append(list(works))
+        self.writers.append(threading.get_ident())
+        return [w.upper() for w in works]
+
+
+def submitted_by(group: GroupCommit[str, str], work: str) -> tuple[str, int]:
+    return group.submit(work), threading.get_ident()
+
+
+def queue_in_order(
+    group: GroupCommit[str, str], pool: ThreadPoolExecutor, works: list[str]
+) -> list[Future[tuple[str, int]]]:
+    """`works` queued behind the transaction in flight, in this order (with their threads)."""
+    queued = []
+    for work in works:
+        queued.append(pool.submit(submitted_by, group, work))
+        until(lambda n=len(queued): group.waiting == n)
+    return queued
+
+
+def test_the_first_queued_command_leads_the_next_batch_and_each_is_answered() -> None:
+    """The writer of a transaction hands the lead to the first command queued behind it,
+    which writes the whole queue; then the next transaction is led from the new queue."""
+    writer = GatedWriter()
+    group: GroupCommit[str, str] = GroupCommit(writer)
+    with ThreadPoolExecutor(8) as pool:
+        first = pool.submit(submitted_by, group, "first")
+        until(lambda: group.in_flight)
+        queued = queue_in_order(group, pool, ["a", "b"])
+        writer.gates[0].set()
+        until(lambda: writer.started == 2)  # [a, b] in flight
+        last = queue_in_order(group, pool, ["c", "d"])
+        writer.gates[1].set()
+        writer.gates[2].set()
+        answers = [f.result() for f in (first, *queued, *last)]
+    assert [answer for answer, _ in answers] == ["FIRST", "A", "B", "C", "D"]
+    assert writer.batches == [["first"], ["a", "b"], ["c", "d"]]
+    assert writer.writers == [answers[0][1], answers[1][1], answers[3][1]]
+    assert (group.transactions, group.commands) == (3, 5)
+    assert not group.in_flight
