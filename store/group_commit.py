@@ -22,9 +22,9 @@ loses only commands that were never answered.
 
 from __future__ import annotations
 
-import _thread
 import copy
 import threading
+from _thread import allocate_lock
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
@@ -42,7 +42,7 @@ class _Pending(Generic[W, R]):
         self.outcome: R | BaseException | None = None
         self.lead = False
         """Woken to write the queue (itself first) rather than answered."""
-        self.wake = _thread.allocate_lock()
+        self.wake = allocate_lock()
         self.wake.acquire()
 
 
@@ -91,13 +91,32 @@ class GroupCommit(Generic[W, R]):
                 self.transactions += 1
                 self.commands += 1
                 self._hand_on()
-        pending.wake.acquire()  # until it is answered, or handed the lead
+        try:
+            pending.wake.acquire()  # until it is answered, or handed the lead
+        except BaseException:  # interrupted (KeyboardInterrupt in the main thread)
+            self._abandon(pending)
+            raise
         if pending.lead:
             with self._lock:
                 batch, self._queue = self._queue, []
-            self._lead(batch)
-            self._hand_on()
+            try:
+                self._lead(batch)
+            finally:
+                self._hand_on()
         return _answered(pending.outcome)  # type: ignore[return-value]
+
+    def _abandon(self, pending: _Pending[W, R]) -> None:
+        """A queued command whose thread stopped waiting: out of the queue if it is still
+        there (never written, never answered), and the lead handed on if it had it (the
+        writer would otherwise wait for it forever). One already in a batch is written
+        unanswered, as a crash would leave it."""
+        with self._lock:
+            if pending not in self._queue:
+                return
+            self._queue.remove(pending)
+            if not pending.lead:
+                return
+        self._hand_on()
 
     def _hand_on(self) -> None:
         """After a transaction: hand the lead to the first queued command (it alone wakes,
@@ -107,7 +126,7 @@ class GroupCommit(Generic[W, R]):
                 self._writing = False
                 return
             head = self._queue[0]  # stays queued: it takes the whole queue when it wakes
-        head.lead = True
+            head.lead = True
         head.wake.release()
 
     def _lead(self, batch: list[_Pending[W, R]]) -> None:

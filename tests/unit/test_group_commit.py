@@ -6,6 +6,7 @@ each gets its own answer, and only a failure of the transaction itself is shared
 
 from __future__ import annotations
 
+import _thread
 import threading
 import time
 from collections.abc import Sequence
@@ -13,6 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 
+from store import group_commit
 from store.group_commit import GroupCommit
 
 WAIT_SECONDS = 30
@@ -156,3 +158,61 @@ def test_the_first_queued_command_leads_the_next_batch_and_each_is_answered() ->
     assert writer.writers == [answers[0][1], answers[1][1], answers[3][1]]
     assert (group.transactions, group.commands) == (3, 5)
     assert not group.in_flight
+
+
+real_lock = _thread.allocate_lock
+
+
+class Interrupted:
+    """A command's wake-up lock whose wait ends in KeyboardInterrupt, as Ctrl-C ends a wait of
+    the main thread: at once (`after_waking=False`) or once it has been woken."""
+
+    def __init__(self, *, after_waking: bool) -> None:
+        self._lock = _thread.allocate_lock()
+        self._after_waking = after_waking
+        self.waits = 0
+
+    def acquire(self) -> bool:
+        self.waits += 1
+        if self.waits > 1 and not self._after_waking:
+            raise KeyboardInterrupt
+        self._lock.acquire()
+        if self.waits > 1:
+            raise KeyboardInterrupt
+        return True
+
+    def release(self) -> None:
+        self._lock.release()
+
+
+@pytest.mark.parametrize("after_waking", [False, True], ids=["while queued", "handed the lead"])
+def test_an_interrupted_wait_leaves_the_queue_and_hands_on_the_lead(
+    monkeypatch: pytest.MonkeyPatch, after_waking: bool
+) -> None:
+    """A queued command whose wait is interrupted is never written, and the commands behind
+    it are still written and answered (had it been handed the lead, it is handed on)."""
+    interrupted = Interrupted(after_waking=after_waking)
+    locks = iter([interrupted])
+    monkeypatch.setattr(group_commit, "allocate_lock", lambda: next(locks, None) or real_lock())
+    writer = GatedWriter()
+    group: GroupCommit[str, str] = GroupCommit(writer)
+    with ThreadPoolExecutor(8) as pool:
+        first = pool.submit(submitted_by, group, "first")
+        until(lambda: group.in_flight)
+        stopped = pool.submit(group.submit, "stopped")
+        if not after_waking:
+            with pytest.raises(KeyboardInterrupt):
+                stopped.result(WAIT_SECONDS)
+        until(lambda: group.waiting == int(after_waking))  # still queued if not interrupted
+        queued = [pool.submit(submitted_by, group, "a")]
+        until(lambda: group.waiting == 1 + int(after_waking))
+        writer.gates[0].set()
+        writer.gates[1].set()
+        if after_waking:
+            with pytest.raises(KeyboardInterrupt):
+                stopped.result(WAIT_SECONDS)
+        assert [f.result()[0] for f in (first, *queued)] == ["FIRST", "A"]
+    assert writer.batches == [["first"], ["a"]]
+    assert not group.in_flight
+    writer.gates[2].set()
+    assert group.submit("again") == "AGAIN"
