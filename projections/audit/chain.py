@@ -13,6 +13,7 @@ import struct
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -72,6 +73,17 @@ class BackgroundDigest:
         self._pending.append(self._worker.submit(self._take, data))
         while len(self._pending) > self._ahead:
             self._pending.popleft().result()
+
+    def update_from(self, path: Path, block: int = 1 << 20) -> None:
+        """Hash the file at `path`, read on the digest's thread (which lets go of the GIL
+        to read and to hash: issue 21, a verify's other walker needs this core)."""
+
+        def read() -> None:
+            with path.open("rb") as file:
+                while data := file.read(block):
+                    self._take(data)
+
+        self._pending.append(self._worker.submit(read))
 
     def _take(self, data: bytes) -> None:
         self._digest.update(data)

@@ -11,9 +11,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from binascii import hexlify
-from collections.abc import Iterator
+import os
+from binascii import hexlify, unhexlify
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -120,19 +122,64 @@ def _check_records(path: Path, fmt: str, manifest: dict[str, Any], verdict: Verd
 _LINKS = (b',"prev":"', b'","chain":"', b'"}')
 _TAIL = sum(map(len, _LINKS)) + 128
 """The bytes after a record's canonical form: `,"prev":"<hex>","chain":"<hex>"}`."""
+_PREV = slice(-_TAIL + len(_LINKS[0]), -_TAIL + len(_LINKS[0]) + 64)
+"""Where a line states its `prev` link (hex)."""
 READ_CHUNK = 1 << 20
+PARALLEL_BYTES = 8 << 20
+"""A JSON Lines file of at least this size is walked in two halves at once (issue 21)."""
+Walked = tuple[int, bytes, bytes]
+"""A run of lines that chain: how many, the first one's stated `prev` (hex), the last link."""
 
 
 def _fast_walk(path: Path, digest: Any, verdict: Verdict) -> bytes | None:
     """The chain's head if every line is exactly as the exporter writes it (canonical
     bytes, then its links) and chains to the one before; None at the first line that is
-    not, for `_walk` to name. One hash per line over the bytes as they are: no parsing, and
-    (issue 21) no call per line but the hash's own and one comparison of the line's links
-    with the ones it must end with (0.22 -> 0.18 s of CPU for 200,000 records)."""
+    not, for `_walk` to name. A large file is walked in two halves at once (issue 21: the
+    walk is one core's hashing, a call per line, so a 100,000-record verify took 0.16 s of
+    one core): the second half in a forked process, which checks that its lines chain from
+    the `prev` its first line states; this process walks the first half while a thread
+    hashes the whole file; the halves must meet (the first half's head is the `prev` the
+    second half starts from)."""
+    size = path.stat().st_size
+    split = _middle(path, size) if size >= PARALLEL_BYTES and hasattr(os, "fork") else 0
+    second = _forked(partial(_walk_part, path, split, size)) if split else None
+    if second is None:
+        walked = _walk_part(path, 0, size, digest)
+        return _counted(verdict, walked) if _genesis_first(walked) else None
+    digest.update_from(path)
+    first, rest = _walk_part(path, 0, split), second()
+    if not (_genesis_first(first) and first and rest and hexlify(first[2]) == rest[1]):
+        return None
+    return _counted(verdict, (first[0] + rest[0], first[1], rest[2]))
+
+
+def _genesis_first(walked: Walked | None) -> bool:
+    """Whether the lines chain from the genesis link (or there are none)."""
+    return walked is not None and walked[1] in (b"", hexlify(GENESIS))
+
+
+def _counted(verdict: Verdict, walked: Walked | None) -> bytes | None:
+    if walked is None:
+        return None
+    verdict.records = walked[0]
+    return walked[2]
+
+
+def _walk_part(path: Path, start: int, end: int, digest: Any = None) -> Walked | None:
+    """The lines of bytes `start` to `end` (a line's start, the file's end or a line's end),
+    each chained to the one before it, the first to the `prev` it states. One hash per
+    line over the bytes as they are: no parsing, and (issue 21) no call per line but the
+    hash's own and one comparison of the line's links with the ones it must end with."""
     head, count, sha256, join = GENESIS, 0, hashlib.sha256, b"".join
-    stated = hexlify(head)
     opening, middle, closing = _LINKS
-    for lines in _raw_pages(path, digest):
+    stated = first = b""
+    for lines in _raw_pages(path, start, end, digest):
+        if not count and lines:
+            stated = first = lines[0][_PREV]
+            try:
+                head = unhexlify(first)
+            except ValueError:  # binascii.Error: not a link
+                return None
         for line in lines:
             body = len(line) - _TAIL
             step = sha256(head)
@@ -144,22 +191,69 @@ def _fast_walk(path: Path, digest: Any, verdict: Verdict) -> bytes | None:
                 return None
             stated = chained
         count += len(lines)
-    verdict.records = count
-    return head
+    return count, first, head
 
 
-def _raw_pages(path: Path, digest: Any) -> Iterator[list[bytes]]:
-    """The file's lines (without newlines), a megabyte's worth at a time, read into
-    `digest`; an empty line last if the file does not end with a newline."""
+def _raw_pages(path: Path, start: int, end: int, digest: Any) -> Iterator[list[bytes]]:
+    """The lines (without newlines) of bytes `start` to `end`, a megabyte's worth at a
+    time, read into `digest` if given; an empty line last if they do not end with one."""
     rest = b""
     with path.open("rb") as raw:
-        while block := raw.read(READ_CHUNK):
-            digest.update(block)
-            lines = (rest + block).split(b"\n")
+        raw.seek(start)
+        left = end - start
+        while left > 0 and (block := raw.read(min(READ_CHUNK, left))):
+            left -= len(block)
+            if digest is not None:
+                digest.update(block)
+            lines = block.split(b"\n")
+            lines[0] = rest + lines[0]
             rest = lines.pop()
             yield lines
     if rest:
         yield [b""]
+
+
+def _middle(path: Path, size: int) -> int:
+    """Where the line after the file's middle starts (0 if none does before its end)."""
+    with path.open("rb") as raw:
+        raw.seek(size // 2)
+        newline = raw.read(READ_CHUNK).find(b"\n")
+    split = size // 2 + newline + 1 if newline >= 0 else 0
+    return split if split < size else 0
+
+
+def _forked(work: Callable[[], Walked | None]) -> Callable[[], Walked | None] | None:
+    """Run `work` in a forked child at once; the returned call waits for its outcome (None
+    if it found a line that does not fit, or failed: the caller then walks it again here).
+    None if no process could be made (the caller walks the whole file itself)."""
+    reader, writer = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(reader)
+        os.close(writer)
+        return None
+    if pid == 0:  # the child: only the walk, then out without any of the parent's exit work
+        try:
+            os.close(reader)
+            walked = work()
+            os.write(writer, b"%d %b %b" % (walked[0], walked[1], hexlify(walked[2]))
+                     if walked else b"")  # fmt: skip
+        finally:
+            os._exit(0)
+    os.close(writer)
+
+    def outcome() -> Walked | None:
+        try:
+            with os.fdopen(reader, "rb") as answer:
+                words = answer.read().split()
+        finally:
+            os.waitpid(pid, 0)
+        if len(words) != 3:  # noqa: PLR2004 (count, first prev, head)
+            return None
+        return int(words[0]), words[1], bytes.fromhex(words[2].decode())
+
+    return outcome
 
 
 def _walk(lines: Iterator[ExportLine], verdict: Verdict) -> bytes:

@@ -3,11 +3,13 @@ and the verifier names the first record concerned."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from unittest.mock import patch
 
 import orjson
 import pytest
@@ -15,6 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.values import Role
+from projections.audit import verify
 from projections.audit.chain import GENESIS, Signer, canonical, link, new_private_pem
 from projections.audit.export import Format, write_export
 from projections.audit.records import AuditLog
@@ -47,7 +50,10 @@ def _tampered(fmt: Format, change: Callable[[Lines], Lines]) -> str | None:
         path = folder / f"events.{fmt}"
         header, body = _split(fmt, path.read_bytes().splitlines(keepends=True))
         path.write_bytes(b"".join(header + change(body)))
-        return verify_export(folder).problem
+        problem = verify_export(folder).problem
+        with patch.object(verify, "PARALLEL_BYTES", 0):  # walked in two halves at once
+            assert verify_export(folder).problem == problem, "the halves' verdict differs"
+        return problem
 
 
 def _split(fmt: Format, lines: Lines) -> tuple[Lines, Lines]:
@@ -64,6 +70,37 @@ formats = st.sampled_from(["jsonl", "csv"])
 @pytest.mark.parametrize("fmt", ["jsonl", "csv"])
 def test_an_untouched_export_verifies(fmt: Format) -> None:
     assert _tampered(fmt, lambda body: body) is None
+
+
+def test_an_untouched_export_verifies_in_two_halves_at_once() -> None:
+    """Issue 21: a large export's second half is walked in a forked process; the halves meet
+    without the slow walk."""
+    forks: list[int] = []
+    real_fork = os.fork
+
+    def fork() -> int:
+        forks.append(pid := real_fork())
+        return pid
+
+    with (
+        patch.object(verify, "PARALLEL_BYTES", 0),
+        patch.object(os, "fork", fork),
+        patch.object(verify, "_walk", lambda *_: pytest.fail("walked the slow way")),
+    ):
+        verdict = verify_export(exported("jsonl"))
+    assert verdict.ok, verdict.problem
+    assert verdict.records == _count("jsonl")
+    assert len(forks) == 1
+
+
+def test_an_export_verifies_in_one_walk_when_no_process_can_be_forked() -> None:
+    def no_fork() -> int:
+        raise OSError("Resource temporarily unavailable")
+
+    with patch.object(verify, "PARALLEL_BYTES", 0), patch.object(os, "fork", no_fork):
+        verdict = verify_export(exported("jsonl"))
+    assert verdict.ok, verdict.problem
+    assert verdict.records == _count("jsonl")
 
 
 @given(formats, st.data())
