@@ -7,8 +7,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
+
 from domain.application import BillingCenter
+from projections import runner as runner_module
 from projections.runner import PROJECTIONS, Runner, rebuild
+from projections.tracking import Unit, claim_units
 from store.database import Database, Params, Tx
 from tests.integration.projections_support import dump
 from tests.property.projections_history import History
@@ -28,6 +32,27 @@ def test_remembered_positions_ahead_of_the_recorded_ones_skip_no_event(
     for name in PROJECTIONS:
         rebuild(db, app, name)
     assert dump(db) == survived
+
+
+def test_a_unit_the_one_statement_misses_is_claimed_alone(
+    app: BillingCenter, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebuild's switch moving a live row between the statement's snapshot and its lock
+    drops that unit's row from the answer (the new generation's row was not the one joined):
+    the runner claims it alone and applies its page all the same."""
+
+    def missing_audit(tx: Tx, units: list[Unit]) -> dict[str, tuple[int, int]]:
+        return {k: v for k, v in claim_units(tx, units).items() if k != "audit"}
+
+    History(app).play(STEPS)
+    monkeypatch.setattr(runner_module, "claim_units", missing_audit)
+    Runner(db, app, page_size=7).catch_up()
+    survived = dump(db)
+    for name in PROJECTIONS:
+        rebuild(db, app, name)
+    assert dump(db) == survived
+    with db.read() as tx:
+        assert tx.one("SELECT COUNT(*) FROM audit_events") == (app.head(),)
 
 
 class Counting:
