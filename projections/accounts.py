@@ -197,33 +197,32 @@ class AccountsView:
         cid = str(company_id)
         # The company's own enrollment's business (the account row's for a read model
         # built before `enrollments` existed); ENROLLED only where it holds the account now;
-        # paper invoices while no company holds it (A4, A5).
+        # paper invoices while no company holds it (A4, A5); a plan's shipper accounts (A8),
+        # a row each (issue 20: one query, not one more for the plans' members).
         rows = self.projection.all(
             tx,
             "SELECT a.country, a.number, COALESCE(e.line_of_business, a.line_of_business), "
             "CASE WHEN e.account IS NULL THEN a.account_type ELSE e.account_type END, "
             "CASE WHEN a.holder = ? AND a.enrolled = 1 THEN 1 ELSE 0 END, "
-            "a.autopay_company, a.autopay_days, a.autopay_by, a.enrolled, c.cents FROM @accounts a "
+            "a.autopay_company, a.autopay_days, a.autopay_by, a.enrolled, c.cents, pm.member "
+            "FROM @accounts a "
             "LEFT JOIN @enrollments e ON e.account = a.account AND e.company_id = ? "
             "LEFT JOIN @credits c ON c.account = a.account "
+            "LEFT JOIN @plan_members pm ON pm.account = a.account "
             "WHERE EXISTS (SELECT 1 FROM @intervals i WHERE i.account = a.account "
             f"AND i.company_id = ?) AND a.account IN (SELECT account FROM {self.directory}access "
-            "WHERE company_id = ? AND login = ?) ORDER BY a.account",
+            "WHERE company_id = ? AND login = ?) ORDER BY a.account, pm.member",
             (cid, cid, cid, cid, login),
         )
-        views = [self._view(cid, r) for r in rows]
-        return self._with_members(tx, views)
-
-    def _with_members(self, tx: Tx, views: list[AccountView]) -> list[AccountView]:
-        """A8: each plan among `views` with the shipper accounts it consolidates now."""
-        keys = [f"{v.country}-{v.number}" for v in views]
-        found: dict[str, list[str]] = {}
-        for plan, member in self.projection.all_in(
-            tx, "SELECT account, member FROM @plan_members WHERE account IN", keys
-        ):
-            found.setdefault(str(plan), []).append(str(member))
-        pairs = zip(views, keys, strict=True)
-        return [replace(v, members=tuple(sorted(found.get(k, [])))) for v, k in pairs]
+        members: dict[tuple[object, object], list[str]] = {}
+        views: dict[tuple[object, object], AccountView] = {}
+        for r in rows:
+            key = (r[0], r[1])
+            if key not in views:
+                views[key], members[key] = self._view(cid, r), []
+            if r[10] is not None:
+                members[key].append(str(r[10]))
+        return [replace(v, members=tuple(sorted(members[k]))) for k, v in views.items()]
 
     @staticmethod
     def _view(cid: str, r: tuple[object, ...]) -> AccountView:

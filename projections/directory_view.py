@@ -38,20 +38,20 @@ class DirectoryView:
         return frozenset(str(a) for (a,) in rows)
 
     def company(self, tx: Tx, company_id: UUID) -> CompanyView | None:
-        cid = str(company_id)
-        row = self.projection.one(
+        """The company and its accounts in one query (issue 20: a query per table was a
+        round trip more per read), a row per account (one, its account NULL, if none)."""
+        rows = self.projection.all(
             tx,
-            "SELECT name, address, general_administrator FROM @companies WHERE company_id = ?",
-            (cid,),
+            "SELECT c.name, c.address, c.general_administrator, a.account FROM @companies c "
+            "LEFT JOIN @company_accounts a ON a.company_id = c.company_id "
+            "WHERE c.company_id = ? ORDER BY a.position, a.account",
+            (str(company_id),),
         )
-        if row is None:
+        if not rows:
             return None
-        accounts = self.projection.all(
-            tx,
-            "SELECT account FROM @company_accounts WHERE company_id = ? ORDER BY position, account",
-            (cid,),
-        )
-        return CompanyView(company_id, row[0], row[1], row[2], tuple(a for (a,) in accounts))
+        name, address, administrator, _ = rows[0]
+        accounts = tuple(r[3] for r in rows if r[3] is not None)
+        return CompanyView(company_id, name, address, administrator, accounts)
 
     def company_of(self, tx: Tx, login: str) -> UUID | None:
         row = self.projection.one(tx, "SELECT company_id FROM @profiles WHERE login = ?", (login,))
@@ -88,30 +88,22 @@ class DirectoryView:
         return RowsPage(items, encode_cursor(items[-1].login) if more else None)
 
     def user(self, tx: Tx, company_id: UUID, login: str) -> UserView | None:
-        cid = str(company_id)
-        row = self.projection.one(
+        """A current member with their profile and grants in one query (issue 20), a row
+        per grant (one, its account NULL, if none)."""
+        rows = self.projection.all(
             tx,
-            "SELECT m.role, p.email, p.name, c.general_administrator FROM @members m "
+            "SELECT m.role, p.email, p.name, c.general_administrator, g.account FROM @members m "
             "JOIN @companies c ON c.company_id = m.company_id "
             "LEFT JOIN @profiles p ON p.login = m.login AND p.company_id = m.company_id "
-            "WHERE m.company_id = ? AND m.login = ? AND m.removed = 0",
-            (cid, login),
+            "LEFT JOIN @grants g ON g.company_id = m.company_id AND g.login = m.login "
+            "WHERE m.company_id = ? AND m.login = ? AND m.removed = 0 ORDER BY g.account",
+            (str(company_id), login),
         )
-        if row is None:
+        if not rows:
             return None
-        grants = self.projection.all(
-            tx,
-            "SELECT account FROM @grants WHERE company_id = ? AND login = ? ORDER BY account",
-            (cid, login),
-        )
-        return UserView(
-            login,
-            row[1] or "",
-            row[2] or "",
-            row[0],
-            tuple(a for (a,) in grants),
-            row[3] == login,
-        )
+        role, email, name, administrator, _ = rows[0]
+        grants = tuple(r[4] for r in rows if r[4] is not None)
+        return UserView(login, email or "", name or "", role, grants, administrator == login)
 
     def payment_methods(self, tx: Tx, company_id: UUID) -> list[PaymentMethodView]:
         rows = self.projection.all(

@@ -26,10 +26,9 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 from uuid import UUID
 
 from eventsourcing.application import Application
@@ -44,6 +43,7 @@ from projections.failures import (
     record_failure,
     savepoint,
 )
+from projections.following import follow, waiter_for
 from projections.queries import ProjectionFailure
 from projections.tracking import (
     MESSAGES,
@@ -55,31 +55,25 @@ from projections.tracking import (
     _one_at_a_time,
     _views,
     claim_unit,
+    claim_units,
     ensure_schema,
     live_generation,
     live_positions,
-    moved_now,
+    record_positions,
     tracked,
     unit_positions,
     units_of,
 )
-from store.database import Database, PostgresDatabase, Tx
+from store.database import Database, Tx
 
 __all__ = [
     "MESSAGES", "PAGE_SIZE", "PROJECTIONS", "Runner", "ensure_schema", "follow", "live_positions",
 ]  # fmt: skip
-# (what the rest imports from here; the read models and their positions live in `tracking`)
+# (what the rest imports from here; the read models and their positions live in `tracking`,
+# when to take the next page following live writes in `following`)
 PAGE_SIZE = 2000
 WINDOW_PAGES = 4
 """A page that leaves some event types unread scans at most this many pages' positions."""
-POLL_SECONDS = 0.05
-LISTEN_TIMEOUT_SECONDS = 0.5
-STEP_INTERVAL_SECONDS = 0.02
-"""Following live writes, a page at most this often. A page costs about the same whatever it
-holds (per unit: its two locks, a savepoint, its position read and written, the lookups of
-`prepare`), so stepping on every NOTIFY cost a page per event, about 150 pages a second per
-worker under the soak's writes (issue 20). Waiting out the rest of 20 ms gathers what
-arrived meanwhile; an event written after a quiet spell is still applied at once."""
 log = logging.getLogger(__name__)
 
 
@@ -95,12 +89,21 @@ class RowsRecorder(Protocol):
 
 
 def apply_page(
-    tx: Tx, unit: Unit, generation: int, events: Sequence[EventRecord], end: int = 0
+    tx: Tx,
+    unit: Unit,
+    generation: int,
+    events: Sequence[EventRecord],
+    end: int = 0,
+    *,
+    position: int | None = None,
+    record: bool = True,
 ) -> int:
-    """Apply the events past this generation's position, and record the new position: the
-    last event's, or `end` if the page reaches further (events it did not read: of types
-    the unit does not apply)."""
-    position = tracked(tx, unit.tracking[0], generation)
+    """Apply the events past this generation's position (read, unless given: the caller
+    locked the row and read it), and record the new position (unless the caller records
+    several units' at once): the last event's, or `end` if the page reaches further (events
+    it did not read: of types the unit does not apply)."""
+    if position is None:
+        position = tracked(tx, unit.tracking[0], generation)
     end = max(end, events[-1].position if events else 0)
     if end <= position:
         return position
@@ -111,11 +114,8 @@ def apply_page(
         for event in fresh:
             projection.handle(tx, event)  # a segment's projection skips the other segments'
         projection.finish_page(tx)
-    tx.executemany(
-        "UPDATE projection_tracking SET position = ?, moved_at = ? "
-        "WHERE name = ? AND generation = ?",
-        [(end, moved_now(), name, generation) for name in unit.tracking],
-    )
+    if record:
+        record_positions(tx, [(name, generation, end) for name in unit.tracking])
     return end
 
 
@@ -154,6 +154,7 @@ class Runner:
         # The projections with a failure row, and its event (None: the table not read yet).
         self.failing: dict[str, int] | None = None
         self._skip: tuple[tuple[str, ...], list[str]] = ((), [])  # for which units
+        self.known: dict[str, int] = {}  # the units' positions as its last page left them
 
     def read(self, after: int) -> list[EventRecord]:
         """The page of events after position `after`, decoded (every event: a rebuild)."""
@@ -209,21 +210,83 @@ class Runner:
         due = [p for p in self.projections if self.backoff.due(p.name)]
         if not due:
             return 0
-        with self.db.read() as tx:
-            positions = {name: p for name, (p, _) in unit_positions(tx).items()}
-            if self.failing is None:  # another runner's, or before a restart
-                self.failing = {n: f.event_position for n, f in live_failures(tx).items()}
-        after = min(positions.get(p.name, 0) for p in due)
+        after = min(self._positions(due)[p.name] for p in due)
         events, end, undecodable = self._page(after)
         if end > after or undecodable:
-            with self.db.write() as tx:
-                for model in due:
-                    self._apply(tx, model, events, end)
-                    if undecodable:
-                        self._stop_before(tx, model, *undecodable)
+            self._write(due, (events, end, after), undecodable)
         if end - after < self.page_size:
             self._index_for_readers()
         return end - after
+
+    def _positions(self, due: Sequence[Unit]) -> dict[str, int]:
+        """Where the units are: as this runner's last page left them (issue 20: a read per
+        page otherwise), else read. Another runner may have moved one further meanwhile
+        (its page then skips what that one applied); none moves back, and a page that would
+        begin past a unit's recorded position leaves it to the next (`_claimed`)."""
+        if self.failing is None or any(unit.name not in self.known for unit in due):
+            with self.db.read() as tx:
+                self.known = {name: p for name, (p, _) in unit_positions(tx).items()}
+                if self.failing is None:  # another runner's, or before a restart
+                    self.failing = {n: f.event_position for n, f in live_failures(tx).items()}
+        return self.known
+
+    def forget(self) -> None:
+        """Read the positions and failures again before the next page (units changed)."""
+        self.known, self.failing = {}, None
+
+    def _write(
+        self,
+        due: Sequence[Unit],
+        page: tuple[Sequence[EventRecord], int, int],
+        undecodable: tuple[int, Exception] | None,
+    ) -> None:
+        """Apply the page to the due units in one transaction: at once, in a few statements,
+        when none of them is failing; unit by unit in savepoints otherwise, or when that
+        failed (it rolled back whole), so one unit that cannot apply an event stops alone."""
+        failing = self.failing or {}
+        if not undecodable and not any(unit.name in failing for unit in due):
+            try:
+                with self.db.write() as tx:
+                    applied = self._apply_all(tx, due, page)
+            except Exception:  # (then the failure is found and recorded unit by unit)
+                log.debug("a page failed: applying it unit by unit", exc_info=True)
+            else:
+                self.known |= applied
+                for unit in due:
+                    self.backoff.cleared(unit.name)
+                    if unit.name not in applied:  # its position is read again next step
+                        self.known.pop(unit.name, None)
+                return
+        self.known = {}
+        with self.db.write() as tx:
+            for model in due:
+                self._apply(tx, model, page)
+                if undecodable:
+                    self._stop_before(tx, model, *undecodable)
+
+    def _apply_all(
+        self, tx: Tx, due: Sequence[Unit], page: tuple[Sequence[EventRecord], int, int]
+    ) -> dict[str, int]:
+        """The page for every due unit, without savepoints: their rows locked in one
+        statement, their new positions recorded in one; where each unit now is."""
+        events, end, after = page
+        claimed, moved, applied = claim_units(tx, due), [], {}
+        for unit in due:
+            generation, position = claimed.get(unit.name) or self._claimed(tx, unit)
+            if position < after:  # the page begins past it: the next page reads from there
+                continue
+            applied[unit.name] = apply_page(
+                tx, unit, generation, events, end, position=position, record=False
+            )
+            if applied[unit.name] > position:
+                moved.append((unit.name, generation, applied[unit.name]))
+        record_positions(tx, moved)
+        return applied
+
+    @staticmethod
+    def _claimed(tx: Tx, unit: Unit) -> tuple[int, int]:
+        generation = claim_unit(tx, unit)
+        return generation, tracked(tx, unit.name, generation)
 
     def _page(self, after: int) -> tuple[list[EventRecord], int, tuple[int, Exception] | None]:
         """The page after `after`, decoded up to an event that cannot be (a topic this
@@ -245,12 +308,15 @@ class Runner:
         if self.backoff.due(model.name) and tracked(tx, model.name, generation) < event:
             self._record(tx, model.name, generation, event, error)
 
-    def _apply(self, tx: Tx, model: Unit, events: Sequence[EventRecord], end: int) -> None:
+    def _apply(self, tx: Tx, model: Unit, page: tuple[Sequence[EventRecord], int, int]) -> None:
         """The page for one unit, or its failure recorded (the others go on)."""
-        generation = claim_unit(tx, model)
+        events, end, after = page
+        generation, position = self._claimed(tx, model)
+        if position < after:  # the page begins past it: the next page reads from there
+            return
         try:
             with savepoint(tx, "projection"):
-                position = apply_page(tx, model, generation, events, end)
+                position = apply_page(tx, model, generation, events, end, position=position)
         except Exception as error:  # any error: that projection stops alone
             self._stopped(tx, model, generation, (events, end), error)
             return
@@ -318,57 +384,6 @@ class Runner:
     def run(self, stop: threading.Event) -> None:
         """Follow the store until `stop` is set."""
         follow(self.step, self.page_size, waiter_for(self.db, self.store), stop)
-
-
-def follow(step: Callable[[], int], page_size: int, waiter: Any, stop: threading.Event) -> None:
-    """Call `step` until `stop` is set: again at once while pages come full (catching up),
-    else once `waiter` is woken (a NOTIFY, a poll) and `STEP_INTERVAL_SECONDS` have passed
-    since the last step began; `waiter` is closed at the end."""
-    began = 0.0
-    try:
-        while not stop.is_set():
-            pause = began + STEP_INTERVAL_SECONDS - time.monotonic()
-            if pause > 0:
-                if stop.wait(pause):
-                    break  # stopped while pausing: no further page
-                continue  # a wait may end a hair early: measure again
-            began = time.monotonic()
-            if step() < page_size:
-                waiter(stop)
-            else:
-                began = 0.0
-    finally:
-        waiter.close()
-
-
-class _Poll:
-    def __call__(self, stop: threading.Event) -> None:
-        stop.wait(POLL_SECONDS)
-
-    def close(self) -> None:
-        return None
-
-
-class _Listen:
-    """Woken by the event recorder's NOTIFY; times out as a poll fallback."""
-
-    def __init__(self, db: PostgresDatabase, channel: str) -> None:
-        self.conn = db.listen_connection()
-        self.conn.execute(f'LISTEN "{channel}"')
-
-    def __call__(self, stop: threading.Event) -> None:  # noqa: ARG002 (wakes on NOTIFY)
-        for _ in self.conn.notifies(timeout=LISTEN_TIMEOUT_SECONDS, stop_after=1):
-            pass
-
-    def close(self) -> None:
-        self.conn.close()
-
-
-def waiter_for(db: Database, store: Application[UUID]) -> Any:
-    channel = getattr(store.recorder, "channel_name", None)
-    if isinstance(db, PostgresDatabase) and channel:
-        return _Listen(db, channel)
-    return _Poll()
 
 
 # --- rebuilding ------------------------------------------------------------------------------

@@ -34,7 +34,8 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 
-from projections.runner import PAGE_SIZE, PROJECTIONS, Runner, follow, waiter_for
+from projections.following import follow, waiter_for
+from projections.runner import PAGE_SIZE, PROJECTIONS, Runner
 from projections.tracking import UNITS, Unit, units_of
 from store.database import Database, PostgresDatabase
 from store.locks import Leases
@@ -99,7 +100,7 @@ class LeasedWorker:
         if self.held != before:
             log.info("projection worker %s runs %s", self.leases.owner, self.held or "nothing")
             self.runner.projections = units_of(self.held)
-            self.runner.failing = None  # read again: another worker may have recorded one
+            self.runner.forget()  # read again: another worker may have moved them, or failed
 
     def _adopt(self, unit: str) -> None:
         """Take a unit planned for another worker once it has stayed without an owner
