@@ -2,9 +2,11 @@
 
 On PostgreSQL it first splits a command's wall time, without the profiler, into the insert
 (the recorder's `insert_events`: group commit and the one-round-trip locked insert) and the
-rest (the command's own Python), beside the raw one-round-trip insert of figure 1's
-reference sent back to back and with the command's own CPU spent between two inserts
-(issue 21: on a loaded machine that CPU makes the round trip itself slower). Then it runs
+rest (the command's own Python and its share of the snapshots; also as the thread's CPU
+time, which a busy machine disturbs less than wall time), beside the raw one-round-trip
+insert of figure 1's reference sent back to back and with the command's own CPU spent
+between two inserts (issue 21: on a loaded machine that CPU makes the round trip itself
+slower). Then it runs
 N one-event commands of one client under cProfile and prints the heaviest functions.
 """
 
@@ -61,25 +63,33 @@ def split(server: PostgresServer, toggle: Toggler, count: int, rounds: int = 5) 
     recorder: Any = toggle.app.recorder
     insert_events = recorder.insert_events
     spent: list[float] = []
+    cpu: list[float] = []  # the thread's CPU inside the insert
 
     def timed(*args: Any, **kwargs: Any) -> Any:
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), time.thread_time()
         try:
             return insert_events(*args, **kwargs)
         finally:
             spent.append(time.perf_counter() - began)
+            cpu.append(time.thread_time() - began_cpu)
 
     url = server.create_database()
     raw.postgres_table(url)
-    samples: dict[str, list[float]] = {"command": [], "insert": [], "raw": [], "raw+rest": []}
+    samples: dict[str, list[float]] = {
+        "command": [], "insert": [], "raw": [], "raw+rest": [], "rest cpu": []
+    }  # fmt: skip
     with psycopg.connect(url) as conn:
         reference = raw.postgres_one_round_trip_insert(conn, stored_event_state(url))
         for _ in range(rounds):
             spent.clear()
+            cpu.clear()
             recorder.insert_events = timed
+            began_cpu = time.thread_time()
             command = _per_call(toggle, count // rounds)
+            command_cpu = (time.thread_time() - began_cpu) / (count // rounds)
             del recorder.insert_events
             think = command - sum(spent) / len(spent)
+            samples["rest cpu"].append(command_cpu - sum(cpu) / len(cpu))
 
             def reference_then_think(think: float = think) -> None:
                 reference()
@@ -92,7 +102,8 @@ def split(server: PostgresServer, toggle: Toggler, count: int, rounds: int = 5) 
     ms = {name: statistics.median(values) * 1e3 for name, values in samples.items()}
     print(
         f"per command {ms['command']:.3f} ms: insert {ms['insert']:.3f} ms, rest "
-        f"{ms['command'] - ms['insert']:.3f} ms; raw one-round-trip insert {ms['raw']:.3f} ms "
+        f"{ms['command'] - ms['insert']:.3f} ms ({ms['rest cpu']:.3f} ms of the thread's CPU); "
+        f"raw one-round-trip insert {ms['raw']:.3f} ms "
         f"back to back, {ms['raw+rest']:.3f} ms with the rest's CPU between inserts; commands "
         f"at {ms['raw'] / ms['command']:.0%} of the raw reference (medians of {rounds} rounds)"
     )
