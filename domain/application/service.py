@@ -44,8 +44,9 @@ USER_SNAPSHOT_INTERVAL = 200
 """A User's events are small and few (a person's profile and preferences), and it is loaded
 from the cache, fast-forwarded, far more often than replayed: a snapshot every 50 of its
 events cost a command more than anything else outside its insert (issue 21: on SQLite a
-transaction and an fsync of its own, on PostgreSQL a pooled connection's statement, 8 µs
-a command on average). A replay from the last snapshot reads at most 199 events."""
+transaction and an fsync of its own, on PostgreSQL a statement through the library's pooled
+recorder, 43 µs of a command's wall on average on the loaded machine, 5 µs at 200). A
+replay from the last snapshot reads at most 199 events."""
 
 _user_id = lru_cache(maxsize=10_000)(login_id)
 """Every command asks for its caller's User: its uuid5 once per login, not per command."""
