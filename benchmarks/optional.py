@@ -17,7 +17,7 @@ from pathlib import Path
 from benchmarks.report import Figure
 from store.url import eventsourcing_env
 
-TUNING_KEYS = {"APPLICATION_RECORDER_TOPIC", "TRANSCODER_TOPIC"}
+TUNING_KEYS = {"APPLICATION_RECORDER_TOPIC", "TRANSCODER_TOPIC", "MAPPER_TOPIC"}
 HERE = Path(__file__).parent
 FULL_EVENTS = 1_000_000
 

@@ -27,6 +27,10 @@ ERASED = "[erased]"
 ALL_ON = {kind.value: True for kind in Notification}
 """R8 (decision): every notification is on when a user is added."""
 
+_KINDS = tuple((kind, kind.value) for kind in Notification)
+"""Each notification with its stored name, looked up once (issue 21: an enum's `.value` is
+two Python calls, and every preference command asks for each)."""
+
 
 def login_id(login: str) -> UUID:
     """The User aggregate id of a login."""
@@ -104,7 +108,8 @@ class User(BillingAggregate):
 
     def set_preferences(self, preferences: dict[Notification, bool]) -> None:
         """R8: each user sets their own e-mail notifications."""
-        wanted = {k.value: preferences.get(k, self.preferences[k.value]) for k in Notification}
+        kept = self.preferences
+        wanted = {name: preferences.get(kind, kept[name]) for kind, name in _KINDS}
         if wanted != self.preferences:
             self._preferences_changed(preferences=wanted)
 

@@ -1,7 +1,10 @@
-"""The event store's transcoder: the library's JSON, read with orjson."""
+"""The event store's transcoder and mapper: the library's JSON, written with one kept C
+encoder and read with orjson; the library's stored events, mapped without its per-event
+lookups (issue 21)."""
 
 from __future__ import annotations
 
+import json.encoder
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
@@ -9,13 +12,17 @@ from typing import Any
 from uuid import UUID
 
 import orjson
+from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import (
     DatetimeAsISO,
     DecimalAsStr,
     JSONTranscoder,
+    Mapper,
+    StoredEvent,
     Transcoding,
     UUIDAsHex,
 )
+from eventsourcing.utils import get_topic
 
 _MARKER_KEYS = 2  # a transcoded value is {"_type_": ..., "_data_": ...}
 
@@ -35,11 +42,29 @@ class OrjsonTranscoder(JSONTranscoder):
     library's), registers the same transcodings, and reads the same values: the library's
     `{"_type_": ..., "_data_": ...}` markers are revived innermost first, as its
     `object_hook` does; what orjson refuses (NaN, integers past 64 bits) the stdlib reads.
+
+    It writes with the C encoder that the library's `json.JSONEncoder` builds on every call,
+    built once (issue 21: building it was half of encoding an event's state). Kept without
+    the circular-reference markers, it holds no state between calls, so threads share it:
+    an event's state holds no cycle (one would end in RecursionError, not ValueError).
     """
 
     def __init__(self) -> None:
         super().__init__()
         self.readers: dict[str, Reader] = {}  # a marker's `_type_` -> what reads its text
+        encoder = self.encoder
+        make: Any = getattr(json.encoder, "c_make_encoder", None)  # None without the C module
+        self._chunks: Callable[[Any, int], list[str]] | None = make and make(
+            None, encoder.default, json.encoder.encode_basestring, encoder.indent,
+            encoder.key_separator, encoder.item_separator, encoder.sort_keys,
+            encoder.skipkeys, encoder.allow_nan,
+        )  # fmt: skip
+
+    def encode(self, obj: Any) -> bytes:
+        chunks = self._chunks
+        if chunks is None or type(obj) is not dict:  # the library's own path
+            return super().encode(obj)
+        return "".join(chunks(obj, 0)).encode("utf8")
 
     def register(self, transcoding: Transcoding) -> None:
         super().register(transcoding)
@@ -69,3 +94,34 @@ class OrjsonTranscoder(JSONTranscoder):
         if type(value) is list:
             return [self._revived(item) for item in value]
         return value
+
+
+class LeanMapper(Mapper[UUID]):
+    """The library's mapper (selected with its `MAPPER_TOPIC`), writing the same stored
+    events with each event class's topic and class version looked up once, and the state
+    encoded by the transcoder directly (issue 21). Reading is the library's."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._classes: dict[type, tuple[str, int]] = {}  # event class -> topic, class version
+        self._plain = self.compressor is None and self.cipher is None
+
+    def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
+        if not self._plain:
+            return super().to_stored_event(domain_event)
+        kind = type(domain_event)
+        known = self._classes.get(kind)
+        if known is None:
+            known = self._classes[kind] = (get_topic(kind), getattr(kind, "class_version", 1))
+        topic, class_version = known
+        state = dict(vars(domain_event))
+        originator_id = state.pop("originator_id")
+        originator_version = state.pop("originator_version")
+        if class_version > 1:
+            state["class_version"] = class_version
+        return StoredEvent(
+            originator_id=originator_id,
+            originator_version=originator_version,
+            topic=topic,
+            state=self.transcoder.encode(state),
+        )

@@ -25,6 +25,7 @@ POSTGRES_CONNECT_TIMEOUT_SECONDS = 10
 # see store/recorders.py and the README's Performance section.
 POSTGRES_APPLICATION_RECORDER = "store.recorders:LeanPostgresApplicationRecorder"
 TRANSCODER = "store.transcoder:OrjsonTranscoder"
+MAPPER = "store.transcoder:LeanMapper"
 # One queued writer connection per process, commands group-committed (issue 21).
 SQLITE_APPLICATION_RECORDER = "store.sqlite_recorder:QueuedSqliteApplicationRecorder"
 
@@ -39,9 +40,9 @@ def eventsourcing_env(url: str) -> dict[str, str]:
     if scheme == "memory":
         return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
     if scheme == "sqlite":
-        return _sqlite_env(url) | {"TRANSCODER_TOPIC": TRANSCODER}
+        return _sqlite_env(url) | {"TRANSCODER_TOPIC": TRANSCODER, "MAPPER_TOPIC": MAPPER}
     if scheme == "postgres":
-        return _postgres_env(url) | {"TRANSCODER_TOPIC": TRANSCODER}
+        return _postgres_env(url) | {"TRANSCODER_TOPIC": TRANSCODER, "MAPPER_TOPIC": MAPPER}
     raise StorageUrlError(
         f"unsupported database URL scheme {scheme!r} in BILLING_DATABASE_URL: "
         "use memory://, sqlite:///PATH or postgresql://user:pass@host:port/db"

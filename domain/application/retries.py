@@ -174,19 +174,20 @@ def _contended(aggregate_ids: Iterable[UUID]) -> None:
             _CONTENDED[aggregate_id] = now + CONTENDED_SECONDS
 
 
-def trusted_copy(repository: Repository[UUID], aggregate_id: UUID) -> Aggregate | None:
+def trusted_copy(repository: CachedRepository, aggregate_id: UUID) -> Aggregate | None:
     """A copy of the cached aggregate, unasked, on a command's first attempt (see `command`),
     unless it lost a race lately (`CONTENDED_SECONDS`)."""
     reads = _READS.get()
-    if reads is None or not reads.trusted or not isinstance(repository, CachedRepository):
+    if reads is None or not reads.trusted:
         return None
-    if _CONTENDED.get(aggregate_id, 0.0) > time.monotonic():
+    if _CONTENDED and _CONTENDED.get(aggregate_id, 0.0) > time.monotonic():
         return None
     kept = repository.cached(aggregate_id)
     if kept is None:
         return None
-    read = reads.unverified.get(aggregate_id, kept.version)
-    reads.unverified[aggregate_id] = min(read, kept.version)
+    # The version first read is the one to verify: the cache only ever moves forward
+    # (`CachedRepository.remember`), so a later read of the same aggregate is no older.
+    reads.unverified.setdefault(aggregate_id, kept.version)
     return copied(kept)
 
 

@@ -5,7 +5,7 @@ simple query or extended-protocol execute; every round trip carries one or more)
 on a cached aggregate is one simple query on the process's one writer connection (lock,
 NOTIFY and INSERT ... RETURNING together), with no BEGIN, COMMIT or version-check SELECT of
 its own.
-The only other statement is the User snapshot the library takes every 50 versions.
+The only other statement is the User snapshot the library takes every 200 versions.
 """
 
 from __future__ import annotations
@@ -16,12 +16,13 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from domain.application.service import USER_SNAPSHOT_INTERVAL
 from domain.values import Notification, Role
 from store.url import eventsourcing_env
 from tests.builders import add_user, billing_center, enrolled_company, person
 from tests.postgres import PostgresServer
 
-COMMANDS = 60  # more than the User's snapshotting interval (50): one snapshot among them
+COMMANDS = USER_SNAPSHOT_INTERVAL + 10  # one snapshot among them
 LOGGED = re.compile(r"\[(\d+)\] LOG:  (?:statement|execute [^:]*): (.*)")
 
 
