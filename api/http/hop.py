@@ -22,9 +22,10 @@ Endpoint = Callable[..., Any]
 
 
 def in_one_hop(endpoint: Endpoint) -> Endpoint:
-    """`endpoint` itself when it is a coroutine function, else a coroutine function that
-    runs it in a worker thread (the default pool, as FastAPI would)."""
-    if inspect.iscoroutinefunction(endpoint):
+    """`endpoint` itself when it is a coroutine or generator function (FastAPI streams a
+    generator's items), else a coroutine function that runs it in a worker thread (the
+    default pool, as FastAPI would)."""
+    if _left_to_fastapi(endpoint):
         return endpoint
 
     @wraps(endpoint)
@@ -32,6 +33,17 @@ def in_one_hop(endpoint: Endpoint) -> Endpoint:
         return await to_thread.run_sync(partial(endpoint, *args, **kwargs))
 
     return hopped
+
+
+def _left_to_fastapi(endpoint: Endpoint) -> bool:
+    return any(
+        test(endpoint)
+        for test in (
+            inspect.iscoroutinefunction,
+            inspect.isgeneratorfunction,
+            inspect.isasyncgenfunction,
+        )
+    )
 
 
 class OneHopRoute(APIRoute):

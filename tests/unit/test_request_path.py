@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,13 @@ def test_a_hopped_endpoint_keeps_the_signature_name_and_docstring_openapi_shows(
 def test_a_coroutine_endpoint_is_left_as_it_is() -> None:
     async def endpoint() -> None:
         return None
+
+    assert in_one_hop(endpoint) is endpoint
+
+
+def test_a_generator_endpoint_is_left_for_fastapi_to_stream() -> None:
+    def endpoint() -> Iterator[bytes]:
+        yield b"row"
 
     assert in_one_hop(endpoint) is endpoint
 
