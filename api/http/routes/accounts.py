@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Response
 
 from api import usecases
 from api.http.deps import App, CurrentCaller, Page, Reads, written
+from api.http.hop import OneHopRoute
 from api.http.paging import in_pages
 from api.http.responses import COMMON, READ, WRITE
 from api.schemas import (
@@ -26,7 +27,9 @@ from api.schemas import Page as PageOf
 from api.translate import account_out, account_request, keys
 from domain.values import AccountKey
 
-router = APIRouter(prefix="/v1/companies/{cid}", tags=["accounts"], responses=COMMON)
+router = APIRouter(
+    route_class=OneHopRoute, prefix="/v1/companies/{cid}", tags=["accounts"], responses=COMMON
+)
 
 AccountPath = Annotated[
     str,

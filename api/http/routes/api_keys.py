@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from api.api_keys import digest, new_key
 from api.http.deps import App, CurrentCaller, ShowsSecret, written
+from api.http.hop import OneHopRoute
 from api.http.responses import COMMON, READ, WRITE
 from api.schemas import AccountRef
 from api.schemas.api_keys import NewApiKey
@@ -20,7 +21,12 @@ from api.translate import keys
 from domain.application.api_keys import KeyView
 from domain.values import AccountKey, Role
 
-router = APIRouter(prefix="/v1/companies/{cid}/api-keys", tags=["api keys"], responses=COMMON)
+router = APIRouter(
+    route_class=OneHopRoute,
+    prefix="/v1/companies/{cid}/api-keys",
+    tags=["api keys"],
+    responses=COMMON,
+)
 
 KeyPath = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 

@@ -14,6 +14,7 @@ from fastapi.responses import StreamingResponse
 
 from api.export_key import export_signer
 from api.http.deps import App, CurrentCaller
+from api.http.hop import OneHopRoute
 from api.http.responses import COMMON
 from api.schemas import INSTANTS, Instant
 from domain.application import BillingCenter
@@ -25,7 +26,7 @@ from projections.audit.records import AuditLog
 from projections.audit.timetravel import company_as_of
 from projections.queries import DEFAULT_LIMIT, MAX_LIMIT
 
-router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=COMMON)
+router = APIRouter(route_class=OneHopRoute, prefix="/v1/audit", tags=["audit"], responses=COMMON)
 _lock = threading.Lock()
 
 When = Annotated[Instant | None, Query(description=INSTANTS)]

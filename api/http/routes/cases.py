@@ -15,6 +15,7 @@ from api.cases import case_of, evidence_of
 from api.documents.names import content_disposition
 from api.documents.upload import DocumentTooLarge, check_evidence, read_limited
 from api.http.deps import App, CurrentCaller, Reads, written
+from api.http.hop import OneHopRoute
 from api.http.responses import COMMON, READ, WRITE
 from api.http.routes.documents import Documents, filename_of
 from api.schemas.values import DomainRule, In
@@ -22,7 +23,7 @@ from domain import text
 from domain.caller import Scope
 from projections.queries import MAX_LIMIT, CaseView
 
-router = APIRouter(tags=["invoices"], responses=COMMON)
+router = APIRouter(route_class=OneHopRoute, tags=["invoices"], responses=COMMON)
 
 CasePath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")]
 CaseComment = Annotated[str, DomainRule.of(text.CASE_COMMENT)]

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response
 
 from api import usecases
 from api.http.deps import App, CurrentCaller, Reads, written
+from api.http.hop import OneHopRoute
 from api.http.responses import COMMON, READ, WRITE
 from api.schemas import (
     CompanyChanged,
@@ -21,7 +22,9 @@ from api.schemas import (
 from api.schemas.companies import CompanyClosedOut, Reassignment
 from api.translate import account_request
 
-router = APIRouter(prefix="/v1/companies", tags=["companies"], responses=COMMON)
+router = APIRouter(
+    route_class=OneHopRoute, prefix="/v1/companies", tags=["companies"], responses=COMMON
+)
 
 
 @router.post("", status_code=201, responses=WRITE)

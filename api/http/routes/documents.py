@@ -19,6 +19,7 @@ from api.documents.printing import printed_invoice
 from api.documents.rendering import PdfRenderer
 from api.documents.upload import DocumentTooLarge, check_pdf, read_limited
 from api.http.deps import App, CurrentCaller, Reads, written
+from api.http.hop import OneHopRoute
 from api.http.responses import COMMON, READ, WRITE
 from api.usecases import invoice_reader, invoices
 from domain.caller import Scope
@@ -27,7 +28,7 @@ from domain.text import DOCUMENT_FILENAME
 from projections.queries import MAX_LIMIT, SectionName
 from store.documents import DocumentStore
 
-router = APIRouter(tags=["documents"], responses=COMMON)
+router = APIRouter(route_class=OneHopRoute, tags=["documents"], responses=COMMON)
 
 PDF = "application/pdf"
 PDF_READ: dict[int | str, dict[str, Any]] = {

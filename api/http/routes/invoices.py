@@ -22,6 +22,7 @@ from api.http.deps import (
     invoice_listing,
     written,
 )
+from api.http.hop import OneHopRoute
 from api.http.responses import COMMON, READ, WRITE
 from api.schemas import (
     AdjustmentCreated,
@@ -41,7 +42,7 @@ from api.translate import invoice_detail_out, invoice_page
 from domain.invoice import Bill, Line
 from projections.queries import DEFAULT_LIMIT, SectionName
 
-router = APIRouter(tags=["invoices"], responses=COMMON)
+router = APIRouter(route_class=OneHopRoute, tags=["invoices"], responses=COMMON)
 Listing = Callable[..., Coroutine[Any, Any, Response]]
 
 AdjustmentPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")]

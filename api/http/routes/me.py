@@ -6,12 +6,13 @@ from fastapi import APIRouter, Response
 
 from api import usecases
 from api.http.deps import App, CurrentCaller, Reads, written
+from api.http.hop import OneHopRoute
 from api.http.responses import COMMON, READ, WRITE
 from api.schemas import AccountRef, Me, MyCompany, Preferences, PreferencesChanged, Profile
 from api.schemas.users import OwnProfileChanged
 from domain.values import Notification
 
-router = APIRouter(prefix="/v1/me", tags=["me"], responses=COMMON)
+router = APIRouter(route_class=OneHopRoute, prefix="/v1/me", tags=["me"], responses=COMMON)
 
 
 @router.get("", responses=READ)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Response
 
 from api import usecases
 from api.http.deps import App, CurrentCaller, Page, Reads, written
+from api.http.hop import OneHopRoute
 from api.http.paging import in_pages
 from api.http.responses import COMMON, READ, WRITE
 from api.schemas import (
@@ -22,7 +23,10 @@ from api.translate import method_out
 from domain.application import BankAccount
 
 router = APIRouter(
-    prefix="/v1/companies/{cid}/payment-methods", tags=["payment methods"], responses=COMMON
+    route_class=OneHopRoute,
+    prefix="/v1/companies/{cid}/payment-methods",
+    tags=["payment methods"],
+    responses=COMMON,
 )
 
 MethodPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")]

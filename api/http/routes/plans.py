@@ -8,12 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response
 
 from api.http.deps import App, CurrentCaller, written
+from api.http.hop import OneHopRoute
 from api.http.responses import COMMON, WRITE
 from api.schemas.accounts import AccountRef, PlanMembersIn, PlanMembersOut
 from api.translate import keys
 from domain.values import AccountKey
 
-router = APIRouter(prefix="/v1/plans", tags=["accounts"], responses=COMMON)
+router = APIRouter(route_class=OneHopRoute, prefix="/v1/plans", tags=["accounts"], responses=COMMON)
 
 Country = Annotated[str, Path(pattern=r"^[A-Z]{2}$", examples=["US"])]
 Number = Annotated[str, Path(pattern=r"^[A-Z0-9]{1,20}$", examples=["9P0001"])]

@@ -14,10 +14,11 @@ from api.documents.names import content_disposition
 from api.documents.receipt import render_receipt
 from api.export_key import export_signer
 from api.http.deps import App, CurrentCaller, Reads
+from api.http.hop import OneHopRoute
 from api.http.responses import COMMON, READ
 from api.receipts import payment_receipt
 
-router = APIRouter(tags=["invoices"], responses=COMMON)
+router = APIRouter(route_class=OneHopRoute, tags=["invoices"], responses=COMMON)
 
 PDF = "application/pdf"
 PaymentPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z-]+$")]

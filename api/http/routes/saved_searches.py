@@ -7,10 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response
 
 from api.http.deps import App, CurrentCaller, written
+from api.http.hop import OneHopRoute
 from api.http.responses import COMMON, READ, WRITE
 from api.schemas.searches import NewSavedSearch, SavedSearchCreated, SavedSearches, SavedSearchOut
 
-router = APIRouter(prefix="/v1/me/saved-searches", tags=["me"], responses=COMMON)
+router = APIRouter(
+    route_class=OneHopRoute, prefix="/v1/me/saved-searches", tags=["me"], responses=COMMON
+)
 
 SearchPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")]
 

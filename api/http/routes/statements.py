@@ -12,13 +12,14 @@ from starlette.concurrency import run_in_threadpool
 from api.documents.names import content_disposition
 from api.documents.statement import render_statement, statement_csv
 from api.http.deps import App, CurrentCaller, Reads, written
+from api.http.hop import OneHopRoute
 from api.http.responses import COMMON, READ, WRITE
 from api.schemas.statements import StatementSubscription, SubscriptionChanged
 from api.schemas.values import amount_text
 from api.statements import Statement, statement_of
 from domain.statements import Frequency, month
 
-router = APIRouter(tags=["me"], responses=COMMON)
+router = APIRouter(route_class=OneHopRoute, tags=["me"], responses=COMMON)
 
 PDF, CSV = "application/pdf", "text/csv"
 Month = Annotated[str, Query(min_length=7, max_length=7, pattern=r"^\d{4}-\d{2}$",

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query, Response
 
 from api import usecases
 from api.http.deps import App, CurrentCaller, Page, Reads, written
+from api.http.hop import OneHopRoute
 from api.http.responses import COMMON, READ, WRITE
 from api.schemas import (
     LOGIN_SHOWN,
@@ -27,7 +28,9 @@ from api.translate import keys, user_out
 from domain.application import Membership
 from domain.text import login as login_rule
 
-router = APIRouter(prefix="/v1/companies/{cid}/users", tags=["users"], responses=COMMON)
+router = APIRouter(
+    route_class=OneHopRoute, prefix="/v1/companies/{cid}/users", tags=["users"], responses=COMMON
+)
 
 LoginPath = Annotated[str, Path(), DomainRule(login_rule, LOGIN_SHOWN)]
 """A login in a path is folded like every login (R5): `/users/Bob` is bob."""

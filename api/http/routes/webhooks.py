@@ -10,6 +10,7 @@ import orjson
 from fastapi import APIRouter, Depends, Request, Response
 
 from api.http.deps import App, CurrentCaller, Page, Reads, ShowsSecret, written
+from api.http.hop import OneHopRoute
 from api.http.paging import in_pages
 from api.http.responses import COMMON, READ, WRITE
 from api.schemas import Page as PageOf
@@ -23,7 +24,12 @@ from api.schemas.webhooks import (
 from projections.webhooks import message_id
 from store.webhooks import SqlWebhookDeliveries
 
-router = APIRouter(prefix="/v1/companies/{cid}/webhooks", tags=["webhooks"], responses=COMMON)
+router = APIRouter(
+    route_class=OneHopRoute,
+    prefix="/v1/companies/{cid}/webhooks",
+    tags=["webhooks"],
+    responses=COMMON,
+)
 
 LOG_LIMIT = 10_000
 """The delivery log pages over its newest attempts."""
