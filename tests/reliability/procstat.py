@@ -48,3 +48,20 @@ def rss_kb(pid: int) -> int:
                 if line.startswith("VmRSS:"):
                     total += int(line.split()[1])
     return total
+
+
+def context_switches(pid: int) -> tuple[int, int]:
+    """Voluntary (the thread slept: a socket, a lock, a queue, an idle event loop) and
+    involuntary (preempted) context switches of every live thread of the process and its
+    descendants (issue 20: what a request costs in wake-ups)."""
+    voluntary = involuntary = 0
+    for member in family(pid):
+        for status in Path(f"/proc/{member}/task").glob("*/status"):
+            with contextlib.suppress(OSError):
+                for line in status.read_text().splitlines():
+                    name, _, count = line.partition(":")
+                    if name == "voluntary_ctxt_switches":
+                        voluntary += int(count)
+                    elif name == "nonvoluntary_ctxt_switches":
+                        involuntary += int(count)
+    return voluntary, involuntary

@@ -16,7 +16,9 @@ with `BILLING_PROJECTIONS=external` (HTTP only) and N `billing-center projection
 processes; 0, the default, runs the projections inside each `serve` process (the embedded
 mode). Either way no mail sender runs: production without `BILLING_SMTP_URL` has none. It
 prints the CPU spent per request by the API processes, the projection workers, PostgreSQL
-(when it started its own) and the load generator itself, all from `/proc`.
+(when it started its own) and the load generator itself, all from `/proc`, and the
+context switches per request of each (their live threads' voluntary ones: every sleep and
+wake-up, issue 20).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ import httpx2 as httpx
 
 from tests.e2e.http import invoice_body
 from tests.postgres import PostgresServer, free_port, start_server
-from tests.reliability.procstat import cpu_seconds, rss_kb
+from tests.reliability.procstat import context_switches, cpu_seconds, rss_kb
 from tests.reliability.rawhttp import Pool, Request, encode
 from tests.reliability.scrapes import Scrapes
 from tests.reliability.service import READY_SECONDS, Role, Service, bearer, service_env
@@ -58,6 +60,7 @@ class Report:
     rss_kb: list[tuple[float, int]] = field(default_factory=list)
     sent: int = 0
     cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds by part
+    switches: dict[str, tuple[int, int]] = field(default_factory=dict)  # (voluntary, not) by part
     took: float = 0.0
     scrapes: Scrapes | None = None
 
@@ -104,6 +107,14 @@ class Report:
 
     def parts(self) -> str:
         return ", ".join(f"{part} {self.per_request(s):.2f}" for part, s in self.cpu.items())
+
+    def wake_ups(self) -> str:
+        """Context switches per answered request by part, voluntary/involuntary."""
+        answered = max(1, len(self.latencies))
+        return ", ".join(
+            f"{part} {voluntary / answered:.1f}/{involuntary / answered:.1f}"
+            for part, (voluntary, involuntary) in self.switches.items()
+        )
 
 
 def mix(company: Company) -> Callable[[], Request]:
@@ -166,6 +177,16 @@ Counted = dict[str, list[int]]
 """The processes (each with its descendants) whose CPU a run counts, by part."""
 
 
+def switches_of(counted: Counted) -> dict[str, tuple[int, int]]:
+    """Context switches so far of each part's live threads, voluntary and involuntary (a
+    thread that ends takes its own with it: anyio's idle for 10 s, none under load)."""
+    totals = {}
+    for part, pids in counted.items():
+        counts = [context_switches(pid) for pid in pids]
+        totals[part] = (sum(v for v, _ in counts), sum(i for _, i in counts))
+    return totals
+
+
 def cpu_of(counted: Counted) -> dict[str, float]:
     """CPU seconds so far of each part; the load generator's is this process's."""
     spent = {part: sum(map(cpu_seconds, pids)) for part, pids in counted.items()}
@@ -190,7 +211,7 @@ async def drive(
     assert service.process is not None
     pid = service.process.pid
     pool = await Pool(service.port).open()
-    cpu, started = cpu_of(counted), time.monotonic() + 0.2
+    cpu, switches, started = cpu_of(counted), switches_of(counted), time.monotonic() + 0.2
     report.sent = total = int(rate * seconds)
     sampler = asyncio.create_task(sample_rss(pid, report, started))
     await asyncio.gather(
@@ -203,6 +224,10 @@ async def drive(
     pool.close()
     report.rss_kb.append((report.took, rss_kb(pid)))
     report.cpu = {part: spent - cpu[part] for part, spent in cpu_of(counted).items()}
+    report.switches = {
+        part: (voluntary - switches[part][0], involuntary - switches[part][1])
+        for part, (voluntary, involuntary) in switches_of(counted).items()
+    }
     return report
 
 
@@ -306,6 +331,7 @@ def main(argv: list[str] | None = None) -> int:
                       accounts=args.accounts)  # fmt: skip
     print(report.summary())
     print("median by kind:", report.kinds())
+    print("context switches per request (voluntary/involuntary):", report.wake_ups())
     unmoved = report.scrapes.problems() if report.scrapes else ["no metrics scraped"]
     if report.scrapes:
         print(report.scrapes.summary())

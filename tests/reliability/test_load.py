@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import pytest
 
+from tests.reliability.procstat import context_switches
 from tests.reliability.scrapes import LAGS, LATENCY, POSITION
 from tests.reliability.soak import soak
 
@@ -20,6 +23,8 @@ def test_a_short_mixed_load_answers_every_request_with_a_2xx(
     assert not report.errors, report.errors[:5]
     assert len(report.latencies) == report.sent
     assert report.rss_kb, "the server's memory was not sampled"
+    voluntary, _ = report.switches["API"]
+    assert voluntary >= report.sent, "every request wakes the API process at least once"
 
 
 def test_metrics_scraped_during_the_load_show_the_latency_and_lag_series_moving(
@@ -49,3 +54,12 @@ def test_the_load_on_http_only_api_processes_is_projected_by_a_projections_worke
     assert report.scrapes.moved(POSITION) > 0
     assert report.scrapes.problems() == []
     assert report.cpu["projections"] > 0
+
+
+def test_context_switches_count_each_sleep_of_a_thread() -> None:
+    """Issue 20: the soak's wake-ups per request come from these counts."""
+    before, _ = context_switches(os.getpid())
+    for _ in range(5):
+        time.sleep(0.002)
+    after, _ = context_switches(os.getpid())
+    assert after - before >= 5
