@@ -20,6 +20,7 @@ from projections.audit.privacy import (
     SNAPSHOT_TOPIC,
     PersonalDataMapper,
 )
+from store.transcoder import LeanMapper
 
 _ENVELOPE = ("originator_id", "originator_version", "timestamp")
 _PLAIN = {str, int, bool, float, type(None)}
@@ -95,13 +96,14 @@ class Decoder:
     transcoded state, which is all that object would have held (issue 4: reading and
     decoding was half of a single projection's catch-up). The mapper's way is kept for
     what it does more: upcasting (a class past version 1), opening personal data (the
-    events `PersonalDataMapper` rewrites), a cipher or a compressor, any other mapper.
+    events `PersonalDataMapper` rewrites), a cipher or a compressor, any other mapper
+    (`LeanMapper` reads as the library's: only its writing differs).
     Text the read models' database cannot hold is replaced (`Holdable`)."""
 
     def __init__(self, mapper: Mapper[UUID], unholdable: str = "") -> None:
         self.mapper = mapper
         self.plain = (
-            type(mapper) in (Mapper, PersonalDataMapper)
+            type(mapper) in (Mapper, LeanMapper, PersonalDataMapper)  # the library's reading
             and mapper.cipher is None
             and mapper.compressor is None
         )
