@@ -66,6 +66,7 @@ def test_a_user_who_is_not_an_administrator_has_no_webhook_page(
 ) -> None:
     world, _ = console
     world.add_user("bob", "VIEW_ONLY", world.accounts[0])
+    world.admin.get("/v1/me")  # the read models have bob (min_position)
     _sign_in(world.client, "bob")
     assert world.client.get("/console/webhooks").status_code == 403
     assert 'href="/console/webhooks"' not in world.client.get("/console/profile").text
