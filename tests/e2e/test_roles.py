@@ -35,7 +35,7 @@ def test_serve_with_external_projections_runs_no_projection_and_no_sender(
     external: TestClient, durable_store_url: str
 ) -> None:
     assert not _roles_running()
-    world = enroll(external)
+    world = enroll(external, projected=False)  # nobody projects until the runner below
     health = external.get("/health").json()
     assert all(p["lag"] > 0 for p in health["projections"]), "nobody applied the writes"
     center = external.app.state.billing_center  # type: ignore[attr-defined]
