@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
 from cryptography.exceptions import InvalidTag
@@ -205,6 +205,9 @@ class PersonalDataMapper(Mapper[UUID]):
     following the store, a repository catching up) calls `erased` with the person's id,
     so this process drops what it kept of them: its cached keys, its cached aggregate.
     """
+
+    reads_as_library: ClassVar[bool] = True
+    """Every event but the personal ones and the erasure is read as the library reads it."""
 
     def __init__(
         self,
