@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -73,8 +74,8 @@ def test_an_untouched_export_verifies(fmt: Format) -> None:
 
 
 def test_an_untouched_export_verifies_in_two_halves_at_once() -> None:
-    """Issue 21: a large export's second half is walked in a forked process; the halves meet
-    without the slow walk."""
+    """Issue 21: a large export's second half is walked in a child process (the standard
+    library's, started by fork); the halves meet without the slow walk."""
     forks: list[int] = []
     real_fork = os.fork
 
@@ -91,6 +92,28 @@ def test_an_untouched_export_verifies_in_two_halves_at_once() -> None:
     assert verdict.ok, verdict.problem
     assert verdict.records == _count("jsonl")
     assert len(forks) == 1
+
+
+def test_an_export_is_walked_alone_while_another_thread_runs() -> None:
+    """Issue 21: a fork would keep whatever lock the other thread holds (Python 3.12 warns)."""
+    forks: list[int] = []
+
+    def fork() -> int:
+        forks.append(1)
+        raise OSError("forked with another thread alive")
+
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        with patch.object(verify, "PARALLEL_BYTES", 0), patch.object(os, "fork", fork):
+            verdict = verify_export(exported("jsonl"))
+    finally:
+        stop.set()
+        other.join()
+    assert verdict.ok, verdict.problem
+    assert verdict.records == _count("jsonl")
+    assert forks == []
 
 
 def test_an_export_verifies_in_one_walk_when_no_process_can_be_forked() -> None:
