@@ -98,9 +98,9 @@ class OrjsonTranscoder(JSONTranscoder):
 
 def reads_as_library(mapper: Mapper[UUID]) -> bool:
     """Whether `mapper` makes, of a stored event that needs no upcast and holds no personal
-    data (C4: its sealed fields, an erasure), the domain event the library's own `Mapper`
-    makes: the library's class itself, or a class that says so in
-    its own body (`reads_as_library = True`). The claim is not inherited: any override
+    data (its sealed fields, an erasure), the domain event the library's own `Mapper`
+    makes: the library's class itself, or a class that says so in its own body
+    (`reads_as_library = True`). The claim is not inherited: any override
     (`to_domain_event`, a transcoder or a cipher chosen in `__init__`) can change reading,
     so a subclass is read the mapper's way until its own author says it reads the same
     (issue 21: the projections' decoder reads such events straight from their state)."""
