@@ -3,11 +3,12 @@ and the verifier names the first record concerned."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 from unittest.mock import patch
@@ -52,9 +53,17 @@ def _tampered(fmt: Format, change: Callable[[Lines], Lines]) -> str | None:
         header, body = _split(fmt, path.read_bytes().splitlines(keepends=True))
         path.write_bytes(b"".join(header + change(body)))
         problem = verify_export(folder).problem
-        with patch.object(verify, "PARALLEL_BYTES", 0):  # walked in two halves at once
+        with _in_halves():
             assert verify_export(folder).problem == problem, "the halves' verdict differs"
         return problem
+
+
+@contextlib.contextmanager
+def _in_halves() -> Iterator[None]:
+    """Any export walked in two halves at once, even if an earlier test left a thread running
+    in this process (the guard against forking then is `test_an_export_is_walked_alone_...`)."""
+    with patch.object(verify, "PARALLEL_BYTES", 0), patch.object(verify, "_may_fork", lambda: True):
+        yield
 
 
 def _split(fmt: Format, lines: Lines) -> tuple[Lines, Lines]:
@@ -84,7 +93,7 @@ def test_an_untouched_export_verifies_in_two_halves_at_once() -> None:
         return pid
 
     with (
-        patch.object(verify, "PARALLEL_BYTES", 0),
+        _in_halves(),
         patch.object(os, "fork", fork),
         patch.object(verify, "_walk", lambda *_: pytest.fail("walked the slow way")),
     ):
@@ -120,7 +129,7 @@ def test_an_export_verifies_in_one_walk_when_no_process_can_be_forked() -> None:
     def no_fork() -> int:
         raise OSError("Resource temporarily unavailable")
 
-    with patch.object(verify, "PARALLEL_BYTES", 0), patch.object(os, "fork", no_fork):
+    with _in_halves(), patch.object(os, "fork", no_fork):
         verdict = verify_export(exported("jsonl"))
     assert verdict.ok, verdict.problem
     assert verdict.records == _count("jsonl")
