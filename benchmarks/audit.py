@@ -190,8 +190,8 @@ def _print_cpu(count: int, cpu: dict[str, float]) -> None:
     streams the COPY and its digest thread hashes and writes while the main thread
     encodes and chains, so on two cores its critical path is the main thread. The ratio of
     the two is the export's share of the raw scan's rate that load does not stretch. The
-    verify's halves run at once (this process's main thread and a forked child): its critical
-    path is the longer of the two."""
+    verify's halves run at once (this process's main thread and a forked child, when no other
+    thread runs): its critical path is the longer of the two."""
     print("client CPU seconds (median): " + ", ".join(
         f"{name} {cpu[name]:.2f}" for name in ("scan", "export", "verify")))  # fmt: skip
     scan, digest = cpu["scan"] + cpu["scan_server"], cpu["verify"] - cpu["verify_main"]
@@ -223,6 +223,7 @@ def main() -> None:
         middle = datetime.now(UTC)
         _filler(app, args.filler)
         print(f"loaded {app.head()} events in {time.perf_counter() - started:.1f} s")
+        app.close()  # its pools' threads: verify walks a large file in two halves only alone
         _interleaved(url, ROUNDS)
         fresh = _app(url)
         _timed(f"state-as-of (company, {args.events} events, instant mid-history)",

@@ -19,6 +19,7 @@ from benchmarks.report import Figure, rate
 from domain.application import BillingCenter
 from domain.caller import Caller
 from domain.values import Notification
+from projections.audit.privacy import PrivateBillingCenter
 from store.keys import AesGcmSecretBox
 from store.url import eventsourcing_env
 
@@ -26,11 +27,13 @@ TOGGLED = Notification.INVOICE_AVAILABLE
 
 
 def open_center(
-    url: str, env: dict[str, str] | None = None
+    url: str, env: dict[str, str] | None = None, *, private: bool = False
 ) -> tuple[BillingCenter, SimulatedClock]:
-    """A BillingCenter on `url` as production builds it (or on an explicit `env`)."""
+    """A BillingCenter on `url` as production builds it (or on an explicit `env`); with
+    `private`, the production application itself, which seals personal data (C4)."""
     clock = SimulatedClock()
-    app = BillingCenter(
+    kind = PrivateBillingCenter if private else BillingCenter
+    app = kind(
         env=env if env is not None else eventsourcing_env(url),
         secret_box=AesGcmSecretBox(os.urandom(32)),
         clock=clock,

@@ -1,4 +1,5 @@
-"""`python -m benchmarks.profile_commands [sqlite|postgres] [N]`: where one command's time goes.
+"""`python -m benchmarks.profile_commands [sqlite|postgres] [N] [private]`: where one command's
+time goes, in `BillingCenter` (or with `private`, the production `PrivateBillingCenter`, C4).
 
 It first splits a command's wall time, without the profiler, into the insert (the
 recorder's `insert_events`: group commit and the one-round-trip locked insert) and the rest
@@ -35,7 +36,7 @@ def main() -> None:
     server = start_server() if backend == "postgres" else None
     with tempfile.TemporaryDirectory() as folder:
         url = server.create_database() if server else f"sqlite:///{Path(folder) / 'p.sqlite'}"
-        app, clock = open_center(url)
+        app, clock = open_center(url, private="private" in sys.argv[3:])
         toggle = clients(app, clock, 1)[0]
         for _ in range(100):
             toggle()

@@ -14,13 +14,8 @@ from eventsourcing.domain import DomainEvent
 from eventsourcing.persistence import Mapper, Notification
 from eventsourcing.utils import resolve_topic
 
-from projections.audit.privacy import (
-    ERASURE_TOPIC,
-    PERSONAL_FIELDS,
-    SNAPSHOT_TOPIC,
-    PersonalDataMapper,
-)
-from store.transcoder import LeanMapper
+from projections.audit.privacy import ERASURE_TOPIC, PERSONAL_FIELDS, SNAPSHOT_TOPIC
+from store.transcoder import reads_as_library
 
 _ENVELOPE = ("originator_id", "originator_version", "timestamp")
 _PLAIN = {str, int, bool, float, type(None)}
@@ -96,16 +91,15 @@ class Decoder:
     transcoded state, which is all that object would have held (issue 4: reading and
     decoding was half of a single projection's catch-up). The mapper's way is kept for
     what it does more: upcasting (a class past version 1), opening personal data (the
-    events `PersonalDataMapper` rewrites), a cipher or a compressor, any other mapper
-    (`LeanMapper` reads as the library's: only its writing differs).
+    events `PersonalDataMapper` rewrites), a cipher or a compressor, any mapper that does
+    not say it reads as the library's (`store.transcoder.reads_as_library`: `LeanMapper`
+    and `PersonalDataMapper` say so; a subclass must say it again, issue 21).
     Text the read models' database cannot hold is replaced (`Holdable`)."""
 
     def __init__(self, mapper: Mapper[UUID], unholdable: str = "") -> None:
         self.mapper = mapper
         self.plain = (
-            type(mapper) in (Mapper, LeanMapper, PersonalDataMapper)  # the library's reading
-            and mapper.cipher is None
-            and mapper.compressor is None
+            reads_as_library(mapper) and mapper.cipher is None and mapper.compressor is None
         )
         self.holdable = Holdable(unholdable) if unholdable else None
 

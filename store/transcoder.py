@@ -8,7 +8,7 @@ import json.encoder
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 import orjson
@@ -96,24 +96,42 @@ class OrjsonTranscoder(JSONTranscoder):
         return value
 
 
+def reads_as_library(mapper: Mapper[UUID]) -> bool:
+    """Whether `mapper` makes, of a stored event that needs no upcast and holds no personal
+    data (its sealed fields, an erasure), the domain event the library's own `Mapper`
+    makes: the library's class itself, or a class that says so in its own body
+    (`reads_as_library = True`). The claim is not inherited: any override
+    (`to_domain_event`, a transcoder or a cipher chosen in `__init__`) can change reading,
+    so a subclass is read the mapper's way until its own author says it reads the same
+    (issue 21: the projections' decoder reads such events straight from their state)."""
+    kind = type(mapper)
+    return kind is Mapper or vars(kind).get("reads_as_library") is True
+
+
 class LeanMapper(Mapper[UUID]):
     """The library's mapper (selected with its `MAPPER_TOPIC`), writing the same stored
     events with each event class's topic and class version looked up once, and the state
     encoded by the transcoder directly (issue 21). Reading is the library's."""
+
+    reads_as_library: ClassVar[bool] = True
+    """Reading is the library's (`reads_as_library`; a subclass says so itself)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._classes: dict[type, tuple[str, int]] = {}  # event class -> topic, class version
         self._plain = self.compressor is None and self.cipher is None
 
-    def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
-        if not self._plain:
-            return super().to_stored_event(domain_event)
-        kind = type(domain_event)
+    def known(self, kind: type) -> tuple[str, int]:
+        """An event class's topic and class version, looked up once."""
         known = self._classes.get(kind)
         if known is None:
             known = self._classes[kind] = (get_topic(kind), getattr(kind, "class_version", 1))
-        topic, class_version = known
+        return known
+
+    def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
+        if not self._plain:
+            return super().to_stored_event(domain_event)
+        topic, class_version = self.known(type(domain_event))
         state = dict(vars(domain_event))
         originator_id = state.pop("originator_id")
         originator_version = state.pop("originator_version")

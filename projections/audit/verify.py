@@ -11,13 +11,15 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import os
+import multiprocessing
+import threading
 from binascii import hexlify, unhexlify
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
+from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import orjson
 
@@ -136,12 +138,12 @@ def _fast_walk(path: Path, digest: Any, verdict: Verdict) -> bytes | None:
     bytes, then its links) and chains to the one before; None at the first line that is
     not, for `_walk` to name. A large file is walked in two halves at once (issue 21: the
     walk is one core's hashing, a call per line, so a 100,000-record verify took 0.16 s of
-    one core): the second half in a forked process, which checks that its lines chain from
+    one core): the second half in a child process, which checks that its lines chain from
     the `prev` its first line states; this process walks the first half while a thread
     hashes the whole file; the halves must meet (the first half's head is the `prev` the
     second half starts from)."""
     size = path.stat().st_size
-    split = _middle(path, size) if size >= PARALLEL_BYTES and hasattr(os, "fork") else 0
+    split = _middle(path, size) if size >= PARALLEL_BYTES and _may_fork() else 0
     second = _forked(partial(_walk_part, path, split, size)) if split else None
     if second is None:
         walked = _walk_part(path, 0, size, digest)
@@ -222,38 +224,58 @@ def _middle(path: Path, size: int) -> int:
     return split if split < size else 0
 
 
+START_METHOD: Final = "fork"
+"""How the second half's process starts (issue 21), chosen by measure (README, Performance):
+`fork` starts it in about 2 ms from this process's memory; `forkserver` and `spawn` start a
+fresh interpreter that imports this module first, 0.4-0.6 s, more than the half saves below
+about 100 MiB. Forking is safe only when no other thread runs (`_may_fork`)."""
+
+
+def _may_fork() -> bool:
+    """Whether this process may fork: it can, and runs no thread but this one. A forked
+    child holds forever any lock another thread held at that instant (the standard
+    streams' included, which the child flushes on its way out), and Python 3.12 warns:
+    with other threads the file is walked here alone (`audit verify` forks before its
+    digest thread starts)."""
+    forks = START_METHOD in multiprocessing.get_all_start_methods()
+    return forks and threading.active_count() == 1
+
+
 def _forked(work: Callable[[], Walked | None]) -> Callable[[], Walked | None] | None:
-    """Run `work` in a forked child at once; the returned call waits for its outcome (None
+    """Run `work` in a child process at once; the returned call waits for its outcome (None
     if it found a line that does not fit, or failed: the caller then walks it again here).
     None if no process could be made (the caller walks the whole file itself)."""
-    reader, writer = os.pipe()
+    start = multiprocessing.get_context(START_METHOD)
+    answer, sender = start.Pipe(duplex=False)
+    child = start.Process(target=_answer, args=(work, sender), daemon=True)
     try:
-        pid = os.fork()
+        child.start()
     except OSError:
-        os.close(reader)
-        os.close(writer)
+        answer.close()
         return None
-    if pid == 0:  # the child: only the walk, then out without any of the parent's exit work
-        try:
-            os.close(reader)
-            walked = work()
-            os.write(writer, b"%d %b %b" % (walked[0], walked[1], hexlify(walked[2]))
-                     if walked else b"")  # fmt: skip
-        finally:
-            os._exit(0)
-    os.close(writer)
+    finally:
+        sender.close()  # the child's copy is the only writer: its end is our EOF
 
     def outcome() -> Walked | None:
         try:
-            with os.fdopen(reader, "rb") as answer:
-                words = answer.read().split()
+            walked: Walked | None = answer.recv()
+        except EOFError:  # the child ended without an answer
+            walked = None
         finally:
-            os.waitpid(pid, 0)
-        if len(words) != 3:  # noqa: PLR2004 (count, first prev, head)
-            return None
-        return int(words[0]), words[1], bytes.fromhex(words[2].decode())
+            answer.close()
+            child.join()
+        return walked
 
     return outcome
+
+
+def _answer(work: Callable[[], Walked | None], sender: Connection) -> None:
+    """In the child: the walk's outcome, sent back (None if the file could not be read)."""
+    try:
+        walked = work()
+    except OSError:
+        walked = None
+    sender.send(walked)
 
 
 def _walk(lines: Iterator[ExportLine], verdict: Verdict) -> bytes:

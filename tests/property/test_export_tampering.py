@@ -3,10 +3,12 @@ and the verifier names the first record concerned."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 from unittest.mock import patch
@@ -51,9 +53,17 @@ def _tampered(fmt: Format, change: Callable[[Lines], Lines]) -> str | None:
         header, body = _split(fmt, path.read_bytes().splitlines(keepends=True))
         path.write_bytes(b"".join(header + change(body)))
         problem = verify_export(folder).problem
-        with patch.object(verify, "PARALLEL_BYTES", 0):  # walked in two halves at once
+        with _in_halves():
             assert verify_export(folder).problem == problem, "the halves' verdict differs"
         return problem
+
+
+@contextlib.contextmanager
+def _in_halves() -> Iterator[None]:
+    """Any export walked in two halves at once, even if an earlier test left a thread running
+    in this process (the guard against forking then is `test_an_export_is_walked_alone_...`)."""
+    with patch.object(verify, "PARALLEL_BYTES", 0), patch.object(verify, "_may_fork", lambda: True):
+        yield
 
 
 def _split(fmt: Format, lines: Lines) -> tuple[Lines, Lines]:
@@ -73,8 +83,8 @@ def test_an_untouched_export_verifies(fmt: Format) -> None:
 
 
 def test_an_untouched_export_verifies_in_two_halves_at_once() -> None:
-    """Issue 21: a large export's second half is walked in a forked process; the halves meet
-    without the slow walk."""
+    """Issue 21: a large export's second half is walked in a child process (the standard
+    library's, started by fork); the halves meet without the slow walk."""
     forks: list[int] = []
     real_fork = os.fork
 
@@ -83,7 +93,7 @@ def test_an_untouched_export_verifies_in_two_halves_at_once() -> None:
         return pid
 
     with (
-        patch.object(verify, "PARALLEL_BYTES", 0),
+        _in_halves(),
         patch.object(os, "fork", fork),
         patch.object(verify, "_walk", lambda *_: pytest.fail("walked the slow way")),
     ):
@@ -93,11 +103,33 @@ def test_an_untouched_export_verifies_in_two_halves_at_once() -> None:
     assert len(forks) == 1
 
 
+def test_an_export_is_walked_alone_while_another_thread_runs() -> None:
+    """Issue 21: a fork would keep whatever lock the other thread holds (Python 3.12 warns)."""
+    forks: list[int] = []
+
+    def fork() -> int:
+        forks.append(1)
+        raise OSError("forked with another thread alive")
+
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        with patch.object(verify, "PARALLEL_BYTES", 0), patch.object(os, "fork", fork):
+            verdict = verify_export(exported("jsonl"))
+    finally:
+        stop.set()
+        other.join()
+    assert verdict.ok, verdict.problem
+    assert verdict.records == _count("jsonl")
+    assert forks == []
+
+
 def test_an_export_verifies_in_one_walk_when_no_process_can_be_forked() -> None:
     def no_fork() -> int:
         raise OSError("Resource temporarily unavailable")
 
-    with patch.object(verify, "PARALLEL_BYTES", 0), patch.object(os, "fork", no_fork):
+    with _in_halves(), patch.object(os, "fork", no_fork):
         verdict = verify_export(exported("jsonl"))
     assert verdict.ok, verdict.problem
     assert verdict.records == _count("jsonl")
