@@ -124,11 +124,19 @@ class LeanPostgresApplicationRecorder(PostgresApplicationRecorder):
         """Insert under the table lock, in one transaction shared with the commands that
         arrived while the previous one was in flight (store/group_commit.py); return this
         command's notification ids."""
+        if not stored_events and not self.datastore.enable_db_functions:
+            return None  # the library's answer without its empty transaction (issue 20)
         release()  # a request's read connections wait for no commit (store/pinning.py)
-        if self.datastore.enable_db_functions or not stored_events:
+        if self.datastore.enable_db_functions:
             ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
             return ids
         return self._group.submit(stored_events)
+
+    def max_notification_id(self) -> int | None:
+        """The store's head, on a request's one connection (issue 20) if it has one."""
+        with self._reading() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            row = curs.execute(self.max_notification_id_statement).fetchone()
+        return None if row is None else row[0]
 
     def read_on(self, connection: Checkout) -> None:
         """Read aggregates' events on `connection`'s connections (the read models' primary,

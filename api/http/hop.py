@@ -7,9 +7,10 @@ coroutine that runs the endpoint in a thread itself, the answer (already a model
 is checked on the loop, which takes microseconds. The signature, name and docstring stay the
 endpoint's (`functools.wraps`), so OpenAPI and the dependencies are unchanged.
 
-A GET's endpoint runs on one database connection (store/pinning.py): its queries, the
+The endpoint runs on one database connection (store/pinning.py): its queries, the
 aggregates' and the read models', share the connection it checks out first, returned when
-it ends (issue 20: GET /v1/me took four checkouts).
+it ends or before a write waits for its group commit (issue 20: GET /v1/me took four
+checkouts, an unchanged PUT of a company five).
 """
 
 from __future__ import annotations
@@ -27,24 +28,23 @@ from store.pinning import one_connection_per_request
 Endpoint = Callable[..., Any]
 
 
-def in_one_hop(endpoint: Endpoint, *, reads_only: bool = False) -> Endpoint:
+def in_one_hop(endpoint: Endpoint) -> Endpoint:
     """`endpoint` itself when it is a coroutine or generator function (FastAPI streams a
     generator's items), else a coroutine function that runs it in a worker thread (the
-    default pool, as FastAPI would); `reads_only` (a GET), on one database connection per
-    pool for all its queries (store/pinning.py)."""
+    default pool, as FastAPI would), on one database connection per pool for all its
+    queries (store/pinning.py)."""
     if _left_to_fastapi(endpoint):
         return endpoint
-    run = partial(on_one_connection, endpoint) if reads_only else endpoint
 
     @wraps(endpoint)
     async def hopped(*args: Any, **kwargs: Any) -> Any:
-        return await to_thread.run_sync(partial(run, *args, **kwargs))
+        return await to_thread.run_sync(partial(on_one_connection, endpoint, *args, **kwargs))
 
     return hopped
 
 
 def on_one_connection(endpoint: Endpoint, *args: Any, **kwargs: Any) -> Any:
-    """`endpoint(*args, **kwargs)`, its queries on one connection per pool (a GET's)."""
+    """`endpoint(*args, **kwargs)`, its queries on one connection per pool."""
     with one_connection_per_request():
         return endpoint(*args, **kwargs)
 
@@ -64,9 +64,4 @@ class OneHopRoute(APIRoute):
     """The routers' route class: a sync endpoint is run in one hop (`in_one_hop`)."""
 
     def __init__(self, path: str, endpoint: Endpoint, **kwargs: Any) -> None:
-        reads_only = set(kwargs.get("methods") or ()) <= READS
-        super().__init__(path, in_one_hop(endpoint, reads_only=reads_only), **kwargs)
-
-
-READS = frozenset({"GET", "HEAD"})
-"""A route of these methods only answers from its queries: one connection for all of them."""
+        super().__init__(path, in_one_hop(endpoint), **kwargs)

@@ -1,10 +1,12 @@
-"""Issue 20: a read request checks ONE connection out for all its queries, and runs few.
+"""Issue 20: a request checks ONE connection out for all its queries, and runs few.
 
 Every pool checkout and every statement a request thread makes is counted (the pools'
 `getconn`/`putconn` and psycopg's `Cursor.execute`, wrapped for the test): the soak's reads
 each check out one connection, which serves the company's events (R4 as the store has it)
 and the read model's query alike, and give it back when they end, refused or not. Each
-route's statements are counted too: GET /v1/me's company and user are one query.
+route's statements are counted too: GET /v1/me's company and user are one query. The soak's
+writes check out one too: a write gives its connection back before it waits for its group
+commit, and a change that changes nothing (an unchanged company profile) writes nothing.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import pytest
 from fastapi.testclient import TestClient
 from psycopg_pool import ConnectionPool
 
-from tests.e2e.http import World, enroll, running
+from tests.e2e.http import World, enroll, invoice_body, running
 
 REQUEST_THREAD = "AnyIO worker thread"
 """The threads that run the routes (the runner and the senders have their own)."""
@@ -123,3 +125,28 @@ def test_a_refused_read_gives_its_connection_back(acme: World, counts: Counts) -
     response = acme.client.get(f"/v1/companies/{acme.cid}/users", headers=outsider)
     assert response.status_code in {403, 404}, response.text
     assert counts.checkouts == counts.returns == 1
+
+
+@pytest.mark.postgres
+def test_an_unchanged_company_profile_checks_out_one_connection(
+    acme: World, counts: Counts
+) -> None:
+    """R10 (tests/reliability/soak.py's PUT): the company's events, the head, nothing written."""
+    profile = {"name": "Acme", "address": "1 Main"}
+    for _ in range(2):
+        counts.reset()
+        response = acme.client.put(
+            f"/v1/companies/{acme.cid}", json=profile, headers=acme.admin.headers
+        )
+        assert response.status_code == 200, response.text
+    assert counts.checkouts == counts.returns == 1, counts.statements
+
+
+@pytest.mark.postgres
+def test_an_invoice_checks_out_one_connection(acme: World, counts: Counts) -> None:
+    """I1: the account's events read, then the insert on the writer connection."""
+    counts.reset()
+    body = invoice_body(acme.accounts[1])
+    response = acme.client.post("/v1/invoices", json=body, headers=acme.billing.headers)
+    assert response.status_code == 201, response.text
+    assert counts.checkouts == counts.returns == 1, counts.statements
