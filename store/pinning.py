@@ -1,9 +1,9 @@
-"""One connection per read request (issue 20).
+"""One connection per request (issue 20).
 
-A read request used to check a connection out of a pool for each query, and return it:
+A request used to check a connection out of a pool for each query, and return it:
 `GET /v1/me` took four checkouts for four queries. Inside `one_connection_per_request()`
-(the HTTP routes' hop opens it around a GET's endpoint, api/http/hop.py) the first query on
-a pool checks one connection out of it and every later query of the request on that pool
+(the HTTP routes' hop opens it around every sync endpoint, api/http/hop.py) the first query
+on a pool checks one connection out of it and every later query of the request on that pool
 reuses it (`pinned`); all are returned when the request ends, even on error. Outside one,
 `pinned` checks out and returns as before (the runner, the senders, the `min_position` wait).
 
