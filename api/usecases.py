@@ -238,11 +238,10 @@ def profile(app: BillingCenter, reads: ReadModels, caller: Caller) -> Profile:
     """The caller's profile and company; their role only if they are an Administrator (R7)."""
     if caller.scope is not None:
         return Profile(caller.login, scope=caller.scope.value)
-    cid = reads.company_of(caller.login)
+    cid, view = reads.own_profile(caller.login)
     company = app.read_company(cid) if cid is not None else None
     if cid is None or company is None or not company.is_member(caller.login):
         return Profile(caller.login, email=caller.email or None, name=caller.name or None)
-    view = reads.user(cid, caller.login)
     admin = company.role_of(caller.login) is Role.ADMINISTRATOR
     here = ProfileCompany(cid, company.name)
     return Profile(

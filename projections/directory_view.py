@@ -4,12 +4,14 @@ their roles (R7, R9), who sees which account (R4), profiles (R10), payment metho
 from __future__ import annotations
 
 from collections.abc import Collection
+from itertools import groupby
+from operator import itemgetter
 from uuid import UUID
 
 from projections.base import decode_cursor, encode_cursor
 from projections.directory import Directory
 from projections.queries import CompanyView, PaymentMethodView, RowsPage, UserView
-from store.database import Tx
+from store.database import Params, Row, Tx
 
 
 class DirectoryView:
@@ -57,6 +59,28 @@ class DirectoryView:
         row = self.projection.one(tx, "SELECT company_id FROM @profiles WHERE login = ?", (login,))
         return UUID(row[0]) if row and row[0] else None
 
+    def own_profile(self, tx: Tx, login: str) -> tuple[UUID | None, UserView | None]:
+        """`company_of` and `user` in one query (issue 20, GET /v1/me): the company `login`
+        belongs to, and their user there if they are a current member of it; a row per grant
+        (one, its account NULL, if none)."""
+        rows = self.projection.all(
+            tx,
+            "SELECT p.company_id, c.company_id, m.login, m.role, p.email, p.name, "
+            "c.general_administrator, g.account FROM @profiles p "
+            "LEFT JOIN @members m ON m.company_id = p.company_id AND m.login = p.login "
+            "AND m.removed = 0 "
+            "LEFT JOIN @companies c ON c.company_id = m.company_id "
+            "LEFT JOIN @grants g ON g.company_id = m.company_id AND g.login = m.login "
+            "WHERE p.login = ? ORDER BY g.account",
+            (login,),
+        )
+        if not rows or not rows[0][0]:
+            return None, None
+        cid, member_of = UUID(rows[0][0]), rows[0][1]
+        if member_of is None:  # no current member, or no company: as `user` finds no one
+            return cid, None
+        return cid, _user_view(login, [row[2:] for row in rows])
+
     def users(
         self,
         tx: Tx,
@@ -65,45 +89,40 @@ class DirectoryView:
         cursor: str | None,
         limit: int,
     ) -> RowsPage[UserView]:
+        """A page of current members (only `logins` if given), each with their profile and
+        grants: one query for the page (issue 20), not one per member."""
         after = decode_cursor(cursor, 1)[0] if cursor else ""
-        rows = (
-            self.projection.all(
-                tx,
-                "SELECT m.login FROM @members m WHERE m.company_id = ? AND m.removed = 0 "
-                "AND m.login > ? ORDER BY m.login",
-                (str(company_id), after),
+        if logins is None:
+            page = self._members(
+                tx, company_id, _PAGE_OF_MEMBERS, (str(company_id), after, limit + 1)
             )
-            if logins is None
-            else [(x,) for x in sorted(logins) if x > after]
-        )
-        page: list[UserView] = []
-        for (login,) in rows:
-            found = self.user(tx, company_id, login)
-            if found is not None:
-                page.append(found)
-            if len(page) == limit + 1:
-                break
+        else:
+            page = self._listed(tx, company_id, sorted(x for x in logins if x > after), limit + 1)
         more = len(page) > limit
         items = page[:limit]
         return RowsPage(items, encode_cursor(items[-1].login) if more else None)
 
+    def _listed(self, tx: Tx, company_id: UUID, logins: list[str], wanted: int) -> list[UserView]:
+        """The first `wanted` of `logins` (in order) who are current members: asked for
+        `wanted` at a time, as the read model may not hold every one of them yet."""
+        found: list[UserView] = []
+        for start in range(0, len(logins), wanted):
+            window = logins[start : start + wanted]
+            found += self._members(tx, company_id, ", ".join("?" for _ in window), window)
+            if len(found) >= wanted:
+                break
+        return found[:wanted]
+
     def user(self, tx: Tx, company_id: UUID, login: str) -> UserView | None:
-        """A current member with their profile and grants in one query (issue 20), a row
-        per grant (one, its account NULL, if none)."""
-        rows = self.projection.all(
-            tx,
-            "SELECT m.role, p.email, p.name, c.general_administrator, g.account FROM @members m "
-            "JOIN @companies c ON c.company_id = m.company_id "
-            "LEFT JOIN @profiles p ON p.login = m.login AND p.company_id = m.company_id "
-            "LEFT JOIN @grants g ON g.company_id = m.company_id AND g.login = m.login "
-            "WHERE m.company_id = ? AND m.login = ? AND m.removed = 0 ORDER BY g.account",
-            (str(company_id), login),
-        )
-        if not rows:
-            return None
-        role, email, name, administrator, _ = rows[0]
-        grants = tuple(r[4] for r in rows if r[4] is not None)
-        return UserView(login, email or "", name or "", role, grants, administrator == login)
+        """A current member with their profile and grants in one query (issue 20)."""
+        found = self._members(tx, company_id, "?", (login,))
+        return found[0] if found else None
+
+    def _members(self, tx: Tx, company_id: UUID, logins: str, params: Params) -> list[UserView]:
+        """Current members whose login is `IN (logins)`, by login: a row per grant (one,
+        its account NULL, if none)."""
+        rows = self.projection.all(tx, _MEMBERS.format(logins=logins), (str(company_id), *params))
+        return [_user_view(login, list(grants)) for login, grants in groupby(rows, itemgetter(0))]
 
     def payment_methods(self, tx: Tx, company_id: UUID) -> list[PaymentMethodView]:
         rows = self.projection.all(
@@ -114,3 +133,24 @@ class DirectoryView:
             (str(company_id),),
         )
         return [PaymentMethodView(r[0], r[1], r[2], r[3], r[0] == r[4]) for r in rows]
+
+
+_MEMBERS = (
+    "SELECT m.login, m.role, p.email, p.name, c.general_administrator, g.account FROM @members m "
+    "JOIN @companies c ON c.company_id = m.company_id "
+    "LEFT JOIN @profiles p ON p.login = m.login AND p.company_id = m.company_id "
+    "LEFT JOIN @grants g ON g.company_id = m.company_id AND g.login = m.login "
+    "WHERE m.company_id = ? AND m.removed = 0 AND m.login IN ({logins}) "
+    "ORDER BY m.login, g.account"
+)
+_PAGE_OF_MEMBERS = (
+    "SELECT login FROM @members WHERE company_id = ? AND removed = 0 AND login > ? "
+    "ORDER BY login LIMIT ?"
+)
+
+
+def _user_view(login: str, rows: list[Row]) -> UserView:
+    """A member from their rows (login, role, email, name, general administrator, grant)."""
+    _, role, email, name, administrator, _ = rows[0]
+    grants = tuple(r[5] for r in rows if r[5] is not None)
+    return UserView(login, email or "", name or "", role, grants, administrator == login)

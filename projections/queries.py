@@ -334,6 +334,10 @@ class ReadModels(Protocol):
         """The company `login` currently belongs to (R5: at most one)."""
         ...
 
+    def own_profile(self, login: str) -> tuple[UUID | None, UserView | None]:
+        """`company_of(login)` and, in it, `user(company, login)`, in one query."""
+        ...
+
     def users(
         self, company_id: UUID, *, logins: Collection[str] | None = None, **page: Unpack[PageAsked]
     ) -> RowsPage[UserView]:

@@ -45,7 +45,7 @@ from projections.runner import MESSAGES, PROJECTIONS, ensure_schema, live_positi
 from projections.status import STALL_SECONDS, report
 from projections.trail import AuditView
 from projections.workers import follower
-from store.database import Database, Tx, open_database
+from store.database import Database, Tx, open_database, read_events_on
 
 WAIT_STEP_SECONDS = 0.01
 
@@ -115,6 +115,10 @@ class SqlReadModels:
     def company_of(self, login: str) -> UUID | None:
         with self.db.read() as tx:
             return self.directory.company_of(tx, login)
+
+    def own_profile(self, login: str) -> tuple[UUID | None, UserView | None]:
+        with self.db.read() as tx:
+            return self.directory.own_profile(tx, login)
 
     def users(
         self, company_id: UUID, *, logins: Collection[str] | None = None, **page: Unpack[PageAsked]
@@ -294,6 +298,7 @@ def start_projections(
     """
     url, replica = settings.database_url, settings.read_database_url
     db = open_database(url)
+    read_events_on(app.recorder, db)  # one connection per read request (issue 20)
     reads = open_database(url, replica) if replica else None
     if external:
         return ExternalProjections(db, app, reads, stall_seconds=stall_seconds)

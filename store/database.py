@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from functools import partial
 from itertools import groupby
 from operator import itemgetter
@@ -22,6 +22,8 @@ from typing import Any, Protocol
 import psycopg
 from psycopg_pool import ConnectionPool
 
+from store.pinning import pinned
+from store.recorders import LeanPostgresApplicationRecorder
 from store.replica import Replica
 from store.url import StorageUrlError, is_postgres, postgres_conninfo, scheme_of, sqlite_path
 
@@ -224,8 +226,11 @@ class PostgresDatabase:
         # Reads run each statement on its own (autocommit), on connections that refuse
         # writes: under READ COMMITTED a transaction made them no more consistent, only
         # three round trips longer (BEGIN, SET TRANSACTION READ ONLY, COMMIT; issue 5).
-        self.readers = self._pool(max_size, reader=True)
-        self.replica = None if read_url is None else self._replica(read_url, max_size)
+        # A read request holds one for its whole length (store/pinning.py): room for every
+        # request thread and a few more (the `min_position` waits, the metrics, the senders).
+        readers = max_size + READ_CONNECTIONS
+        self.readers = self._pool(readers, reader=True)
+        self.replica = None if read_url is None else self._replica(read_url, readers)
 
     def _replica(self, read_url: str, max_size: int) -> Replica:
         conninfo, _ = postgres_conninfo(read_url, connect_timeout=REPLICA_CONNECT_SECONDS)
@@ -249,8 +254,8 @@ class PostgresDatabase:
 
     @contextmanager
     def _read(self) -> Iterator[Tx]:
-        readers = self.readers.connection() if self.replica is None else self.replica.connection()
-        with readers as conn, conn.cursor() as cursor:
+        source = self.readers if self.replica is None else self.replica
+        with pinned(source, source.connection) as conn, conn.cursor() as cursor:
             yield _PostgresTx(cursor, self.dialect)
 
     @contextmanager
@@ -271,8 +276,14 @@ class PostgresDatabase:
     def primary(self) -> Iterator[Tx]:
         """Read-only statements on the primary even when reads go to a standby: for what
         only the primary has (its sessions' advisory locks, the projection leases)."""
-        with self.readers.connection() as conn, conn.cursor() as cursor:
+        with self.primary_connection() as conn, conn.cursor() as cursor:
             yield _PostgresTx(cursor, self.dialect)
+
+    def primary_connection(self) -> AbstractContextManager[psycopg.Connection[Any]]:
+        """A read-only connection to the primary: the request's own inside
+        `one_connection_per_request` (store/pinning.py), which the event store's reads share
+        (`LeanPostgresApplicationRecorder.read_on`)."""
+        return pinned(self.readers, self.readers.connection)
 
     def listen_connection(self) -> psycopg.Connection[Any]:
         """A separate autocommit connection for LISTEN."""
@@ -312,6 +323,17 @@ def connection_pool(
 
 
 REPLICA_CONNECT_SECONDS = 2
+READ_CONNECTIONS = 8
+"""The read pools' connections beyond the write pool's: one per request thread (eight,
+api/http/app.py: REQUEST_THREADS), each held for a whole read request (store/pinning.py)."""
+
+
+def read_events_on(recorder: object, db: Database) -> None:
+    """Have the event store's reads share the read models' connections to the primary (issue
+    20: a read request then asks ONE connection for its aggregates and read models), when both
+    are on the same PostgreSQL database, as `start_projections` opens them."""
+    if isinstance(recorder, LeanPostgresApplicationRecorder) and isinstance(db, PostgresDatabase):
+        recorder.read_on(db.primary_connection)
 
 
 def _with_replica(url: str, read_url: str) -> PostgresDatabase:

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 from uuid import UUID
 
@@ -59,6 +60,7 @@ from psycopg.sql import SQL, Identifier
 
 from store.errors import library_error
 from store.group_commit import GroupCommit, answer_each
+from store.pinning import Checkout, release
 from store.writer import WriterConnection
 
 _IN_TRANSACTION = {TransactionStatus.INTRANS, TransactionStatus.INERROR}
@@ -103,6 +105,7 @@ class LeanPostgresApplicationRecorder(PostgresApplicationRecorder):
         )
         self.writer = WriterConnection(datastore)
         """The one connection every batch is written on (store/writer.py); reads use the pool."""
+        self._reads: Checkout | None = None
         self._select_notifications = SQL(
             "SELECT notification_id, " + _COLUMNS + " FROM {table} WHERE notification_id > %s "
             "ORDER BY notification_id LIMIT %s"
@@ -121,10 +124,30 @@ class LeanPostgresApplicationRecorder(PostgresApplicationRecorder):
         """Insert under the table lock, in one transaction shared with the commands that
         arrived while the previous one was in flight (store/group_commit.py); return this
         command's notification ids."""
-        if self.datastore.enable_db_functions or not stored_events:
+        if not stored_events and not self.datastore.enable_db_functions:
+            return None  # the library's answer without its empty transaction (issue 20)
+        release()  # a request's read connections wait for no commit (store/pinning.py)
+        if self.datastore.enable_db_functions:
             ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
             return ids
         return self._group.submit(stored_events)
+
+    def max_notification_id(self) -> int | None:
+        """The store's head, on a request's one connection (issue 20) if it has one."""
+        with self._reading() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            row = curs.execute(self.max_notification_id_statement).fetchone()
+        return None if row is None else row[0]
+
+    def read_on(self, connection: Checkout) -> None:
+        """Read aggregates' events on `connection`'s connections (the read models' primary,
+        issue 20): a read request's aggregate and read-model queries then share ONE connection
+        (store/pinning.py). The same database: the events table is named with its schema."""
+        self._reads = connection
+
+    def _reading(self) -> AbstractContextManager[Connection[Any]]:
+        if self._reads is None:
+            return self.datastore.get_connection()
+        return _as_library_errors(self._reads())
 
     def _write_batch(self, commands: Sequence[Sequence[StoredEvent]]) -> list[Outcome]:
         """Every command's events in ONE locked insert; if one command spoils it (its
@@ -180,7 +203,7 @@ class LeanPostgresApplicationRecorder(PostgresApplicationRecorder):
         statement = self._select_events.get(shape) or self._select_statement(shape)
         params = [p for p in (originator_id, gt, lte, limit) if p is not None]
         with (
-            self.datastore.get_connection() as conn,
+            self._reading() as conn,
             conn.cursor(row_factory=tuple_row) as curs,
         ):
             curs.execute(statement, params, prepare=True)
@@ -226,6 +249,18 @@ def _refuse_other_originator_id_types(datastore: PostgresDatastore) -> None:
             f"ORIGINATOR_ID_TYPE={datastore.originator_id_type} is not supported: Billing "
             "Center stores its aggregate ids as uuid (unset ORIGINATOR_ID_TYPE or set it to uuid)"
         )
+
+
+@contextlib.contextmanager
+def _as_library_errors(
+    connection: AbstractContextManager[Connection[Any]],
+) -> Iterator[Connection[Any]]:
+    """psycopg's errors as the library's, as the datastore's `get_connection` raises them."""
+    try:
+        with connection as conn:
+            yield conn
+    except psycopg.Error as error:
+        raise library_error(error) from error
 
 
 def _roll_back(conn: Connection[Any]) -> None:

@@ -22,7 +22,7 @@ from api.http.deps import (
     invoice_listing,
     written,
 )
-from api.http.hop import OneHopRoute
+from api.http.hop import OneHopRoute, on_one_connection
 from api.http.responses import COMMON, READ, WRITE
 from api.schemas import (
     AdjustmentCreated,
@@ -101,7 +101,7 @@ def section_list(section: SectionName, name: str, doc: str) -> Listing:
         cursor: Cursor = None,
     ) -> Response:
         asked = await invoice_listing(request, caller, min_position, limit, cursor)
-        return await to_thread.run_sync(listed, section, cid, asked)
+        return await to_thread.run_sync(on_one_connection, listed, section, cid, asked)
 
     route.__name__, route.__doc__ = name, doc
     return route

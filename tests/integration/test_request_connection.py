@@ -1,0 +1,71 @@
+"""Issue 20: the event store's reads share a read request's one connection to the primary,
+and a write in a request waits for its group commit holding none of the request's
+connections (store/pinning.py, `LeanPostgresApplicationRecorder.read_on`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from domain.application import BillingCenter
+from store.database import PostgresDatabase, read_events_on
+from store.pinning import one_connection_per_request
+from store.url import eventsourcing_env
+from tests.builders import ADMIN, billing_center, enrolled_company, person
+
+
+@pytest.fixture
+def wired(postgres_url: str) -> Iterator[tuple[BillingCenter, PostgresDatabase]]:
+    """A BillingCenter whose aggregates are read on the read models' primary connections."""
+    app = billing_center(eventsourcing_env(postgres_url))
+    db = PostgresDatabase(postgres_url)
+    read_events_on(app.recorder, db)
+    try:
+        yield app, db
+    finally:
+        app.close()
+        db.close()
+
+
+def _checked_out(db: PostgresDatabase) -> int:
+    stats = db.readers.get_stats()
+    return stats["pool_size"] - stats["pool_available"]
+
+
+@pytest.mark.postgres
+def test_a_request_reads_aggregates_and_read_models_on_one_connection(
+    wired: tuple[BillingCenter, PostgresDatabase],
+) -> None:
+    app, db = wired
+    cid = enrolled_company(app)
+    with one_connection_per_request():
+        app.read_company(cid)
+        with db.read() as tx:
+            assert tx.one("SELECT 1") == (1,)
+        app.user(ADMIN)
+        assert _checked_out(db) == 1
+    assert _checked_out(db) == 0
+
+
+@pytest.mark.postgres
+def test_a_write_waits_for_its_commit_holding_no_request_connection(
+    wired: tuple[BillingCenter, PostgresDatabase], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, db = wired
+    cid = enrolled_company(app)
+    writer = app.recorder.writer  # type: ignore[attr-defined]
+    held_while_writing: list[int] = []
+    usable = writer.usable
+
+    def watched() -> object:
+        held_while_writing.append(_checked_out(db))
+        return usable()
+
+    monkeypatch.setattr(writer, "usable", watched)
+    with one_connection_per_request():
+        app.read_company(cid)
+        assert _checked_out(db) == 1
+        app.change_company_details(person(ADMIN), cid, "Acme 2", "2 Main")
+    assert held_while_writing == [0]
+    assert app.read_company(cid).name == "Acme 2"
