@@ -324,8 +324,9 @@ def connection_pool(
 
 REPLICA_CONNECT_SECONDS = 2
 READ_CONNECTIONS = 8
-"""The read pools' connections beyond the write pool's: one per request thread (eight,
-api/http/app.py: REQUEST_THREADS), each held for a whole read request (store/pinning.py)."""
+"""The read pools' connections beyond the write pool's: more than one per request thread
+(api/http/app.py: REQUEST_THREADS), each held for a whole read request (store/pinning.py),
+with room for the `min_position` waits, the metrics and the senders."""
 
 
 def read_events_on(recorder: object, db: Database) -> None:

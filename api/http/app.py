@@ -72,10 +72,17 @@ roles and grants, and see, pay and dispute their invoices. The rules cited (`R4`
 `position` (body and `X-Position`); pass it as `min_position` to read your own writes.
 """
 
-REQUEST_THREADS = 8
+REQUEST_THREADS = 3
 """Sync routes running at once (anyio's default is 40). More only queue on the database
 pools while contending for the GIL: at 200 requests/s forty threads took more CPU per
-request and several times the latency of eight (issue 5)."""
+request and several times the latency of eight (issue 5), and at 400 requests/s over two
+processes three gave a lower p99 than eight in 7 of 9 interleaved soaks, median 54 against
+121 ms (issue 20: fewer threads take turns for the GIL, fewer context switches; two threads
+were worse). `min_position`
+waits have threads of their own and PDFs a process pool of their own; what still holds one of
+the three while it waits is a remote call (the identity provider's key set on an unknown
+`kid`, cached, at most 10 s; the console's code exchange), so a slow provider slows that
+process's sync routes sooner than with eight."""
 WAITING_THREADS = 40
 """`min_position` waits sleep in threads of their own, so they never hold up the routes."""
 
