@@ -28,7 +28,7 @@ IDS = (
     "raw_insert_locked_1rt", "raw_insert_locked", "raw_insert_locked_alone",
     "raw_insert_unlocked", "raw_insert_page_locked", "raw_insert_page_unlocked",
     "raw_scan", "raw_scan_events",
-    "catchup_all_2_workers", "http_mixed_p99_2_processes",
+    "catchup_all_2_workers", "http_mixed_p99_2_processes", "http_mixed_p99_cold_start",
 )  # fmt: skip
 """Every figure's stable id (issue 21), in the table's order; with its backend it names one
 figure, so a script checks a figure without parsing its name or note."""

@@ -55,6 +55,7 @@ class Report:
     """What the run saw."""
 
     latencies: list[float] = field(default_factory=list)
+    due: list[float] = field(default_factory=list)  # each answer's start, s from the first
     by_kind: dict[str, list[float]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     rss_kb: list[tuple[float, int]] = field(default_factory=list)
@@ -63,10 +64,22 @@ class Report:
     switches: dict[str, tuple[int, int]] = field(default_factory=dict)  # (voluntary, not) by part
     took: float = 0.0
     scrapes: Scrapes | None = None
+    warmup: Report | None = None
+    """What the requests of the warm-up before the measured seconds saw (if one ran)."""
 
     def percentile(self, q: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+        return _quantile(self.latencies, q)
+
+    def by_second(self) -> str:
+        """p50/p99 of the requests due in each second of the run: the first one shows what
+        a cold service (new connections, first calls of each route) costs under load."""
+        seconds: dict[int, list[float]] = {}
+        for due, took in zip(self.due, self.latencies, strict=True):
+            seconds.setdefault(int(due), []).append(took)
+        return ", ".join(
+            f"{second + 1}: {_quantile(took, 0.5) * 1000:.0f}/{_quantile(took, 0.99) * 1000:.0f}"
+            for second, took in sorted(seconds.items())
+        )
 
     def rss_growth(self) -> float:
         """Mean RSS of the last quarter over the first quarter (after warm-up), minus 1."""
@@ -117,6 +130,11 @@ class Report:
         )
 
 
+def _quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+
 def mix(company: Company) -> Callable[[], Request]:
     """Five reads for three writes: lists, details, a profile update, new invoices (on the
     company's accounts in turn)."""
@@ -152,9 +170,9 @@ def mix(company: Company) -> Callable[[], Request]:
     return next_request
 
 
-async def one(pool: Pool, request: Request, due: float, report: Report) -> None:
-    """Send `request` at `due`; its latency counts from then (waiting for a connection too)."""
-    await asyncio.sleep(max(0.0, due - time.monotonic()))
+async def one(pool: Pool, request: Request, due: float, report: Report, start: float) -> None:
+    """Send `request`, due at `due`: its latency counts from then (waiting for a connection
+    too); `start` is when the report's seconds begin."""
     try:
         status = await pool.send(request.data)
     except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as error:
@@ -162,6 +180,7 @@ async def one(pool: Pool, request: Request, due: float, report: Report) -> None:
         return
     took = time.monotonic() - due
     report.latencies.append(took)
+    report.due.append(due - start)
     report.by_kind.setdefault(request.kind, []).append(took)
     if not 200 <= status < 300:
         report.errors.append(f"{status} {request.kind}")
@@ -201,34 +220,68 @@ async def drive(
     *,
     metrics: int,
     counted: Counted,
+    warmup: float = 0.0,
 ) -> Report:
-    """Open-loop load at `rate` requests/s for `seconds`, sampling the server's RSS,
-    scraping its metrics port and counting the CPU of the `counted` processes."""
+    """Open-loop load at `rate` requests/s for `warmup` then `seconds`, sampling the
+    server's RSS, scraping its metrics port and counting the CPU of the `counted`
+    processes. The report is the `seconds` after the warm-up; what the warm-up's requests
+    saw is its `warmup` report (the same schedule, no pause between the two)."""
     report, next_request = Report(scrapes=Scrapes(metrics)), mix(company)
+    report.warmup = Report()
     assert report.scrapes is not None
     await report.scrapes.take()
     scraper = asyncio.create_task(report.scrapes.every())
     assert service.process is not None
     pid = service.process.pid
     pool = await Pool(service.port).open()
-    cpu, switches, started = cpu_of(counted), switches_of(counted), time.monotonic() + 0.2
-    report.sent = total = int(rate * seconds)
-    sampler = asyncio.create_task(sample_rss(pid, report, started))
-    await asyncio.gather(
-        *(one(pool, next_request(), started + i / rate, report) for i in range(total))
-    )
-    report.took = time.monotonic() - started
+    warm = int(rate * warmup)
+    report.warmup.sent, report.sent = warm, int(rate * seconds)
+    requests = [next_request() for _ in range(warm + report.sent)]
+    started = time.monotonic() + 0.2
+    measured = started + warm / rate
+    counting = asyncio.create_task(_count_from(measured, counted))
+    sampler = asyncio.create_task(sample_rss(pid, report, measured))
+    await _send_on_schedule(pool, requests, rate, started, warm=warm, report=report)
+    report.took = time.monotonic() - measured
+    report.warmup.took = measured - started
     sampler.cancel()
     scraper.cancel()
     await report.scrapes.take()
     pool.close()
     report.rss_kb.append((report.took, rss_kb(pid)))
+    cpu, switches = await counting
     report.cpu = {part: spent - cpu[part] for part, spent in cpu_of(counted).items()}
     report.switches = {
         part: (voluntary - switches[part][0], involuntary - switches[part][1])
         for part, (voluntary, involuntary) in switches_of(counted).items()
     }
     return report
+
+
+async def _send_on_schedule(
+    pool: Pool, requests: list[Request], rate: float, started: float, *, warm: int, report: Report
+) -> None:
+    """Send request i at `started + i / rate`, each in a task started when it is due (not
+    all up front: creating thousands of tasks at once stalled the loop, and the first
+    requests, late before they were sent, counted as the service's). The first `warm` go
+    to the warm-up's report."""
+    assert report.warmup is not None
+    sending = []
+    for i, request in enumerate(requests):
+        due = started + i / rate
+        await asyncio.sleep(due - time.monotonic())
+        into, start = (report.warmup, started) if i < warm else (report, started + warm / rate)
+        sending.append(asyncio.create_task(one(pool, request, due, into, start)))
+    await asyncio.gather(*sending)
+
+
+async def _count_from(
+    moment: float, counted: Counted
+) -> tuple[dict[str, float], dict[str, tuple[int, int]]]:
+    """The CPU and context switches of the `counted` processes at `moment` (monotonic)."""
+    await asyncio.sleep(max(0.0, moment - time.monotonic()))
+    # Read in a thread: walking /proc for every thread of every process stalls the loop.
+    return await asyncio.to_thread(lambda: (cpu_of(counted), switches_of(counted)))
 
 
 def soak(
@@ -240,6 +293,7 @@ def soak(
     workers: int = 1,
     projection_workers: int = 0,
     accounts: int = 1,
+    warmup: float = 0.0,
 ) -> Report:
     """Run the load against a fresh service (on `url`, else a PostgreSQL of its own),
     deployed as in production: production mode, `workers` API processes, and the
@@ -274,6 +328,7 @@ def soak(
                 seconds,
                 metrics=metrics,
                 counted=_counted(service, roles, server),
+                warmup=warmup,
             )
         )
     finally:
@@ -324,23 +379,35 @@ def main(argv: list[str] | None = None) -> int:
         help="issue the invoices to this many accounts of the company in turn (1: every "
         "invoice to one account, one aggregate written by every POST)",
     )  # fmt: skip
+    parser.add_argument(
+        "--warmup", type=float, default=0.0,
+        help="seconds of the same load before the measured ones, reported apart (0: the "
+        "measure starts with the service's first request)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="soak-") as home:
         report = soak(args.rate, args.seconds, Path(home), workers=args.workers,
                       projection_workers=args.projection_workers,
-                      accounts=args.accounts)  # fmt: skip
+                      accounts=args.accounts, warmup=args.warmup)  # fmt: skip
+    warm = report.warmup
+    if warm and warm.sent:
+        print(f"warm-up, not counted: {warm.sent} requests in {warm.took:.1f} s, "
+              f"p50 {warm.percentile(0.5) * 1000:.1f} ms, p99 {warm.percentile(0.99) * 1000:.1f}"
+              f" ms; p50/p99 ms by second: {warm.by_second()}")  # fmt: skip
     print(report.summary())
     print("median by kind:", report.kinds())
+    print("p50/p99 ms by second:", report.by_second())
     print("context switches per request (voluntary/involuntary):", report.wake_ups())
     unmoved = report.scrapes.problems() if report.scrapes else ["no metrics scraped"]
     if report.scrapes:
         print(report.scrapes.summary())
-    for error in [*report.errors[:10], *unmoved]:
+    errors = [*(warm.errors if warm else []), *report.errors]
+    for error in [*errors[:10], *unmoved]:
         print("error:", error)
     slow = args.max_p99_ms is not None and report.percentile(0.99) * 1000 > args.max_p99_ms
     if slow:
         print(f"error: p99 above {args.max_p99_ms:.0f} ms: the service did not keep the rate")
-    ok = not (report.errors or unmoved) and report.rss_growth() <= args.max_rss_growth
+    ok = not (errors or unmoved) and report.rss_growth() <= args.max_rss_growth
     ok = ok and not slow
     return 0 if ok else 1
 

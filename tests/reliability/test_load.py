@@ -27,6 +27,22 @@ def test_a_short_mixed_load_answers_every_request_with_a_2xx(
     assert voluntary >= report.sent, "every request wakes the API process at least once"
 
 
+def test_a_warm_up_runs_the_same_load_first_and_is_reported_apart(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """Issue 20: the figure is the steady load's; a just-started service's first second is
+    the warm-up's report, on the same schedule (no pause between the two)."""
+    report = soak(rate=40, seconds=2, home=tmp_path, url=postgres_url, warmup=1)
+    warm = report.warmup
+    assert warm is not None
+    assert (warm.sent, len(warm.latencies), len(report.latencies)) == (40, 40, 80)
+    assert not [*warm.errors, *report.errors]
+    assert all(0 <= due < 1 for due in warm.due)
+    assert all(0 <= due < 2 for due in report.due)
+    assert [part.split(":")[0] for part in report.by_second().split(", ")] == ["1", "2"]
+    assert 0.9 < warm.took < 1.2, "the measured seconds start when the warm-up's end"
+
+
 def test_metrics_scraped_during_the_load_show_the_latency_and_lag_series_moving(
     postgres_url: str, tmp_path: Path
 ) -> None:
