@@ -48,6 +48,10 @@ class Issuer:
     published: dict[str, dict[str, Any]] = field(default_factory=dict)
     private: dict[str, Any] = field(default_factory=dict)
     jwks_fetches: int = 0
+    jwks_gate: threading.Event | None = None
+    """When given, `/jwks` answers only once it is set (an issuer that hangs)."""
+    jwks_waiting: int = 0
+    """How many `/jwks` requests are waiting at the gate."""
     login: str = "carol"
     """Who the next `/authorize` signs in (the person at the provider's login page)."""
     deny: bool = False
@@ -157,6 +161,9 @@ def _handler(issuer: Issuer) -> type[BaseHTTPRequestHandler]:
                 self._json(200, issuer.discovery())
             elif path == "/jwks":
                 issuer.jwks_fetches += 1
+                if issuer.jwks_gate is not None:
+                    issuer.jwks_waiting += 1
+                    issuer.jwks_gate.wait(timeout=30)
                 self._json(200, {"keys": list(issuer.published.values())})
             elif path == "/authorize":
                 self._back(issuer.authorize(dict(parse_qsl(query))))

@@ -78,13 +78,15 @@ pools while contending for the GIL: at 200 requests/s forty threads took more CP
 request and several times the latency of eight (issue 5), and at 400 requests/s over two
 processes three gave a lower p99 than eight in 7 of 9 interleaved soaks, median 54 against
 121 ms (issue 20: fewer threads take turns for the GIL, fewer context switches; two threads
-were worse). `min_position`
-waits have threads of their own and PDFs a process pool of their own; what still holds one of
-the three while it waits is a remote call (the identity provider's key set on an unknown
-`kid`, cached, at most 10 s; the console's code exchange), so a slow provider slows that
-process's sync routes sooner than with eight."""
+were worse). `min_position` waits, remote calls and PDFs have threads (or processes) of
+their own, so the three wait on nothing but the store."""
 WAITING_THREADS = 40
 """`min_position` waits sleep in threads of their own, so they never hold up the routes."""
+CALLING_OUT_THREADS = 16
+"""Deciding an API key's or an OIDC token's caller (a store read; the issuer's key set on an
+unknown `kid`, at most once a minute, up to 10 s) and the console's calls to the issuer
+(discovery, code exchange) run in threads of their own: a slow identity provider holds
+these, never the REQUEST_THREADS that answer every route."""
 
 ROUTERS = (
     invoices, cases, receipts, companies, users, me, saved_searches, statements, payment_methods,
@@ -163,6 +165,7 @@ def _lifespan(settings: Settings, clock: Clock) -> Any:
 
         to_thread.current_default_thread_limiter().total_tokens = REQUEST_THREADS
         app.state.waiting = CapacityLimiter(WAITING_THREADS)
+        app.state.calling_out = CapacityLimiter(CALLING_OUT_THREADS)
         center = billing_center(settings, clock=clock)
         app.state.billing_center = center
         app.state.identity = replace(app.state.identity, keys=KeyVerifier(center))

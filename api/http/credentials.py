@@ -3,8 +3,10 @@
 An HS256 token is checked in microseconds; an API key asks the store for the key's newest
 events, and the OIDC issuer's key set may need fetching (at most once a minute). The
 guard, the rate limits and the idempotency middleware ask for the caller synchronously,
-so this outermost middleware decides it first, in a worker thread, for those two kinds of
-credential; the others then find it decided (`api.identity.scope_caller`).
+so this outermost middleware decides it first, for those two kinds of credential, in the
+threads that call out (`app.state.calling_out`, api/http/app.py): a slow issuer then holds
+none of the few threads that run the routes. The others find it decided
+(`api.identity.scope_caller`).
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ class CredentialsMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and needs_io(scope):
-            await to_thread.run_sync(self._decide, scope)
+            limiter = scope["app"].state.calling_out
+            await to_thread.run_sync(self._decide, scope, limiter=limiter)
         await self.app(scope, receive, send)
 
     def _decide(self, scope: Scope) -> None:

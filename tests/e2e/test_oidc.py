@@ -9,15 +9,17 @@ import base64
 import hashlib
 import hmac
 import json
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from api.http.app import create_app
+from api.http.app import REQUEST_THREADS, create_app
 from tests.e2e.http import settings_for, token
 from tests.oidc_provider import AUDIENCE, Issuer, running_issuer
 
@@ -80,6 +82,33 @@ def test_a_rotated_key_is_fetched_at_most_once_a_minute(api: TestClient, issuer:
     assert issuer.jwks_fetches == 2
     assert me(api, issuer.sign("unknown-kid"))[0] == 401
     assert issuer.jwks_fetches == 2
+
+
+def test_an_issuer_that_hangs_holds_none_of_the_threads_that_answer_the_routes(
+    api: TestClient, issuer: Issuer
+) -> None:
+    """More requests than there are request threads wait for a key set the issuer does not
+    send (a rotated key, fetched in the threads that call out): every other request is still
+    answered meanwhile, and they are too once the issuer answers."""
+    assert me(api, issuer.sign("k1"))[0] == 200
+    issuer.rotate("k2")
+    client = api.app.state.identity.oidc._keys()  # type: ignore[attr-defined]
+    client._last_successful_fetch -= 61  # a minute passes: the new kid may be fetched
+    issuer.jwks_gate = gate = threading.Event()
+    rotated = issuer.sign("k2")
+    with ThreadPoolExecutor(REQUEST_THREADS + 2) as pool:
+        try:
+            hanging = [pool.submit(me, api, rotated) for _ in range(REQUEST_THREADS + 1)]
+            deadline = time.monotonic() + 10
+            while issuer.jwks_waiting == 0 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert issuer.jwks_waiting, "the key set was never asked for"
+            answered = pool.submit(me, api, token("dave")).result(timeout=10)
+            assert answered[0] == 200
+            assert not any(f.done() for f in hanging), "the issuer has not answered yet"
+        finally:
+            gate.set()
+        assert [f.result(timeout=30)[0] for f in hanging] == [200] * (REQUEST_THREADS + 1)
 
 
 def test_a_key_the_issuer_no_longer_publishes_is_refused(api: TestClient, issuer: Issuer) -> None:

@@ -11,6 +11,7 @@ redirect that the issuer's site set off.
 
 from __future__ import annotations
 
+from anyio import to_thread
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -58,12 +59,17 @@ def _callback_url(request: Request) -> str:
 
 
 @router.get(START)
-def start(ctx: Ctx) -> Response:
-    """Go to the identity provider, with this sign-in's state in a cookie."""
+async def start(ctx: Ctx) -> Response:
+    """Go to the identity provider, with this sign-in's state in a cookie. The issuer's
+    discovery document is fetched (once) in the threads that call out (api/http/app.py),
+    never in the few that run the routes."""
     try:
-        state, url = _flow(ctx).start(_callback_url(ctx.request), ctx.lang)
+        state, url = await to_thread.run_sync(
+            _flow(ctx).start, _callback_url(ctx.request), ctx.lang,
+            limiter=ctx.request.app.state.calling_out,
+        )  # fmt: skip
     except SignInFailed as failed:
-        return _failed(ctx, failed)
+        return await to_thread.run_sync(_failed, ctx, failed)
     response = secured(ctx, RedirectResponse(url, status_code=303))
     response.set_cookie(
         STATE_COOKIE, state, max_age=STATE_SECONDS, path=START, httponly=True,
@@ -73,19 +79,28 @@ def start(ctx: Ctx) -> Response:
 
 
 @router.get(CALLBACK)
-def callback(ctx: Ctx) -> Response:
-    """The identity provider's answer: a verified ID token opens the session."""
+async def callback(ctx: Ctx) -> Response:
+    """The identity provider's answer: a verified ID token opens the session. The code is
+    exchanged in the threads that call out (a slow issuer holds none of the routes')."""
     request = ctx.request
     state = request.cookies.get(STATE_COOKIE, "")
+    here = f"{_callback_url(request)}?{request.url.query}"
     try:
-        here = f"{_callback_url(request)}?{request.url.query}"
-        claims = _flow(ctx).finish(here, state, _callback_url(request))
+        claims = await to_thread.run_sync(
+            _flow(ctx).finish, here, state, _callback_url(request),
+            limiter=request.app.state.calling_out,
+        )  # fmt: skip
     except SignInFailed as failed:
-        response = _failed(ctx, failed)
+        response = await to_thread.run_sync(_failed, ctx, failed)
     else:
-        response = render(ctx, "signed_in.html")
-        start_session(request, response, _session(request, claims))
+        response = await to_thread.run_sync(_signed_in, ctx, claims)
     response.delete_cookie(STATE_COOKIE, path=START, httponly=True, samesite="lax")
+    return response
+
+
+def _signed_in(ctx: Console, claims: dict[str, object]) -> Response:
+    response = render(ctx, "signed_in.html")
+    start_session(ctx.request, response, _session(ctx.request, claims))
     return response
 
 
