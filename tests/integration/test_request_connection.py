@@ -69,3 +69,35 @@ def test_a_write_waits_for_its_commit_holding_no_request_connection(
         app.change_company_details(person(ADMIN), cid, "Acme 2", "2 Main")
     assert held_while_writing == [0]
     assert app.read_company(cid).name == "Acme 2"
+
+
+@pytest.mark.postgres
+def test_an_aggregate_read_outside_a_request_takes_no_read_model_connection(
+    wired: tuple[BillingCenter, PostgresDatabase],
+) -> None:
+    app, db = wired
+    cid = enrolled_company(app)
+    taken: list[int] = []
+    checkout = db.readers.connection
+
+    def counted() -> object:
+        taken.append(1)
+        return checkout()
+
+    db.readers.connection = counted  # type: ignore[method-assign]
+    app.read_company(cid)
+    app.user(ADMIN)
+    assert taken == []
+
+
+@pytest.mark.postgres
+def test_a_sender_stopping_after_the_read_side_closed_still_reads_aggregates(
+    wired: tuple[BillingCenter, PostgresDatabase],
+) -> None:
+    """The API's shutdown closes the read models' pool before the application: a mail sender
+    or key check still finishing then reads a user on the recorder's own connections."""
+    app, db = wired
+    cid = enrolled_company(app)
+    db.close()
+    assert app.read_company(cid).id == cid
+    assert app.user(ADMIN).login == ADMIN
