@@ -73,7 +73,7 @@ def test_a_write_waits_for_its_commit_holding_no_request_connection(
 
 @pytest.mark.postgres
 def test_an_aggregate_read_outside_a_request_takes_no_read_model_connection(
-    wired: tuple[BillingCenter, PostgresDatabase],
+    wired: tuple[BillingCenter, PostgresDatabase], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app, db = wired
     cid = enrolled_company(app)
@@ -84,7 +84,7 @@ def test_an_aggregate_read_outside_a_request_takes_no_read_model_connection(
         taken.append(1)
         return checkout()
 
-    db.readers.connection = counted  # type: ignore[method-assign]
+    monkeypatch.setattr(db.readers, "connection", counted)
     app.read_company(cid)
     app.user(ADMIN)
     assert taken == []
