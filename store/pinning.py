@@ -6,6 +6,9 @@ A request used to check a connection out of a pool for each query, and return it
 on a pool checks one connection out of it and every later query of the request on that pool
 reuses it (`pinned`); all are returned when the request ends, even on error. Outside one,
 `pinned` checks out and returns as before (the runner, the senders, the `min_position` wait).
+The event store joins a request's connection only within one (`in_request`): outside, it
+reads on its own pool, which lives as long as the application, so a sender or a key check
+finishing after the read models' pool closed at shutdown still reads (session 10).
 
 A write never waits for its group commit holding a request's connections: the recorder
 returns them first (`release`), and a later query checks one out again.
@@ -62,6 +65,11 @@ def pinned(pool: object, checkout: Checkout) -> AbstractContextManager[psycopg.C
     if held is None:
         return checkout()
     return nullcontext(held.connection(pool, checkout))
+
+
+def in_request() -> bool:
+    """Whether the caller runs inside `one_connection_per_request`."""
+    return _HELD.get() is not None
 
 
 def release() -> None:

@@ -60,7 +60,7 @@ from psycopg.sql import SQL, Identifier
 
 from store.errors import library_error
 from store.group_commit import GroupCommit, answer_each
-from store.pinning import Checkout, release
+from store.pinning import Checkout, in_request, release
 from store.writer import WriterConnection
 
 _IN_TRANSACTION = {TransactionStatus.INTRANS, TransactionStatus.INERROR}
@@ -140,12 +140,14 @@ class LeanPostgresApplicationRecorder(PostgresApplicationRecorder):
 
     def read_on(self, connection: Checkout) -> None:
         """Read aggregates' events on `connection`'s connections (the read models' primary,
-        issue 20): a read request's aggregate and read-model queries then share ONE connection
-        (store/pinning.py). The same database: the events table is named with its schema."""
+        issue 20) within a request: its aggregate and read-model queries then share ONE
+        connection (store/pinning.py). The same database: the events table is named with its
+        schema. Outside a request (the runner, the senders, the CLI, shutdown) reads stay on
+        the datastore's own pool, which is not closed before the application is."""
         self._reads = connection
 
     def _reading(self) -> AbstractContextManager[Connection[Any]]:
-        if self._reads is None:
+        if self._reads is None or not in_request():
             return self.datastore.get_connection()
         return _as_library_errors(self._reads())
 

@@ -67,6 +67,7 @@ class BackgroundDigest:
         self._sink = sink
         self._pending: deque[Future[None]] = deque()
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="digest")
+        self._closing = False
 
     def update(self, data: bytes) -> None:
         """Hash `data` after the blocks before it (then hand it to the sink)."""
@@ -80,7 +81,7 @@ class BackgroundDigest:
 
         def read() -> None:
             with path.open("rb") as file:
-                while data := file.read(block):
+                while not self._closing and (data := file.read(block)):
                     self._take(data)
 
         self._pending.append(self._worker.submit(read))
@@ -96,6 +97,12 @@ class BackgroundDigest:
             self._pending.popleft().result()
         self._worker.shutdown()
         return self._digest.hexdigest()
+
+    def close(self) -> None:
+        """Stop its thread now, leaving what is not hashed yet (a verify that failed early:
+        session 10). Idempotent; after `hexdigest` it has nothing left to do."""
+        self._closing = True
+        self._worker.shutdown(cancel_futures=True)
 
 
 class Signer:

@@ -96,7 +96,18 @@ def verify_export(folder: Path, public_key: Path | None = None) -> Verdict:
 
 
 def _check_records(path: Path, fmt: str, manifest: dict[str, Any], verdict: Verdict) -> None:
-    digest: Any = BackgroundDigest()
+    """The records against the manifest; the digest's thread stops on every way out, a
+    failure or an exception included (session 10: it was left running)."""
+    background = BackgroundDigest()
+    try:
+        _check_with(background, path, fmt, manifest, verdict)
+    finally:
+        background.close()
+
+
+def _check_with(
+    digest: Any, path: Path, fmt: str, manifest: dict[str, Any], verdict: Verdict
+) -> None:
     try:
         head = _fast_walk(path, digest, verdict) if fmt == "jsonl" else None
         if head is None:  # a line not as the exporter writes it: name it the slow way
@@ -149,7 +160,10 @@ def _fast_walk(path: Path, digest: Any, verdict: Verdict) -> bytes | None:
         walked = _walk_part(path, 0, size, digest)
         return _counted(verdict, walked) if _genesis_first(walked) else None
     digest.update_from(path)
-    first, rest = _walk_part(path, 0, split), second()
+    try:
+        first = _walk_part(path, 0, split)
+    finally:
+        rest = second()  # the child is reaped even if this half raised
     if not (_genesis_first(first) and first and rest and hexlify(first[2]) == rest[1]):
         return None
     return _counted(verdict, (first[0] + rest[0], first[1], rest[2]))
