@@ -72,6 +72,10 @@ class ChainedWriter:
         self.last: int | None = None
         self._digest = BackgroundDigest(sink=sink)
 
+    def close(self) -> None:
+        """Stop the digest's thread (nothing left to do after `manifest`)."""
+        self._digest.close()
+
     def header(self) -> bytes:
         """The file's first bytes (CSV: the column names)."""
         return self._digested(_csv_line(COLUMNS) if self.fmt == "csv" else b"")
@@ -208,11 +212,14 @@ def write_export(
     out.mkdir(parents=True, exist_ok=True)
     with (out / events_file(fmt)).open("wb") as file:
         writer = ChainedWriter(fmt, sink=file.write)
-        writer.header()
-        for _ in writer.lines(records):
-            if progress and writer.last is not None:
-                progress(writer.last)
-        manifest = writer.manifest(scope or ExportScope(), signer)  # every chunk written
+        try:
+            writer.header()
+            for _ in writer.lines(records):
+                if progress and writer.last is not None:
+                    progress(writer.last)
+            manifest = writer.manifest(scope or ExportScope(), signer)  # every chunk written
+        finally:  # an export that failed (the store went away) leaves no digest thread
+            writer.close()
     (out / MANIFEST).write_bytes(_pretty(manifest))
     (out / PUBLIC_KEY).write_bytes(signer.public_pem())
     return manifest

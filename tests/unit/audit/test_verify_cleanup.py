@@ -1,5 +1,5 @@
-"""C3: a verification that fails, early or late, leaves nothing running: its digest thread
-is stopped and the child walking the second half is reaped (session 10)."""
+"""C3: a verification or an export that fails, early or late, leaves nothing running: its
+digest thread is stopped and the child walking the second half is reaped (session 10)."""
 
 from __future__ import annotations
 
@@ -113,4 +113,20 @@ def test_a_verification_whose_walk_fails_reading_stops_its_digest_and_child(
 
 def test_a_verification_that_holds_leaves_no_digest_thread(export: Path, walk: str) -> None:
     assert verify_export(export).ok, walk
+    assert _digest_threads() == []
+
+
+def test_an_export_that_fails_midway_leaves_no_digest_thread(tmp_path: Path) -> None:
+    """The store goes away while the records are read: the export raises, and its digest's
+    thread (which writes the file) is stopped."""
+    app = center()
+    company(app)
+    records = AuditLog(app.recorder, app.sealer).records()
+
+    def failing() -> Any:
+        yield next(iter(records))
+        raise OSError("the store went away")
+
+    with pytest.raises(OSError, match="went away"):
+        write_export(failing(), tmp_path / "export", Signer(new_private_pem()))
     assert _digest_threads() == []
