@@ -142,6 +142,40 @@ def test_an_unchanged_company_profile_checks_out_one_connection(
     assert counts.checkouts == counts.returns == 1, counts.statements
 
 
+def _put_profile(world: World, counts: Counts, profile: dict[str, str]) -> Counts:
+    counts.reset()
+    response = world.client.put(
+        f"/v1/companies/{world.cid}", json=profile, headers=world.admin.headers
+    )
+    assert response.status_code == 200, response.text
+    assert response.json() | {"position": 0} == {"company_id": world.cid, **profile} | {
+        "position": 0
+    }
+    return Counts(counts.checkouts, counts.returns, list(counts.statements))
+
+
+@pytest.mark.postgres
+def test_an_unchanged_company_profile_reads_the_company_once(
+    acme: World, counts: Counts
+) -> None:
+    """R10: the head, then whether the company has events newer than the cached copy the
+    command decided on; the answer is that copy (issue 20: it read them three times)."""
+    profile = {"name": "Acme", "address": "1 Main"}
+    for _ in range(2):
+        seen = _put_profile(acme, counts, profile)
+    assert len(seen.statements) == 2, seen.statements
+
+
+@pytest.mark.postgres
+def test_a_changed_company_profile_reads_nothing_beside_its_insert(
+    acme: World, counts: Counts
+) -> None:
+    """R10: the insert refuses a stale cached copy; the answer is the company as saved."""
+    _put_profile(acme, counts, {"name": "Acme", "address": "1 Main"})  # cached, trusted
+    seen = _put_profile(acme, counts, {"name": "Acme 2", "address": "2 Main"})
+    assert seen.statements == [], seen.statements
+
+
 @pytest.mark.postgres
 def test_an_invoice_checks_out_one_connection(acme: World, counts: Counts) -> None:
     """I1: the account's events read, then the insert on the writer connection."""
