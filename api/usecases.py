@@ -198,17 +198,15 @@ class CompanySummary:
 def company_summary(
     app: BillingCenter, reads: ReadModels, caller: Caller, cid: UUID
 ) -> CompanySummary:
-    """The company: name, address, how many accounts the caller may see (R4, R7)."""
-    aggregate = member_company(app, caller, cid)
-    role = aggregate.role_of(caller.as_person())
-    view = reads.company(cid)
-    if view is None:
-        raise NotFound("company", cid)
-    admin = role is Role.ADMINISTRATOR
-    seen = len(aggregate.visible_accounts(caller.login))
-    return CompanySummary(
-        cid, view.name, view.address, seen, view.general_administrator if admin else None
-    )
+    """The company: name, address, how many accounts the caller may see (R4, R7), all from
+    the company as the store has it, which decides them (issue 20: the read model's copy
+    was a second query, and could only trail it); its text as the read models show it."""
+    company = member_company(app, caller, cid)
+    admin = company.role_of(caller.as_person()) is Role.ADMINISTRATOR
+    seen = len(company.visible_accounts(caller.login))
+    administrator = company.general_administrator if admin else None
+    shown = reads.as_held
+    return CompanySummary(cid, shown(company.name), shown(company.address), seen, administrator)
 
 
 class ProfileCompany(NamedTuple):

@@ -324,6 +324,11 @@ class ReadModels(Protocol):
         """Each projection's position, the store head and the lag."""
         ...
 
+    def as_held(self, text: str) -> str:
+        """`text` as the read models hold it: U+FFFD for each character their database
+        refuses (issue 17), for an answer made from the store's aggregate (issue 20)."""
+        ...
+
     # --- directory (R1, R5-R7, R10) ---
 
     def company(self, company_id: UUID) -> CompanyView | None:
