@@ -209,6 +209,15 @@ def company_summary(
     return CompanySummary(cid, shown(company.name), shown(company.address), seen, administrator)
 
 
+def _preferences(app: BillingCenter, login: str, view: UserView | None) -> dict[str, bool]:
+    """R8: the caller's preferences as the read model keeps them, read with their profile
+    (issue 20: the User's events were a query more); the store's while the read model does
+    not know them as a member yet."""
+    if view is not None and view.notifications is not None:
+        return dict(view.notifications)
+    return dict(app.user(login).preferences)
+
+
 class ProfileCompany(NamedTuple):
     """The caller's company, as their profile names it."""
 
@@ -251,5 +260,5 @@ def profile(app: BillingCenter, reads: ReadModels, caller: Caller) -> Profile:
         general_administrator=company.general_administrator == caller.login,
         accounts=tuple(company.visible_accounts(caller.login)),
         pending=(here,) if company.is_pending(caller.login) else (),
-        notifications=dict(app.user(caller.login).preferences),
+        notifications=_preferences(app, caller.login, view),
     )

@@ -185,6 +185,7 @@ class UserView:
     accounts: tuple[str, ...]
     general_administrator: bool
     removed: bool = False
+    notifications: dict[str, bool] | None = None  # R8: only in a user's own profile
 
 
 @dataclass(frozen=True)
@@ -340,7 +341,8 @@ class ReadModels(Protocol):
         ...
 
     def own_profile(self, login: str) -> tuple[UUID | None, UserView | None]:
-        """`company_of(login)` and, in it, `user(company, login)`, in one query."""
+        """`company_of(login)` and, in it, `user(company, login)` with their notification
+        preferences (R8), in one query."""
         ...
 
     def users(

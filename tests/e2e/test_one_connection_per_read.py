@@ -93,7 +93,7 @@ SOAK_READS = {  # the soak's reads (tests/reliability/soak.py: mix) and their st
     "/v1/companies/{cid}/invoices": 2,  # the company's newer events (R4), the page
     "/v1/companies/{cid}": 1,  # the company's newer events: it answers from the company
     "/v1/companies/{cid}/accounts": 2,  # the company's newer events, the accounts
-    "/v1/me": 3,  # the company and user read model, the company's and the user's events
+    "/v1/me": 2,  # the company and user read model (with R8 preferences), the company's events
     "/v1/companies/{cid}/users": 2,  # the company's newer events, the users with grants
 }
 
