@@ -198,17 +198,24 @@ class CompanySummary:
 def company_summary(
     app: BillingCenter, reads: ReadModels, caller: Caller, cid: UUID
 ) -> CompanySummary:
-    """The company: name, address, how many accounts the caller may see (R4, R7)."""
-    aggregate = member_company(app, caller, cid)
-    role = aggregate.role_of(caller.as_person())
-    view = reads.company(cid)
-    if view is None:
-        raise NotFound("company", cid)
-    admin = role is Role.ADMINISTRATOR
-    seen = len(aggregate.visible_accounts(caller.login))
-    return CompanySummary(
-        cid, view.name, view.address, seen, view.general_administrator if admin else None
-    )
+    """The company: name, address, how many accounts the caller may see (R4, R7), all from
+    the company as the store has it, which decides them (issue 20: the read model's copy
+    was a second query, and could only trail it); its text as the read models show it."""
+    company = member_company(app, caller, cid)
+    admin = company.role_of(caller.as_person()) is Role.ADMINISTRATOR
+    seen = len(company.visible_accounts(caller.login))
+    administrator = company.general_administrator if admin else None
+    shown = reads.as_held
+    return CompanySummary(cid, shown(company.name), shown(company.address), seen, administrator)
+
+
+def _preferences(app: BillingCenter, login: str, view: UserView | None) -> dict[str, bool]:
+    """R8: the caller's preferences as the read model keeps them, read with their profile
+    (issue 20: the User's events were a query more); the store's while the read model does
+    not know them as a member yet."""
+    if view is not None and view.notifications is not None:
+        return dict(view.notifications)
+    return dict(app.user(login).preferences)
 
 
 class ProfileCompany(NamedTuple):
@@ -253,5 +260,5 @@ def profile(app: BillingCenter, reads: ReadModels, caller: Caller) -> Profile:
         general_administrator=company.general_administrator == caller.login,
         accounts=tuple(company.visible_accounts(caller.login)),
         pending=(here,) if company.is_pending(caller.login) else (),
-        notifications=dict(app.user(caller.login).preferences),
+        notifications=_preferences(app, caller.login, view),
     )

@@ -21,6 +21,8 @@ PREFS = {
     "PAYMENT_RECEIVED": "payment_received",
     "ADJUSTMENT_UPDATED": "adjustment_updated",
 }
+PREF_COLUMNS = ", ".join(f"p.{column}" for column in PREFS.values())
+"""Each of PREFS as read from the profiles table (`p`), in PREFS' order."""
 
 
 @dataclass
@@ -466,10 +468,9 @@ class Directory(Projection):
         """Current members of `company`: login, each of PREFS (0/1), one account they see
         per row (NULL: none; R4, the `access` table). The outbox derives its recipients
         from these rows."""
-        prefs = ", ".join(f"p.{column}" for column in PREFS.values())
         return self.all(
             tx,
-            f"SELECT m.login, {prefs}, a.account FROM @members m JOIN @profiles p "
+            f"SELECT m.login, {PREF_COLUMNS}, a.account FROM @members m JOIN @profiles p "
             "ON p.login = m.login AND p.company_id = m.company_id LEFT JOIN @access a "
             "ON a.company_id = m.company_id AND a.login = m.login "
             "WHERE m.company_id = ? AND m.removed = 0",

@@ -4,14 +4,17 @@ their roles (R7, R9), who sees which account (R4), profiles (R10), payment metho
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import replace
 from itertools import groupby
 from operator import itemgetter
 from uuid import UUID
 
 from projections.base import decode_cursor, encode_cursor
-from projections.directory import Directory
+from projections.directory import PREF_COLUMNS, PREFS, Directory
 from projections.queries import CompanyView, PaymentMethodView, RowsPage, UserView
 from store.database import Params, Row, Tx
+
+_AFTER_PREFS = 2 + len(PREFS)  # own_profile's columns: the two companies, PREFS, the user
 
 
 class DirectoryView:
@@ -61,12 +64,12 @@ class DirectoryView:
 
     def own_profile(self, tx: Tx, login: str) -> tuple[UUID | None, UserView | None]:
         """`company_of` and `user` in one query (issue 20, GET /v1/me): the company `login`
-        belongs to, and their user there if they are a current member of it; a row per grant
-        (one, its account NULL, if none)."""
+        belongs to, and their user there, with their preferences (R8), if they are a current
+        member of it; a row per grant (one, its account NULL, if none)."""
         rows = self.projection.all(
             tx,
-            "SELECT p.company_id, c.company_id, m.login, m.role, p.email, p.name, "
-            "c.general_administrator, g.account FROM @profiles p "
+            f"SELECT p.company_id, c.company_id, {PREF_COLUMNS}, m.login, m.role, p.email, "
+            "p.name, c.general_administrator, g.account FROM @profiles p "
             "LEFT JOIN @members m ON m.company_id = p.company_id AND m.login = p.login "
             "AND m.removed = 0 "
             "LEFT JOIN @companies c ON c.company_id = m.company_id "
@@ -79,7 +82,9 @@ class DirectoryView:
         cid, member_of = UUID(rows[0][0]), rows[0][1]
         if member_of is None:  # no current member, or no company: as `user` finds no one
             return cid, None
-        return cid, _user_view(login, [row[2:] for row in rows])
+        preferences = dict(zip(PREFS, map(bool, rows[0][2:_AFTER_PREFS]), strict=True))
+        view = _user_view(login, [row[_AFTER_PREFS:] for row in rows])
+        return cid, replace(view, notifications=preferences)
 
     def users(
         self,

@@ -185,6 +185,7 @@ class UserView:
     accounts: tuple[str, ...]
     general_administrator: bool
     removed: bool = False
+    notifications: dict[str, bool] | None = None  # R8: only in a user's own profile
 
 
 @dataclass(frozen=True)
@@ -324,6 +325,11 @@ class ReadModels(Protocol):
         """Each projection's position, the store head and the lag."""
         ...
 
+    def as_held(self, text: str) -> str:
+        """`text` as the read models hold it: U+FFFD for each character their database
+        refuses (issue 17), for an answer made from the store's aggregate (issue 20)."""
+        ...
+
     # --- directory (R1, R5-R7, R10) ---
 
     def company(self, company_id: UUID) -> CompanyView | None:
@@ -335,7 +341,8 @@ class ReadModels(Protocol):
         ...
 
     def own_profile(self, login: str) -> tuple[UUID | None, UserView | None]:
-        """`company_of(login)` and, in it, `user(company, login)`, in one query."""
+        """`company_of(login)` and, in it, `user(company, login)` with their notification
+        preferences (R8), in one query."""
         ...
 
     def users(

@@ -17,6 +17,7 @@ from eventsourcing.application import Application
 from projections.accounts import AccountsView
 from projections.cases import Cases
 from projections.directory_view import DirectoryView
+from projections.events import Holdable
 from projections.failures import live_failures
 from projections.invoice_lines import InvoiceLinesView
 from projections.invoices import InvoicesView, as_view
@@ -69,6 +70,7 @@ class SqlReadModels:
         self.lines_view = InvoiceLinesView()
         self.audit = AuditView()
         self.cases = Cases("cases_")  # the live generation's views
+        self._held = Holdable(db.dialect.unholdable).table
 
     def _positions(self) -> dict[str, int]:
         with self.db.read() as tx:
@@ -107,6 +109,9 @@ class SqlReadModels:
             )
             for name in PROJECTIONS  # a segment's failure is its projection's
         ]
+
+    def as_held(self, text: str) -> str:
+        return text.translate(self._held)
 
     def company(self, company_id: UUID) -> CompanyView | None:
         with self.db.read() as tx:

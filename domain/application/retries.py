@@ -191,13 +191,15 @@ def trusted_copy(repository: CachedRepository, aggregate_id: UUID) -> Aggregate 
     return copied(kept)
 
 
-def verify_reads(repository: Repository[UUID], saved: dict[UUID, Aggregate]) -> None:
-    """Raise _StaleRead if a cached aggregate the command decided on has changed since.
+def verify_reads(repository: Repository[UUID], saved: dict[UUID, Aggregate]) -> set[UUID]:
+    """Raise _StaleRead if a cached aggregate the command decided on has changed since;
+    answer those asked (none newer than the version read, so none newer than any later copy).
 
     An aggregate saved on top of the version read needs no check: the insert refuses it
     if that version is no longer the last.
     """
     reads = _READS.get()
+    asked: set[UUID] = set()
     for aggregate_id, version in (reads.unverified if reads else {}).items():
         aggregate = saved.get(aggregate_id)
         if aggregate is not None and _base_version(aggregate) == version:
@@ -205,11 +207,18 @@ def verify_reads(repository: Repository[UUID], saved: dict[UUID, Aggregate]) -> 
         newer = repository.event_store.get(aggregate_id, gt=version, limit=1)
         if any(True for _ in newer):
             raise _StaleRead(aggregate_id)
+        asked.add(aggregate_id)
+    return asked
 
 
-def verify_unchanged(repository: Repository[UUID], saved: dict[UUID, Aggregate]) -> None:
-    """Raise _StaleRead if an aggregate a no-op decided on has newer events."""
+def verify_unchanged(
+    repository: Repository[UUID], saved: dict[UUID, Aggregate], asked: set[UUID]
+) -> None:
+    """Raise _StaleRead if an aggregate a no-op decided on has newer events (those
+    `verify_reads` just `asked` about are not asked again: issue 20)."""
     for aggregate_id, aggregate in saved.items():
+        if aggregate_id in asked:
+            continue
         newer = repository.event_store.get(aggregate_id, gt=aggregate.version, limit=1)
         if any(True for _ in newer):
             raise _StaleRead(aggregate_id)

@@ -186,9 +186,9 @@ class Service(Application[UUID]):
         # decided on is still the last word there: a later head may hold a racing change.
         head = self.head() if unchanged else 0
         cached = self._cached
-        verify_reads(cached, saved)
+        asked = verify_reads(cached, saved)
         if unchanged:
-            verify_unchanged(cached, saved)
+            verify_unchanged(cached, saved, asked)
         recordings = self.save(*aggregates)
         for aggregate in saved.values():
             cached.remember(aggregate)

@@ -77,6 +77,34 @@ def test_a_refusal_is_decided_on_the_store_s_state_not_a_stale_copy(
     assert first.user("bob").preferences[Notification.INVOICE_AVAILABLE.value] is False
 
 
+def test_details_already_written_elsewhere_answer_the_store_s_company_at_its_head(
+    two_processes: tuple[BillingCenter, BillingCenter],
+) -> None:
+    """R10, issue 20: a change that changes nothing answers the company it found in the
+    store and the head, though its cached copy was older."""
+    first, second = two_processes
+    company = company_with(first)
+    second.change_company_details(person(ADMIN), company, "Acme 2", "2 Road")
+    receipt = first.change_company_details(person(ADMIN), company, "Acme 2", "2 Road")
+    assert (receipt.result.name, receipt.result.address) == ("Acme 2", "2 Road")
+    assert receipt.position == first.head()
+
+
+def test_details_decided_unchanged_on_a_stale_copy_are_written_over_the_other_change(
+    two_processes: tuple[BillingCenter, BillingCenter],
+) -> None:
+    """R10, issue 20: the cached copy says "unchanged", the store says otherwise: the
+    command runs again and writes them; it answers them at its own event's position."""
+    first, second = two_processes
+    company = company_with(first)
+    before = first.company(company)
+    other = second.change_company_details(person(ADMIN), company, "Acme 2", "2 Road")
+    receipt = first.change_company_details(person(ADMIN), company, "Acme", before.address)
+    assert (receipt.result.name, receipt.result.address) == ("Acme", before.address)
+    assert receipt.position == first.head() > other.position
+    assert first.company(company).name == "Acme"
+
+
 class Races:
     """Counts the races lost in this process (a RaceObserver)."""
 

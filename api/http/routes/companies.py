@@ -56,11 +56,10 @@ def change_details(
 ) -> CompanyChanged:
     """Keep the company's name and address up to date (Administrators, R10)."""
     receipt = app.change_company_details(caller, cid, body.name, body.address)
-    company = app.read_company(cid)
     return CompanyChanged(
         company_id=cid,
-        name=company.name,
-        address=company.address,
+        name=receipt.result.name,
+        address=receipt.result.address,
         position=written(response, receipt.position),
     )
 
