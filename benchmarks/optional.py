@@ -188,21 +188,13 @@ def _soak(args: list[str], timeout: float) -> list[str] | str:
 
 
 def _mixed_figures(lines: list[str] | str, measured: float) -> list[Figure]:
-    found = (
-        None
-        if isinstance(lines, str)
-        else _find(lines, r"^sent (\d+) .*errors (\d+); p50 ([\d.]+) ms, p99 ([\d.]+) ms")
-    )
-    cold = (
-        None
-        if isinstance(lines, str)
-        else _find(
-            lines, r"^warm-up, not counted: (\d+) requests.*p50 ([\d.]+) ms, p99 ([\d.]+) ms"
-        )
-    )
-    if isinstance(lines, str) or found is None or cold is None:
-        note = lines if isinstance(lines, str) else "; ".join(lines[-2:])
-        return [Figure(n, "postgres", None, "", note=note) for n in MIXED_NAMES]
+    """The two figures from what the soak printed (each empty, saying why, if it did not)."""
+    if isinstance(lines, str):
+        return _mixed_not_measured(lines)
+    found = _find(lines, r"^sent (\d+) .*errors (\d+); p50 ([\d.]+) ms, p99 ([\d.]+) ms")
+    cold = _find(lines, r"^warm-up, not counted: (\d+) requests.*p50 ([\d.]+) ms, p99 ([\d.]+) ms")
+    if found is None or cold is None:
+        return _mixed_not_measured("; ".join(lines[-2:]))
     sent, errors, p50, p99 = found.groups()
     cpu = _find(lines, r"server CPU ([\d.]+) ms per request")
     note = (f"p50 {p50} ms, {sent} requests in {measured:.0f} s after a "
@@ -215,6 +207,10 @@ def _mixed_figures(lines: list[str] | str, measured: float) -> list[Figure]:
         Figure(HTTP_MIXED, "postgres", _number(p99), "ms", 25, "target p99", note),
         Figure(HTTP_MIXED_COLD, "postgres", _number(cold.group(3)), "ms", note=cold_note),
     ]  # fmt: skip
+
+
+def _mixed_not_measured(why: str) -> list[Figure]:
+    return [Figure(name, "postgres", None, "", note=why) for name in MIXED_NAMES]
 
 
 def _audit(small: bool) -> list[Figure]:
