@@ -266,11 +266,12 @@ async def _send_on_schedule(
     requests, late before they were sent, counted as the service's). The first `warm` go
     to the warm-up's report."""
     assert report.warmup is not None
+    parts = ((report.warmup, started), (report, started + warm / rate))
     sending = []
     for i, request in enumerate(requests):
         due = started + i / rate
         await asyncio.sleep(due - time.monotonic())
-        into, start = (report.warmup, started) if i < warm else (report, started + warm / rate)
+        into, start = parts[i >= warm]
         sending.append(asyncio.create_task(one(pool, request, due, into, start)))
     await asyncio.gather(*sending)
 
