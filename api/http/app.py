@@ -85,8 +85,9 @@ WAITING_THREADS = 40
 CALLING_OUT_THREADS = 16
 """Deciding an API key's or an OIDC token's caller (a store read; the issuer's key set on an
 unknown `kid`, at most once a minute, up to 10 s) and the console's calls to the issuer
-(discovery, code exchange) run in threads of their own: a slow identity provider holds
-these, never the REQUEST_THREADS that answer every route."""
+(discovery, code exchange) run in threads of their own, as does the store gate's probe
+(api/http/outage.py): a slow identity provider or a dead store holds these, never the
+REQUEST_THREADS that answer every route."""
 
 ROUTERS = (
     invoices, cases, receipts, companies, users, me, saved_searches, statements, payment_methods,

@@ -106,7 +106,11 @@ class StoreGateMiddleware:
         gate = self.gate()
         health = scope["path"] == HEALTH_PATH
         if gate.due(health=health):
-            await to_thread.run_sync(gate.check)
+            # The probe opens a connection of its own: in the threads that call out, never
+            # queued behind routes stuck on the dead store (their three threads, during an
+            # outage, held /health past its 10 s in fresh-clone CI).
+            limiter = scope["app"].state.calling_out
+            await to_thread.run_sync(gate.check, limiter=limiter)
         if gate.down:
             reason = f"the store is unreachable: {gate.reason}"
             if health:
