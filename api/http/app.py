@@ -14,7 +14,8 @@ from dataclasses import replace
 from typing import Any
 
 from anyio import CapacityLimiter, to_thread
-from fastapi import FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.telemetry import TelemetryConfig
 from starlette.types import Scope
 
 from api.api_keys import KeyVerifier
@@ -22,6 +23,7 @@ from api.bootstrap import billing_center
 from api.documents.rendering import PdfRenderer
 from api.http import problems
 from api.http.credentials import CredentialsMiddleware
+from api.http.hop import REQUEST_THREADS
 from api.http.middleware import (
     PUBLIC,
     GuardMiddleware,
@@ -72,14 +74,6 @@ roles and grants, and see, pay and dispute their invoices. The rules cited (`R4`
 `position` (body and `X-Position`); pass it as `min_position` to read your own writes.
 """
 
-REQUEST_THREADS = 3
-"""Sync routes running at once (anyio's default is 40). More only queue on the database
-pools while contending for the GIL: at 200 requests/s forty threads took more CPU per
-request and several times the latency of eight (issue 5), and at 400 requests/s over two
-processes three gave a lower p99 than eight in 7 of 9 interleaved soaks, median 54 against
-121 ms (issue 20: fewer threads take turns for the GIL, fewer context switches; two threads
-were worse). `min_position` waits, remote calls and PDFs have threads (or processes) of
-their own, so the three wait on nothing but the store."""
 WAITING_THREADS = 40
 """`min_position` waits sleep in threads of their own, so they never hold up the routes."""
 CALLING_OUT_THREADS = 16
@@ -88,6 +82,11 @@ unknown `kid`, at most once a minute, up to 10 s) and the console's calls to the
 (discovery, code exchange) run in threads of their own, as does the store gate's probe
 (api/http/outage.py): a slow identity provider or a dead store holds these, never the
 REQUEST_THREADS that answer every route."""
+
+NO_OPENTELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
+"""The service's metrics are its own Prometheus series (api/metrics). FastAPI's OpenTelemetry
+bridge, on by default, asked the three global providers on every request whether anyone had
+configured them (issue 20: no one does here)."""
 
 ROUTERS = (
     invoices, cases, receipts, companies, users, me, saved_searches, statements, payment_methods,
@@ -103,6 +102,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
         version="1",
         description=DESCRIPTION,
         lifespan=_lifespan(settings, clock),
+        telemetry=NO_OPENTELEMETRY,
     )
     app.state.settings = settings
     app.state.jwt_secret = secret
@@ -112,7 +112,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     app.state.store_gate = gate = StoreGate(probe_for(settings.database_url))
     problems.install(app)
     for module in ROUTERS:
-        app.include_router(module.router)
+        include_flat(app, module.router)
     app.add_api_route("/health", health, **HEALTH_ROUTE)
     if settings.metrics_public:  # else /metrics is only on the metrics port (issue 20)
         app.add_api_route(METRICS_PATH, metrics, methods=["GET"], include_in_schema=False)
@@ -135,6 +135,18 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     observe_commands()
     app.add_middleware(RequestMetricsMiddleware, routes=lambda: app.router.routes)  # outermost
     return app
+
+
+def include_flat(app: FastAPI, router: APIRouter) -> None:
+    """Add `router`'s routes to `app`'s own, not the router as one route (issue 20).
+
+    FastAPI 0.165 keeps an included router as a route of its own and matches a request
+    against its routes twice, once to choose the router and once inside it: 11% of an API
+    process's event loop under the soak's mix. A router's routes are complete when defined
+    (its prefix, tags and responses are in each), so the OpenAPI is the same.
+    """
+    app.router.routes.extend(router.routes)
+    app.router._mark_routes_changed()  # what `include_router` itself does
 
 
 def match_every_route(app: FastAPI) -> None:
@@ -164,6 +176,8 @@ def _lifespan(settings: Settings, clock: Clock) -> Any:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from projections.readmodels import start_projections  # noqa: PLC0415
 
+        # What still hands off through anyio (the console's pages, the idempotency store)
+        # takes as few threads at once as the routes do (api/http/hop.py).
         to_thread.current_default_thread_limiter().total_tokens = REQUEST_THREADS
         app.state.waiting = CapacityLimiter(WAITING_THREADS)
         app.state.calling_out = CapacityLimiter(CALLING_OUT_THREADS)

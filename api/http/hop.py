@@ -15,35 +15,71 @@ checkouts, an unchanged PUT of a company five).
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import inspect
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial, wraps
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
-from anyio import to_thread
 from fastapi.routing import APIRoute
 
 from store.pinning import one_connection_per_request
 
 Endpoint = Callable[..., Any]
+P = ParamSpec("P")
+T = TypeVar("T")
+
+REQUEST_THREADS = 3
+"""Sync routes running at once (anyio's default is 40). More only queue on the database
+pools while contending for the GIL: at 200 requests/s forty threads took more CPU per
+request and several times the latency of eight (issue 5), and at 400 requests/s over two
+processes three gave a lower p99 than eight in 7 of 9 interleaved soaks, median 54 against
+121 ms (issue 20: fewer threads take turns for the GIL, fewer context switches; two threads
+were worse). `min_position` waits, remote calls and PDFs have threads (or processes) of
+their own, so the three wait on nothing but the store."""
+
+ROUTE_THREAD_NAME = "route"
+"""What the names of the threads that answer the routes begin with."""
+_ROUTE_THREADS = ThreadPoolExecutor(REQUEST_THREADS, thread_name_prefix=ROUTE_THREAD_NAME)
+"""The threads that answer the routes, one process's own (each `serve` worker imports this
+anew)."""
+
+
+async def in_route_thread(endpoint: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """`endpoint(*args, **kwargs)` in a route thread, on one database connection per pool,
+    with the caller's context variables.
+
+    asyncio's own executor hand-off (a C queue, one future), not anyio's `to_thread`: for
+    each request that took a capacity limiter, a cancel scope and a `queue.Queue` whose
+    condition variable alone was a tenth of an API process's GIL time under the soak's mix
+    (issue 20). As with anyio, a request whose task is cancelled does not stop its thread:
+    the route runs to its end, its write committed whole or not at all.
+    """
+    context = contextvars.copy_context()
+    call: Future[T] = _ROUTE_THREADS.submit(
+        context.run, partial(on_one_connection, endpoint, *args, **kwargs)
+    )
+    return await asyncio.wrap_future(call)
 
 
 def in_one_hop(endpoint: Endpoint) -> Endpoint:
     """`endpoint` itself when it is a coroutine or generator function (FastAPI streams a
-    generator's items), else a coroutine function that runs it in a worker thread (the
-    default pool, as FastAPI would), on one database connection per pool for all its
-    queries (store/pinning.py)."""
+    generator's items), else a coroutine function that runs it in a route thread
+    (`in_route_thread`), on one database connection per pool for all its queries
+    (store/pinning.py)."""
     if _left_to_fastapi(endpoint):
         return endpoint
 
     @wraps(endpoint)
     async def hopped(*args: Any, **kwargs: Any) -> Any:
-        return await to_thread.run_sync(partial(on_one_connection, endpoint, *args, **kwargs))
+        return await in_route_thread(endpoint, *args, **kwargs)
 
     return hopped
 
 
-def on_one_connection(endpoint: Endpoint, *args: Any, **kwargs: Any) -> Any:
+def on_one_connection(endpoint: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """`endpoint(*args, **kwargs)`, its queries on one connection per pool."""
     with one_connection_per_request():
         return endpoint(*args, **kwargs)

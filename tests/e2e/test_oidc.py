@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.http.app import REQUEST_THREADS, create_app
+from api.http.app import create_app
+from api.http.hop import REQUEST_THREADS
 from tests.e2e.http import settings_for, token
 from tests.oidc_provider import AUDIENCE, Issuer, running_issuer
 

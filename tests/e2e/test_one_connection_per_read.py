@@ -22,10 +22,8 @@ import pytest
 from fastapi.testclient import TestClient
 from psycopg_pool import ConnectionPool
 
+from api.http.hop import ROUTE_THREAD_NAME
 from tests.e2e.http import World, enroll, invoice_body, running
-
-REQUEST_THREAD = "AnyIO worker thread"
-"""The threads that run the routes (the runner and the senders have their own)."""
 
 
 @dataclass
@@ -41,7 +39,9 @@ class Counts:
 
 
 def _in_a_request() -> bool:
-    return threading.current_thread().name.startswith(REQUEST_THREAD)
+    return threading.current_thread().name.startswith(
+        ROUTE_THREAD_NAME
+    )  # the runner and senders have their own
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from fastapi import FastAPI, routing
 from fastapi.testclient import TestClient
 
 from api.http.app import create_app, match_every_route
-from api.http.hop import in_one_hop
+from api.http.hop import ROUTE_THREAD_NAME, in_one_hop
 from api.http.routes import companies
 from tests.e2e.http import settings_for
 
@@ -34,7 +34,7 @@ def test_a_sync_endpoint_runs_in_a_worker_thread_as_a_coroutine() -> None:
 
     answer = asyncio.run(call())
     assert inspect.iscoroutinefunction(hopped)
-    assert answer["thread"] != threading.main_thread().name
+    assert answer["thread"].startswith(ROUTE_THREAD_NAME)
     assert (answer["cid"], answer["flag"]) == ("c", True)
 
 

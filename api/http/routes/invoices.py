@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID
 
-from anyio import to_thread
 from fastapi import APIRouter, Path, Request, Response
 
 from api import usecases
@@ -22,7 +21,7 @@ from api.http.deps import (
     invoice_listing,
     written,
 )
-from api.http.hop import OneHopRoute, on_one_connection
+from api.http.hop import OneHopRoute, in_route_thread
 from api.http.responses import COMMON, READ, WRITE
 from api.schemas import (
     AdjustmentCreated,
@@ -101,7 +100,7 @@ def section_list(section: SectionName, name: str, doc: str) -> Listing:
         cursor: Cursor = None,
     ) -> Response:
         asked = await invoice_listing(request, caller, min_position, limit, cursor)
-        return await to_thread.run_sync(on_one_connection, listed, section, cid, asked)
+        return await in_route_thread(listed, section, cid, asked)
 
     route.__name__, route.__doc__ = name, doc
     return route
