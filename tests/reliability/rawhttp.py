@@ -16,7 +16,6 @@ import orjson
 
 _LENGTH = re.compile(rb"(?i)\r\ncontent-length: *(\d+)")
 Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
-OPEN_APART_SECONDS = 0.01
 
 
 @dataclass(frozen=True)
@@ -44,20 +43,26 @@ class Pool:
     port: int
     size: int = 64
     free: asyncio.Queue[Connection] = field(default_factory=asyncio.Queue)
+    opened: int = 0
 
     async def open(self) -> Pool:
-        """Open the connections a few ms apart, as a proxy opens them while traffic grows. In
-        one burst, the first `serve --workers N` process to wake accepted most of them (48
-        of 64, issue 20) and served that share of the load while the others idled."""
-        for _ in range(self.size):
-            self.free.put_nowait(await asyncio.open_connection("127.0.0.1", self.port))
-            await asyncio.sleep(OPEN_APART_SECONDS)
+        """Ready to send. Connections are opened when a request finds none free, as a proxy
+        opens them while traffic grows: then the `serve --workers N` process that is less
+        busy accepts the new one first, and the load spreads itself. Opened up front, while
+        every process idled, the first to wake accepted most (48 of 64 in one burst, 37 of
+        64 ten ms apart: issue 20) and that process served their share of the load."""
         return self
+
+    async def _connection(self) -> Connection:
+        if self.free.empty() and self.opened < self.size:
+            self.opened += 1
+            return await asyncio.open_connection("127.0.0.1", self.port)
+        return await self.free.get()
 
     async def send(self, request: bytes) -> int:
         """The answer's status; the body is read and dropped. A connection the server
         closed is replaced and the error raised (the caller counts it)."""
-        reader, writer = await self.free.get()
+        reader, writer = await self._connection()
         try:
             writer.write(request)
             head = await reader.readuntil(b"\r\n\r\n")

@@ -90,9 +90,9 @@ class Report:
         return statistics.mean(samples[-quarter:]) / statistics.mean(samples[:quarter]) - 1
 
     def kinds(self) -> str:
-        """Median latency per kind of request."""
+        """Median and p99 latency per kind of request: which kinds make the tail."""
         return ", ".join(
-            f"{kind} {statistics.median(took) * 1000:.0f} ms"
+            f"{kind} {_quantile(took, 0.5) * 1000:.0f}/{_quantile(took, 0.99) * 1000:.0f}"
             for kind, took in sorted(self.by_kind.items())
         )
 
@@ -396,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
               f"p50 {warm.percentile(0.5) * 1000:.1f} ms, p99 {warm.percentile(0.99) * 1000:.1f}"
               f" ms; p50/p99 ms by second: {warm.by_second()}")  # fmt: skip
     print(report.summary())
-    print("median by kind:", report.kinds())
+    print("p50/p99 ms by kind:", report.kinds())
     print("p50/p99 ms by second:", report.by_second())
     print("context switches per request (voluntary/involuntary):", report.wake_ups())
     unmoved = report.scrapes.problems() if report.scrapes else ["no metrics scraped"]
