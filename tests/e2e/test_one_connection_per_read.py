@@ -39,9 +39,8 @@ class Counts:
 
 
 def _in_a_request() -> bool:
-    return threading.current_thread().name.startswith(
-        ROUTE_THREAD_NAME
-    )  # the runner and senders have their own
+    """A thread that answers routes (the runner and the senders have their own)."""
+    return threading.current_thread().name.startswith(ROUTE_THREAD_NAME)
 
 
 @pytest.fixture
