@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.http.app import REQUEST_THREADS
+from api.http.hop import REQUEST_THREADS
 from tests.e2e.http import World, enroll, running
 
 RELEASE_SECONDS = 30
