@@ -250,7 +250,7 @@ def profile(app: BillingCenter, reads: ReadModels, caller: Caller) -> Profile:
     if cid is None or company is None or not company.is_member(caller.login):
         return Profile(caller.login, email=caller.email or None, name=caller.name or None)
     admin = company.role_of(caller.login) is Role.ADMINISTRATOR
-    here = ProfileCompany(cid, company.name)
+    here = ProfileCompany(cid, reads.as_held(company.name))  # as GET company shows it
     return Profile(
         caller.login,
         email=view.email if view else None,

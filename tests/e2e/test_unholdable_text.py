@@ -45,6 +45,9 @@ def test_a_company_name_with_a_nul_reads_back_with_a_replacement_character(world
     response = world.admin.get(f"/v1/companies/{world.cid}")
     assert response.status_code == 200, response.text
     assert response.json()["name"] == f"Acme{SHOWN}Ltd"
+    me = world.admin.get("/v1/me")  # the same company, named as every read shows it
+    assert me.status_code == 200, me.text
+    assert me.json()["company"]["name"] == f"Acme{SHOWN}Ltd"
     _later_write_is_visible(world)
 
 

@@ -45,7 +45,7 @@ class Load:
             self._threads.append(thread)
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, *_: object) -> None:
         self.stop()
 
     def stop(self) -> list[Outcome]:
