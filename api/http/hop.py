@@ -54,14 +54,21 @@ async def in_route_thread(endpoint: Callable[P, T], *args: P.args, **kwargs: P.k
     asyncio's own executor hand-off (a C queue, one future), not anyio's `to_thread`: for
     each request that took a capacity limiter, a cancel scope and a `queue.Queue` whose
     condition variable alone was a tenth of an API process's GIL time under the soak's mix
-    (issue 20). As with anyio, a request whose task is cancelled does not stop its thread:
-    the route runs to its end, its write committed whole or not at all.
+    (issue 20). As with anyio, a request whose task is cancelled (a shutdown past its grace
+    period) drops its route if no thread has taken it yet; one already running is waited
+    for, so the task ends after it, its write committed whole or not at all, and shutdown
+    closes nothing under it.
     """
     context = contextvars.copy_context()
     call: Future[T] = _ROUTE_THREADS.submit(
         context.run, partial(on_one_connection, endpoint, *args, **kwargs)
     )
-    return await asyncio.wrap_future(call)
+    try:
+        return await asyncio.wrap_future(call)
+    except asyncio.CancelledError:
+        if not call.cancelled():  # running: cancelling did not stop it
+            await asyncio.wait([asyncio.wrap_future(call)])
+        raise
 
 
 def in_one_hop(endpoint: Endpoint) -> Endpoint:

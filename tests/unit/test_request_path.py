@@ -15,7 +15,7 @@ from fastapi import FastAPI, routing
 from fastapi.testclient import TestClient
 
 from api.http.app import create_app, match_every_route
-from api.http.hop import ROUTE_THREAD_NAME, in_one_hop
+from api.http.hop import REQUEST_THREADS, ROUTE_THREAD_NAME, in_one_hop, in_route_thread
 from api.http.routes import companies
 from tests.e2e.http import settings_for
 
@@ -36,6 +36,59 @@ def test_a_sync_endpoint_runs_in_a_worker_thread_as_a_coroutine() -> None:
     assert inspect.iscoroutinefunction(hopped)
     assert answer["thread"].startswith(ROUTE_THREAD_NAME)
     assert (answer["cid"], answer["flag"]) == ("c", True)
+
+
+WAIT_SECONDS = 5.0
+
+
+class Held:
+    """A route that runs until released, noting that it started and that it ended."""
+
+    def __init__(self) -> None:
+        self.started, self.release = threading.Event(), threading.Event()
+        self.ended: list[str] = []
+
+    def __call__(self, name: str) -> str:
+        self.started.set()
+        self.release.wait(WAIT_SECONDS)
+        self.ended.append(name)
+        return name
+
+
+def test_a_cancelled_request_ends_after_its_running_route() -> None:
+    held = Held()
+
+    async def scenario() -> None:
+        task = asyncio.create_task(in_route_thread(held, "running"))
+        assert await asyncio.to_thread(held.started.wait, WAIT_SECONDS)
+        task.cancel()
+        await asyncio.sleep(0.05)
+        assert not task.done(), "the task ended while its route still ran"
+        held.release.set()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert held.ended == ["running"]
+
+    asyncio.run(scenario())
+
+
+def test_a_cancelled_request_whose_route_no_thread_took_yet_drops_it() -> None:
+    held = Held()
+
+    async def scenario() -> None:
+        busy = [asyncio.create_task(in_route_thread(held, "busy")) for _ in range(REQUEST_THREADS)]
+        queued = asyncio.create_task(in_route_thread(held, "queued"))
+        assert await asyncio.to_thread(held.started.wait, WAIT_SECONDS)
+        await asyncio.sleep(0.05)  # every thread holds a busy route; "queued" waits for one
+        queued.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await queued
+        held.release.set()
+        assert await asyncio.gather(*busy) == ["busy"] * REQUEST_THREADS
+        await asyncio.sleep(0.1)  # a thread is free now: "queued" would have run by then
+        assert held.ended == ["busy"] * REQUEST_THREADS
+
+    asyncio.run(scenario())
 
 
 def test_a_hopped_endpoint_keeps_the_signature_name_and_docstring_openapi_shows() -> None:
