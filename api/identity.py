@@ -19,10 +19,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
-from uuid import uuid4
 
 import jwt
 
+from api.correlation import fresh_correlation_id
 from api.settings import Settings
 from domain.caller import Caller, Scope
 from domain.errors import InvalidInput
@@ -144,8 +144,9 @@ def caller_from(claims: dict[str, Any], request_id: str | None = None) -> Caller
 
 
 def correlation_id(request_id: str | None) -> str:
-    """The request's own id when it is a sensible one, else a fresh one."""
-    return request_id if request_id and _REQUEST_ID.match(request_id) else uuid4().hex
+    """The request's own id when it is a sensible one, else a fresh one (made without a
+    system call: api/correlation.py)."""
+    return request_id if request_id and _REQUEST_ID.match(request_id) else fresh_correlation_id()
 
 
 def authenticate(
