@@ -15,9 +15,10 @@ it prints
     all five together (one runner) N events/s wall (T s), peak RSS M MiB (R MiB at 10%)
     audit alone (rebuild from 0) N events/s wall (T s), ...
 
-and then, on a copy of the loaded database made before, two worker processes sharing the
-projections through leases catch up from 0 (`catchup_all_2_workers N events/s wall`),
-which `benchmarks.optional` reads into the table. Not part of `make test`.
+and two worker processes sharing the projections through leases catch up from 0
+(`catchup_all_2_workers N events/s wall`), which `benchmarks.optional` reads into the
+table: the one runner and the two workers twice each, side by side (`side_by_side`), each
+on a fresh copy of the loaded database. Not part of `make test`.
 
     .venv/bin/python -m benchmarks.bulk_load EVENTS --interleaved ROUNDS
 
@@ -348,6 +349,19 @@ def interleaved(server: PostgresServer, url: str, rounds: int) -> None:
         print(f"round {round_}: two workers / one runner = {two / single:.2f}x", flush=True)
 
 
+def side_by_side(server: PostgresServer, url: str) -> None:
+    """`make bench`'s catch-up figures: one runner, two workers, two workers again and one
+    runner again, each on a fresh copy, one after the other (an A-B-B-A order: a machine
+    getting steadily faster or slower weighs on both alike); the last one runner then
+    rebuilds each projection alone. The machine's speed drifts by a third within minutes
+    here, and the rebuilds took minutes between the two figures they are compared by."""
+    runner = [sys.executable, "-m", "benchmarks.bulk_load", "--one-runner"]
+    _output([*runner, _twin(server, url)])
+    two_workers(_twin(server, url))
+    two_workers(_twin(server, url))
+    _output([sys.executable, "-m", "benchmarks.bulk_load", "--catch-up", url])
+
+
 def _output(command: list[str]) -> str:
     done = subprocess.run(command, capture_output=True, text=True, check=True, env=_named("runner"))
     print(done.stdout, end="", flush=True)
@@ -370,10 +384,7 @@ def main(total: int, measure: Callable[[str], None] | None = None, *, rounds: in
         elif rounds:
             interleaved(server, url, rounds)
         else:
-            twin = _twin(server, url)
-            command = [sys.executable, "-m", "benchmarks.bulk_load", "--catch-up", url]
-            subprocess.run(command, check=True, env=_named("runner"))
-            two_workers(twin)
+            side_by_side(server, url)
     finally:
         server.stop()
 

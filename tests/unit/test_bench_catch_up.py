@@ -144,4 +144,25 @@ def test_two_workers_are_read_beside_the_one_runner(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(optional, "_script", lambda *_: printed)
     *_, two = optional._catch_up(small=False)
     assert (two.name, two.value, two.reference) == (optional.CATCH_UP_TWO_WORKERS, 9057, 6038)
-    assert "110.4 s wall" in two.note
+    assert "runs: 9,057" in two.note
+
+
+def test_both_catch_ups_measured_twice_side_by_side_count_all_their_runs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 20: one runner, two workers, two workers, one runner (`side_by_side`): each
+    figure is its runs' events over their time together, and the note gives every run."""
+    one_runner = PRINTED[1]
+    printed = [
+        PRINTED[0],
+        one_runner.replace("6038", "4000"),
+        "catchup_all_2_workers 9000 events/s wall (111.1 s)",
+        "catchup_all_2_workers 6000 events/s wall (166.7 s)",
+        *PRINTED[1:],
+    ]
+    monkeypatch.setattr(optional, "_script", lambda *_: printed)
+    _, together, two = optional._catch_up(small=False)
+    assert round(together.value) == round(2 / (1 / 4000 + 1 / 6038))
+    assert "runs: 4,000, 6,038" in together.note
+    assert (two.value, two.reference) == (7200, together.value)
+    assert "runs: 9,000, 6,000" in two.note
