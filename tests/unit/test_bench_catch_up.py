@@ -162,7 +162,7 @@ def test_both_catch_ups_measured_twice_side_by_side_count_all_their_runs(
     ]
     monkeypatch.setattr(optional, "_script", lambda *_: printed)
     _, together, two = optional._catch_up(small=False)
-    assert round(together.value) == round(2 / (1 / 4000 + 1 / 6038))
+    assert together.value == pytest.approx(2 / (1 / 4000 + 1 / 6038))
     assert "runs: 4,000, 6,038" in together.note
     assert (two.value, two.reference) == (7200, together.value)
     assert "runs: 9,000, 6,000" in two.note
