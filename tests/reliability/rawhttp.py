@@ -55,8 +55,12 @@ class Pool:
 
     async def _connection(self) -> Connection:
         if self.free.empty() and self.opened < self.size:
-            self.opened += 1
-            return await asyncio.open_connection("127.0.0.1", self.port)
+            self.opened += 1  # before the await: requests meanwhile count this one
+            try:
+                return await asyncio.open_connection("127.0.0.1", self.port)
+            except OSError:
+                self.opened -= 1  # refused (the service is down): not a connection
+                raise
         return await self.free.get()
 
     async def send(self, request: bytes) -> int:

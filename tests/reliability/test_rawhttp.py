@@ -61,3 +61,23 @@ def test_requests_at_once_open_as_many_connections_as_are_busy_up_to_the_size() 
         assert (pool.opened, len(accepted)) == (4, 4)
 
     run(test)
+
+
+def test_a_refused_connection_is_not_counted_as_open() -> None:
+    """Counted anyway, every refusal while the service was down took a place in the pool,
+    and once it was full every request waited for a free connection that never came."""
+
+    async def test() -> None:
+        async with server(delay=0) as (port, _):
+            pass  # closed: nothing listens on the port now
+        pool = await Pool(port, size=2).open()
+        for _ in range(3):
+            try:  # (bounded: a full pool of uncounted refusals waited forever)
+                await asyncio.wait_for(pool.send(encode("GET", "/", {})), timeout=5)
+            except ConnectionError:
+                pass
+            else:
+                raise AssertionError("nothing listens: the request cannot be answered")
+        assert pool.opened == 0
+
+    run(test)
