@@ -127,10 +127,15 @@ def _outcome(future: Future[object]) -> object:
         return "conflict"
 
 
-def test_racing_batch_mates_are_all_applied_by_the_retries(app: BillingCenter) -> None:
+def test_racing_batch_mates_are_all_applied_by_the_retries(
+    app: BillingCenter, durable_store_url: str
+) -> None:
     """Eight clients, half of them toggling one shared user's preferences (they conflict,
     often in the same batch) and half their own: no command is refused (`@command` retries
-    the losers from a fresh load), and each solo answer's position holds its own event."""
+    the losers from a fresh load), and each solo answer's position holds its own event.
+    The write lock is held until their first commands queue behind one in flight, so at
+    least one batch is shared whatever the machine's speed (left to timing, a loaded
+    machine once wrote every command alone)."""
     company = enrolled_company(app, "alice")
     solos = [f"solo{i}" for i in range(CLIENTS // 2)]
     for login in solos:
@@ -149,8 +154,12 @@ def test_racing_batch_mates_are_all_applied_by_the_retries(app: BillingCenter) -
             for i in range(TOGGLES)
         ]
 
-    with ThreadPoolExecutor(CLIENTS) as pool:
-        answered = dict(zip(logins, pool.map(toggle, logins), strict=True))
+    table = getattr(app.recorder, "events_table_name", "stored_events")
+    with writer_held(durable_store_url, table) as release, ThreadPoolExecutor(CLIENTS) as pool:
+        answers = [pool.submit(toggle, login) for login in logins]
+        until(lambda: group.waiting >= 2)  # behind the one in flight: the next batch is shared
+        release()
+        answered = dict(zip(logins, (answer.result() for answer in answers), strict=True))
     assert group.commands - group.transactions > batched_before, "no batch was ever shared"
     for login in solos:
         positions = answered[login]
