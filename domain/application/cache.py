@@ -144,7 +144,9 @@ class ReadCopies(Generic[A]):
         newer = list(events.get(originator_id=aggregate_id, gt=kept.version))
         if not newer:
             return kept
-        fresh = project_aggregate(deepcopy(kept), newer)
+        # A copy to fast-forward (`copied`: 4 µs for the soak's company, `deepcopy` 27 µs;
+        # a company changed by another process is fast-forwarded by most of its reads).
+        fresh = project_aggregate(copied(kept), newer)
         return self._keep(fresh) if isinstance(fresh, self._kind) else load(aggregate_id)
 
     def _keep(self, aggregate: A) -> A:
