@@ -60,6 +60,7 @@ def test_alg_none_is_401(client: TestClient) -> None:
     assert _me(client, unsigned).status_code == 401
 
 
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")  # signed so on purpose
 def test_another_algorithm_is_401(client: TestClient) -> None:
     assert _me(client, _signed(_valid(), algorithm="HS512")).status_code == 401
 

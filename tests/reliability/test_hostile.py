@@ -73,6 +73,7 @@ FORGERIES: dict[str, Callable[[], str]] = {
 }
 
 
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")  # signed so on purpose
 @pytest.mark.parametrize("forgery", sorted(FORGERIES))
 def test_a_forged_token_is_401(world: World, forgery: str) -> None:
     bearer = FORGERIES[forgery]()
