@@ -236,10 +236,18 @@ def one_runner(db: Database, app: BillingCenter) -> float:
     print(
         f"all five together (one runner) {done / wall:.0f} events/s wall ({wall:.1f} s), "
         f"{done / cpu:.0f} events per CPU-second, peak RSS {_rss_mib()} MiB "
-        f"({early} MiB at 10%); CPU {cpu:.1f} s runner + {server:.1f} s server",
+        f"({early} MiB at 10%); CPU {cpu:.1f} s runner + {server:.1f} s server, "
+        f"{_spent(cpu + server, wall, done)}",
         flush=True,
     )
     return done / wall
+
+
+def _spent(cpu: float, wall: float, events: int) -> str:
+    """How many cores a catch-up kept busy and its CPU an event, its PostgreSQL backends'
+    included (issue 20: two workers over one runner reads against how much of the 2 cores
+    each used; `benchmarks.optional` puts these in the figures' notes)."""
+    return f"{cpu / wall:.2f} cores busy, {cpu / max(events, 1) * 1e6:.0f} us of CPU an event"
 
 
 def _server_cpu(db: Database) -> float:
@@ -275,7 +283,9 @@ def two_workers(url: str) -> float:
     times = [[float(t) for t in report[:5]] for report in reports]
     start = min(t[0] for t in times)
     wall = max(t[1] for t in times) - start
-    print(f"catchup_all_2_workers {head / wall:.0f} events/s wall ({wall:.1f} s)", flush=True)
+    spent = _spent(sum(cpu + server for *_, cpu, server in times), wall, head)
+    print(f"catchup_all_2_workers {head / wall:.0f} events/s wall ({wall:.1f} s), {spent}",
+          flush=True)  # fmt: skip
     for n, ((_, _, busy, cpu, server), report) in enumerate(zip(times, reports, strict=True)):
         print(
             f"  worker {n + 1}: busy {busy - start:.1f} s, CPU {cpu:.1f} s worker + "

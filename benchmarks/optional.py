@@ -135,7 +135,7 @@ def _catch_up(small: bool) -> list[Figure]:
         Figure(alone, "postgres", _number(slowest.group(2)), "events/s", 10_000, "target",
                f"{slowest.group(1)}; each: {rates}"),
         Figure(together, "postgres", _overall(together_rates), "events/s", 10_000, "target",
-               f"{loaded}{memory}; {_each(together_rates)}"),
+               f"{loaded}{memory}; {_each(together_rates)}{_spent(lines, 'all five together')}"),
         *_two_workers(lines, _overall(together_rates)),
     ]  # fmt: skip
 
@@ -146,7 +146,7 @@ def _two_workers(lines: list[str], one_runner: float) -> list[Figure]:
     rates = _rates(lines, r"catchup_all_2_workers (\d+) events/s wall")
     if not rates:
         return []
-    note = f"goal >= 1.6x; {_each(rates)}"
+    note = f"goal >= 1.6x; {_each(rates)}{_spent(lines, 'catchup_all_2_workers')}"
     value = _overall(rates)
     return [
         Figure(CATCH_UP_TWO_WORKERS, "postgres", value, "events/s", one_runner, "one runner", note)
@@ -166,6 +166,19 @@ def _overall(rates: list[float]) -> float:
 
 def _each(rates: list[float]) -> str:
     return "runs: " + ", ".join(f"{rate:,.0f}" for rate in rates)
+
+
+_SPENT = re.compile(r"(\d+\.\d+) cores busy, (\d+) us of CPU an event")
+
+
+def _spent(lines: list[str], start: str) -> str:
+    """The cores each run of a catch-up kept busy and its CPU an event (`bulk_load._spent`),
+    for the lines that begin with `start`; nothing if they do not say."""
+    found = [m for line in lines if line.startswith(start) and (m := _SPENT.search(line))]
+    if not found:
+        return ""
+    cores, cpu = (", ".join(m.group(n) for m in found) for n in (1, 2))
+    return f"; cores busy: {cores}; CPU an event: {cpu} us"
 
 
 def _http(small: bool, seconds: float) -> Figure:

@@ -166,3 +166,25 @@ def test_both_catch_ups_measured_twice_side_by_side_count_all_their_runs(
     assert "runs: 4,000, 6,038" in together.note
     assert (two.value, two.reference) == (7200, together.value)
     assert "runs: 9,000, 6,000" in two.note
+
+
+def test_each_catch_up_run_says_how_many_cores_it_kept_busy_and_its_cpu_an_event(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 20: the ratio of two workers to one runner reads against how much of the 2
+    cores each used, so both notes carry every run's (as `bulk_load` prints them)."""
+    spent = ", CPU 17.0 s runner + 10.5 s server, {} cores busy, {} us of CPU an event"
+    printed = [
+        PRINTED[0],
+        PRINTED[1] + spent.format("1.11", "139"),
+        "catchup_all_2_workers 9000 events/s wall (111.1 s), 1.89 cores busy, 132 us of CPU "
+        "an event",
+        "catchup_all_2_workers 6000 events/s wall (166.7 s), 1.74 cores busy, 142 us of CPU "
+        "an event",
+        PRINTED[1] + spent.format("1.07", "135"),
+        *PRINTED[2:],
+    ]
+    monkeypatch.setattr(optional, "_script", lambda *_: printed)
+    _, together, two = optional._catch_up(small=False)
+    assert together.note.endswith("; cores busy: 1.11, 1.07; CPU an event: 139, 135 us")
+    assert two.note.endswith("; cores busy: 1.89, 1.74; CPU an event: 132, 142 us")
