@@ -4,8 +4,10 @@ A PostgreSQL primary and a streaming standby (`pg_basebackup -R`, as the suite s
 servers, in temporary folders), `billing-center serve --workers 2` (HTTP only with
 `BILLING_PROJECTIONS=external`, reads on the standby, metrics on their own port), two
 `projections run` workers and a mail sender (`mail send`; `mail run` before that name
-existed). It prints where each one is and stops them all, then the servers, on Ctrl-C.
-Development keys and logs live under `./var/cluster/`.
+existed). It prints where each one is and stops them all, then the servers, on Ctrl-C. One
+that dies is reported and the others go on, so what README says of a death can be watched
+(kill -9 a projection worker: the other takes its leases over). Development keys and logs
+live under `./var/cluster/`.
 """
 
 from __future__ import annotations
@@ -109,14 +111,19 @@ def describe(
     print("Ctrl-C stops everything.", flush=True)
 
 
-def wait(processes: dict[str, subprocess.Popen[bytes]]) -> None:
+def wait(processes: dict[str, subprocess.Popen[bytes]], every: float = 1.0) -> None:
+    """Until Ctrl-C, or until none is left: each one that exits is reported once, and the
+    others go on as they would in production (it stopped them all at the first death, so a
+    worker killed to watch its leases move took the whole cluster down)."""
+    exited: set[str] = set()
     with contextlib.suppress(KeyboardInterrupt):
-        while True:
+        while len(exited) < len(processes):
             for name, process in processes.items():
-                if process.poll() is not None:
-                    print(f"{name} exited {process.returncode}; see its log", flush=True)
-                    return
-            time.sleep(1)
+                if name not in exited and process.poll() is not None:
+                    exited.add(name)
+                    print(f"{name} exited {process.returncode}; the others go on (see its "
+                          "log; Ctrl-C stops them)", flush=True)  # fmt: skip
+            time.sleep(every)
 
 
 def stop(processes: dict[str, subprocess.Popen[bytes]]) -> None:
