@@ -1,5 +1,6 @@
 """What the service's long-running processes (issue 20: `projections run`, `mail send`,
-`webhooks run`) share: one log format, and a stop asked for by SIGTERM or Ctrl-C."""
+`webhooks run`) share: one log format, a stop asked for by SIGTERM or Ctrl-C, and their own
+metrics port."""
 
 from __future__ import annotations
 
@@ -7,6 +8,20 @@ import logging
 import signal
 import threading
 from types import FrameType
+from typing import Annotated
+
+import typer
+
+MetricsPort = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        max=65535,
+        help="Serve this process's Prometheus metrics on this port, without a token "
+        "(BILLING_METRICS_HOST, default 127.0.0.1, is the address; BILLING_METRICS_PORT is "
+        "serve's, not this one's).",
+    ),
+]
 
 
 def log_to_stderr() -> None:

@@ -23,7 +23,8 @@ from rich.progress import (
 from rich.table import Table
 
 from api.bootstrap import billing_center
-from api.processes import log_to_stderr, stop_on_signals
+from api.metrics.exposition import metrics_served, role_scrape
+from api.processes import MetricsPort, log_to_stderr, stop_on_signals
 from api.settings import Settings
 from projections.queries import ProjectionStatus
 from projections.runner import PAGE_SIZE, PROJECTIONS, ensure_schema, rebuild
@@ -46,6 +47,7 @@ def _names(names: list[str]) -> list[str]:
 def run(
     names: Annotated[list[str] | None, typer.Argument(help="Projections (default: all).")] = None,
     page_size: Annotated[int, typer.Option(min=1, help="Events per transaction.")] = PAGE_SIZE,
+    metrics_port: MetricsPort = None,
 ) -> None:
     """Follow the store and keep the read models until interrupted. On PostgreSQL any number
     of these processes share the projections through leases (a fair share each, rebalanced
@@ -56,7 +58,8 @@ def run(
     stop = stop_on_signals()
     try:
         ensure_schema(db)
-        follower(db, app, _names(names or []), page_size=page_size).run(stop)
+        with metrics_served(settings.metrics_host, metrics_port, role_scrape(db)):
+            follower(db, app, _names(names or []), page_size=page_size).run(stop)
     finally:
         db.close()
         app.close()

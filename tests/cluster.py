@@ -22,7 +22,7 @@ from pathlib import Path
 
 import httpx2 as httpx
 
-from tests.postgres import PostgresServer, free_port, primary_and_standby
+from tests.postgres import free_port, primary_and_standby
 
 EXECUTABLE = Path(sys.executable).parent / "billing-center"
 HOME = Path("var/cluster").resolve()
@@ -80,15 +80,16 @@ def run(port: int) -> None:
         metrics = free_port()
         env = environment(url, read_url, metrics)
         serve = start("serve", ["serve", "--port", str(port), "--workers", "2"], env)
-        processes = {"serve (2 workers)": serve}
+        processes, ports = {"serve (2 workers)": serve}, {"serve (2 workers)": metrics}
         try:
             wait_ready(f"http://127.0.0.1:{port}", serve)
-            for n in (1, 2):
-                processes[f"projections worker {n}"] = start(
-                    f"projections-{n}", ["projections", "run"], env
-                )
-            processes["mail sender"] = start("mail", ["mail", mail_command()], env)
-            describe(port, metrics, primary, standby, processes)
+            roles = {f"projections worker {n}": ["projections", "run"] for n in (1, 2)}
+            roles["mail sender"] = ["mail", mail_command()]
+            for name, args in roles.items():
+                ports[name] = free_port()  # each role serves its own series (issue 20 item 5)
+                log = name.replace("projections worker ", "projections-").replace(" sender", "")
+                processes[name] = start(log, [*args, "--metrics-port", str(ports[name])], env)
+            describe(port, (url, read_url), processes, ports)
             wait(processes)
         finally:
             stop(processes)
@@ -96,18 +97,19 @@ def run(port: int) -> None:
 
 def describe(
     port: int,
-    metrics: int,
-    primary: PostgresServer,
-    standby: PostgresServer,
+    databases: tuple[str, str],
     processes: dict[str, subprocess.Popen[bytes]],
+    ports: dict[str, int],
 ) -> None:
+    url, read_url = databases
     print(f"API and console   http://127.0.0.1:{port}/  (docs: /docs)")
-    print(f"metrics           http://127.0.0.1:{metrics}/metrics")
-    print(f"primary           {primary.base_url}")
-    print(f"standby (reads)   {standby.base_url}")
+    print(f"primary           {url}")
+    print(f"standby (reads)   {read_url}")
     for name, process in processes.items():
-        print(f"{name:<17} pid {process.pid}")
+        print(f"{name:<17} pid {process.pid}, metrics http://127.0.0.1:{ports[name]}/metrics")
     print(f"logs and keys     {HOME}/  (BILLING_ENV=development there)")
+    print(f"add a worker      cd {HOME} && BILLING_ENV=development BILLING_DATABASE_URL={url} "
+          f"BILLING_PROJECTIONS=external {EXECUTABLE} projections run")  # fmt: skip
     print("Ctrl-C stops everything.", flush=True)
 
 

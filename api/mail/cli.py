@@ -8,7 +8,8 @@ import typer
 from api.bootstrap import billing_center
 from api.mail.sender import IDLE_SECONDS
 from api.mail.service import mail_sender
-from api.processes import log_to_stderr, stop_on_signals
+from api.metrics.exposition import metrics_served, role_scrape
+from api.processes import MetricsPort, log_to_stderr, stop_on_signals
 from api.settings import Settings
 from projections.runner import ensure_schema
 from store.database import open_database
@@ -19,7 +20,10 @@ mail_cli = typer.Typer(help="E-mail notifications (the outbox sender).", no_args
 
 @mail_cli.command("send")
 @mail_cli.command("run")
-def run(once: bool = typer.Option(False, help="Drain the outbox once, then exit.")) -> None:
+def run(
+    once: bool = typer.Option(False, help="Drain the outbox once, then exit."),
+    metrics_port: MetricsPort = None,
+) -> None:
     """Deliver the outbox's e-mails until stopped (Ctrl-C, SIGTERM)."""
     log_to_stderr()
     settings = Settings()
@@ -34,4 +38,5 @@ def run(once: bool = typer.Option(False, help="Drain the outbox once, then exit.
     if once:
         typer.echo(f"settled {sender.drain()} outbox rows")
         return
-    sender.run(stop_on_signals(), IDLE_SECONDS)
+    with metrics_served(settings.metrics_host, metrics_port, role_scrape(db)):
+        sender.run(stop_on_signals(), IDLE_SECONDS)

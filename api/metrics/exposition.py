@@ -14,6 +14,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -102,6 +103,26 @@ def read_side_scrape(
             PoolCollector(pools),
         ]
     )
+
+
+def role_scrape(db: Database) -> Scrape:
+    """What a `projections run` worker or the `mail send` sender records (its counters, such
+    as the sender's delivery failures, and prometheus-client's `process_*` series) and its own
+    pools on `db`. The read models' series are `serve`'s: they are read from the database,
+    whichever process applies them."""
+    return Scrape([PoolCollector(lambda: _pools(db))])
+
+
+@contextmanager
+def metrics_served(host: str, port: int | None, scrape: Scrape) -> Iterator[None]:
+    """`scrape` on `host:port` (nothing without a port) while the block runs."""
+    server = serve_port(host, port, scrape)
+    try:
+        yield
+    finally:
+        if server is not None:
+            server.shutdown()
+            server.server_close()
 
 
 def _pools(db: Database) -> dict[str, Any]:

@@ -8,7 +8,8 @@ from uuid import UUID
 import typer
 
 from api.bootstrap import billing_center
-from api.processes import log_to_stderr, stop_on_signals
+from api.metrics.exposition import metrics_served, role_scrape
+from api.processes import MetricsPort, log_to_stderr, stop_on_signals
 from api.settings import Settings
 from api.webhooks.sender import IDLE_SECONDS, utc_now
 from api.webhooks.service import webhook_sender
@@ -30,13 +31,14 @@ def _database(settings: Settings) -> Database:
 
 
 @webhooks_cli.command("run")
-def run() -> None:
+def run(metrics_port: MetricsPort = None) -> None:
     """Deliver due webhook messages until stopped (Ctrl-C, SIGTERM)."""
     log_to_stderr()
     settings = Settings()
     db = _database(settings)
     sender = webhook_sender(settings, billing_center(settings), db)
-    sender.run(stop_on_signals(), IDLE_SECONDS)
+    with metrics_served(settings.metrics_host, metrics_port, role_scrape(db)):
+        sender.run(stop_on_signals(), IDLE_SECONDS)
 
 
 @webhooks_cli.command("redeliver")
