@@ -106,10 +106,10 @@ def read_side_scrape(
 
 
 def role_scrape(db: Database) -> Scrape:
-    """What a `projections run` worker or the `mail send` sender records (its counters, such
-    as the sender's delivery failures, and prometheus-client's `process_*` series) and its own
-    pools on `db`. The read models' series are `serve`'s: they are read from the database,
-    whichever process applies them."""
+    """What a role apart from `serve` (`projections run`, `mail send`, `webhooks run`)
+    records (its counters, such as the sender's delivery failures, and prometheus-client's
+    `process_*` series) and its own pools on `db`. The read models' series are `serve`'s:
+    they are read from the database, whichever process applies them."""
     return Scrape([PoolCollector(lambda: _pools(db))])
 
 
