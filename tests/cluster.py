@@ -3,8 +3,8 @@
 A PostgreSQL primary and a streaming standby (`pg_basebackup -R`, as the suite starts its
 servers, in temporary folders), `billing-center serve --workers 2` (HTTP only with
 `BILLING_PROJECTIONS=external`, reads on the standby, metrics on their own port), two
-`projections run` workers and a mail sender (`mail send`; `mail run` before that name
-existed). It prints where each one is and stops them all, then the servers, on Ctrl-C. One
+`projections run` workers and a mail sender (`mail send`), each role with its own metrics
+port. It prints where each one is and stops them all, then the servers, on Ctrl-C. One
 that dies is reported and the others go on, so what README says of a death can be watched
 (kill -9 a projection worker: the other takes its leases over). Development keys and logs
 live under `./var/cluster/`.
@@ -38,14 +38,6 @@ def environment(url: str, read_url: str, metrics_port: int) -> dict[str, str]:
         "BILLING_PROJECTIONS": "external",
         "BILLING_METRICS_PORT": str(metrics_port),
     }
-
-
-def mail_command() -> str:
-    """`send` where the sender's role has that name, else its first name `run`."""
-    probe = subprocess.run(
-        [str(EXECUTABLE), "mail", "send", "--help"], capture_output=True, check=False
-    )
-    return "send" if probe.returncode == 0 else "run"
 
 
 def start(name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -83,11 +75,13 @@ def run(port: int) -> None:
         processes, ports = {"serve (2 workers)": serve}, {"serve (2 workers)": metrics}
         try:
             wait_ready(f"http://127.0.0.1:{port}", serve)
-            roles = {f"projections worker {n}": ["projections", "run"] for n in (1, 2)}
-            roles["mail sender"] = ["mail", mail_command()]
-            for name, args in roles.items():
+            roles = {  # name -> its log's name, its command
+                **{f"projections worker {n}": (f"projections-{n}", ["projections", "run"])
+                   for n in (1, 2)},
+                "mail sender": ("mail", ["mail", "send"]),
+            }  # fmt: skip
+            for name, (log, args) in roles.items():
                 ports[name] = free_port()  # each role serves its own series (issue 20 item 5)
-                log = name.replace("projections worker ", "projections-").replace(" sender", "")
                 processes[name] = start(log, [*args, "--metrics-port", str(ports[name])], env)
             describe(port, (url, read_url), processes, ports)
             wait(processes)
